@@ -1,0 +1,108 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { signOut } from "@/lib/auth";
+import { getConfig } from "@/lib/config";
+import type { FormState } from "@/lib/form-state";
+import { signInWithPassword } from "@/lib/login";
+import { OUTCOMES, waitMessage, type Outcome } from "@/lib/outcomes";
+import { getAccounts } from "@/lib/runtime";
+import { fieldErrorsOf, loginSchema, registerFormSchema, resendSchema, verifySchema } from "@/lib/schemas";
+import { StoreUnavailableError } from "@/lib/store/code-store";
+
+/* Thin adapters: parse with the shared schema, call the service, turn its result into form state or a redirect. */
+
+function textFields(formData: FormData, names: string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const name of names) {
+    const value = formData.get(name);
+    if (typeof value === "string") values[name] = value.slice(0, 300);
+  }
+  return values;
+}
+
+function failure(reason: Outcome, values: Record<string, string>, extra: Partial<FormState> = {}): FormState {
+  return { ok: false, reason, message: OUTCOMES[reason].message, values, ...extra };
+}
+
+/** Runs a service call; an outage of the code store becomes a calm message instead of an error page. */
+async function guarded(values: Record<string, string>, run: () => Promise<FormState>): Promise<FormState> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) return failure("store_unavailable", values);
+    throw error;
+  }
+}
+
+const verifyUrl = (email: string, extra = "") => `/verify?email=${encodeURIComponent(email)}${extra}`;
+
+export async function registerAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const values = textFields(formData, ["name", "email"]);
+  const parsed = registerFormSchema(getConfig().passwordMinLength).safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error) });
+  let destination = "";
+  const state = await guarded(values, async () => {
+    const result = await (await getAccounts()).register(parsed.data);
+    destination = verifyUrl(result.email, result.delivery === "failed" ? "&delivery=failed" : "&delivery=sent");
+    return { ok: true };
+  });
+  if (!state.ok) return state;
+  redirect(destination);
+}
+
+export async function verifyAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const values = textFields(formData, ["email", "otp"]);
+  const parsed = verifySchema.safeParse(values);
+  if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
+  const state = await guarded(values, async () => {
+    const result = await (await getAccounts()).verifyEmail(parsed.data);
+    if (!result.ok) return failure(result.reason, values, { fieldErrors: { otp: OUTCOMES[result.reason].message } });
+    return { ok: true };
+  });
+  if (!state.ok) return state;
+  redirect(`/login?verified=1&email=${encodeURIComponent(parsed.data.email)}`);
+}
+
+export async function resendAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const values = textFields(formData, ["email"]);
+  const parsed = resendSchema.safeParse(values);
+  if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error) });
+  const email = parsed.data.email;
+  const state = await guarded(values, async () => {
+    const result = await (await getAccounts()).resendCode(email);
+    if (!result.ok) {
+      return failure("rate_limited", values, { message: waitMessage(result.retryAfterSeconds), retryAfterSeconds: result.retryAfterSeconds });
+    }
+    if (result.delivery === "failed") return failure("mail_unavailable", values);
+    return {
+      ok: true,
+      reason: "sent",
+      message: `A new code is on its way to ${email}. It replaces the previous one.`,
+      values,
+      retryAfterSeconds: getConfig().codes.resendCooldownSeconds,
+    };
+  });
+  return state;
+}
+
+/** From the login page: ask for a new code, then continue on the verify page, which tells how it went. */
+export async function resendThenVerifyAction(formData: FormData): Promise<void> {
+  const state = await resendAction({ ok: false }, formData);
+  const email = state.values?.email ?? "";
+  const delivery = state.ok ? "sent" : state.reason === "rate_limited" ? `wait&retryAfter=${state.retryAfterSeconds}` : "failed";
+  redirect(verifyUrl(email.trim().toLowerCase(), `&delivery=${delivery}`));
+}
+
+export async function loginAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const values = textFields(formData, ["email"]);
+  const parsed = loginSchema.safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
+  const result = await signInWithPassword(parsed.data);
+  if (!result.ok) return failure(result.reason, { email: parsed.data.email });
+  redirect("/account");
+}
+
+export async function logoutAction(): Promise<void> {
+  await signOut({ redirectTo: "/login?signedOut=1" });
+}

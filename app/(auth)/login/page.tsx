@@ -1,0 +1,36 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { AuthShell } from "@/components/auth-shell";
+import { LoginForm } from "@/components/forms/login-form";
+import { emailSchema } from "@/lib/schemas";
+
+export const metadata: Metadata = { title: "Log in" };
+
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+
+export default async function LoginPage({ searchParams }: { searchParams: SearchParams }) {
+  const params = await searchParams;
+  const parsed = emailSchema.safeParse(typeof params.email === "string" ? params.email : "");
+  const notice =
+    params.verified === "1"
+      ? "Your email is verified and your account is active. Log in to continue."
+      : params.signedOut === "1"
+        ? "You have logged out."
+        : undefined;
+
+  return (
+    <AuthShell
+      title="Log in"
+      footer={
+        <>
+          New here?{" "}
+          <Link href="/register" className="font-medium text-foreground underline underline-offset-4">
+            Create an account
+          </Link>
+        </>
+      }
+    >
+      <LoginForm email={parsed.success ? parsed.data : ""} notice={notice} />
+    </AuthShell>
+  );
+}

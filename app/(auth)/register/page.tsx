@@ -1,0 +1,26 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { AuthShell } from "@/components/auth-shell";
+import { RegisterForm } from "@/components/forms/register-form";
+import { getConfig } from "@/lib/config";
+
+export const metadata: Metadata = { title: "Create an account" };
+
+export default function RegisterPage() {
+  return (
+    <AuthShell
+      title="Create an account"
+      description="We will email you a 6-digit code to confirm your address."
+      footer={
+        <>
+          Already have an account?{" "}
+          <Link href="/login" className="font-medium text-foreground underline underline-offset-4">
+            Log in
+          </Link>
+        </>
+      }
+    >
+      <RegisterForm passwordMinLength={getConfig().passwordMinLength} />
+    </AuthShell>
+  );
+}

@@ -1,0 +1,6 @@
+import type { LabelHTMLAttributes } from "react";
+import { cn } from "@/lib/cn";
+
+export function Label({ className, ...props }: LabelHTMLAttributes<HTMLLabelElement>) {
+  return <label className={cn("text-sm font-medium", className)} {...props} />;
+}

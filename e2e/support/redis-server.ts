@@ -1,0 +1,135 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./free-port";
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** false when TEST_REDIS_URL points at a server the tests did not start. */
+  owned: boolean;
+  /** Kill the server (by pid) and wait for it to exit. Idempotent. */
+  stop(): Promise<void>;
+  /** Start it again on the same port (after stop()). Idempotent. */
+  start(): Promise<void>;
+}
+
+const BIN = process.env.REDIS_SERVER_BIN ?? "redis-server";
+
+/**
+ * A throwaway redis-server on a free loopback port, owned by this process:
+ * no persistence, its own temp dir, killed by pid. Never the system Redis.
+ * Set TEST_REDIS_URL to run against an existing server instead (then stop/start throw).
+ */
+export async function startRedis(): Promise<RedisServer> {
+  const external = process.env.TEST_REDIS_URL;
+  if (external) {
+    const notOwned = async () => {
+      throw new Error(
+        `TEST_REDIS_URL=${external} is a Redis the tests do not own: fault tests (stop/start) need an owned server. Unset TEST_REDIS_URL.`,
+      );
+    };
+    return { url: external, port: Number(new URL(external).port || 6379), owned: false, stop: notOwned, start: notOwned };
+  }
+
+  const probe = spawnSync(BIN, ["--version"], { encoding: "utf8" });
+  if (probe.error) {
+    throw new Error(
+      `Cannot run "${BIN}" (${probe.error.message}). Install it (apt-get install -y redis-server) or set REDIS_SERVER_BIN; the tests need a real Redis.`,
+    );
+  }
+
+  let child: ChildProcess | undefined;
+  let port = await freePort();
+  // The free port can be taken between freePort() and redis' bind: retry the first start on another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      child = await spawnRedis(port);
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !/already in use/i.test(String(error))) throw error;
+      port = await freePort();
+    }
+  }
+
+  const killOnExit = () => child?.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    owned: true,
+    async stop() {
+      if (!child) return;
+      const current = child;
+      child = undefined;
+      await killAndWait(current);
+    },
+    async start() {
+      if (!child) child = await spawnRedis(port);
+    },
+  };
+}
+
+async function spawnRedis(port: number): Promise<ChildProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "e2e-redis-"));
+  // Not daemonized: the child is ours, so its pid is known and it cannot outlive a clean shutdown.
+  const child = spawn(
+    BIN,
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  let exited = false;
+  child.once("exit", () => {
+    exited = true;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  child.once("error", (error) => keep(Buffer.from(String(error))));
+
+  const deadline = Date.now() + 10_000;
+  while (!(await answersPing(port))) {
+    if (exited) throw new Error(`redis-server on port ${port} exited during start-up:\n${output}`);
+    if (Date.now() > deadline) {
+      await killAndWait(child);
+      throw new Error(`redis-server on port ${port} did not answer PING within 10 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return child;
+}
+
+function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let reply = "";
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+    });
+  });
+}

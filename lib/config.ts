@@ -1,0 +1,173 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { z } from "zod";
+
+/**
+ * The one place that reads the environment. Everything else asks getConfig().
+ * Parsed once per process; in production an embedded default that cannot work there refuses to start.
+ */
+
+const flag = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
+
+const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  VERCEL: optionalText,
+  NEXT_PHASE: optionalText,
+  APP_NAME: z.string().default("Verified Signup"),
+
+  AUTH_SECRET: optionalText,
+  AUTH_URL: optionalText,
+  AUTH_TRUST_HOST: flag,
+
+  DATABASE_URL: z.string().default("file:./data/app.db"),
+  DATABASE_AUTH_TOKEN: optionalText,
+
+  UPSTASH_REDIS_REST_URL: optionalText,
+  UPSTASH_REDIS_REST_TOKEN: optionalText,
+  REDIS_URL: optionalText,
+
+  MAIL_FROM: z.string().default("Verified Signup <no-reply@localhost>"),
+  RESEND_API_KEY: optionalText,
+  RESEND_BASE_URL: optionalText,
+  SMTP_URL: optionalText,
+  SMTP_HOST: optionalText,
+  SMTP_PORT: z.coerce.number().int().positive().optional(),
+  SMTP_USER: optionalText,
+  SMTP_PASSWORD: optionalText,
+  SMTP_SECURE: flag,
+
+  OTP_TTL_SECONDS: positiveInt(600),
+  OTP_MAX_ATTEMPTS: positiveInt(5),
+  OTP_RESEND_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(60),
+  PASSWORD_MIN_LENGTH: z.coerce
+    .number()
+    .int()
+    .min(8, "PASSWORD_MIN_LENGTH may not be below 8")
+    .max(64)
+    .default(15),
+});
+
+export type CodeStoreConfig =
+  | { kind: "upstash"; url: string; token: string }
+  | { kind: "redis"; url: string }
+  | { kind: "memory" };
+
+export type MailConfig =
+  | { kind: "resend"; apiKey: string; baseUrl?: string }
+  | { kind: "smtp"; url?: string; host?: string; port?: number; user?: string; password?: string; secure: boolean }
+  | { kind: "outbox" };
+
+export interface AppConfig {
+  isProduction: boolean;
+  appName: string;
+  auth: { secret: string; trustHost: boolean };
+  database: { url: string; authToken?: string; isLocalFile: boolean };
+  codeStore: CodeStoreConfig;
+  mail: MailConfig & { from: string };
+  codes: { ttlSeconds: number; maxAttempts: number; resendCooldownSeconds: number; hmacKey: Buffer };
+  passwordMinLength: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Configuration problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Pure: turns an environment into a config, or throws ConfigError listing every problem at once. */
+export function parseConfig(env: Record<string, string | undefined>): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const onVercel = Boolean(e.VERCEL);
+  const isProduction = e.NODE_ENV === "production" || onVercel;
+  // `next build` runs with NODE_ENV=production but without runtime secrets; the guards apply when the server starts.
+  const enforce = isProduction && e.NEXT_PHASE !== "phase-production-build";
+  const problems: string[] = [];
+
+  const codeStore: CodeStoreConfig =
+    e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN
+      ? { kind: "upstash", url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN }
+      : e.REDIS_URL
+        ? { kind: "redis", url: e.REDIS_URL }
+        : { kind: "memory" };
+  if (Boolean(e.UPSTASH_REDIS_REST_URL) !== Boolean(e.UPSTASH_REDIS_REST_TOKEN)) {
+    problems.push("Set both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or neither.");
+  }
+
+  const mail: MailConfig = e.RESEND_API_KEY
+    ? { kind: "resend", apiKey: e.RESEND_API_KEY, baseUrl: e.RESEND_BASE_URL }
+    : e.SMTP_URL || e.SMTP_HOST
+      ? {
+          kind: "smtp",
+          url: e.SMTP_URL,
+          host: e.SMTP_HOST,
+          port: e.SMTP_PORT,
+          user: e.SMTP_USER,
+          password: e.SMTP_PASSWORD,
+          secure: e.SMTP_SECURE,
+        }
+      : { kind: "outbox" };
+
+  const isLocalFile = e.DATABASE_URL.startsWith("file:");
+
+  if (enforce) {
+    if (!e.AUTH_SECRET) problems.push("AUTH_SECRET is missing: set it to a random value (`npx auth secret` or `openssl rand -base64 33`).");
+    if (!e.AUTH_URL && !e.AUTH_TRUST_HOST && !onVercel) {
+      problems.push("Set AUTH_URL to the site's public URL, or AUTH_TRUST_HOST=true behind a proxy you trust.");
+    }
+    if (codeStore.kind === "memory") {
+      problems.push("No code store: set UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN, or REDIS_URL (the in-process store is for development only).");
+    }
+    if (mail.kind === "outbox") {
+      problems.push("No mail transport: set RESEND_API_KEY, or SMTP_URL / SMTP_HOST (the development outbox does not send mail).");
+    }
+    if (onVercel && isLocalFile) {
+      problems.push("DATABASE_URL points to a local file, which does not persist on Vercel: use a Turso/libSQL URL and DATABASE_AUTH_TOKEN.");
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const secret = e.AUTH_SECRET ?? developmentSecret();
+  return {
+    isProduction,
+    appName: e.APP_NAME,
+    auth: { secret, trustHost: e.AUTH_TRUST_HOST || onVercel || !isProduction },
+    database: { url: e.DATABASE_URL, authToken: e.DATABASE_AUTH_TOKEN, isLocalFile },
+    codeStore,
+    mail: { ...mail, from: e.MAIL_FROM },
+    codes: {
+      ttlSeconds: e.OTP_TTL_SECONDS,
+      maxAttempts: e.OTP_MAX_ATTEMPTS,
+      resendCooldownSeconds: e.OTP_RESEND_COOLDOWN_SECONDS,
+      // A key of its own for code hashes, so the session-signing key is never used for anything else.
+      hmacKey: createHmac("sha256", secret).update("verified-signup/otp-hmac/v1").digest(),
+    },
+    passwordMinLength: e.PASSWORD_MIN_LENGTH,
+  };
+}
+
+/** Development only: a per-process random secret, so `npm run dev` works with no configuration. */
+function developmentSecret(): string {
+  const holder = globalThis as { __devAuthSecret?: string };
+  holder.__devAuthSecret ??= randomBytes(32).toString("base64url");
+  return holder.__devAuthSecret;
+}
+
+let cached: AppConfig | undefined;
+
+export function getConfig(): AppConfig {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,82 @@
+import { NextResponse } from "next/server";
+import type * as z from "zod/mini";
+import { fieldErrorsOf } from "./schemas";
+import { OUTCOMES, type Outcome } from "./outcomes";
+import { StoreUnavailableError } from "./store/code-store";
+
+/** Helpers shared by the JSON API route handlers: one error shape, one body parser, one outage mapping. */
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+export interface ApiErrorBody {
+  error: { code: Outcome | "unsupported_media_type" | "payload_too_large" | "internal"; message: string; fields?: Record<string, string> };
+}
+
+export function apiError(
+  code: Outcome,
+  options: { message?: string; fields?: Record<string, string>; retryAfterSeconds?: number } = {},
+): NextResponse<ApiErrorBody> {
+  const { status, message } = OUTCOMES[code];
+  const headers = options.retryAfterSeconds ? { "Retry-After": String(options.retryAfterSeconds) } : undefined;
+  return NextResponse.json(
+    { error: { code, message: options.message ?? message, ...(options.fields ? { fields: options.fields } : {}) } },
+    { status, headers },
+  );
+}
+
+function rawError(status: number, code: ApiErrorBody["error"]["code"], message: string) {
+  return NextResponse.json<ApiErrorBody>({ error: { code, message } }, { status });
+}
+
+/** Reads a JSON body (application/json only, size-capped) and parses it with a shared schema. */
+export async function parseJsonBody<T extends z.ZodMiniType>(
+  request: Request,
+  schema: T,
+): Promise<{ ok: true; data: z.infer<T> } | { ok: false; response: NextResponse }> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    return { ok: false, response: rawError(415, "unsupported_media_type", "Send the body as application/json.") };
+  }
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  if (declared > MAX_BODY_BYTES) return { ok: false, response: rawError(413, "payload_too_large", "The body is too large.") };
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    return { ok: false, response: rawError(413, "payload_too_large", "The body is too large.") };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { ok: false, response: apiError("invalid_input", { message: "The body is not valid JSON." }) };
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return { ok: false, response: apiError("invalid_input", { message: "The body must be a JSON object." }) };
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) return { ok: false, response: apiError("invalid_input", { fields: fieldErrorsOf(parsed.error) }) };
+  return { ok: true, data: parsed.data };
+}
+
+/** Wraps a handler so an outage becomes a calm 503 and anything unexpected a bare 500, never a stack trace. */
+export function jsonRoute(handler: (request: Request) => Promise<Response>) {
+  return async (request: Request): Promise<Response> => {
+    try {
+      return await handler(request);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return apiError("store_unavailable");
+      console.error(JSON.stringify({ event: "api_error", type: error instanceof Error ? error.name : "unknown" }));
+      return rawError(500, "internal", "Something went wrong on our side. Please try again.");
+    }
+  };
+}
+
+/** The account as the API shows it: no hash, no internal counters. */
+export function publicUser(user: { id: string; email: string; name: string; role: string; emailVerifiedAt: Date | null }) {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,68 @@
+import { getDatabase } from "@/db/client";
+import { createAccounts, type Accounts } from "./accounts";
+import { getConfig } from "./config";
+import type { Mailer } from "./mail/mailer";
+import type { CodeStore } from "./store/code-store";
+
+/**
+ * The composition root. The outside world is chosen once per process from the validated configuration. Created lazily (never at
+ * import time: `next build` imports every route) and kept on globalThis so dev hot reloads share them.
+ */
+const holder = globalThis as { __codeStore?: CodeStore; __mailer?: Mailer; __accounts?: Accounts };
+
+/** The account service wired to the configured database, code store and mailer. */
+export async function getAccounts(): Promise<Accounts> {
+  if (!holder.__accounts) {
+    const [db, store, mailer] = await Promise.all([getDatabase(), getCodeStore(), getMailer()]);
+    holder.__accounts ??= createAccounts({ db, store, mailer, config: getConfig() });
+  }
+  return holder.__accounts;
+}
+
+export async function getCodeStore(): Promise<CodeStore> {
+  if (!holder.__codeStore) {
+    const config = getConfig().codeStore;
+    switch (config.kind) {
+      case "upstash": {
+        const { UpstashCodeStore } = await import("./store/upstash");
+        holder.__codeStore ??= new UpstashCodeStore(config.url, config.token);
+        break;
+      }
+      case "redis": {
+        const { RedisCodeStore } = await import("./store/redis");
+        holder.__codeStore ??= new RedisCodeStore(config.url);
+        break;
+      }
+      case "memory": {
+        const { MemoryCodeStore } = await import("./store/memory");
+        holder.__codeStore ??= new MemoryCodeStore();
+        break;
+      }
+    }
+  }
+  return holder.__codeStore!;
+}
+
+export async function getMailer(): Promise<Mailer> {
+  if (!holder.__mailer) {
+    const config = getConfig().mail;
+    switch (config.kind) {
+      case "resend": {
+        const { ResendMailer } = await import("./mail/resend");
+        holder.__mailer ??= new ResendMailer(config.apiKey, config.from, config.baseUrl);
+        break;
+      }
+      case "smtp": {
+        const { SmtpMailer } = await import("./mail/smtp");
+        holder.__mailer ??= new SmtpMailer(config, config.from);
+        break;
+      }
+      case "outbox": {
+        const { DevOutboxMailer } = await import("./mail/outbox");
+        holder.__mailer ??= new DevOutboxMailer();
+        break;
+      }
+    }
+  }
+  return holder.__mailer!;
+}

@@ -1,0 +1,93 @@
+import * as z from "zod/mini";
+
+/**
+ * The input schemas, shared by the browser forms (react-hook-form) and the server (actions and API routes).
+ * zod/mini keeps them small enough for the client bundle. Unknown keys are dropped, so a signup can never
+ * carry a role or an active flag.
+ */
+
+export const DEFAULT_PASSWORD_MIN_LENGTH = 15;
+export const PASSWORD_MAX_LENGTH = 128;
+const codePoints = (value: string) => [...value].length;
+
+export const emailSchema = z.string({ error: "Enter your email address." }).check(
+  z.trim(),
+  z.toLowerCase(),
+  z.minLength(1, "Enter your email address."),
+  z.maxLength(254, "That email address is too long."),
+  z.email({ error: "Enter a valid email address, like name@example.com." }),
+);
+
+/** Counted in Unicode code points after NFC normalisation; spaces allowed; no composition rules (NIST SP 800-63B). */
+export function passwordSchema(minLength: number) {
+  return z.string({ error: "Enter a password." }).check(
+    // Bounds the work below before normalising a hostile multi-megabyte string.
+    z.maxLength(PASSWORD_MAX_LENGTH * 4, `Use at most ${PASSWORD_MAX_LENGTH} characters.`),
+    z.normalize("NFC"),
+    z.refine((v) => codePoints(v) >= minLength, { error: `Use at least ${minLength} characters.` }),
+    z.refine((v) => codePoints(v) <= PASSWORD_MAX_LENGTH, { error: `Use at most ${PASSWORD_MAX_LENGTH} characters.` }),
+  );
+}
+
+export const nameSchema = z.string({ error: "Enter your name." }).check(
+  z.trim(),
+  z.minLength(1, "Enter your name."),
+  z.maxLength(100, "Use at most 100 characters."),
+  z.refine((v) => !/\p{Cc}/u.test(v), { error: "Remove the control characters from your name." }),
+);
+
+export const otpSchema = z.string({ error: "Enter the 6-digit code." }).check(
+  z.maxLength(64, "Enter the 6-digit code."),
+  // People paste "123 456" or "123-456".
+  z.overwrite((v) => v.replace(/[\s-]/g, "")),
+  z.regex(/^\d{6}$/, "Enter the 6-digit code from the email."),
+);
+
+export function registerSchema(passwordMinLength: number) {
+  return z.object({ name: nameSchema, email: emailSchema, password: passwordSchema(passwordMinLength) });
+}
+
+/** The signup form adds a confirmation field; the JSON API does not need one. */
+export function registerFormSchema(passwordMinLength: number) {
+  return z
+    .object({
+      name: nameSchema,
+      email: emailSchema,
+      password: passwordSchema(passwordMinLength),
+      passwordConfirmation: z.string({ error: "Repeat your password." }),
+    })
+    .check(
+      z.refine((v) => v.password === v.passwordConfirmation.normalize("NFC"), {
+        error: "The passwords do not match.",
+        path: ["passwordConfirmation"],
+      }),
+    );
+}
+
+export const verifySchema = z.object({ email: emailSchema, otp: otpSchema });
+export const resendSchema = z.object({ email: emailSchema });
+
+/** Login checks only presence and bounds: rules for new passwords must not lock out existing ones. */
+export const loginSchema = z.object({
+  email: emailSchema,
+  password: z.string({ error: "Enter your password." }).check(
+    z.minLength(1, "Enter your password."),
+    z.maxLength(PASSWORD_MAX_LENGTH * 4, "That password is too long."),
+    z.normalize("NFC"),
+  ),
+});
+
+export type RegisterInput = z.infer<ReturnType<typeof registerSchema>>;
+export type RegisterFormInput = z.input<ReturnType<typeof registerFormSchema>>;
+export type VerifyInput = z.infer<typeof verifySchema>;
+export type LoginInput = z.infer<typeof loginSchema>;
+
+/** Field errors as { field: firstMessage }, the shape forms and the JSON API both report. */
+export function fieldErrorsOf(error: z.core.$ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length > 0 ? String(issue.path[0]) : "form";
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}

@@ -1,0 +1,81 @@
+import { createHash } from "node:crypto";
+import { createClient, type RedisClientType } from "redis";
+import { StoreUnavailableError, type CodeStore } from "./code-store";
+import {
+  CONSUME_CODE_SCRIPT,
+  ISSUE_CODE_SCRIPT,
+  consumeArgs,
+  issueArgs,
+  parseConsumeReply,
+  parseIssueReply,
+} from "./scripts";
+
+const COMMAND_TIMEOUT_MS = 2_000;
+
+/** Any Redis over TCP (REDIS_URL), through node-redis. */
+export class RedisCodeStore implements CodeStore {
+  private readonly client: RedisClientType;
+  private connecting?: Promise<unknown>;
+
+  constructor(url: string) {
+    this.client = createClient({
+      url,
+      // Fail fast while disconnected instead of queueing: the caller answers 503 and the person retries.
+      disableOfflineQueue: true,
+      socket: { connectTimeout: COMMAND_TIMEOUT_MS, reconnectStrategy: (retries) => Math.min(retries * 100, 2_000) },
+    });
+    // Without a listener an 'error' event would crash the process; outages surface per command instead.
+    this.client.on("error", () => {});
+  }
+
+  issueCode: CodeStore["issueCode"] = async (key, input) =>
+    parseIssueReply(await this.run(ISSUE_CODE_SCRIPT, [key], issueArgs(input)));
+
+  consumeCode: CodeStore["consumeCode"] = async (key, input) =>
+    parseConsumeReply(await this.run(CONSUME_CODE_SCRIPT, [key], consumeArgs(input)));
+
+  async ping(): Promise<void> {
+    await this.call((c) => c.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) await this.client.close();
+  }
+
+  private run(script: string, keys: string[], args: string[]): Promise<unknown> {
+    const sha = sha1(script);
+    return this.call(async (c) => {
+      try {
+        return await c.evalSha(sha, { keys, arguments: args });
+      } catch (error) {
+        if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
+        return c.eval(script, { keys, arguments: args });
+      }
+    });
+  }
+
+  private async call<T>(command: (client: RedisClientType) => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (!this.client.isOpen) {
+        this.connecting ??= this.client.connect().finally(() => (this.connecting = undefined));
+        await this.connecting;
+      }
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("Redis command timed out")), COMMAND_TIMEOUT_MS);
+      });
+      return await Promise.race([command(this.client), timeout]);
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+const shaCache = new Map<string, string>();
+function sha1(script: string): string {
+  let sha = shaCache.get(script);
+  if (!sha) shaCache.set(script, (sha = createHash("sha1").update(script).digest("hex")));
+  return sha;
+}

@@ -1,0 +1,37 @@
+import { existsSync } from "node:fs";
+import { defineConfig } from "@playwright/test";
+
+// Debian's Chromium by default; CHROMIUM_PATH overrides; with neither, Playwright's own browser.
+const executablePath = process.env.CHROMIUM_PATH ?? (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
+
+export default defineConfig({
+  testDir: "e2e",
+  testMatch: "**/*.spec.ts",
+  // e2e/global-setup.ts builds if needed, starts Redis, the SMTP sink and `next start`, and sets
+  // BASE_URL / E2E_MAILBOX_URL / E2E_REDIS_URL / E2E_DATABASE_URL for the workers.
+  globalSetup: "./e2e/global-setup.ts",
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"], ["json", { outputFile: "test-results/playwright.json" }]],
+  // A subfolder: Playwright empties outputDir at start, and test-results/ also holds the other reports.
+  outputDir: "test-results/playwright",
+  use: {
+    // Workers load this file after globalSetup ran, so BASE_URL is set there (see also e2e/support/fixtures.ts).
+    baseURL: process.env.BASE_URL,
+    screenshot: "only-on-failure",
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+});

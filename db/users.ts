@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, count, eq, isNull, lt } from "drizzle-orm";
 import type { Database } from "./client";
 import { users, type User } from "./schema";
 
@@ -39,4 +39,21 @@ export async function activateUser(
     .where(and(eq(users.email, email), isNull(users.emailVerifiedAt)))
     .returning();
   return row;
+}
+
+/** Accounts whose address was never proven, created before `cutoff`: what housekeeping removes. Verified accounts never match. */
+function unverifiedCreatedBefore(cutoff: Date) {
+  return and(isNull(users.emailVerifiedAt), lt(users.createdAt, cutoff));
+}
+
+/** Deletes never-verified accounts created before `cutoff` (one statement); returns how many went. */
+export async function deleteUnverifiedUsersCreatedBefore(db: Database, cutoff: Date): Promise<number> {
+  const result = await db.delete(users).where(unverifiedCreatedBefore(cutoff));
+  return result.rowsAffected;
+}
+
+/** How many accounts deleteUnverifiedUsersCreatedBefore would delete now (for a dry run). */
+export async function countUnverifiedUsersCreatedBefore(db: Database, cutoff: Date): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(users).where(unverifiedCreatedBefore(cutoff));
+  return row?.n ?? 0;
 }

@@ -4,9 +4,10 @@ import type { User } from "@/db/schema";
 import { activateUser, findUserByEmail, insertInactiveCustomer } from "@/db/users";
 import { codeKey, generateCode, hashCode, type CodePurpose } from "./codes";
 import type { AppConfig } from "./config";
+import { emailId, ipLimit, loginAccountLimits, sendLimits, verifyFailureLimits } from "./limits";
 import { logAuthEvent } from "./log";
-import { MailDeliveryError, type Mailer } from "./mail/mailer";
-import { verificationCodeMessage } from "./mail/messages";
+import { MailDeliveryError, type Mailer, type MailMessage } from "./mail/mailer";
+import { existingAccountNoticeMessage, verificationCodeMessage } from "./mail/messages";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords";
 import type { LoginInput, RegisterInput, VerifyInput } from "./schemas";
 import type { CodeStore } from "./store/code-store";
@@ -14,33 +15,40 @@ import type { CodeStore } from "./store/code-store";
 /**
  * The rules of signup, verification and login, in one place. Server actions, the JSON API and Auth.js's
  * authorize() only adapt these typed results. Expected outcomes are results; only outages throw
- * (StoreUnavailableError), which the adapters answer with 503.
+ * (StoreUnavailableError), which the adapters answer with 503: every limit fails closed.
  */
 
 export interface AccountDependencies {
   db: Database;
   store: CodeStore;
   mailer: Mailer;
-  config: Pick<AppConfig, "appName" | "codes">;
+  config: Pick<AppConfig, "appName" | "codes" | "limits">;
   now?: () => number;
 }
 
-/** "sent": a code is on its way (or, for an address we must not reveal, the same answer is given). */
+/** Who is asking: per-IP limits key on this. */
+export interface RequestContext {
+  ip: string;
+}
+
+type RateLimited = { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
+
+/** "sent": a message is on its way, or the same answer is given where telling more would reveal an account. */
 export type Delivery = "sent" | "failed";
 
-export type RegisterResult = { ok: true; email: string; delivery: Delivery };
+export type RegisterResult = { ok: true; email: string; delivery: Delivery } | RateLimited;
 
 export type VerifyResult =
   | { ok: true; user: User }
-  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" };
+  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" }
+  | RateLimited;
 
-export type ResendResult =
-  | { ok: true; email: string; delivery: Delivery }
-  | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
+export type ResendResult = { ok: true; email: string; delivery: Delivery } | RateLimited;
 
 export type AuthenticateResult =
   | { ok: true; user: User }
-  | { ok: false; reason: "invalid_credentials" | "unverified" };
+  | { ok: false; reason: "invalid_credentials" | "unverified" | "locked" }
+  | RateLimited;
 
 interface PendingDetails {
   name: string;
@@ -50,78 +58,91 @@ interface PendingDetails {
 /** How long a used, void or expired code record is kept so the person hears why it no longer works. */
 const RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
 
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+const rateLimited = (retryAfterMs: number, limit: string): RateLimited => {
+  logAuthEvent("rate_limited", { limit });
+  return { ok: false, reason: "rate_limited", retryAfterSeconds: seconds(retryAfterMs) };
+};
+
 export function createAccounts(deps: AccountDependencies) {
   const { db, store, mailer, config } = deps;
   const now = deps.now ?? Date.now;
   const purpose: CodePurpose = "verify_email";
+  const idOf = (email: string) => emailId(config.codes.hmacKey, email);
 
-  /** Issues a fresh code (replacing any earlier one) and mails it. */
+  async function deliver(message: Promise<MailMessage>, kind: string): Promise<Delivery> {
+    try {
+      await mailer.send(await message);
+      logAuthEvent("code_sent", { kind });
+      return "sent";
+    } catch (error) {
+      if (!(error instanceof MailDeliveryError)) throw error;
+      logAuthEvent("code_send_failed", { kind, cause: error.cause instanceof Error ? error.cause.name : "unknown" });
+      return "failed";
+    }
+  }
+
+  /** Issues a code (the previous one stays valid beside it) within the address's send limits, and mails it. */
   async function sendVerificationCode(
     email: string,
     pending: PendingDetails | undefined,
-  ): Promise<{ status: "sent" | "failed" } | { status: "cooldown"; retryAfterSeconds: number }> {
-    const key = codeKey(config.codes.hmacKey, purpose, email);
+  ): Promise<{ status: Delivery } | { status: "limited"; retryAfterMs: number }> {
+    const id = idOf(email);
+    const key = codeKey(id, purpose);
     const code = generateCode();
+    const issuedAt = now();
     const issued = await store.issueCode(key, {
       codeHash: hashCode(config.codes.hmacKey, key, code),
       payload: pending ? JSON.stringify(pending) : "",
-      now: now(),
+      now: issuedAt,
       ttlMs: config.codes.ttlSeconds * 1000,
-      cooldownMs: config.codes.resendCooldownSeconds * 1000,
+      maxLifetimeMs: config.codes.maxLifetimeSeconds * 1000,
       retentionMs: RECORD_RETENTION_MS,
+      sendLimits: sendLimits(config, id),
     });
-    if (issued.status === "cooldown") {
-      return { status: "cooldown", retryAfterSeconds: Math.ceil(issued.retryAfterMs / 1000) };
-    }
-    try {
-      const message = await verificationCodeMessage({
-        appName: config.appName,
-        to: email,
-        code,
-        validMinutes: Math.round(config.codes.ttlSeconds / 60),
-      });
-      await mailer.send(message);
-      logAuthEvent("code_sent", { purpose });
-      return { status: "sent" };
-    } catch (error) {
-      if (!(error instanceof MailDeliveryError)) throw error;
-      logAuthEvent("code_send_failed", { purpose, cause: errorName(error.cause) });
-      return { status: "failed" };
-    }
+    if (issued.status === "limited") return issued;
+    const validMinutes = Math.max(1, Math.round((issued.expiresAt - issuedAt) / 60_000));
+    const status = await deliver(verificationCodeMessage({ appName: config.appName, to: email, code, validMinutes }), purpose);
+    return { status };
   }
 
-  async function register(input: RegisterInput): Promise<RegisterResult> {
-    // Hash first, whatever happens next, so every branch costs the same.
+  async function register(input: RegisterInput, context: RequestContext): Promise<RegisterResult> {
+    const ipCheck = await store.limits("hit", [ipLimit(config, "register", context.ip)]);
+    if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "register_ip");
+
+    // Every branch below costs one hash, one insert attempt, one store write and at most one mail, and
+    // answers alike, so neither the answer nor its timing tells whether the address has an account.
     const passwordHash = await hashPassword(input.password);
-    const created = await insertInactiveCustomer(db, {
-      id: randomUUID(),
-      email: input.email,
-      name: input.name,
-      passwordHash,
-    });
+    const created = await insertInactiveCustomer(db, { id: randomUUID(), email: input.email, name: input.name, passwordHash });
+    let delivery: Delivery = "sent";
     if (created) {
       logAuthEvent("registered", { userId: created.id });
       const sent = await sendVerificationCode(input.email, undefined);
-      return { ok: true, email: input.email, delivery: sent.status === "failed" ? "failed" : "sent" };
+      if (sent.status === "failed") delivery = "failed";
+    } else {
+      const existing = await findUserByEmail(db, input.email);
+      logAuthEvent("register_existing", { userId: existing?.id, verified: Boolean(existing?.emailVerifiedAt) });
+      if (existing && !existing.emailVerifiedAt) {
+        // Not proven yet: the new details wait beside the code and apply only when it is proven.
+        const sent = await sendVerificationCode(input.email, { name: input.name, passwordHash });
+        if (sent.status === "failed") delivery = "failed";
+      } else if (existing) {
+        // Proven: nothing changes; the owner is told instead of being sent a code.
+        const allowed = await store.limits("hit", sendLimits(config, idOf(input.email)));
+        if (allowed.allowed) delivery = await deliver(existingAccountNoticeMessage({ appName: config.appName, to: input.email }), "existing_account_notice");
+      }
     }
-
-    const existing = await findUserByEmail(db, input.email);
-    logAuthEvent("register_existing", { userId: existing?.id, verified: Boolean(existing?.emailVerifiedAt) });
-    if (!existing || existing.emailVerifiedAt) {
-      // A proven address is never changed by a signup, and the answer is the same as for a new one.
-      return { ok: true, email: input.email, delivery: "sent" };
-    }
-    // Not proven yet: the new details wait beside the code and apply only when it is proven.
-    const sent = await sendVerificationCode(input.email, { name: input.name, passwordHash });
-    return { ok: true, email: input.email, delivery: sent.status === "failed" ? "failed" : "sent" };
+    return { ok: true, email: input.email, delivery };
   }
 
   async function verifyEmail(input: VerifyInput): Promise<VerifyResult> {
-    const key = codeKey(config.codes.hmacKey, purpose, input.email);
+    const id = idOf(input.email);
+    const key = codeKey(id, purpose);
     const outcome = await store.consumeCode(key, {
       codeHash: hashCode(config.codes.hmacKey, key, input.otp),
       now: now(),
       maxAttempts: config.codes.maxAttempts,
+      failureLimits: verifyFailureLimits(config, id),
     });
     switch (outcome.status) {
       case "ok": {
@@ -131,6 +152,8 @@ export function createAccounts(deps: AccountDependencies) {
         logAuthEvent("verified", { userId: user.id });
         return { ok: true, user };
       }
+      case "rate_limited":
+        return rateLimited(outcome.retryAfterMs, "verify_failures");
       // No record looks like a wrong code, so this answer does not tell which addresses have signed up.
       case "missing":
       case "wrong_code":
@@ -142,36 +165,46 @@ export function createAccounts(deps: AccountDependencies) {
     }
   }
 
-  async function resendCode(email: string): Promise<ResendResult> {
+  async function resendCode(email: string, context: RequestContext): Promise<ResendResult> {
+    const ipCheck = await store.limits("hit", [ipLimit(config, "resend", context.ip)]);
+    if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "resend_ip");
     const user = await findUserByEmail(db, email);
-    if (!user || user.emailVerifiedAt) return { ok: true, email, delivery: "sent" };
-    const sent = await sendVerificationCode(email, undefined);
-    if (sent.status === "cooldown") {
-      logAuthEvent("rate_limited", { limit: "resend_cooldown", userId: user.id });
-      return { ok: false, reason: "rate_limited", retryAfterSeconds: sent.retryAfterSeconds };
+    if (!user || user.emailVerifiedAt) {
+      // Spend the same send budget as a real resend, so the limits answer alike for every address.
+      const allowed = await store.limits("hit", sendLimits(config, idOf(email)));
+      if (!allowed.allowed) return rateLimited(allowed.retryAfterMs, "send");
+      return { ok: true, email, delivery: "sent" };
     }
+    const sent = await sendVerificationCode(email, undefined);
+    if (sent.status === "limited") return rateLimited(sent.retryAfterMs, "send");
     return { ok: true, email, delivery: sent.status };
   }
 
-  async function authenticate(input: LoginInput): Promise<AuthenticateResult> {
+  async function authenticate(input: LoginInput, context: RequestContext): Promise<AuthenticateResult> {
+    const account = loginAccountLimits(config, idOf(input.email));
+    const ip = ipLimit(config, "login-fail", context.ip);
+    const checked = await store.limits("check", [account.window, account.consecutive, ip]);
+    if (!checked.allowed) {
+      // Only the consecutive-failure lock waits longer than a login window.
+      if (checked.retryAfterMs > config.limits.loginFailureWindowSeconds * 1000) {
+        logAuthEvent("rate_limited", { limit: "login_locked" });
+        return { ok: false, reason: "locked" };
+      }
+      return rateLimited(checked.retryAfterMs, "login_failures");
+    }
+
     const user = await findUserByEmail(db, input.email);
-    if (!user) {
-      await burnPasswordCheck(input.password);
-      logAuthEvent("login_failed", { reason: "unknown_email" });
+    const passwordOk = user ? await verifyPassword(user.passwordHash, input.password) : (await burnPasswordCheck(input.password), false);
+    if (!user || !passwordOk || (user.emailVerifiedAt && !user.isActive)) {
+      await store.limits("record", [account.window, account.consecutive, ip]);
+      logAuthEvent("login_failed", { userId: user?.id, reason: !user ? "unknown_email" : !passwordOk ? "wrong_password" : "deactivated" });
       return { ok: false, reason: "invalid_credentials" };
     }
-    if (!(await verifyPassword(user.passwordHash, input.password))) {
-      logAuthEvent("login_failed", { userId: user.id, reason: "wrong_password" });
-      return { ok: false, reason: "invalid_credentials" };
-    }
+    await store.limits("reset", [account.window, account.consecutive]);
     // Only someone who knows the password learns the account is unverified.
     if (!user.emailVerifiedAt) {
       logAuthEvent("login_inactive", { userId: user.id });
       return { ok: false, reason: "unverified" };
-    }
-    if (!user.isActive) {
-      logAuthEvent("login_failed", { userId: user.id, reason: "deactivated" });
-      return { ok: false, reason: "invalid_credentials" };
     }
     logAuthEvent("login_ok", { userId: user.id });
     return { ok: true, user };
@@ -181,7 +214,3 @@ export function createAccounts(deps: AccountDependencies) {
 }
 
 export type Accounts = ReturnType<typeof createAccounts>;
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : "unknown";
-}

@@ -5,6 +5,7 @@ import type { Role } from "@/db/schema";
 import { findUserById } from "@/db/users";
 import { getConfig } from "./config";
 import { getAccounts } from "./runtime";
+import { requestContext } from "./request-context";
 import { loginSchema } from "./schemas";
 
 declare module "next-auth" {
@@ -17,12 +18,15 @@ declare module "next-auth" {
   }
 }
 
-/** Error codes that reach the login action and API route (match on `code`: class names are minified). */
-export class InvalidCredentials extends CredentialsSignin {
-  code = "invalid_credentials";
-}
-export class UnverifiedAccount extends CredentialsSignin {
-  code = "unverified";
+/**
+ * A refused login, as it reaches the login action and API route: match on `code` (class names are
+ * minified in production builds). lib/login.ts reads it back.
+ */
+class LoginRefused extends CredentialsSignin {
+  constructor(result: { reason: string; retryAfterSeconds?: number }) {
+    super();
+    this.code = result.retryAfterSeconds ? `${result.reason}:${result.retryAfterSeconds}` : result.reason;
+  }
 }
 
 // The configuration is built on first use, not at import time: `next build` imports this module.
@@ -36,11 +40,11 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
     providers: [
       Credentials({
         credentials: { email: {}, password: {} },
-        async authorize(credentials) {
+        async authorize(credentials, request) {
           const input = loginSchema.safeParse(credentials);
-          if (!input.success) throw new InvalidCredentials();
-          const result = await (await getAccounts()).authenticate(input.data);
-          if (!result.ok) throw result.reason === "unverified" ? new UnverifiedAccount() : new InvalidCredentials();
+          if (!input.success) throw new LoginRefused({ reason: "invalid_credentials" });
+          const result = await (await getAccounts()).authenticate(input.data, requestContext(request.headers));
+          if (!result.ok) throw new LoginRefused(result);
           const { user } = result;
           return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion };
         },

@@ -8,10 +8,9 @@ export function generateCode(): string {
   return randomInt(0, 1_000_000).toString().padStart(6, "0");
 }
 
-/** The store key for an email's code: keyed, so the store never holds addresses in the clear. */
-export function codeKey(hmacKey: Buffer, purpose: CodePurpose, email: string): string {
-  const id = createHmac("sha256", hmacKey).update(`email:${email}`).digest("base64url").slice(0, 32);
-  return `code:${purpose}:${id}`;
+/** The store key for one address's code of one purpose (emailId: lib/limits.ts). */
+export function codeKey(emailId: string, purpose: CodePurpose): string {
+  return `code:{${emailId}}:${purpose}`;
 }
 
 /** What the store keeps instead of the code: HMAC-SHA256 bound to the key, so equal codes never hash alike. */

@@ -46,7 +46,21 @@ const envSchema = z.object({
 
   OTP_TTL_SECONDS: positiveInt(600),
   OTP_MAX_ATTEMPTS: positiveInt(5),
-  OTP_RESEND_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(60),
+  OTP_RESEND_COOLDOWN_SECONDS: positiveInt(60),
+  OTP_MAX_LIFETIME_SECONDS: positiveInt(1800),
+  OTP_SENDS_PER_HOUR: positiveInt(5),
+  OTP_SENDS_PER_DAY: positiveInt(10),
+  VERIFY_FAILURES_PER_HOUR: positiveInt(10),
+  VERIFY_FAILURES_PER_DAY: positiveInt(25),
+  LOGIN_FAILURES_PER_ACCOUNT: positiveInt(10),
+  LOGIN_FAILURES_PER_IP: positiveInt(30),
+  LOGIN_FAILURE_WINDOW_SECONDS: positiveInt(900),
+  LOGIN_LOCKOUT_AFTER: positiveInt(100),
+  REGISTER_PER_IP_PER_HOUR: positiveInt(20),
+  RESEND_PER_IP_PER_HOUR: positiveInt(20),
+  TRUST_PROXY: flag,
+  CRON_SECRET: optionalText,
+  UNVERIFIED_ACCOUNT_RETENTION_DAYS: positiveInt(7),
   PASSWORD_MIN_LENGTH: z.coerce
     .number()
     .int()
@@ -67,13 +81,29 @@ export type MailConfig =
 
 export interface AppConfig {
   isProduction: boolean;
+  onVercel: boolean;
   appName: string;
   auth: { secret: string; trustHost: boolean };
   database: { url: string; authToken?: string; isLocalFile: boolean };
   codeStore: CodeStoreConfig;
   mail: MailConfig & { from: string };
-  codes: { ttlSeconds: number; maxAttempts: number; resendCooldownSeconds: number; hmacKey: Buffer };
+  codes: { ttlSeconds: number; maxLifetimeSeconds: number; maxAttempts: number; resendCooldownSeconds: number; hmacKey: Buffer };
+  limits: {
+    sendsPerHour: number;
+    sendsPerDay: number;
+    verifyFailuresPerHour: number;
+    verifyFailuresPerDay: number;
+    loginFailuresPerAccount: number;
+    loginFailuresPerIp: number;
+    loginFailureWindowSeconds: number;
+    loginLockoutAfter: number;
+    registerPerIpPerHour: number;
+    resendPerIpPerHour: number;
+  };
+  /** Take the client IP from the platform's forwarded header (on Vercel, or TRUST_PROXY=true). */
+  trustProxy: boolean;
   passwordMinLength: number;
+  housekeeping: { cronSecret?: string; unverifiedRetentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -142,6 +172,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
   const secret = e.AUTH_SECRET ?? developmentSecret();
   return {
     isProduction,
+    onVercel,
     appName: e.APP_NAME,
     auth: { secret, trustHost: e.AUTH_TRUST_HOST || onVercel || !isProduction },
     database: { url: e.DATABASE_URL, authToken: e.DATABASE_AUTH_TOKEN, isLocalFile },
@@ -149,12 +180,27 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     mail: { ...mail, from: e.MAIL_FROM },
     codes: {
       ttlSeconds: e.OTP_TTL_SECONDS,
+      maxLifetimeSeconds: Math.max(e.OTP_MAX_LIFETIME_SECONDS, e.OTP_TTL_SECONDS),
       maxAttempts: e.OTP_MAX_ATTEMPTS,
       resendCooldownSeconds: e.OTP_RESEND_COOLDOWN_SECONDS,
       // A key of its own for code hashes, so the session-signing key is never used for anything else.
       hmacKey: createHmac("sha256", secret).update("verified-signup/otp-hmac/v1").digest(),
     },
+    limits: {
+      sendsPerHour: e.OTP_SENDS_PER_HOUR,
+      sendsPerDay: e.OTP_SENDS_PER_DAY,
+      verifyFailuresPerHour: e.VERIFY_FAILURES_PER_HOUR,
+      verifyFailuresPerDay: e.VERIFY_FAILURES_PER_DAY,
+      loginFailuresPerAccount: e.LOGIN_FAILURES_PER_ACCOUNT,
+      loginFailuresPerIp: e.LOGIN_FAILURES_PER_IP,
+      loginFailureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+      loginLockoutAfter: e.LOGIN_LOCKOUT_AFTER,
+      registerPerIpPerHour: e.REGISTER_PER_IP_PER_HOUR,
+      resendPerIpPerHour: e.RESEND_PER_IP_PER_HOUR,
+    },
+    trustProxy: e.TRUST_PROXY || onVercel,
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
+    housekeeping: { cronSecret: e.CRON_SECRET, unverifiedRetentionDays: e.UNVERIFIED_ACCOUNT_RETENTION_DAYS },
   };
 }
 

@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
 import type * as z from "zod/mini";
 import { fieldErrorsOf } from "./schemas";
-import { OUTCOMES, type Outcome } from "./outcomes";
+import { OUTCOMES, waitMessage, type Outcome } from "./outcomes";
 import { StoreUnavailableError } from "./store/code-store";
 
 /** Helpers shared by the JSON API route handlers: one error shape, one body parser, one outage mapping. */
@@ -26,6 +26,14 @@ export function apiError(
 
 function rawError(status: number, code: ApiErrorBody["error"]["code"], message: string) {
   return NextResponse.json<ApiErrorBody>({ error: { code, message } }, { status });
+}
+
+/** The error response for a service's failed result. */
+export function apiFailure(result: { reason: Outcome; retryAfterSeconds?: number }): NextResponse<ApiErrorBody> {
+  if (result.reason === "rate_limited" && result.retryAfterSeconds) {
+    return apiError("rate_limited", { message: waitMessage(result.retryAfterSeconds), retryAfterSeconds: result.retryAfterSeconds });
+  }
+  return apiError(result.reason);
 }
 
 /** Reads a JSON body (application/json only, size-capped) and parses it with a shared schema. */

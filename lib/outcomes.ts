@@ -11,6 +11,7 @@ export type Outcome =
   | "used"
   | "too_many_attempts"
   | "rate_limited"
+  | "locked"
   | "mail_unavailable"
   | "store_unavailable";
 
@@ -25,7 +26,11 @@ export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
   expired: { status: 410, message: "That code has expired. We can send you a new one." },
   used: { status: 410, message: "That code has already been used. If your account is active, log in; otherwise ask for a new code." },
   too_many_attempts: { status: 410, message: "Too many wrong tries for this code. Ask for a new code to try again." },
-  rate_limited: { status: 429, message: "Please wait a moment before trying again." },
+  rate_limited: { status: 429, message: "Too many attempts. Please wait a little and try again." },
+  locked: {
+    status: 423,
+    message: "Password login for this account is paused after too many failed attempts. Reset your password with a code sent by email.",
+  },
   mail_unavailable: {
     status: 503,
     message: "We could not send the email just now. Your details are saved: ask for a new code in a moment.",
@@ -36,8 +41,10 @@ export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
   },
 };
 
-export function waitMessage(retryAfterSeconds: number): string {
-  return retryAfterSeconds > 1
-    ? `Please wait ${retryAfterSeconds} seconds before asking for another code.`
-    : "Please wait a second before asking for another code.";
+/** "Please wait 45 seconds" / "about 12 minutes" / "about 3 hours", for a Retry-After. */
+export function waitMessage(retryAfterSeconds: number, what = "trying again"): string {
+  const s = Math.max(1, Math.ceil(retryAfterSeconds));
+  const span =
+    s < 90 ? `${s} second${s === 1 ? "" : "s"}` : s < 90 * 60 ? `about ${Math.ceil(s / 60)} minutes` : `about ${Math.ceil(s / 3600)} hours`;
+  return `Too many attempts for now. Please wait ${span} before ${what}.`;
 }

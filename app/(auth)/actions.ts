@@ -1,11 +1,13 @@
 "use server";
 
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { signOut } from "@/lib/auth";
 import { getConfig } from "@/lib/config";
 import type { FormState } from "@/lib/form-state";
 import { signInWithPassword } from "@/lib/login";
 import { OUTCOMES, waitMessage, type Outcome } from "@/lib/outcomes";
+import { requestContext } from "@/lib/request-context";
 import { getAccounts } from "@/lib/runtime";
 import { fieldErrorsOf, loginSchema, registerFormSchema, resendSchema, verifySchema } from "@/lib/schemas";
 import { StoreUnavailableError } from "@/lib/store/code-store";
@@ -25,6 +27,16 @@ function failure(reason: Outcome, values: Record<string, string>, extra: Partial
   return { ok: false, reason, message: OUTCOMES[reason].message, values, ...extra };
 }
 
+/** A service's failed result as form state; a rate limit says how long to wait. */
+function refused(result: { reason: Outcome; retryAfterSeconds?: number }, values: Record<string, string>, what?: string): FormState {
+  if (result.reason === "rate_limited" && result.retryAfterSeconds) {
+    return failure("rate_limited", values, { message: waitMessage(result.retryAfterSeconds, what), retryAfterSeconds: result.retryAfterSeconds });
+  }
+  return failure(result.reason, values);
+}
+
+const context = async () => requestContext(await headers());
+
 /** Runs a service call; an outage of the code store becomes a calm message instead of an error page. */
 async function guarded(values: Record<string, string>, run: () => Promise<FormState>): Promise<FormState> {
   try {
@@ -43,7 +55,8 @@ export async function registerAction(_previous: FormState, formData: FormData): 
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error) });
   let destination = "";
   const state = await guarded(values, async () => {
-    const result = await (await getAccounts()).register(parsed.data);
+    const result = await (await getAccounts()).register(parsed.data, await context());
+    if (!result.ok) return refused(result, values);
     destination = verifyUrl(result.email, result.delivery === "failed" ? "&delivery=failed" : "&delivery=sent");
     return { ok: true };
   });
@@ -57,7 +70,10 @@ export async function verifyAction(_previous: FormState, formData: FormData): Pr
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
   const state = await guarded(values, async () => {
     const result = await (await getAccounts()).verifyEmail(parsed.data);
-    if (!result.ok) return failure(result.reason, values, { fieldErrors: { otp: OUTCOMES[result.reason].message } });
+    if (!result.ok) {
+      const state = refused(result, values, "trying another code");
+      return { ...state, fieldErrors: { otp: state.message! } };
+    }
     return { ok: true };
   });
   if (!state.ok) return state;
@@ -70,10 +86,8 @@ export async function resendAction(_previous: FormState, formData: FormData): Pr
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error) });
   const email = parsed.data.email;
   const state = await guarded(values, async () => {
-    const result = await (await getAccounts()).resendCode(email);
-    if (!result.ok) {
-      return failure("rate_limited", values, { message: waitMessage(result.retryAfterSeconds), retryAfterSeconds: result.retryAfterSeconds });
-    }
+    const result = await (await getAccounts()).resendCode(email, await context());
+    if (!result.ok) return refused(result, values, "asking for another code");
     if (result.delivery === "failed") return failure("mail_unavailable", values);
     return {
       ok: true,
@@ -99,7 +113,7 @@ export async function loginAction(_previous: FormState, formData: FormData): Pro
   const parsed = loginSchema.safeParse(Object.fromEntries(formData));
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
   const result = await signInWithPassword(parsed.data);
-  if (!result.ok) return failure(result.reason, { email: parsed.data.email });
+  if (!result.ok) return refused(result, { email: parsed.data.email });
   redirect("/account");
 }
 

@@ -1,48 +1,78 @@
 /**
- * The code store port: where one-time codes live (Redis in production). Each record holds only a keyed
- * hash of the code, an attempt counter and, for re-registrations, the pending account details that take
- * effect when the code is proven. Records outlive their code by a retention period so that "expired" and
- * "already used" can be told apart from "wrong".
+ * The code store port: where one-time codes and rate-limit counters live (Redis in production).
+ *
+ * A code record holds only keyed hashes of the current code and of the one before it (so a slow email
+ * does not punish the person), one attempt counter shared by both, and, for re-registrations, pending
+ * account details that take effect when a code is proven. Records outlive their codes by a retention
+ * period so "expired" and "already used" can be told apart from "wrong".
+ *
+ * Limits are fixed windows: a counter per key that expires windowMs after its first hit.
  */
+
+export interface LimitRule {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+export type LimitOutcome = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+export type LimitMode =
+  /** Allowed when every counter is under its limit; then counts one on each (atomic). */
+  | "hit"
+  /** Read-only: allowed when every counter is under its limit. */
+  | "check"
+  /** Counts one on each, whatever the counts are. */
+  | "record"
+  /** Clears the counters. */
+  | "reset";
 
 export interface IssueCodeInput {
   codeHash: string;
-  /** Pending details applied on success. Empty: keep the pending details of the code being replaced. */
+  /** Pending details applied on success. Empty: keep those of the code being replaced. */
   payload: string;
   now: number;
   ttlMs: number;
-  cooldownMs: number;
+  /** No code of a series (codes issued while an earlier one was still live) lives past its first issue + this. */
+  maxLifetimeMs: number;
   retentionMs: number;
+  /** Sending limits checked and counted in the same round trip (cooldown, per hour, per day). */
+  sendLimits: LimitRule[];
 }
 
 export type IssueCodeOutcome =
-  | { status: "issued" }
-  /** A code was issued too recently; the current one stays (its payload is updated when one was given). */
-  | { status: "cooldown"; retryAfterMs: number };
+  | { status: "issued"; expiresAt: number }
+  /** A send limit is reached; the live code stays (its pending details are updated when given). */
+  | { status: "limited"; retryAfterMs: number };
 
 export interface ConsumeCodeInput {
   codeHash: string;
   now: number;
   maxAttempts: number;
+  /** Failure budgets across codes (NIST: a new code does not reset them); a wrong code counts on each. */
+  failureLimits: LimitRule[];
 }
 
 export type ConsumeCodeOutcome =
   | { status: "ok"; payload: string }
-  | { status: "wrong_code"; attemptsLeft: number }
+  | { status: "wrong_code" }
   | { status: "too_many_attempts" }
   | { status: "expired" }
   | { status: "used" }
-  | { status: "missing" };
+  | { status: "missing" }
+  | { status: "rate_limited"; retryAfterMs: number };
 
 export interface CodeStore {
-  /** Replaces the code under `key` (one round trip). */
+  /** Issues a code (the previous live one stays valid beside it), within the send limits: one round trip. */
   issueCode(key: string, input: IssueCodeInput): Promise<IssueCodeOutcome>;
   /** Checks a code and, when right, consumes it: atomic, one round trip, works once even under races. */
   consumeCode(key: string, input: ConsumeCodeInput): Promise<ConsumeCodeOutcome>;
+  /** Rate-limit counters (see LimitMode), all rules in one round trip. */
+  limits(mode: LimitMode, rules: LimitRule[]): Promise<LimitOutcome>;
   ping(): Promise<void>;
 }
 
-/** Thrown by adapters when the store cannot be reached; adapters above turn it into a 503. */
+/** Thrown by adapters when the store cannot be reached; adapters above turn it into a 503 (fail closed). */
 export class StoreUnavailableError extends Error {
   constructor(cause: unknown) {
     super("The code store is unreachable", { cause });

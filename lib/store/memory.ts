@@ -1,70 +1,113 @@
 import { timingSafeEqual } from "node:crypto";
-import type { CodeStore, ConsumeCodeInput, ConsumeCodeOutcome, IssueCodeInput, IssueCodeOutcome } from "./code-store";
+import type { CodeStore, ConsumeCodeOutcome, IssueCodeOutcome, LimitOutcome, LimitRule } from "./code-store";
 
 interface CodeRecord {
-  codeHash: string;
-  payload: string;
+  h1?: string;
+  e1: number;
+  h2?: string;
+  e2: number;
   attempts: number;
-  expiresAt: number;
-  issuedAt: number;
+  first: number;
   state: "live" | "used" | "void";
+  payload: string;
   deleteAt: number;
 }
 
+interface Counter {
+  count: number;
+  resetAt: number;
+}
+
 /**
- * In-process store for local development, the same state machine as lib/store/scripts.ts. Each method
- * runs synchronously between awaits, which makes it as atomic as the Lua scripts within one process.
+ * In-process store for local development: the same state machine as lib/store/scripts.ts. Each method
+ * runs without an await in between, which makes it as atomic as the Lua scripts within one process.
  */
 export class MemoryCodeStore implements CodeStore {
   private readonly records = new Map<string, CodeRecord>();
+  private readonly counters = new Map<string, Counter>();
 
-  async issueCode(key: string, input: IssueCodeInput): Promise<IssueCodeOutcome> {
-    const prev = this.read(key, input.now);
-    let payload = input.payload;
-    if (prev) {
-      const wait = prev.issuedAt + input.cooldownMs - input.now;
-      if (wait > 0) {
-        if (payload !== "" && prev.state === "live") prev.payload = payload;
-        return { status: "cooldown", retryAfterMs: wait };
-      }
-      if (payload === "" && prev.state === "live") payload = prev.payload;
+  async issueCode(key: string, input: Parameters<CodeStore["issueCode"]>[1]): Promise<IssueCodeOutcome> {
+    const { now } = input;
+    const prev = this.record(key, now);
+    const live1 = prev?.state === "live" && prev.h1 !== undefined && prev.e1 > now;
+    const live = live1 || (prev?.state === "live" && prev.h2 !== undefined && prev.e2 > now);
+    const retry = this.over(input.sendLimits, now);
+    if (retry > 0) {
+      if (input.payload !== "" && live && prev) prev.payload = input.payload;
+      return { status: "limited", retryAfterMs: retry };
     }
-    this.sweep(input.now);
+    this.count(input.sendLimits, now);
+    let first = live && prev ? prev.first : now;
+    const payload = input.payload === "" && prev?.state === "live" ? prev.payload : input.payload;
+    let expires = Math.min(now + input.ttlMs, first + input.maxLifetimeMs);
+    let keepPrevious = live1;
+    if (expires <= now) {
+      first = now;
+      expires = now + input.ttlMs;
+      keepPrevious = false;
+    }
+    this.sweep(now);
     this.records.set(key, {
-      codeHash: input.codeHash,
-      payload,
+      h1: input.codeHash,
+      e1: expires,
+      h2: keepPrevious ? prev!.h1 : undefined,
+      e2: keepPrevious ? prev!.e1 : 0,
       attempts: 0,
-      expiresAt: input.now + input.ttlMs,
-      issuedAt: input.now,
+      first,
       state: "live",
-      deleteAt: input.now + input.ttlMs + input.retentionMs,
+      payload,
+      deleteAt: expires + input.retentionMs,
     });
-    return { status: "issued" };
+    return { status: "issued", expiresAt: expires };
   }
 
-  async consumeCode(key: string, input: ConsumeCodeInput): Promise<ConsumeCodeOutcome> {
-    const record = this.read(key, input.now);
-    if (!record) return { status: "missing" };
+  async consumeCode(key: string, input: Parameters<CodeStore["consumeCode"]>[1]): Promise<ConsumeCodeOutcome> {
+    const { now } = input;
+    const retry = this.over(input.failureLimits, now);
+    if (retry > 0) return { status: "rate_limited", retryAfterMs: retry };
+    const record = this.record(key, now);
+    if (!record) {
+      this.count(input.failureLimits, now);
+      return { status: "missing" };
+    }
     if (record.state === "used") return { status: "used" };
     if (record.state === "void") return { status: "too_many_attempts" };
-    if (record.expiresAt <= input.now) return { status: "expired" };
-    if (sameDigest(record.codeHash, input.codeHash)) {
+    const live1 = record.h1 !== undefined && record.e1 > now;
+    const live2 = record.h2 !== undefined && record.e2 > now;
+    if (!live1 && !live2) return { status: "expired" };
+    if ((live1 && sameDigest(record.h1!, input.codeHash)) || (live2 && sameDigest(record.h2!, input.codeHash))) {
       const payload = record.payload;
-      Object.assign(record, { state: "used", codeHash: "", payload: "" });
+      Object.assign(record, { state: "used", h1: undefined, h2: undefined, payload: "" });
       return { status: "ok", payload };
     }
+    this.count(input.failureLimits, now);
     record.attempts += 1;
-    const attemptsLeft = input.maxAttempts - record.attempts;
-    if (attemptsLeft <= 0) {
-      Object.assign(record, { state: "void", codeHash: "", payload: "" });
+    if (record.attempts >= input.maxAttempts) {
+      Object.assign(record, { state: "void", h1: undefined, h2: undefined, payload: "" });
       return { status: "too_many_attempts" };
     }
-    return { status: "wrong_code", attemptsLeft };
+    return { status: "wrong_code" };
+  }
+
+  async limits(mode: Parameters<CodeStore["limits"]>[0], rules: LimitRule[]): Promise<LimitOutcome> {
+    const now = Date.now();
+    if (mode === "reset") {
+      for (const rule of rules) this.counters.delete(rule.key);
+      return { allowed: true };
+    }
+    if (mode === "record") {
+      this.count(rules, now);
+      return { allowed: true };
+    }
+    const retry = this.over(rules, now);
+    if (retry > 0) return { allowed: false, retryAfterMs: retry };
+    if (mode === "hit") this.count(rules, now);
+    return { allowed: true };
   }
 
   async ping(): Promise<void> {}
 
-  private read(key: string, now: number): CodeRecord | undefined {
+  private record(key: string, now: number): CodeRecord | undefined {
     const record = this.records.get(key);
     if (record && record.deleteAt <= now) {
       this.records.delete(key);
@@ -73,8 +116,36 @@ export class MemoryCodeStore implements CodeStore {
     return record;
   }
 
+  private counter(key: string, now: number): Counter | undefined {
+    const counter = this.counters.get(key);
+    if (counter && counter.resetAt <= now) {
+      this.counters.delete(key);
+      return undefined;
+    }
+    return counter;
+  }
+
+  private over(rules: LimitRule[], now: number): number {
+    let retry = 0;
+    for (const rule of rules) {
+      const counter = this.counter(rule.key, now);
+      if (counter && counter.count >= rule.limit) retry = Math.max(retry, counter.resetAt - now);
+    }
+    return retry;
+  }
+
+  private count(rules: LimitRule[], now: number): void {
+    for (const rule of rules) {
+      const counter = this.counter(rule.key, now);
+      if (counter) counter.count += 1;
+      else this.counters.set(rule.key, { count: 1, resetAt: now + rule.windowMs });
+    }
+  }
+
   private sweep(now: number): void {
+    if (this.records.size < 1_000) return;
     for (const [key, record] of this.records) if (record.deleteAt <= now) this.records.delete(key);
+    for (const [key, counter] of this.counters) if (counter.resetAt <= now) this.counters.delete(key);
   }
 }
 

@@ -4,10 +4,11 @@ import { StoreUnavailableError, type CodeStore } from "./code-store";
 import {
   CONSUME_CODE_SCRIPT,
   ISSUE_CODE_SCRIPT,
-  consumeArgs,
-  issueArgs,
+  LIMITS_SCRIPT,
   parseConsumeReply,
   parseIssueReply,
+  parseLimitReply,
+  scriptCalls,
 } from "./scripts";
 
 const COMMAND_TIMEOUT_MS = 2_000;
@@ -29,10 +30,13 @@ export class RedisCodeStore implements CodeStore {
   }
 
   issueCode: CodeStore["issueCode"] = async (key, input) =>
-    parseIssueReply(await this.run(ISSUE_CODE_SCRIPT, [key], issueArgs(input)));
+    parseIssueReply(await this.run(ISSUE_CODE_SCRIPT, scriptCalls.issue(key, input)));
 
   consumeCode: CodeStore["consumeCode"] = async (key, input) =>
-    parseConsumeReply(await this.run(CONSUME_CODE_SCRIPT, [key], consumeArgs(input)));
+    parseConsumeReply(await this.run(CONSUME_CODE_SCRIPT, scriptCalls.consume(key, input)));
+
+  limits: CodeStore["limits"] = async (mode, rules) =>
+    parseLimitReply(await this.run(LIMITS_SCRIPT, scriptCalls.limits(mode, rules)));
 
   async ping(): Promise<void> {
     await this.call((c) => c.ping());
@@ -42,7 +46,7 @@ export class RedisCodeStore implements CodeStore {
     if (this.client.isOpen) await this.client.close();
   }
 
-  private run(script: string, keys: string[], args: string[]): Promise<unknown> {
+  private run(script: string, { keys, args }: { keys: string[]; args: string[] }): Promise<unknown> {
     const sha = sha1(script);
     return this.call(async (c) => {
       try {

@@ -1,83 +1,155 @@
-import type { ConsumeCodeOutcome, IssueCodeOutcome } from "./code-store";
+import type { ConsumeCodeOutcome, IssueCodeOutcome, LimitMode, LimitOutcome, LimitRule } from "./code-store";
 
 /**
- * The Lua scripts behind the Redis adapters (TCP and Upstash REST). lib/store/memory.ts implements the
- * same state machine in TypeScript; the contract tests run one suite against all three.
+ * The Lua scripts behind the Redis adapters (TCP and Upstash REST): each operation is one script, so one
+ * round trip and atomic. lib/store/memory.ts implements the same state machine in TypeScript; the
+ * contract tests run one suite against all three stores.
  *
- * Record: a hash with h (code hash), p (pending payload), a (wrong attempts), e (expires at, ms),
- * i (issued at, ms), s (state: live | used | void).
+ * Code record (a hash): h1/e1 current code hash and expiry, h2/e2 the previous code kept beside it,
+ * a wrong attempts (shared by both), f first issue of the series, s state (live | used | void),
+ * p pending payload. Limit counters: plain keys counting within a window set on their first hit.
  */
 
-// Compares two equal-length hex digests without stopping at the first difference.
-const SAME = `
+const LIBRARY = `
 local function same(x, y)
   if #x ~= #y then return false end
   local d = 0
   for i = 1, #x do d = bit.bor(d, bit.bxor(string.byte(x, i), string.byte(y, i))) end
   return d == 0
 end
-`;
-
-/** KEYS[1] record; ARGV: codeHash, payload, now, ttlMs, cooldownMs, retentionMs -> {status, retryAfterMs} */
-export const ISSUE_CODE_SCRIPT = `
-local now = tonumber(ARGV[3])
-local prev = redis.call('HMGET', KEYS[1], 'i', 's', 'p')
-local payload = ARGV[2]
-if prev[1] then
-  local wait = tonumber(prev[1]) + tonumber(ARGV[5]) - now
-  if wait > 0 then
-    if payload ~= '' and prev[2] == 'live' then redis.call('HSET', KEYS[1], 'p', payload) end
-    return {'cooldown', wait}
+local function over(k0, a0)
+  local retry = 0
+  for j = 0, #KEYS - k0 do
+    local count = tonumber(redis.call('GET', KEYS[k0 + j]) or '0')
+    if count >= tonumber(ARGV[a0 + 2 * j]) then
+      local ttl = redis.call('PTTL', KEYS[k0 + j])
+      if ttl < 0 then ttl = tonumber(ARGV[a0 + 2 * j + 1]) end
+      if ttl > retry then retry = ttl end
+    end
   end
-  if payload == '' and prev[2] == 'live' and prev[3] then payload = prev[3] end
+  return retry
 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'h', ARGV[1], 'a', 0, 'e', now + tonumber(ARGV[4]), 'i', now, 's', 'live')
-if payload ~= '' then redis.call('HSET', KEYS[1], 'p', payload) end
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) + tonumber(ARGV[6]))
-return {'issued', 0}
+local function count(k0, a0)
+  for j = 0, #KEYS - k0 do
+    if redis.call('INCR', KEYS[k0 + j]) == 1 then redis.call('PEXPIRE', KEYS[k0 + j], ARGV[a0 + 2 * j + 1]) end
+  end
+end
 `;
 
-/** KEYS[1] record; ARGV: codeHash, now, maxAttempts -> {status, payload | attemptsLeft} */
-export const CONSUME_CODE_SCRIPT = `${SAME}
-local r = redis.call('HMGET', KEYS[1], 'h', 'a', 'e', 's', 'p')
-if not r[4] then return {'missing', 0} end
-if r[4] == 'used' then return {'used', 0} end
-if r[4] == 'void' then return {'too_many_attempts', 0} end
-if tonumber(r[3]) <= tonumber(ARGV[2]) then return {'expired', 0} end
-if same(r[1], ARGV[1]) then
-  redis.call('HSET', KEYS[1], 's', 'used')
-  redis.call('HDEL', KEYS[1], 'h', 'p')
-  return {'ok', r[5] or ''}
+/** KEYS: limit keys. ARGV: mode, then (limit, windowMs) per key. -> {allowed 1|0, retryAfterMs} */
+export const LIMITS_SCRIPT = `${LIBRARY}
+local mode = ARGV[1]
+if mode == 'reset' then
+  if #KEYS > 0 then redis.call('DEL', unpack(KEYS)) end
+  return {1, 0}
 end
-local attempts = redis.call('HINCRBY', KEYS[1], 'a', 1)
-local left = tonumber(ARGV[3]) - attempts
-if left <= 0 then
+if mode == 'record' then count(1, 2) return {1, 0} end
+local retry = over(1, 2)
+if retry > 0 then return {0, retry} end
+if mode == 'hit' then count(1, 2) end
+return {1, 0}
+`;
+
+/**
+ * KEYS: record, then send-limit keys. ARGV: codeHash, payload, now, ttlMs, maxLifetimeMs, retentionMs,
+ * then (limit, windowMs) per limit key. -> {'issued', expiresAt} | {'limited', retryAfterMs}
+ */
+export const ISSUE_CODE_SCRIPT = `${LIBRARY}
+local now = tonumber(ARGV[3])
+local r = redis.call('HMGET', KEYS[1], 'h1', 'e1', 'f', 's', 'p', 'e2')
+local live1 = r[4] == 'live' and r[1] and tonumber(r[2]) > now
+local live = live1 or (r[4] == 'live' and r[6] and tonumber(r[6]) > now)
+local payload = ARGV[2]
+local retry = over(2, 7)
+if retry > 0 then
+  if payload ~= '' and live then redis.call('HSET', KEYS[1], 'p', payload) end
+  return {'limited', retry}
+end
+count(2, 7)
+local first = now
+if live then first = tonumber(r[3]) end
+if payload == '' and r[4] == 'live' and r[5] then payload = r[5] end
+local expires = math.min(now + tonumber(ARGV[4]), first + tonumber(ARGV[5]))
+if expires <= now then
+  first = now
+  expires = now + tonumber(ARGV[4])
+  live1 = false
+end
+local fields = {'h1', ARGV[1], 'e1', expires, 'a', 0, 'f', first, 's', 'live'}
+if live1 then
+  table.insert(fields, 'h2') table.insert(fields, r[1])
+  table.insert(fields, 'e2') table.insert(fields, r[2])
+end
+if payload ~= '' then table.insert(fields, 'p') table.insert(fields, payload) end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], expires - now + tonumber(ARGV[6]))
+return {'issued', expires}
+`;
+
+/**
+ * KEYS: record, then failure-limit keys. ARGV: codeHash, now, maxAttempts, then (limit, windowMs) per
+ * limit key. -> {status, payload | retryAfterMs | 0}
+ */
+export const CONSUME_CODE_SCRIPT = `${LIBRARY}
+local retry = over(2, 4)
+if retry > 0 then return {'rate_limited', retry} end
+local now = tonumber(ARGV[2])
+local r = redis.call('HMGET', KEYS[1], 'h1', 'e1', 'h2', 'e2', 's', 'p')
+if not r[5] then
+  count(2, 4)
+  return {'missing', 0}
+end
+if r[5] == 'used' then return {'used', 0} end
+if r[5] == 'void' then return {'too_many_attempts', 0} end
+local live1 = r[1] and tonumber(r[2]) > now
+local live2 = r[3] and tonumber(r[4]) > now
+if not live1 and not live2 then return {'expired', 0} end
+if (live1 and same(r[1], ARGV[1])) or (live2 and same(r[3], ARGV[1])) then
+  redis.call('HSET', KEYS[1], 's', 'used')
+  redis.call('HDEL', KEYS[1], 'h1', 'h2', 'p')
+  return {'ok', r[6] or ''}
+end
+count(2, 4)
+if redis.call('HINCRBY', KEYS[1], 'a', 1) >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 's', 'void')
-  redis.call('HDEL', KEYS[1], 'h', 'p')
+  redis.call('HDEL', KEYS[1], 'h1', 'h2', 'p')
   return {'too_many_attempts', 0}
 end
-return {'wrong_code', left}
+return {'wrong_code', 0}
 `;
 
-export function issueArgs(i: {
-  codeHash: string;
-  payload: string;
-  now: number;
-  ttlMs: number;
-  cooldownMs: number;
-  retentionMs: number;
-}): string[] {
-  return [i.codeHash, i.payload, String(i.now), String(i.ttlMs), String(i.cooldownMs), String(i.retentionMs)];
+function limitArgs(rules: LimitRule[]): string[] {
+  return rules.flatMap((rule) => [String(rule.limit), String(rule.windowMs)]);
 }
 
-export function consumeArgs(i: { codeHash: string; now: number; maxAttempts: number }): string[] {
-  return [i.codeHash, String(i.now), String(i.maxAttempts)];
+/** The keys and arguments of each script, and how to read its reply. */
+export const scriptCalls = {
+  limits(mode: LimitMode, rules: LimitRule[]) {
+    return { keys: rules.map((r) => r.key), args: [mode, ...limitArgs(rules)] };
+  },
+  issue(key: string, i: { codeHash: string; payload: string; now: number; ttlMs: number; maxLifetimeMs: number; retentionMs: number; sendLimits: LimitRule[] }) {
+    return {
+      keys: [key, ...i.sendLimits.map((r) => r.key)],
+      args: [i.codeHash, i.payload, String(i.now), String(i.ttlMs), String(i.maxLifetimeMs), String(i.retentionMs), ...limitArgs(i.sendLimits)],
+    };
+  },
+  consume(key: string, i: { codeHash: string; now: number; maxAttempts: number; failureLimits: LimitRule[] }) {
+    return {
+      keys: [key, ...i.failureLimits.map((r) => r.key)],
+      args: [i.codeHash, String(i.now), String(i.maxAttempts), ...limitArgs(i.failureLimits)],
+    };
+  },
+};
+
+export function parseLimitReply(reply: unknown): LimitOutcome {
+  const [allowed, retry] = reply as [number | string, number | string];
+  return Number(allowed) === 1 ? { allowed: true } : { allowed: false, retryAfterMs: Number(retry) };
 }
 
 export function parseIssueReply(reply: unknown): IssueCodeOutcome {
-  const [status, wait] = reply as [string, number | string];
-  return status === "cooldown" ? { status: "cooldown", retryAfterMs: Number(wait) } : { status: "issued" };
+  const [status, value] = reply as [string, number | string];
+  return status === "limited" ? { status: "limited", retryAfterMs: Number(value) } : { status: "issued", expiresAt: Number(value) };
 }
 
 export function parseConsumeReply(reply: unknown): ConsumeCodeOutcome {
@@ -85,8 +157,9 @@ export function parseConsumeReply(reply: unknown): ConsumeCodeOutcome {
   switch (status) {
     case "ok":
       return { status: "ok", payload: String(value ?? "") };
+    case "rate_limited":
+      return { status: "rate_limited", retryAfterMs: Number(value) };
     case "wrong_code":
-      return { status: "wrong_code", attemptsLeft: Number(value) };
     case "too_many_attempts":
     case "expired":
     case "used":

@@ -3,10 +3,11 @@ import { StoreUnavailableError, type CodeStore } from "./code-store";
 import {
   CONSUME_CODE_SCRIPT,
   ISSUE_CODE_SCRIPT,
-  consumeArgs,
-  issueArgs,
+  LIMITS_SCRIPT,
   parseConsumeReply,
   parseIssueReply,
+  parseLimitReply,
+  scriptCalls,
 } from "./scripts";
 
 const REQUEST_TIMEOUT_MS = 3_000;
@@ -14,8 +15,7 @@ const REQUEST_TIMEOUT_MS = 3_000;
 /** Upstash Redis over its REST API (UPSTASH_REDIS_REST_URL / _TOKEN), the natural fit on Vercel. */
 export class UpstashCodeStore implements CodeStore {
   private readonly redis: Redis;
-  private readonly issueScript;
-  private readonly consumeScript;
+  private readonly scripts;
 
   constructor(url: string, token: string) {
     this.redis = new Redis({
@@ -26,16 +26,28 @@ export class UpstashCodeStore implements CodeStore {
       retry: { retries: 1, backoff: () => 50 },
       signal: () => AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
-    // EVALSHA first, EVAL once when the server does not know the script yet.
-    this.issueScript = this.redis.createScript<unknown>(ISSUE_CODE_SCRIPT);
-    this.consumeScript = this.redis.createScript<unknown>(CONSUME_CODE_SCRIPT);
+    // Each runs EVALSHA, and EVAL once when the server does not know the script yet.
+    this.scripts = {
+      issue: this.redis.createScript<unknown>(ISSUE_CODE_SCRIPT),
+      consume: this.redis.createScript<unknown>(CONSUME_CODE_SCRIPT),
+      limits: this.redis.createScript<unknown>(LIMITS_SCRIPT),
+    };
   }
 
-  issueCode: CodeStore["issueCode"] = async (key, input) =>
-    parseIssueReply(await this.call(() => this.issueScript.exec([key], issueArgs(input))));
+  issueCode: CodeStore["issueCode"] = async (key, input) => {
+    const { keys, args } = scriptCalls.issue(key, input);
+    return parseIssueReply(await this.call(() => this.scripts.issue.exec(keys, args)));
+  };
 
-  consumeCode: CodeStore["consumeCode"] = async (key, input) =>
-    parseConsumeReply(await this.call(() => this.consumeScript.exec([key], consumeArgs(input))));
+  consumeCode: CodeStore["consumeCode"] = async (key, input) => {
+    const { keys, args } = scriptCalls.consume(key, input);
+    return parseConsumeReply(await this.call(() => this.scripts.consume.exec(keys, args)));
+  };
+
+  limits: CodeStore["limits"] = async (mode, rules) => {
+    const { keys, args } = scriptCalls.limits(mode, rules);
+    return parseLimitReply(await this.call(() => this.scripts.limits.exec(keys, args)));
+  };
 
   async ping(): Promise<void> {
     await this.call(() => this.redis.ping());

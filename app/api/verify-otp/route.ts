@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { apiError, jsonRoute, parseJsonBody, publicUser } from "@/lib/http";
+import { apiFailure, jsonRoute, parseJsonBody, publicUser } from "@/lib/http";
 import { getAccounts } from "@/lib/runtime";
 import { verifySchema } from "@/lib/schemas";
 
@@ -7,6 +7,6 @@ export const POST = jsonRoute(async (request) => {
   const body = await parseJsonBody(request, verifySchema);
   if (!body.ok) return body.response;
   const result = await (await getAccounts()).verifyEmail(body.data);
-  if (!result.ok) return apiError(result.reason);
+  if (!result.ok) return apiFailure(result);
   return NextResponse.json({ ok: true, message: "Your email is verified. You can log in now.", user: publicUser(result.user) });
 });

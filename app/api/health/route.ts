@@ -1,0 +1,38 @@
+import { NextResponse } from "next/server";
+import { getDatabase } from "@/db/client";
+import { ConfigError, getConfig } from "@/lib/config";
+import { runHealthChecks } from "@/lib/health";
+import { getCodeStore } from "@/lib/runtime";
+
+/** Never cached or prerendered: every call checks the dependencies again. */
+export const dynamic = "force-dynamic";
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+/** GET /api/health: 200 when the database, the code store and mail are usable; 503 naming what is not. No secrets. */
+export async function GET(): Promise<Response> {
+  let config;
+  try {
+    config = getConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(JSON.stringify({ event: "health_failed", failing: ["config"] }));
+    return NextResponse.json(
+      { status: "error", failing: ["config"], checks: { config: { ok: false, error: "invalid configuration: see the server log" } } },
+      { status: 503, headers: NO_STORE },
+    );
+  }
+
+  const report = await runHealthChecks({
+    isProduction: config.isProduction,
+    codeStoreKind: config.codeStore.kind,
+    mailKind: config.mail.kind,
+    database: getDatabase,
+    codeStore: getCodeStore,
+  });
+  if (report.status !== "ok") {
+    const errors = Object.fromEntries(report.failing!.map((name) => [name, report.checks[name].error]));
+    console.error(JSON.stringify({ event: "health_failed", failing: report.failing, errors }));
+  }
+  return NextResponse.json(report, { status: report.status === "ok" ? 200 : 503, headers: NO_STORE });
+}

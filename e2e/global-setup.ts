@@ -10,6 +10,8 @@ import { startRedis } from "./support/redis-server";
 import { startSmtpSink } from "./support/smtp-sink";
 import { startUpstashBridge, type UpstashBridge } from "./support/upstash-bridge";
 
+const BLANKED = ["UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "RESEND_API_KEY", "SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "AUTH_URL"];
+
 /**
  * Starts what the specs run against: a throwaway Redis, the SMTP sink and the production build
  * (`next start`) wired to both. Values for the workers go through process.env, which Playwright
@@ -58,9 +60,15 @@ export default async function globalSetup(config: FullConfig) {
       stdio: ["ignore", log, log],
       env: {
         ...childEnv,
+        // Blank, not unset: next start would fill unset ones from .env files. The app reads "" as unset,
+        // so a developer's Resend key, Upstash database or AUTH_URL cannot leak into the run.
+        ...Object.fromEntries(BLANKED.map((key) => [key, ""])),
         NODE_ENV: "production",
         AUTH_SECRET: randomBytes(32).toString("base64"),
         AUTH_TRUST_HOST: "true",
+        // The specs act as the trusted proxy: each sends its own X-Forwarded-For (see support/fixtures.ts),
+        // so per-IP limits apply per test as they would per visitor.
+        TRUST_PROXY: "true",
         REDIS_URL: redis.url,
         SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
         SMTP_SECURE: "false",

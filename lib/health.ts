@@ -72,16 +72,18 @@ export async function withTimeout<T>(work: () => Promise<T>, ms: number): Promis
 /** Compares drizzle's migrations table with the journal the code was built with, the way drizzle's migrator decides. */
 export async function readMigrationStatus(db: Database): Promise<MigrationStatus> {
   const entries = journal.entries;
-  const [[tables]] = await db.values<[number]>(
-    sql`select count(*) from sqlite_master where type = 'table' and name = ${MIGRATIONS_TABLE}`,
+  const table = await db.get<{ n: number }>(
+    sql`select count(*) as n from sqlite_master where type = 'table' and name = ${MIGRATIONS_TABLE}`,
   );
-  if (Number(tables) === 0) return { applied: 0, expected: entries.length, pending: entries.map((e) => e.tag) };
-  const [[applied, newest]] = await db.values<[number, number | string | null]>(
-    sql`select count(*), max(created_at) from ${sql.identifier(MIGRATIONS_TABLE)}`,
+  if (Number(table?.n ?? 0) === 0) return { applied: 0, expected: entries.length, pending: entries.map((e) => e.tag) };
+  const row = await db.get<{ applied: number; newest: number | string | null }>(
+    sql`select count(*) as applied, max(created_at) as newest from ${sql.identifier(MIGRATIONS_TABLE)}`,
   );
+  const applied = Number(row?.applied ?? 0);
+  const newest = row?.newest ?? null;
   const newestApplied = newest === null ? -Infinity : Number(newest);
   return {
-    applied: Number(applied),
+    applied,
     expected: entries.length,
     pending: entries.filter((e) => e.when > newestApplied).map((e) => e.tag),
   };

@@ -3,10 +3,17 @@ import { test as base } from "@playwright/test";
 export { expect } from "@playwright/test";
 
 /** Playwright's `test`, with baseURL taken from the app that e2e/global-setup.ts started. */
-export const test = base.extend({
+export const test = base.extend<{ clientIp: string }>({
   baseURL: async ({}, use) => {
     const url = process.env.BASE_URL;
     if (!url) throw new Error("BASE_URL is not set: run the specs through playwright.config.ts (its globalSetup starts the app).");
     await use(url);
+  },
+  // Each test is its own visitor behind the trusted proxy (TRUST_PROXY=true in global-setup).
+  clientIp: async ({}, use, testInfo) => {
+    await use(`10.${testInfo.workerIndex % 250}.${(testInfo.testId.charCodeAt(0) + testInfo.repeatEachIndex) % 250}.${1 + Math.floor(Math.random() * 250)}`);
+  },
+  extraHTTPHeaders: async ({ extraHTTPHeaders, clientIp }, use) => {
+    await use({ ...extraHTTPHeaders, "x-forwarded-for": clientIp });
   },
 });

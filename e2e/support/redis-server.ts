@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,8 +15,6 @@ export interface RedisServer {
   /** Start it again on the same port (after stop()). Idempotent. */
   start(): Promise<void>;
 }
-
-const BIN = process.env.REDIS_SERVER_BIN ?? "redis-server";
 
 /**
  * A throwaway redis-server on a free loopback port, owned by this process:
@@ -34,28 +32,36 @@ export async function startRedis(): Promise<RedisServer> {
     return { url: external, port: Number(new URL(external).port || 6379), owned: false, stop: notOwned, start: notOwned };
   }
 
-  const probe = spawnSync(BIN, ["--version"], { encoding: "utf8" });
+  const bin = process.env.REDIS_SERVER_BIN ?? "redis-server";
+  const probe = spawnSync(bin, ["--version"], { encoding: "utf8" });
   if (probe.error) {
     throw new Error(
-      `Cannot run "${BIN}" (${probe.error.message}). Install it (apt-get install -y redis-server) or set REDIS_SERVER_BIN; the tests need a real Redis.`,
+      `Cannot run "${bin}" (${probe.error.message}). Install it (apt-get install -y redis-server) or set REDIS_SERVER_BIN; the tests need a real Redis.`,
     );
   }
 
+  const dir = mkdtempSync(join(tmpdir(), "e2e-redis-"));
   let child: ChildProcess | undefined;
   let port = await freePort();
   // The free port can be taken between freePort() and redis' bind: retry the first start on another port.
   for (let attempt = 1; ; attempt++) {
     try {
-      child = await spawnRedis(port);
+      child = await spawnRedis(bin, port, dir);
       break;
     } catch (error) {
-      if (attempt >= 3 || !/already in use/i.test(String(error))) throw error;
+      if (attempt >= 3 || !/already in use/i.test(String(error))) {
+        rmSync(dir, { recursive: true, force: true });
+        throw error;
+      }
       port = await freePort();
     }
   }
 
-  const killOnExit = () => child?.kill("SIGKILL");
-  process.once("exit", killOnExit);
+  const cleanUpOnExit = () => {
+    child?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on("exit", cleanUpOnExit);
 
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -66,18 +72,20 @@ export async function startRedis(): Promise<RedisServer> {
       const current = child;
       child = undefined;
       await killAndWait(current);
+      rmSync(dir, { recursive: true, force: true });
     },
     async start() {
-      if (!child) child = await spawnRedis(port);
+      if (child) return;
+      mkdirSync(dir, { recursive: true });
+      child = await spawnRedis(bin, port, dir);
     },
   };
 }
 
-async function spawnRedis(port: number): Promise<ChildProcess> {
-  const dir = mkdtempSync(join(tmpdir(), "e2e-redis-"));
+async function spawnRedis(bin: string, port: number, dir: string): Promise<ChildProcess> {
   // Not daemonized: the child is ours, so its pid is known and it cannot outlive a clean shutdown.
   const child = spawn(
-    BIN,
+    bin,
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning"],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -86,10 +94,7 @@ async function spawnRedis(port: number): Promise<ChildProcess> {
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
   let exited = false;
-  child.once("exit", () => {
-    exited = true;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  child.once("exit", () => (exited = true));
   child.once("error", (error) => keep(Buffer.from(String(error))));
 
   const deadline = Date.now() + 10_000;

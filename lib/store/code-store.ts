@@ -69,6 +69,9 @@ export interface CodeStore {
   consumeCode(key: string, input: ConsumeCodeInput): Promise<ConsumeCodeOutcome>;
   /** Rate-limit counters (see LimitMode), all rules in one round trip. */
   limits(mode: LimitMode, rules: LimitRule[]): Promise<LimitOutcome>;
+  /** Plain values with an expiry (session deny-list, cached session versions): one round trip each. */
+  readValues(keys: string[]): Promise<Array<string | null>>;
+  writeValue(key: string, value: string, ttlMs: number): Promise<void>;
   ping(): Promise<void>;
 }
 

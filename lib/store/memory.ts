@@ -25,6 +25,7 @@ interface Counter {
 export class MemoryCodeStore implements CodeStore {
   private readonly records = new Map<string, CodeRecord>();
   private readonly counters = new Map<string, Counter>();
+  private readonly values = new Map<string, { value: string; expiresAt: number }>();
 
   async issueCode(key: string, input: Parameters<CodeStore["issueCode"]>[1]): Promise<IssueCodeOutcome> {
     const { now } = input;
@@ -105,6 +106,18 @@ export class MemoryCodeStore implements CodeStore {
     return { allowed: true };
   }
 
+  async readValues(keys: string[]): Promise<Array<string | null>> {
+    const now = Date.now();
+    return keys.map((key) => {
+      const entry = this.values.get(key);
+      return entry && entry.expiresAt > now ? entry.value : null;
+    });
+  }
+
+  async writeValue(key: string, value: string, ttlMs: number): Promise<void> {
+    this.values.set(key, { value, expiresAt: Date.now() + ttlMs });
+  }
+
   async ping(): Promise<void> {}
 
   private record(key: string, now: number): CodeRecord | undefined {
@@ -146,6 +159,7 @@ export class MemoryCodeStore implements CodeStore {
     if (this.records.size < 1_000) return;
     for (const [key, record] of this.records) if (record.deleteAt <= now) this.records.delete(key);
     for (const [key, counter] of this.counters) if (counter.resetAt <= now) this.counters.delete(key);
+    for (const [key, entry] of this.values) if (entry.expiresAt <= now) this.values.delete(key);
   }
 }
 

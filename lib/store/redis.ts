@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createClient, type RedisClientType } from "redis";
+import { createClient } from "redis";
 import { StoreUnavailableError, type CodeStore } from "./code-store";
 import {
   CONSUME_CODE_SCRIPT,
@@ -14,19 +14,28 @@ import {
 const COMMAND_TIMEOUT_MS = 2_000;
 
 /** Any Redis over TCP (REDIS_URL), through node-redis. */
+function connect(url: string) {
+  const client = createClient({
+    url,
+    // Fail fast while disconnected instead of queueing: the caller answers 503 and the person retries.
+    disableOfflineQueue: true,
+    // Plain RESP2 replies: script results arrive as arrays of strings and integers.
+    RESP: 2,
+    socket: { connectTimeout: COMMAND_TIMEOUT_MS, reconnectStrategy: (retries) => Math.min(retries * 100, 2_000) },
+  });
+  // Without a listener an 'error' event would crash the process; outages surface per command instead.
+  client.on("error", () => {});
+  return client;
+}
+
+type Client = ReturnType<typeof connect>;
+
 export class RedisCodeStore implements CodeStore {
-  private readonly client: RedisClientType;
+  private readonly client: Client;
   private connecting?: Promise<unknown>;
 
   constructor(url: string) {
-    this.client = createClient({
-      url,
-      // Fail fast while disconnected instead of queueing: the caller answers 503 and the person retries.
-      disableOfflineQueue: true,
-      socket: { connectTimeout: COMMAND_TIMEOUT_MS, reconnectStrategy: (retries) => Math.min(retries * 100, 2_000) },
-    });
-    // Without a listener an 'error' event would crash the process; outages surface per command instead.
-    this.client.on("error", () => {});
+    this.client = connect(url);
   }
 
   issueCode: CodeStore["issueCode"] = async (key, input) =>
@@ -37,6 +46,12 @@ export class RedisCodeStore implements CodeStore {
 
   limits: CodeStore["limits"] = async (mode, rules) =>
     parseLimitReply(await this.run(LIMITS_SCRIPT, scriptCalls.limits(mode, rules)));
+
+  readValues: CodeStore["readValues"] = async (keys) => (keys.length ? this.call((c) => c.mGet(keys)) : []);
+
+  writeValue: CodeStore["writeValue"] = async (key, value, ttlMs) => {
+    await this.call((c) => c.set(key, value, { expiration: { type: "PX", value: Math.max(1, Math.ceil(ttlMs)) } }));
+  };
 
   async ping(): Promise<void> {
     await this.call((c) => c.ping());
@@ -58,7 +73,7 @@ export class RedisCodeStore implements CodeStore {
     });
   }
 
-  private async call<T>(command: (client: RedisClientType) => Promise<T>): Promise<T> {
+  private async call<T>(command: (client: Client) => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     try {
       if (!this.client.isOpen) {

@@ -49,6 +49,13 @@ export class UpstashCodeStore implements CodeStore {
     return parseLimitReply(await this.call(() => this.scripts.limits.exec(keys, args)));
   };
 
+  readValues: CodeStore["readValues"] = async (keys) =>
+    keys.length ? this.call(() => this.redis.mget<Array<string | null>>(...keys)) : [];
+
+  writeValue: CodeStore["writeValue"] = async (key, value, ttlMs) => {
+    await this.call(() => this.redis.set(key, value, { px: Math.max(1, Math.ceil(ttlMs)) }));
+  };
+
   async ping(): Promise<void> {
     await this.call(() => this.redis.ping());
   }

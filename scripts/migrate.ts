@@ -1,0 +1,76 @@
+/**
+ * npm run db:migrate [-- --env-file .env.production.local]
+ *
+ * Applies the committed migrations (db/migrations) to DATABASE_URL / DATABASE_AUTH_TOKEN and says what it did.
+ * Run it against the production database before (or as part of) a deploy: `next build` does not migrate, and a
+ * remote database is never migrated by the running app. A local file database is also migrated when the app starts.
+ */
+import { parseArgs } from "node:util";
+import { applyMigrations } from "@/db/client";
+import { ConfigError, parseConfig } from "@/lib/config";
+import { readMigrationStatus, migrationsUpToDate } from "@/lib/health";
+import { connectDatabase } from "./support/database";
+import { loadEnvFiles } from "./support/env-files";
+import { describeError, describeUrl } from "./support/redact";
+
+const USAGE = "Usage: npm run db:migrate [-- --env-file FILE]   (uses DATABASE_URL and DATABASE_AUTH_TOKEN)";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { "env-file": { type: "string", multiple: true }, help: { type: "boolean", short: "h" } } });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const envFiles = loadEnvFiles(values["env-file"]);
+
+  let database;
+  try {
+    // Migrating needs only the database: the server's start-up guards (AUTH_SECRET, code store, mail) do not apply.
+    database = parseConfig({ ...process.env, NEXT_PHASE: "phase-production-build" }).database;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+
+  const target = describeUrl(database.url);
+  console.log(`Database: ${target}${database.authToken ? " (auth token set)" : ""}${envFiles.length ? `  [env files: ${envFiles.join(", ")}]` : ""}`);
+  const { client, db } = connectDatabase(database.url, database.authToken, { createFile: true });
+  try {
+    const before = await readMigrationStatus(db);
+    console.log(`Before: ${before.applied} of ${before.expected} migrations applied${before.pending.length ? `; pending: ${before.pending.join(", ")}` : ""}`);
+    if (migrationsUpToDate(before)) {
+      console.log("Nothing to do: the database is up to date.");
+      return 0;
+    }
+    const started = performance.now();
+    await applyMigrations(db);
+    const after = await readMigrationStatus(db);
+    console.log(
+      `Applied ${before.pending.length} migration(s) in ${Math.round(performance.now() - started)} ms: ${before.pending.join(", ")}. ` +
+        `Now ${after.applied} of ${after.expected} applied.`,
+    );
+    return migrationsUpToDate(after) ? 0 : 1;
+  } catch (error) {
+    const message = describeError(error, [database.authToken]);
+    console.error(`Migration failed on ${target}: ${message}`);
+    console.error(
+      database.url.startsWith("file:")
+        ? "Check that the directory is writable and no other process holds a write lock."
+        : "Check DATABASE_URL (libsql://<database>-<org>.turso.io) and DATABASE_AUTH_TOKEN (`turso db tokens create <database>`); a 401 means the token is wrong or expired.",
+    );
+    return 1;
+  } finally {
+    client.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

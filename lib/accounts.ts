@@ -102,7 +102,10 @@ export function createAccounts(deps: AccountDependencies) {
     });
     if (issued.status === "limited") return issued;
     const validMinutes = Math.max(1, Math.round((issued.expiresAt - issuedAt) / 60_000));
-    const status = await deliver(verificationCodeMessage({ appName: config.appName, to: email, code, validMinutes }), purpose);
+    const message = verificationCodeMessage({ appName: config.appName, to: email, code, validMinutes, signedUpAgain: Boolean(pending) });
+    const status = await deliver(message, purpose);
+    // A send that failed should not make the person wait out the cooldown before trying again.
+    if (status === "failed") await store.limits("reset", sendLimits(config, id).slice(0, 1));
     return { status };
   }
 

@@ -2,9 +2,9 @@ import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { getDatabase } from "@/db/client";
 import type { Role } from "@/db/schema";
-import { findUserById } from "@/db/users";
 import { getConfig } from "./config";
-import { getAccounts } from "./runtime";
+import { getAccounts, getCodeStore } from "./runtime";
+import { checkSession, denySession, newSessionClaims, type SessionClaims } from "./sessions";
 import { requestContext } from "./request-context";
 import { loginSchema } from "./schemas";
 
@@ -35,7 +35,13 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
   return {
     secret: config.auth.secret,
     trustHost: config.auth.trustHost,
-    session: { strategy: "jwt" },
+    // The cookie lives as long as the idle timeout and is re-issued on activity; the absolute lifetime
+    // is enforced from the login time in the token (lib/sessions.ts).
+    session: { strategy: "jwt", maxAge: config.auth.sessionIdleTimeoutSeconds },
+    useSecureCookies: config.auth.secureCookies,
+    cookies: config.auth.secureCookies
+      ? { sessionToken: { name: "__Host-authjs.session-token", options: { httpOnly: true, sameSite: "lax", path: "/", secure: true } } }
+      : undefined,
     pages: { signIn: "/login" },
     providers: [
       Credentials({
@@ -52,21 +58,25 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
     ],
     callbacks: {
       async jwt({ token, user }) {
+        const now = Date.now();
         if (user) {
-          // Signing in: the login time and the user's session version travel in the token.
-          return { ...token, sub: user.id, role: user.role, sv: user.sessionVersion ?? 0, authTime: Date.now() };
+          // Signing in: the login time, a session id and the user's session version travel in the token.
+          return { ...token, role: user.role, ...newSessionClaims({ id: user.id!, sessionVersion: user.sessionVersion ?? 0 }, now) };
         }
-        // Every later read re-checks the account, so deactivation, role changes and "sign out everywhere"
-        // take effect on the next request.
-        if (!token.sub) return null;
-        const current = await findUserById(await getDatabase(), token.sub);
-        if (!current || !current.isActive || current.sessionVersion !== token.sv) return null;
-        return { ...token, role: current.role, name: current.name, email: current.email };
+        const deps = { db: await getDatabase(), store: await getCodeStore(), config: config.auth };
+        if ((await checkSession(deps, token as Partial<SessionClaims>, now)) !== "ok") return null;
+        return { ...token, lastSeen: now };
       },
       session({ session, token }) {
         session.user.id = token.sub!;
         session.user.role = token.role as Role;
         return session;
+      },
+    },
+    events: {
+      async signOut(message) {
+        const token = "token" in message ? message.token : null;
+        if (token) await denySession(await getCodeStore(), token as Partial<SessionClaims>, config.auth, Date.now());
       },
     },
     logger: {

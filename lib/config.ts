@@ -59,6 +59,8 @@ const envSchema = z.object({
   REGISTER_PER_IP_PER_HOUR: positiveInt(20),
   RESEND_PER_IP_PER_HOUR: positiveInt(20),
   TRUST_PROXY: flag,
+  SESSION_MAX_AGE_SECONDS: positiveInt(30 * 24 * 3600),
+  SESSION_IDLE_TIMEOUT_SECONDS: positiveInt(7 * 24 * 3600),
   CRON_SECRET: optionalText,
   UNVERIFIED_ACCOUNT_RETENTION_DAYS: positiveInt(7),
   PASSWORD_MIN_LENGTH: z.coerce
@@ -83,7 +85,15 @@ export interface AppConfig {
   isProduction: boolean;
   onVercel: boolean;
   appName: string;
-  auth: { secret: string; trustHost: boolean };
+  auth: {
+    secret: string;
+    trustHost: boolean;
+    /** Cookies marked Secure with the __Host- prefix: production over https. */
+    secureCookies: boolean;
+    /** Absolute session lifetime, counted from login; activity never extends it. */
+    sessionMaxAgeSeconds: number;
+    sessionIdleTimeoutSeconds: number;
+  };
   database: { url: string; authToken?: string; isLocalFile: boolean };
   codeStore: CodeStoreConfig;
   mail: MailConfig & { from: string };
@@ -174,7 +184,13 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     isProduction,
     onVercel,
     appName: e.APP_NAME,
-    auth: { secret, trustHost: e.AUTH_TRUST_HOST || onVercel || !isProduction },
+    auth: {
+      secret,
+      trustHost: e.AUTH_TRUST_HOST || onVercel || !isProduction,
+      secureCookies: isProduction && (onVercel || Boolean(e.AUTH_URL?.startsWith("https://"))),
+      sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+      sessionIdleTimeoutSeconds: Math.min(e.SESSION_IDLE_TIMEOUT_SECONDS, e.SESSION_MAX_AGE_SECONDS),
+    },
     database: { url: e.DATABASE_URL, authToken: e.DATABASE_AUTH_TOKEN, isLocalFile },
     codeStore,
     mail: { ...mail, from: e.MAIL_FROM },

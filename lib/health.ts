@@ -10,7 +10,7 @@ import type { CodeStore } from "./store/code-store";
  * URLs and no driver error text (which can quote a URL): only fixed descriptions.
  */
 
-export const HEALTH_CHECK_TIMEOUT_MS = 2_500;
+export const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 export const MIGRATIONS_TABLE = "__drizzle_migrations";
 
 export interface MigrationStatus {

@@ -9,7 +9,7 @@ import { StoreUnavailableError } from "./store/code-store";
 const MAX_BODY_BYTES = 16 * 1024;
 
 export interface ApiErrorBody {
-  error: { code: Outcome | "unsupported_media_type" | "payload_too_large" | "internal"; message: string; fields?: Record<string, string> };
+  error: { code: Outcome | "unsupported_media_type" | "payload_too_large" | "cross_site" | "internal"; message: string; fields?: Record<string, string> };
 }
 
 export function apiError(
@@ -65,9 +65,30 @@ export async function parseJsonBody<T extends z.ZodMiniType>(
   return { ok: true, data: parsed.data };
 }
 
-/** Wraps a handler so an outage becomes a calm 503 and anything unexpected a bare 500, never a stack trace. */
+/**
+ * Refuses requests a browser marks as cross-site: a page elsewhere must not drive this API with the
+ * visitor's cookies. Non-browser clients (curl, Postman) send neither header and pass.
+ */
+export function isCrossSite(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site && site !== "same-origin" && site !== "none") return true;
+  const origin = request.headers.get("origin");
+  if (!origin) return false;
+  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
+  try {
+    return origin === "null" || new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Wraps a state-changing handler: cross-site requests are refused, an outage becomes a calm 503 and
+ * anything unexpected a bare 500, never a stack trace.
+ */
 export function jsonRoute(handler: (request: Request) => Promise<Response>) {
   return async (request: Request): Promise<Response> => {
+    if (isCrossSite(request)) return rawError(403, "cross_site", "Cross-site requests are not accepted.");
     try {
       return await handler(request);
     } catch (error) {

@@ -92,7 +92,7 @@ export async function resendAction(_previous: FormState, formData: FormData): Pr
     return {
       ok: true,
       reason: "sent",
-      message: `A new code is on its way to ${email}. It replaces the previous one.`,
+      message: `A new code is on its way to ${email}. The code before it also still works.`,
       values,
       retryAfterSeconds: getConfig().codes.resendCooldownSeconds,
     };

@@ -9,11 +9,15 @@ export async function verificationCodeMessage(input: {
   to: string;
   code: string;
   validMinutes: number;
+  /** The code was requested by a new signup for an address that had one waiting: it carries new details. */
+  signedUpAgain?: boolean;
 }): Promise<MailMessage> {
   const element = CodeEmail({
     appName: input.appName,
     heading: "Your verification code",
-    intro: `Enter this code to confirm your email address and activate your ${input.appName} account.`,
+    intro: input.signedUpAgain
+      ? `Someone signed up again with this address and chose a new name and password. Enter this code only if that was you: it activates your ${input.appName} account with those new details.`
+      : `Enter this code to confirm your email address and activate your ${input.appName} account.`,
     code: input.code,
     validMinutes: input.validMinutes,
     ignoreNote: "If you did not sign up, you can ignore this email: no account will be activated without this code.",

@@ -10,7 +10,7 @@ export class SmtpMailer implements Mailer {
 
   constructor(config: SmtpConfig, private readonly from: string) {
     // A pooled transport reuses connections: no TCP + TLS handshake inside every registration.
-    const common = { pool: true, maxConnections: 4, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 };
+    const common = { pool: true, maxConnections: 4, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 15_000 };
     this.transport = config.url
       ? nodemailer.createTransport({ url: config.url, ...common, secure: config.secure || config.url.startsWith("smtps:"), ignoreTLS: isLoopback(config.url) } as never)
       : nodemailer.createTransport({

@@ -2,8 +2,8 @@
  * The code store port: where one-time codes and rate-limit counters live (Redis in production).
  *
  * A code record holds only keyed hashes of the current code and of the one before it (so a slow email
- * does not punish the person), one attempt counter shared by both, and, for re-registrations, pending
- * account details that take effect when a code is proven. Records outlive their codes by a retention
+ * does not punish the person), one attempt counter shared by both, and, for re-registrations, the
+ * pending account details mailed with a code, which take effect only when that very code is proven. Records outlive their codes by a retention
  * period so "expired" and "already used" can be told apart from "wrong".
  *
  * Limits are fixed windows: a counter per key that expires windowMs after its first hit.
@@ -29,7 +29,7 @@ export type LimitMode =
 
 export interface IssueCodeInput {
   codeHash: string;
-  /** Pending details applied on success. Empty: keep those of the code being replaced. */
+  /** Pending details applied when this code (and no other) is proven; empty for none. */
   payload: string;
   now: number;
   ttlMs: number;
@@ -42,7 +42,7 @@ export interface IssueCodeInput {
 
 export type IssueCodeOutcome =
   | { status: "issued"; expiresAt: number }
-  /** A send limit is reached; the live code stays (its pending details are updated when given). */
+  /** A send limit is reached: nothing changes. */
   | { status: "limited"; retryAfterMs: number };
 
 export interface ConsumeCodeInput {

@@ -6,10 +6,11 @@ interface CodeRecord {
   e1: number;
   h2?: string;
   e2: number;
+  p1: string;
+  p2: string;
   attempts: number;
   first: number;
   state: "live" | "used" | "void";
-  payload: string;
   deleteAt: number;
 }
 
@@ -29,17 +30,13 @@ export class MemoryCodeStore implements CodeStore {
 
   async issueCode(key: string, input: Parameters<CodeStore["issueCode"]>[1]): Promise<IssueCodeOutcome> {
     const { now } = input;
+    const retry = this.over(input.sendLimits, now);
+    if (retry > 0) return { status: "limited", retryAfterMs: retry };
+    this.count(input.sendLimits, now);
     const prev = this.record(key, now);
     const live1 = prev?.state === "live" && prev.h1 !== undefined && prev.e1 > now;
     const live = live1 || (prev?.state === "live" && prev.h2 !== undefined && prev.e2 > now);
-    const retry = this.over(input.sendLimits, now);
-    if (retry > 0) {
-      if (input.payload !== "" && live && prev) prev.payload = input.payload;
-      return { status: "limited", retryAfterMs: retry };
-    }
-    this.count(input.sendLimits, now);
     let first = live && prev ? prev.first : now;
-    const payload = input.payload === "" && prev?.state === "live" ? prev.payload : input.payload;
     let expires = Math.min(now + input.ttlMs, first + input.maxLifetimeMs);
     let keepPrevious = live1;
     if (expires <= now) {
@@ -51,12 +48,13 @@ export class MemoryCodeStore implements CodeStore {
     this.records.set(key, {
       h1: input.codeHash,
       e1: expires,
+      p1: input.payload,
       h2: keepPrevious ? prev!.h1 : undefined,
       e2: keepPrevious ? prev!.e1 : 0,
+      p2: keepPrevious ? prev!.p1 : "",
       attempts: 0,
       first,
       state: "live",
-      payload,
       deleteAt: expires + input.retentionMs,
     });
     return { status: "issued", expiresAt: expires };
@@ -76,15 +74,16 @@ export class MemoryCodeStore implements CodeStore {
     const live1 = record.h1 !== undefined && record.e1 > now;
     const live2 = record.h2 !== undefined && record.e2 > now;
     if (!live1 && !live2) return { status: "expired" };
-    if ((live1 && sameDigest(record.h1!, input.codeHash)) || (live2 && sameDigest(record.h2!, input.codeHash))) {
-      const payload = record.payload;
-      Object.assign(record, { state: "used", h1: undefined, h2: undefined, payload: "" });
+    const payload =
+      live1 && sameDigest(record.h1!, input.codeHash) ? record.p1 : live2 && sameDigest(record.h2!, input.codeHash) ? record.p2 : undefined;
+    if (payload !== undefined) {
+      Object.assign(record, { state: "used", h1: undefined, h2: undefined, p1: "", p2: "" });
       return { status: "ok", payload };
     }
     this.count(input.failureLimits, now);
     record.attempts += 1;
     if (record.attempts >= input.maxAttempts) {
-      Object.assign(record, { state: "void", h1: undefined, h2: undefined, payload: "" });
+      Object.assign(record, { state: "void", h1: undefined, h2: undefined, p1: "", p2: "" });
       return { status: "too_many_attempts" };
     }
     return { status: "wrong_code" };

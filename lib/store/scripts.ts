@@ -7,7 +7,7 @@ import type { ConsumeCodeOutcome, IssueCodeOutcome, LimitMode, LimitOutcome, Lim
  *
  * Code record (a hash): h1/e1 current code hash and expiry, h2/e2 the previous code kept beside it,
  * a wrong attempts (shared by both), f first issue of the series, s state (live | used | void),
- * p pending payload. Limit counters: plain keys counting within a window set on their first hit.
+ * p1/p2 the pending payload mailed with each code (a code applies only the details it was sent with). Limit counters: plain keys counting within a window set on their first hit.
  */
 
 const LIBRARY = `
@@ -56,19 +56,14 @@ return {1, 0}
  */
 export const ISSUE_CODE_SCRIPT = `${LIBRARY}
 local now = tonumber(ARGV[3])
-local r = redis.call('HMGET', KEYS[1], 'h1', 'e1', 'f', 's', 'p', 'e2')
+local retry = over(2, 7)
+if retry > 0 then return {'limited', retry} end
+count(2, 7)
+local r = redis.call('HMGET', KEYS[1], 'h1', 'e1', 'f', 's', 'p1', 'e2')
 local live1 = r[4] == 'live' and r[1] and tonumber(r[2]) > now
 local live = live1 or (r[4] == 'live' and r[6] and tonumber(r[6]) > now)
-local payload = ARGV[2]
-local retry = over(2, 7)
-if retry > 0 then
-  if payload ~= '' and live then redis.call('HSET', KEYS[1], 'p', payload) end
-  return {'limited', retry}
-end
-count(2, 7)
 local first = now
 if live then first = tonumber(r[3]) end
-if payload == '' and r[4] == 'live' and r[5] then payload = r[5] end
 local expires = math.min(now + tonumber(ARGV[4]), first + tonumber(ARGV[5]))
 if expires <= now then
   first = now
@@ -76,11 +71,12 @@ if expires <= now then
   live1 = false
 end
 local fields = {'h1', ARGV[1], 'e1', expires, 'a', 0, 'f', first, 's', 'live'}
+if ARGV[2] ~= '' then table.insert(fields, 'p1') table.insert(fields, ARGV[2]) end
 if live1 then
   table.insert(fields, 'h2') table.insert(fields, r[1])
   table.insert(fields, 'e2') table.insert(fields, r[2])
+  if r[5] then table.insert(fields, 'p2') table.insert(fields, r[5]) end
 end
-if payload ~= '' then table.insert(fields, 'p') table.insert(fields, payload) end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], expires - now + tonumber(ARGV[6]))
@@ -95,7 +91,7 @@ export const CONSUME_CODE_SCRIPT = `${LIBRARY}
 local retry = over(2, 4)
 if retry > 0 then return {'rate_limited', retry} end
 local now = tonumber(ARGV[2])
-local r = redis.call('HMGET', KEYS[1], 'h1', 'e1', 'h2', 'e2', 's', 'p')
+local r = redis.call('HMGET', KEYS[1], 'h1', 'e1', 'h2', 'e2', 's', 'p1', 'p2')
 if not r[5] then
   count(2, 4)
   return {'missing', 0}
@@ -105,15 +101,18 @@ if r[5] == 'void' then return {'too_many_attempts', 0} end
 local live1 = r[1] and tonumber(r[2]) > now
 local live2 = r[3] and tonumber(r[4]) > now
 if not live1 and not live2 then return {'expired', 0} end
-if (live1 and same(r[1], ARGV[1])) or (live2 and same(r[3], ARGV[1])) then
+local payload = nil
+if live1 and same(r[1], ARGV[1]) then payload = r[6] or ''
+elseif live2 and same(r[3], ARGV[1]) then payload = r[7] or '' end
+if payload then
   redis.call('HSET', KEYS[1], 's', 'used')
-  redis.call('HDEL', KEYS[1], 'h1', 'h2', 'p')
-  return {'ok', r[6] or ''}
+  redis.call('HDEL', KEYS[1], 'h1', 'h2', 'p1', 'p2')
+  return {'ok', payload}
 end
 count(2, 4)
 if redis.call('HINCRBY', KEYS[1], 'a', 1) >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 's', 'void')
-  redis.call('HDEL', KEYS[1], 'h1', 'h2', 'p')
+  redis.call('HDEL', KEYS[1], 'h1', 'h2', 'p1', 'p2')
   return {'too_many_attempts', 0}
 end
 return {'wrong_code', 0}

@@ -1,0 +1,75 @@
+import { randomUUID } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { users } from "@/db/schema";
+import { findUserById } from "@/db/users";
+import type { AppConfig } from "./config";
+import type { CodeStore } from "./store/code-store";
+
+/**
+ * Sessions that really end. Auth.js keeps sessions in a signed cookie (JWT); these claims ride in it and
+ * are checked against the store on every authenticated request: an absolute lifetime from login, an
+ * idle timeout, a deny-list entry written at logout, and the user's session version, which is bumped
+ * whenever every existing session must end (password change, deactivation, role change, "sign out
+ * everywhere").
+ */
+export interface SessionClaims {
+  sub: string;
+  /** This session's id: stays the same across the cookie's re-issues, so logout can deny it. */
+  sid: string;
+  sv: number;
+  authTime: number;
+  lastSeen: number;
+}
+
+type SessionConfig = Pick<AppConfig["auth"], "sessionMaxAgeSeconds" | "sessionIdleTimeoutSeconds">;
+
+/** The session version is cached this long; a bump writes the cache, so this only bounds a failed write. */
+const VERSION_CACHE_MS = 60_000;
+const denyKey = (sid: string) => `session:deny:${sid}`;
+const versionKey = (userId: string) => `session:version:${userId}`;
+
+export function newSessionClaims(user: { id: string; sessionVersion: number }, now: number): SessionClaims {
+  return { sub: user.id, sid: randomUUID(), sv: user.sessionVersion, authTime: now, lastSeen: now };
+}
+
+export type SessionCheck = "ok" | "expired" | "idle" | "ended";
+
+/** One store read (deny-list + cached version); the database only on a cache miss. */
+export async function checkSession(
+  deps: { db: Database; store: CodeStore; config: SessionConfig },
+  claims: Partial<SessionClaims>,
+  now: number,
+): Promise<SessionCheck> {
+  const { sub, sid, sv, authTime, lastSeen } = claims;
+  if (!sub || !sid || typeof sv !== "number" || typeof authTime !== "number" || typeof lastSeen !== "number") return "ended";
+  if (now - authTime > deps.config.sessionMaxAgeSeconds * 1000) return "expired";
+  if (now - lastSeen > deps.config.sessionIdleTimeoutSeconds * 1000) return "idle";
+  const [denied, cached] = await deps.store.readValues([denyKey(sid), versionKey(sub)]);
+  if (denied) return "ended";
+  let version = cached === null ? undefined : Number(cached);
+  if (version === undefined) {
+    const user = await findUserById(deps.db, sub);
+    // A deactivated or deleted account has no valid version at all.
+    version = user && user.isActive ? user.sessionVersion : -1;
+    await deps.store.writeValue(versionKey(sub), String(version), VERSION_CACHE_MS);
+  }
+  return version === sv ? "ok" : "ended";
+}
+
+/** Logout: this session's token stops working, also a copy replayed later, until it would have expired. */
+export async function denySession(store: CodeStore, claims: Partial<SessionClaims>, config: SessionConfig, now: number): Promise<void> {
+  if (!claims.sid || typeof claims.authTime !== "number") return;
+  const remaining = claims.authTime + config.sessionMaxAgeSeconds * 1000 - now;
+  if (remaining > 0) await store.writeValue(denyKey(claims.sid), "1", remaining);
+}
+
+/** Ends every session of a user on its next request. */
+export async function bumpSessionVersion(db: Database, store: CodeStore, userId: string): Promise<void> {
+  const [row] = await db
+    .update(users)
+    .set({ sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: new Date() })
+    .where(eq(users.id, userId))
+    .returning({ sessionVersion: users.sessionVersion, isActive: users.isActive });
+  if (row) await store.writeValue(versionKey(userId), String(row.isActive ? row.sessionVersion : -1), VERSION_CACHE_MS);
+}

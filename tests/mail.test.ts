@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { extractCode } from "@/e2e/support/mailbox";
+import { startResendStub, type ResendStub } from "@/e2e/support/resend-stub";
+import { startSmtpSink, type SmtpSink } from "@/e2e/support/smtp-sink";
+import { parseConfig } from "@/lib/config";
+import { MailDeliveryError } from "@/lib/mail/mailer";
+import { verificationCodeMessage } from "@/lib/mail/messages";
+import { ResendMailer } from "@/lib/mail/resend";
+import { SmtpMailer } from "@/lib/mail/smtp";
+
+const MAIL_FROM = "Verified Signup <no-reply@signup.example>";
+
+const message = (to: string, code: string) =>
+  verificationCodeMessage({ appName: "Verified Signup", to, code, validMinutes: 10 });
+
+/** An SmtpMailer built the way the app builds it: from the environment through parseConfig. */
+function smtpMailerFor(port: number): SmtpMailer {
+  const config = parseConfig({ SMTP_URL: `smtp://127.0.0.1:${port}`, MAIL_FROM });
+  if (config.mail.kind !== "smtp") throw new Error(`expected an SMTP config, got ${config.mail.kind}`);
+  return new SmtpMailer(config.mail, config.mail.from);
+}
+
+describe("verificationCodeMessage", () => {
+  it("puts the code and its 10-minute validity in the text and html, and no code in the subject", async () => {
+    const built = await message("ada@example.com", "031415");
+    expect(built.to).toBe("ada@example.com");
+    expect(built.subject).toMatch(/verification code/i);
+    expect(built.subject).not.toMatch(/\d{6}/);
+    expect(built.text).toContain("031415");
+    expect(built.text).toContain("10 minutes");
+    expect(built.html).toContain("031415");
+    expect(built.html).toContain("10 minutes");
+    expect(extractCode({ text: built.text })).toBe("031415");
+  });
+});
+
+describe("SmtpMailer", () => {
+  let sink: SmtpSink;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+  });
+  afterAll(async () => {
+    await sink?.close();
+  });
+
+  it("delivers the code email to an SMTP server: subject, text and html parts, code readable, From is MAIL_FROM", async () => {
+    const mailer = smtpMailerFor(sink.port);
+    await mailer.send(await message("ada@example.com", "271828"));
+
+    const mail = await sink.waitForMail("ada@example.com");
+    expect(mail.to).toEqual(["ada@example.com"]);
+    expect(mail.subject).toBe("Your Verified Signup verification code");
+    expect(mail.text).toContain("271828");
+    expect(mail.text).toContain("10 minutes");
+    expect(mail.html).toMatch(/<html/i);
+    expect(mail.html).toContain("271828");
+    expect(extractCode(mail)).toBe("271828");
+    expect(mail.from).toBe('"Verified Signup" <no-reply@signup.example>');
+    expect(mail.headers["content-type"]).toMatch(/multipart\/alternative/);
+  });
+
+  it("throws MailDeliveryError when the server refuses the message", async () => {
+    const mailer = smtpMailerFor(sink.port);
+    sink.failWith = { code: 550, message: "Mailbox unavailable" };
+    try {
+      const error = await mailer.send(await message("refused@example.com", "111111")).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MailDeliveryError);
+    } finally {
+      sink.failWith = null;
+    }
+    expect(sink.messages.filter((m) => m.to.includes("refused@example.com"))).toHaveLength(0);
+  });
+
+  it("throws MailDeliveryError promptly when the server is down, and delivers again once it is back", async () => {
+    const mailer = smtpMailerFor(sink.port);
+    await mailer.send(await message("before@example.com", "222222")); // a pooled connection is now open
+    await sink.stop();
+    try {
+      const started = Date.now();
+      const error = await mailer.send(await message("down@example.com", "333333")).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MailDeliveryError);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await sink.start();
+    }
+    await mailer.send(await message("after@example.com", "444444"));
+    expect(extractCode(await sink.waitForMail("after@example.com"))).toBe("444444");
+  });
+});
+
+describe("ResendMailer", () => {
+  let stub: ResendStub;
+  const apiKey = "re_test_0123456789abcdef";
+  beforeAll(async () => {
+    stub = await startResendStub();
+  });
+  afterAll(async () => {
+    await stub?.stop();
+  });
+
+  it("POSTs /emails with the Bearer key and a JSON body of from, to, subject, html and text", async () => {
+    const mailer = new ResendMailer(apiKey, MAIL_FROM, stub.baseUrl);
+    const sent = await message("ada@example.com", "161803");
+    stub.requests.length = 0;
+
+    await mailer.send(sent);
+
+    expect(stub.requests).toHaveLength(1);
+    const [request] = stub.requests;
+    expect(request.method).toBe("POST");
+    expect(request.path).toBe("/emails");
+    expect(request.headers.authorization).toBe(`Bearer ${apiKey}`);
+    expect(request.headers["content-type"]).toMatch(/application\/json/);
+    expect(request.body).toMatchObject({
+      from: MAIL_FROM,
+      to: "ada@example.com",
+      subject: sent.subject,
+      html: sent.html,
+      text: sent.text,
+    });
+    expect(extractCode(request.body as { text: string })).toBe("161803");
+  });
+
+  it("is configured from RESEND_API_KEY and RESEND_BASE_URL", async () => {
+    const config = parseConfig({ RESEND_API_KEY: apiKey, RESEND_BASE_URL: stub.baseUrl, MAIL_FROM });
+    if (config.mail.kind !== "resend") throw new Error(`expected a Resend config, got ${config.mail.kind}`);
+    stub.requests.length = 0;
+
+    await new ResendMailer(config.mail.apiKey, config.mail.from, config.mail.baseUrl).send(await message("bob@example.com", "000001"));
+
+    expect(stub.requests).toHaveLength(1);
+    expect(stub.requests[0].body).toMatchObject({ from: MAIL_FROM, to: "bob@example.com" });
+  });
+
+  it.each([422, 429, 500])("throws MailDeliveryError when the API answers %i", async (status) => {
+    const mailer = new ResendMailer(apiKey, MAIL_FROM, stub.baseUrl);
+    stub.failWith = { status };
+    try {
+      const error = await mailer.send(await message("ada@example.com", "123123")).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MailDeliveryError);
+    } finally {
+      stub.failWith = null;
+    }
+  });
+
+  it("throws MailDeliveryError when the API cannot be reached", async () => {
+    const down = await startResendStub();
+    const baseUrl = down.baseUrl;
+    await down.stop();
+    const error = await new ResendMailer(apiKey, MAIL_FROM, baseUrl).send(await message("ada@example.com", "123123")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MailDeliveryError);
+  });
+});

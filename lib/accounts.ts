@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
 import { activateUser, findUserByEmail, insertInactiveCustomer } from "@/db/users";
-import { codeKey, generateCode, hashCode, type CodePurpose } from "./codes";
 import type { AppConfig } from "./config";
-import { emailId, ipLimit, loginAccountLimits, sendLimits, verifyFailureLimits } from "./limits";
+import { ipLimit, loginAccountLimits, verifyFailureLimits } from "./limits";
 import { logAuthEvent } from "./log";
-import { MailDeliveryError, type Mailer, type MailMessage } from "./mail/mailer";
-import { existingAccountNoticeMessage, verificationCodeMessage } from "./mail/messages";
+import type { Mailer } from "./mail/mailer";
+import { createCodeMachinery, type Delivery } from "./one-time-codes";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords";
+import { rateLimited, type RateLimited, type RequestContext } from "./results";
 import type { LoginInput, RegisterInput, VerifyInput } from "./schemas";
 import type { CodeStore } from "./store/code-store";
 
@@ -26,15 +26,7 @@ export interface AccountDependencies {
   now?: () => number;
 }
 
-/** Who is asking: per-IP limits key on this. */
-export interface RequestContext {
-  ip: string;
-}
-
-type RateLimited = { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
-
-/** "sent": a message is on its way, or the same answer is given where telling more would reveal an account. */
-export type Delivery = "sent" | "failed";
+export type { Delivery, RequestContext };
 
 export type RegisterResult = { ok: true; email: string; delivery: Delivery } | RateLimited;
 
@@ -55,58 +47,21 @@ interface PendingDetails {
   passwordHash: string;
 }
 
-/** How long a used, void or expired code record is kept so the person hears why it no longer works. */
-const RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
-
-const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
-const rateLimited = (retryAfterMs: number, limit: string): RateLimited => {
-  logAuthEvent("rate_limited", { limit });
-  return { ok: false, reason: "rate_limited", retryAfterSeconds: seconds(retryAfterMs) };
-};
 
 export function createAccounts(deps: AccountDependencies) {
   const { db, store, mailer, config } = deps;
   const now = deps.now ?? Date.now;
-  const purpose: CodePurpose = "verify_email";
-  const idOf = (email: string) => emailId(config.codes.hmacKey, email);
+  const codes = createCodeMachinery({ store, mailer, config, now });
+  const { idOf } = codes;
 
-  async function deliver(message: Promise<MailMessage>, kind: string): Promise<Delivery> {
-    try {
-      await mailer.send(await message);
-      logAuthEvent("code_sent", { kind });
-      return "sent";
-    } catch (error) {
-      if (!(error instanceof MailDeliveryError)) throw error;
-      logAuthEvent("code_send_failed", { kind, cause: error.cause instanceof Error ? error.cause.name : "unknown" });
-      return "failed";
-    }
-  }
-
-  /** Issues a code (the previous one stays valid beside it) within the address's send limits, and mails it. */
-  async function sendVerificationCode(
-    email: string,
-    pending: PendingDetails | undefined,
-  ): Promise<{ status: Delivery } | { status: "limited"; retryAfterMs: number }> {
-    const id = idOf(email);
-    const key = codeKey(id, purpose);
-    const code = generateCode();
-    const issuedAt = now();
-    const issued = await store.issueCode(key, {
-      codeHash: hashCode(config.codes.hmacKey, key, code),
+  /** Issues a verification code (the previous one stays valid beside it) within the send limits, and mails it. */
+  function sendVerificationCode(email: string, pending: PendingDetails | undefined) {
+    return codes.issue({
+      purpose: "verify_email",
+      keyEmail: email,
       payload: pending ? JSON.stringify(pending) : "",
-      now: issuedAt,
-      ttlMs: config.codes.ttlSeconds * 1000,
-      maxLifetimeMs: config.codes.maxLifetimeSeconds * 1000,
-      retentionMs: RECORD_RETENTION_MS,
-      sendLimits: sendLimits(config, id),
+      signedUpAgain: Boolean(pending),
     });
-    if (issued.status === "limited") return issued;
-    const validMinutes = Math.max(1, Math.round((issued.expiresAt - issuedAt) / 60_000));
-    const message = verificationCodeMessage({ appName: config.appName, to: email, code, validMinutes, signedUpAgain: Boolean(pending) });
-    const status = await deliver(message, purpose);
-    // A send that failed should not make the person wait out the cooldown before trying again.
-    if (status === "failed") await store.limits("reset", sendLimits(config, id).slice(0, 1));
-    return { status };
   }
 
   async function register(input: RegisterInput, context: RequestContext): Promise<RegisterResult> {
@@ -131,22 +86,15 @@ export function createAccounts(deps: AccountDependencies) {
         if (sent.status === "failed") delivery = "failed";
       } else if (existing) {
         // Proven: nothing changes; the owner is told instead of being sent a code.
-        const allowed = await store.limits("hit", sendLimits(config, idOf(input.email)));
-        if (allowed.allowed) delivery = await deliver(existingAccountNoticeMessage({ appName: config.appName, to: input.email }), "existing_account_notice");
+        const allowed = await codes.spendSendBudget(input.email);
+        if (allowed.allowed) delivery = await codes.notify("existing_account", input.email);
       }
     }
     return { ok: true, email: input.email, delivery };
   }
 
   async function verifyEmail(input: VerifyInput): Promise<VerifyResult> {
-    const id = idOf(input.email);
-    const key = codeKey(id, purpose);
-    const outcome = await store.consumeCode(key, {
-      codeHash: hashCode(config.codes.hmacKey, key, input.otp),
-      now: now(),
-      maxAttempts: config.codes.maxAttempts,
-      failureLimits: verifyFailureLimits(config, id),
-    });
+    const outcome = await codes.consume("verify_email", input.email, input.otp, verifyFailureLimits(config, idOf(input.email)));
     switch (outcome.status) {
       case "ok": {
         const pending = outcome.payload ? (JSON.parse(outcome.payload) as PendingDetails) : undefined;
@@ -174,7 +122,7 @@ export function createAccounts(deps: AccountDependencies) {
     const user = await findUserByEmail(db, email);
     if (!user || user.emailVerifiedAt) {
       // Spend the same send budget as a real resend, so the limits answer alike for every address.
-      const allowed = await store.limits("hit", sendLimits(config, idOf(email)));
+      const allowed = await codes.spendSendBudget(email);
       if (!allowed.allowed) return rateLimited(allowed.retryAfterMs, "send");
       return { ok: true, email, delivery: "sent" };
     }

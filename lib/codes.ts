@@ -1,7 +1,12 @@
 import { createHmac, randomInt } from "node:crypto";
 
-/** What a code proves. Each purpose has its own key, so a code for one never works for another. */
-export type CodePurpose = "verify_email";
+/**
+ * What a code proves. Each purpose has its own key, so a code for one never works for another; the
+ * limits on sending and guessing are per address across purposes (lib/limits.ts), so switching purpose
+ * does not multiply them.
+ */
+export const CODE_PURPOSES = ["verify_email", "reset_password", "change_email", "sign_in"] as const;
+export type CodePurpose = (typeof CODE_PURPOSES)[number];
 
 /** Six digits from the CSPRNG, leading zeros kept. */
 export function generateCode(): string {

@@ -1,0 +1,99 @@
+import { codeKey, generateCode, hashCode, type CodePurpose } from "./codes";
+import type { AppConfig } from "./config";
+import { emailId, sendLimits } from "./limits";
+import { logAuthEvent } from "./log";
+import { MailDeliveryError, type Mailer, type MailMessage } from "./mail/mailer";
+import { codeMessage, noticeMessage, type NoticeKind } from "./mail/messages";
+import type { CodeStore, ConsumeCodeOutcome, LimitRule } from "./store/code-store";
+
+/** How long a used, void or expired code record is kept so the person hears why it no longer works. */
+const RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export type Delivery = "sent" | "failed";
+
+export interface CodeMachineryDependencies {
+  store: CodeStore;
+  mailer: Mailer;
+  config: Pick<AppConfig, "appName" | "codes" | "limits">;
+  now: () => number;
+}
+
+/**
+ * The one code machinery every purpose uses: issue a code within the address's send limits, mail it,
+ * and consume it atomically within the failure budgets. The service decides who gets which code.
+ */
+export function createCodeMachinery({ store, mailer, config, now }: CodeMachineryDependencies) {
+  const idOf = (email: string) => emailId(config.codes.hmacKey, email);
+
+  async function deliver(message: Promise<MailMessage>, kind: string): Promise<Delivery> {
+    try {
+      await mailer.send(await message);
+      logAuthEvent("code_sent", { kind });
+      return "sent";
+    } catch (error) {
+      if (!(error instanceof MailDeliveryError)) throw error;
+      logAuthEvent("code_send_failed", { kind, cause: error.cause instanceof Error ? error.cause.name : "unknown" });
+      return "failed";
+    }
+  }
+
+  /**
+   * Issues a code for `purpose` under `keyEmail`'s record (the previous live code stays valid beside it)
+   * and mails it to `to` (default: keyEmail), counting against the recipient's send limits.
+   */
+  async function issue(input: {
+    purpose: CodePurpose;
+    keyEmail: string;
+    to?: string;
+    payload?: string;
+    /** Word the email as another purpose's (an unverified account asking for a sign-in code gets a verification code). */
+    mailAs?: CodePurpose;
+    signedUpAgain?: boolean;
+  }): Promise<{ status: Delivery } | { status: "limited"; retryAfterMs: number }> {
+    const to = input.to ?? input.keyEmail;
+    const key = codeKey(idOf(input.keyEmail), input.purpose);
+    const code = generateCode();
+    const issuedAt = now();
+    const limits = sendLimits(config, idOf(to));
+    const issued = await store.issueCode(key, {
+      codeHash: hashCode(config.codes.hmacKey, key, code),
+      payload: input.payload ?? "",
+      now: issuedAt,
+      ttlMs: config.codes.ttlSeconds * 1000,
+      maxLifetimeMs: config.codes.maxLifetimeSeconds * 1000,
+      retentionMs: RECORD_RETENTION_MS,
+      sendLimits: limits,
+    });
+    if (issued.status === "limited") return issued;
+    const validMinutes = Math.max(1, Math.round((issued.expiresAt - issuedAt) / 60_000));
+    const purpose = input.mailAs ?? input.purpose;
+    const message = codeMessage({ purpose, appName: config.appName, to, code, validMinutes, signedUpAgain: input.signedUpAgain });
+    const status = await deliver(message, purpose);
+    // A send that failed should not make the person wait out the cooldown before trying again.
+    if (status === "failed") await store.limits("reset", limits.slice(0, 1));
+    return { status };
+  }
+
+  function consume(purpose: CodePurpose, keyEmail: string, otp: string, failureLimits: LimitRule[]): Promise<ConsumeCodeOutcome> {
+    const key = codeKey(idOf(keyEmail), purpose);
+    return store.consumeCode(key, {
+      codeHash: hashCode(config.codes.hmacKey, key, otp),
+      now: now(),
+      maxAttempts: config.codes.maxAttempts,
+      failureLimits,
+    });
+  }
+
+  /** Spends the address's send budget without sending: the same limits answer for every address. */
+  async function spendSendBudget(email: string) {
+    return store.limits("hit", sendLimits(config, idOf(email)));
+  }
+
+  function notify(kind: NoticeKind, to: string): Promise<Delivery> {
+    return deliver(noticeMessage(kind, { appName: config.appName, to }), kind);
+  }
+
+  return { idOf, issue, consume, spendSendBudget, notify };
+}
+
+export type CodeMachinery = ReturnType<typeof createCodeMachinery>;

@@ -42,8 +42,9 @@ export async function activateUser(
 }
 
 /** Accounts whose address was never proven, created before `cutoff`: what housekeeping removes. Verified accounts never match. */
+/** Never verified, created before the cutoff, and not touched since (no code asked for recently). */
 function unverifiedCreatedBefore(cutoff: Date) {
-  return and(isNull(users.emailVerifiedAt), lt(users.createdAt, cutoff));
+  return and(isNull(users.emailVerifiedAt), lt(users.createdAt, cutoff), lt(users.updatedAt, cutoff));
 }
 
 /** Deletes never-verified accounts created before `cutoff` (one statement); returns how many went. */
@@ -56,4 +57,9 @@ export async function deleteUnverifiedUsersCreatedBefore(db: Database, cutoff: D
 export async function countUnverifiedUsersCreatedBefore(db: Database, cutoff: Date): Promise<number> {
   const [row] = await db.select({ n: count() }).from(users).where(unverifiedCreatedBefore(cutoff));
   return row?.n ?? 0;
+}
+
+/** Marks an account as recently active (an unverified one asking for a code is not abandoned). */
+export async function touchUser(db: Database, id: string, now: Date): Promise<void> {
+  await db.update(users).set({ updatedAt: now }).where(eq(users.id, id));
 }

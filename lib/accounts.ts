@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
-import { activateUser, findUserByEmail, insertInactiveCustomer } from "@/db/users";
+import { activateUser, findUserByEmail, insertInactiveCustomer, touchUser } from "@/db/users";
 import type { AppConfig } from "./config";
 import { ipLimit, loginAccountLimits, verifyFailureLimits } from "./limits";
 import { logAuthEvent } from "./log";
 import type { Mailer } from "./mail/mailer";
 import { createCodeMachinery, type Delivery } from "./one-time-codes";
+import { passwordProblem } from "./password-policy";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords";
 import { rateLimited, type RateLimited, type RequestContext } from "./results";
 import type { LoginInput, RegisterInput, VerifyInput } from "./schemas";
@@ -28,7 +29,9 @@ export interface AccountDependencies {
 
 export type { Delivery, RequestContext };
 
-export type RegisterResult = { ok: true; email: string; delivery: Delivery } | RateLimited;
+export type WeakPassword = { ok: false; reason: "weak_password"; message: string };
+
+export type RegisterResult = { ok: true; email: string; delivery: Delivery } | WeakPassword | RateLimited;
 
 export type VerifyResult =
   | { ok: true; user: User }
@@ -67,6 +70,8 @@ export function createAccounts(deps: AccountDependencies) {
   async function register(input: RegisterInput, context: RequestContext): Promise<RegisterResult> {
     const ipCheck = await store.limits("hit", [ipLimit(config, "register", context.ip)]);
     if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "register_ip");
+    const weak = passwordProblem(input.password, { appName: config.appName, name: input.name, email: input.email });
+    if (weak) return { ok: false, reason: "weak_password", message: weak };
 
     // Every branch below costs one hash, one insert attempt, one store write and at most one mail, and
     // answers alike, so neither the answer nor its timing tells whether the address has an account.
@@ -81,6 +86,7 @@ export function createAccounts(deps: AccountDependencies) {
       const existing = await findUserByEmail(db, input.email);
       logAuthEvent("register_existing", { userId: existing?.id, verified: Boolean(existing?.emailVerifiedAt) });
       if (existing && !existing.emailVerifiedAt) {
+        await touchUser(db, existing.id, new Date(now()));
         // Not proven yet: the new details wait beside the code and apply only when it is proven.
         const sent = await sendVerificationCode(input.email, { name: input.name, passwordHash });
         if (sent.status === "failed") delivery = "failed";
@@ -126,32 +132,55 @@ export function createAccounts(deps: AccountDependencies) {
       if (!allowed.allowed) return rateLimited(allowed.retryAfterMs, "send");
       return { ok: true, email, delivery: "sent" };
     }
+    await touchUser(db, user.id, new Date(now()));
     const sent = await sendVerificationCode(email, undefined);
     if (sent.status === "limited") return rateLimited(sent.retryAfterMs, "send");
     return { ok: true, email, delivery: sent.status };
   }
 
-  async function authenticate(input: LoginInput, context: RequestContext): Promise<AuthenticateResult> {
-    const account = loginAccountLimits(config, idOf(input.email));
+  /**
+   * Checks a password within the login limits (per account, consecutive, per IP): failures are counted,
+   * a right password clears the account's counters. Unknown addresses cost one hash verify too.
+   */
+  async function checkPassword(
+    email: string,
+    password: string,
+    context: RequestContext,
+  ): Promise<{ ok: true; user: User } | { ok: false; reason: "invalid_credentials" | "locked" } | RateLimited> {
+    const account = loginAccountLimits(config, idOf(email));
     const ip = ipLimit(config, "login-fail", context.ip);
     const checked = await store.limits("check", [account.window, account.consecutive, ip]);
-    if (!checked.allowed) {
-      // Only the consecutive-failure lock waits longer than a login window.
-      if (checked.retryAfterMs > config.limits.loginFailureWindowSeconds * 1000) {
-        logAuthEvent("rate_limited", { limit: "login_locked" });
-        return { ok: false, reason: "locked" };
-      }
-      return rateLimited(checked.retryAfterMs, "login_failures");
-    }
-
-    const user = await findUserByEmail(db, input.email);
-    const passwordOk = user ? await verifyPassword(user.passwordHash, input.password) : (await burnPasswordCheck(input.password), false);
+    if (!checked.allowed) return loginRefusal(checked.retryAfterMs);
+    const user = await findUserByEmail(db, email);
+    const passwordOk = user ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password), false);
     if (!user || !passwordOk || (user.emailVerifiedAt && !user.isActive)) {
       await store.limits("record", [account.window, account.consecutive, ip]);
       logAuthEvent("login_failed", { userId: user?.id, reason: !user ? "unknown_email" : !passwordOk ? "wrong_password" : "deactivated" });
       return { ok: false, reason: "invalid_credentials" };
     }
+    await clearLoginFailures(email);
+    return { ok: true, user };
+  }
+
+  /** A login limit reached: only the consecutive-failure lock waits longer than a login window. */
+  function loginRefusal(retryAfterMs: number): { ok: false; reason: "locked" } | RateLimited {
+    if (retryAfterMs > config.limits.loginFailureWindowSeconds * 1000) {
+      logAuthEvent("rate_limited", { limit: "login_locked" });
+      return { ok: false, reason: "locked" };
+    }
+    return rateLimited(retryAfterMs, "login_failures");
+  }
+
+  /** A success (a right password, or a code proving the address) clears the account's login failures. */
+  async function clearLoginFailures(email: string): Promise<void> {
+    const account = loginAccountLimits(config, idOf(email));
     await store.limits("reset", [account.window, account.consecutive]);
+  }
+
+  async function authenticate(input: LoginInput, context: RequestContext): Promise<AuthenticateResult> {
+    const checked = await checkPassword(input.email, input.password, context);
+    if (!checked.ok) return checked;
+    const { user } = checked;
     // Only someone who knows the password learns the account is unverified.
     if (!user.emailVerifiedAt) {
       logAuthEvent("login_inactive", { userId: user.id });
@@ -161,7 +190,7 @@ export function createAccounts(deps: AccountDependencies) {
     return { ok: true, user };
   }
 
-  return { register, verifyEmail, resendCode, authenticate };
+  return { register, verifyEmail, resendCode, authenticate, checkPassword, clearLoginFailures, loginRefusal, codes };
 }
 
 export type Accounts = ReturnType<typeof createAccounts>;

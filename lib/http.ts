@@ -29,10 +29,11 @@ function rawError(status: number, code: ApiErrorBody["error"]["code"], message: 
 }
 
 /** The error response for a service's failed result. */
-export function apiFailure(result: { reason: Outcome; retryAfterSeconds?: number }): NextResponse<ApiErrorBody> {
+export function apiFailure(result: { reason: Outcome; retryAfterSeconds?: number; message?: string }): NextResponse<ApiErrorBody> {
   if (result.reason === "rate_limited" && result.retryAfterSeconds) {
     return apiError("rate_limited", { message: waitMessage(result.retryAfterSeconds), retryAfterSeconds: result.retryAfterSeconds });
   }
+  if (result.reason === "weak_password" && result.message) return apiError("weak_password", { fields: { password: result.message } });
   return apiError(result.reason);
 }
 

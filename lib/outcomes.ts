@@ -12,6 +12,9 @@ export type Outcome =
   | "too_many_attempts"
   | "rate_limited"
   | "locked"
+  | "weak_password"
+  | "email_taken"
+  | "disabled"
   | "mail_unavailable"
   | "store_unavailable";
 
@@ -27,6 +30,9 @@ export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
   used: { status: 410, message: "That code has already been used. If your account is active, log in; otherwise ask for a new code." },
   too_many_attempts: { status: 410, message: "Too many wrong tries for this code. Ask for a new code to try again." },
   rate_limited: { status: 429, message: "Too many attempts. Please wait a little and try again." },
+  weak_password: { status: 400, message: "Choose a stronger password." },
+  email_taken: { status: 409, message: "That address cannot be used for this account. Choose another one." },
+  disabled: { status: 404, message: "This way of signing in is not enabled." },
   locked: {
     status: 423,
     message: "Password login for this account is paused after too many failed attempts. Reset your password with a code sent by email.",

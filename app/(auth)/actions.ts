@@ -28,9 +28,16 @@ function failure(reason: Outcome, values: Record<string, string>, extra: Partial
 }
 
 /** A service's failed result as form state; a rate limit says how long to wait. */
-function refused(result: { reason: Outcome; retryAfterSeconds?: number }, values: Record<string, string>, what?: string): FormState {
+function refused(
+  result: { reason: Outcome; retryAfterSeconds?: number; message?: string },
+  values: Record<string, string>,
+  what?: string,
+): FormState {
   if (result.reason === "rate_limited" && result.retryAfterSeconds) {
     return failure("rate_limited", values, { message: waitMessage(result.retryAfterSeconds, what), retryAfterSeconds: result.retryAfterSeconds });
+  }
+  if (result.reason === "weak_password" && result.message) {
+    return failure("weak_password", values, { fieldErrors: { password: result.message } });
   }
   return failure(result.reason, values);
 }

@@ -75,14 +75,16 @@ export class RedisCodeStore implements CodeStore {
 
   private async call<T>(command: (client: Client) => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    // One deadline for connecting and the command: a Redis that is down at start-up must not hang a request.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("Redis command timed out")), COMMAND_TIMEOUT_MS);
+    });
     try {
       if (!this.client.isOpen) {
         this.connecting ??= this.client.connect().finally(() => (this.connecting = undefined));
-        await this.connecting;
+        this.connecting.catch(() => {});
+        await Promise.race([this.connecting, timeout]);
       }
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("Redis command timed out")), COMMAND_TIMEOUT_MS);
-      });
       return await Promise.race([command(this.client), timeout]);
     } catch (error) {
       throw new StoreUnavailableError(error);

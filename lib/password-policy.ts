@@ -1,0 +1,47 @@
+import { dictionary } from "@zxcvbn-ts/language-common";
+
+/**
+ * The checks a new password gets beyond length (NIST SP 800-63B §3.1.1.2, ASVS 6.2.4 / 6.2.11):
+ * not one of the ~49,000 most common passwords (zxcvbn-ts's list), and not built around the product's
+ * name, the person's name or their email's local part. Server-side only: the list stays off the client.
+ */
+
+let common: Set<string> | undefined;
+function commonPasswords(): Set<string> {
+  common ??= new Set((dictionary as Record<string, string[]>)["passwords-common"].map((p) => p.toLowerCase()));
+  return common;
+}
+
+const squash = (value: string) => value.toLowerCase().replace(/[\s\p{P}\p{S}_]+/gu, "");
+
+export function passwordProblem(password: string, context: { appName: string; name?: string; email?: string }): string | undefined {
+  const lowered = password.toLowerCase();
+  const squashed = squash(password);
+  if (commonPasswords().has(lowered) || commonPasswords().has(squashed)) {
+    return "That password is too common. Choose something less predictable, like a few unrelated words.";
+  }
+  // A common password with digits stuck on ("password1234567") is guessed right after the list itself.
+  const core = squashed.replace(/^\d+|\d+$/g, "");
+  if (core !== squashed && core.length >= 4 && commonPasswords().has(core)) {
+    return "That password is a common word with numbers added. Choose something less predictable.";
+  }
+  // A password that is mostly a repeated common word ("passwordpassword") is just as guessable.
+  for (let size = 2; size <= 4; size++) {
+    if (squashed.length % size === 0) {
+      const part = squashed.slice(0, squashed.length / size);
+      if (part.repeat(size) === squashed && (commonPasswords().has(part) || part.length < 4)) {
+        return "That password is a repeated word or pattern. Choose something less predictable.";
+      }
+    }
+  }
+  const words = [context.appName, context.name, context.email?.split("@")[0]]
+    .flatMap((w) => (w ? [squash(w), ...w.toLowerCase().split(/[\s._+-]+/).map(squash)] : []))
+    .filter((w) => w.length >= 4);
+  for (const word of words) {
+    // What is left once the context word is taken out must be a password on its own.
+    if (squashed.includes(word) && squashed.replaceAll(word, "").length < 8) {
+      return "Your password is too close to your name, your email or this site's name. Choose something else.";
+    }
+  }
+  return undefined;
+}

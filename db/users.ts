@@ -1,4 +1,4 @@
-import { and, count, eq, isNull, lt } from "drizzle-orm";
+import { and, count, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { users, type User } from "./schema";
 
@@ -41,7 +41,6 @@ export async function activateUser(
   return row;
 }
 
-/** Accounts whose address was never proven, created before `cutoff`: what housekeeping removes. Verified accounts never match. */
 /** Never verified, created before the cutoff, and not touched since (no code asked for recently). */
 function unverifiedCreatedBefore(cutoff: Date) {
   return and(isNull(users.emailVerifiedAt), lt(users.createdAt, cutoff), lt(users.updatedAt, cutoff));
@@ -62,4 +61,42 @@ export async function countUnverifiedUsersCreatedBefore(db: Database, cutoff: Da
 /** Marks an account as recently active (an unverified one asking for a code is not abandoned). */
 export async function touchUser(db: Database, id: string, now: Date): Promise<void> {
   await db.update(users).set({ updatedAt: now }).where(eq(users.id, id));
+}
+
+/**
+ * Sets a new password and ends every session (the version goes up). A reset by code also proves the
+ * address, so a never-verified account becomes verified and active; a deactivated one stays deactivated.
+ */
+export async function setPassword(db: Database, id: string, passwordHash: string, now: Date, proofOfAddress: boolean): Promise<User | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({
+      passwordHash,
+      sessionVersion: sql`${users.sessionVersion} + 1`,
+      updatedAt: now,
+      ...(proofOfAddress
+        ? {
+            isActive: sql`case when ${users.emailVerifiedAt} is null then 1 else ${users.isActive} end`,
+            emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})`,
+          }
+        : {}),
+    })
+    .where(eq(users.id, id))
+    .returning();
+  return row;
+}
+
+/** Moves an account to a proven new address and ends every session; undefined when the address is taken. */
+export async function changeEmail(db: Database, id: string, email: string, now: Date): Promise<User | undefined> {
+  try {
+    const [row] = await db
+      .update(users)
+      .set({ email, sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: now })
+      .where(eq(users.id, id))
+      .returning();
+    return row;
+  } catch (error) {
+    if (String((error as { code?: string; message?: string })?.message ?? "").includes("UNIQUE")) return undefined;
+    throw error;
+  }
 }

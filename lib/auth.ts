@@ -3,10 +3,10 @@ import Credentials from "next-auth/providers/credentials";
 import { getDatabase } from "@/db/client";
 import type { Role } from "@/db/schema";
 import { getConfig } from "./config";
-import { getAccounts, getCodeStore } from "./runtime";
+import { getAccounts, getCodeStore, getRecovery } from "./runtime";
 import { checkSession, denySession, newSessionClaims, type SessionClaims } from "./sessions";
 import { requestContext } from "./request-context";
-import { loginSchema } from "./schemas";
+import { loginSchema, verifySchema as codeSignInSchema } from "./schemas";
 
 declare module "next-auth" {
   interface Session {
@@ -16,6 +16,16 @@ declare module "next-auth" {
     role?: Role;
     sessionVersion?: number;
   }
+}
+
+export interface SessionRenewal {
+  userId: string;
+  sessionVersion: number;
+  email: string;
+}
+
+function sessionUser(user: { id: string; email: string; name: string; role: Role; sessionVersion: number }) {
+  return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion };
 }
 
 /**
@@ -30,7 +40,7 @@ class LoginRefused extends CredentialsSignin {
 }
 
 // The configuration is built on first use, not at import time: `next build` imports this module.
-export const { handlers, auth, signIn, signOut } = NextAuth(() => {
+export const { handlers, auth, signIn, signOut, unstable_update: updateSession } = NextAuth(() => {
   const config = getConfig();
   return {
     secret: config.auth.secret,
@@ -51,19 +61,37 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
           if (!input.success) throw new LoginRefused({ reason: "invalid_credentials" });
           const result = await (await getAccounts()).authenticate(input.data, requestContext(request.headers));
           if (!result.ok) throw new LoginRefused(result);
-          const { user } = result;
-          return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion };
+          return sessionUser(result.user);
+        },
+      }),
+      // Sign-in by an emailed code (SIGN_IN_BY_CODE=true; lib/recovery.ts decides who may).
+      Credentials({
+        id: "email-code",
+        credentials: { email: {}, otp: {} },
+        async authorize(credentials, request) {
+          const input = codeSignInSchema.safeParse(credentials);
+          if (!input.success) throw new LoginRefused({ reason: "wrong_code" });
+          const result = await (await getRecovery()).signInWithCode(input.data, requestContext(request.headers));
+          if (!result.ok) throw new LoginRefused(result);
+          return sessionUser(result.user);
         },
       }),
     ],
     callbacks: {
-      async jwt({ token, user }) {
+      async jwt({ token, user, trigger, session }) {
         const now = Date.now();
         if (user) {
           // Signing in: the login time, a session id and the user's session version travel in the token.
           return { ...token, role: user.role, ...newSessionClaims({ id: user.id!, sessionVersion: user.sessionVersion ?? 0 }, now) };
         }
         const deps = { db: await getDatabase(), store: await getCodeStore(), config: config.auth };
+        if (trigger === "update" && (session as { renewFor?: SessionRenewal })?.renewFor) {
+          // Only server code calls updateSession, right after this person changed their own password or
+          // email: this session carries on under the new version while every other one ends.
+          const renewal = (session as { renewFor: SessionRenewal }).renewFor;
+          if (renewal.userId !== token.sub) return null;
+          return { ...token, sv: renewal.sessionVersion, email: renewal.email, lastSeen: now };
+        }
         if ((await checkSession(deps, token as Partial<SessionClaims>, now)) !== "ok") return null;
         return { ...token, lastSeen: now };
       },

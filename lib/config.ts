@@ -59,6 +59,7 @@ const envSchema = z.object({
   REGISTER_PER_IP_PER_HOUR: positiveInt(20),
   RESEND_PER_IP_PER_HOUR: positiveInt(20),
   TRUST_PROXY: flag,
+  SIGN_IN_BY_CODE: flag,
   SESSION_MAX_AGE_SECONDS: positiveInt(30 * 24 * 3600),
   SESSION_IDLE_TIMEOUT_SECONDS: positiveInt(7 * 24 * 3600),
   CRON_SECRET: optionalText,
@@ -110,6 +111,8 @@ export interface AppConfig {
     registerPerIpPerHour: number;
     resendPerIpPerHour: number;
   };
+  /** "Email me a sign-in code" for verified customers (off by default: NIST does not accept email as an authenticator). */
+  signInByCode: boolean;
   /** Take the client IP from the platform's forwarded header (on Vercel, or TRUST_PROXY=true). */
   trustProxy: boolean;
   passwordMinLength: number;
@@ -215,6 +218,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       resendPerIpPerHour: e.RESEND_PER_IP_PER_HOUR,
     },
     trustProxy: e.TRUST_PROXY || onVercel,
+    signInByCode: e.SIGN_IN_BY_CODE,
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
     housekeeping: { cronSecret: e.CRON_SECRET, unverifiedRetentionDays: e.UNVERIFIED_ACCOUNT_RETENTION_DAYS },
   };

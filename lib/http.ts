@@ -9,7 +9,7 @@ import { StoreUnavailableError } from "./store/code-store";
 const MAX_BODY_BYTES = 16 * 1024;
 
 export interface ApiErrorBody {
-  error: { code: Outcome | "unsupported_media_type" | "payload_too_large" | "cross_site" | "internal"; message: string; fields?: Record<string, string> };
+  error: { code: Outcome | "unsupported_media_type" | "payload_too_large" | "cross_site" | "unauthenticated" | "internal"; message: string; fields?: Record<string, string> };
 }
 
 export function apiError(
@@ -26,6 +26,10 @@ export function apiError(
 
 function rawError(status: number, code: ApiErrorBody["error"]["code"], message: string) {
   return NextResponse.json<ApiErrorBody>({ error: { code, message } }, { status });
+}
+
+export function unauthenticated(): NextResponse<ApiErrorBody> {
+  return rawError(401, "unauthenticated", "Log in first.");
 }
 
 /** The error response for a service's failed result. */

@@ -13,7 +13,12 @@ export type AuthEvent =
   | "login_failed"
   | "login_inactive"
   | "rate_limited"
-  | "store_unavailable";
+  | "store_unavailable"
+  | "reset_requested"
+  | "password_reset"
+  | "password_changed"
+  | "email_change_requested"
+  | "email_changed";
 
 export function logAuthEvent(event: AuthEvent, fields: Record<string, string | number | boolean | undefined> = {}): void {
   console.info(JSON.stringify({ at: new Date().toISOString(), event, ...fields }));

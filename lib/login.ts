@@ -1,21 +1,34 @@
 import { CredentialsSignin } from "next-auth";
-import { signIn } from "./auth";
+import { signIn, updateSession, type SessionRenewal } from "./auth";
 import type { LoginInput } from "./schemas";
 import { StoreUnavailableError } from "./store/code-store";
 
+type CodeReason = "wrong_code" | "expired" | "used" | "too_many_attempts" | "disabled";
+
 export type LoginResult =
   | { ok: true }
-  | { ok: false; reason: "invalid_credentials" | "unverified" | "locked" | "store_unavailable" }
+  | { ok: false; reason: "invalid_credentials" | "unverified" | "locked" | "store_unavailable" | CodeReason }
   | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
+
+const CODE_REASONS = new Set<string>(["wrong_code", "expired", "used", "too_many_attempts", "disabled"]);
 
 /**
  * Establishes an Auth.js session from email + password (the server action and the JSON API both call
  * this). The decision itself is lib/accounts.authenticate, reached through the Credentials provider,
  * whose refusals arrive here as CredentialsSignin codes (see lib/auth.ts).
  */
-export async function signInWithPassword(input: LoginInput): Promise<LoginResult> {
+export function signInWithPassword(input: LoginInput): Promise<LoginResult> {
+  return establishSession("credentials", { email: input.email, password: input.password });
+}
+
+/** The same for a code emailed by "sign in with a code" (lib/recovery.ts signInWithCode decides). */
+export function signInWithEmailCode(input: { email: string; otp: string }): Promise<LoginResult> {
+  return establishSession("email-code", input);
+}
+
+async function establishSession(provider: string, credentials: Record<string, string>): Promise<LoginResult> {
   try {
-    await signIn("credentials", { email: input.email, password: input.password, redirect: false });
+    await signIn(provider, { ...credentials, redirect: false });
     return { ok: true };
   } catch (error) {
     if (error instanceof CredentialsSignin) return fromSignInCode(error.code);
@@ -28,6 +41,7 @@ function fromSignInCode(code: string): LoginResult {
   const [reason, retryAfter] = code.split(":");
   if (reason === "rate_limited") return { ok: false, reason, retryAfterSeconds: Number(retryAfter) || 60 };
   if (reason === "unverified" || reason === "locked") return { ok: false, reason };
+  if (CODE_REASONS.has(reason)) return { ok: false, reason: reason as CodeReason };
   return { ok: false, reason: "invalid_credentials" };
 }
 
@@ -35,4 +49,13 @@ function fromSignInCode(code: string): LoginResult {
 function isStoreOutage(error: unknown): boolean {
   const cause = (error as { cause?: { err?: unknown } })?.cause?.err;
   return error instanceof StoreUnavailableError || cause instanceof StoreUnavailableError;
+}
+
+/**
+ * After a person changed their own password or email (which ends every session), keeps the session
+ * they are using alive under the new session version.
+ */
+export async function renewCurrentSession(user: { id: string; sessionVersion: number; email: string }): Promise<void> {
+  const renewFor: SessionRenewal = { userId: user.id, sessionVersion: user.sessionVersion, email: user.email };
+  await updateSession({ renewFor } as never);
 }

@@ -1,5 +1,7 @@
 import { getDatabase } from "@/db/client";
+import { createAccountSettings, type AccountSettings } from "./account-settings";
 import { createAccounts, type Accounts } from "./accounts";
+import { createRecovery, type Recovery } from "./recovery";
 import { getConfig } from "./config";
 import type { Mailer } from "./mail/mailer";
 import type { CodeStore } from "./store/code-store";
@@ -8,15 +10,32 @@ import type { CodeStore } from "./store/code-store";
  * The composition root. The outside world is chosen once per process from the validated configuration. Created lazily (never at
  * import time: `next build` imports every route) and kept on globalThis so dev hot reloads share them.
  */
-const holder = globalThis as { __codeStore?: CodeStore; __mailer?: Mailer; __accounts?: Accounts };
+const holder = globalThis as {
+  __codeStore?: CodeStore;
+  __mailer?: Mailer;
+  __services?: Promise<{ accounts: Accounts; recovery: Recovery; settings: AccountSettings }>;
+};
 
-/** The account service wired to the configured database, code store and mailer. */
-export async function getAccounts(): Promise<Accounts> {
-  if (!holder.__accounts) {
+/** The services, wired once to the configured database, code store and mailer. */
+function services() {
+  holder.__services ??= (async () => {
     const [db, store, mailer] = await Promise.all([getDatabase(), getCodeStore(), getMailer()]);
-    holder.__accounts ??= createAccounts({ db, store, mailer, config: getConfig() });
-  }
-  return holder.__accounts;
+    const deps = { db, store, mailer, config: getConfig() };
+    const accounts = createAccounts(deps);
+    return { accounts, recovery: createRecovery(deps, accounts), settings: createAccountSettings(deps, accounts) };
+  })().catch((error: unknown) => {
+    holder.__services = undefined; // try again on the next request rather than failing forever
+    throw error;
+  });
+  return holder.__services;
+}
+
+export const getRecovery = async () => (await services()).recovery;
+export const getAccountSettings = async () => (await services()).settings;
+
+/** The account service (signup, verification, login). */
+export async function getAccounts(): Promise<Accounts> {
+  return (await services()).accounts;
 }
 
 export async function getCodeStore(): Promise<CodeStore> {

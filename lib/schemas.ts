@@ -77,6 +77,41 @@ export const loginSchema = z.object({
   ),
 });
 
+/** A new password typed twice (reset and change); the confirmation is a form concern only. */
+function withConfirmation<T extends Record<string, z.ZodMiniType>>(shape: T, field: keyof T & string) {
+  return z.object({ ...shape, passwordConfirmation: z.string({ error: "Repeat your new password." }) }).check(
+    z.refine((v) => (v as Record<string, string>)[field] === (v as Record<string, string>).passwordConfirmation.normalize("NFC"), {
+      error: "The passwords do not match.",
+      path: ["passwordConfirmation"],
+    }),
+  );
+}
+
+export const emailOnlySchema = z.object({ email: emailSchema });
+
+export function resetPasswordSchema(passwordMinLength: number) {
+  return z.object({ email: emailSchema, otp: otpSchema, password: passwordSchema(passwordMinLength) });
+}
+export function resetPasswordFormSchema(passwordMinLength: number) {
+  return withConfirmation({ email: emailSchema, otp: otpSchema, password: passwordSchema(passwordMinLength) }, "password");
+}
+
+const currentPasswordSchema = z.string({ error: "Enter your current password." }).check(
+  z.minLength(1, "Enter your current password."),
+  z.maxLength(PASSWORD_MAX_LENGTH * 4, "That password is too long."),
+  z.normalize("NFC"),
+);
+
+export function changePasswordSchema(passwordMinLength: number) {
+  return z.object({ currentPassword: currentPasswordSchema, newPassword: passwordSchema(passwordMinLength) });
+}
+export function changePasswordFormSchema(passwordMinLength: number) {
+  return withConfirmation({ currentPassword: currentPasswordSchema, newPassword: passwordSchema(passwordMinLength) }, "newPassword");
+}
+
+export const changeEmailSchema = z.object({ newEmail: emailSchema, password: currentPasswordSchema });
+export const otpOnlySchema = z.object({ otp: otpSchema });
+
 export type RegisterInput = z.infer<ReturnType<typeof registerSchema>>;
 export type RegisterFormInput = z.input<ReturnType<typeof registerFormSchema>>;
 export type VerifyInput = z.infer<typeof verifySchema>;

@@ -70,6 +70,11 @@ export async function bumpSessionVersion(db: Database, store: CodeStore, userId:
     .update(users)
     .set({ sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: new Date() })
     .where(eq(users.id, userId))
-    .returning({ sessionVersion: users.sessionVersion, isActive: users.isActive });
-  if (row) await store.writeValue(versionKey(userId), String(row.isActive ? row.sessionVersion : -1), VERSION_CACHE_MS);
+    .returning({ id: users.id, sessionVersion: users.sessionVersion, isActive: users.isActive });
+  if (row) await rememberSessionVersion(store, row);
+}
+
+/** After the version changed in the database: the cached copy follows at once. */
+export async function rememberSessionVersion(store: CodeStore, user: { id: string; sessionVersion: number; isActive: boolean }): Promise<void> {
+  await store.writeValue(versionKey(user.id), String(user.isActive ? user.sessionVersion : -1), VERSION_CACHE_MS);
 }

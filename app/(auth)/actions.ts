@@ -1,59 +1,17 @@
 "use server";
 
-import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { signOut } from "@/lib/auth";
 import { getConfig } from "@/lib/config";
 import type { FormState } from "@/lib/form-state";
 import { signInWithPassword } from "@/lib/login";
-import { OUTCOMES, waitMessage, type Outcome } from "@/lib/outcomes";
-import { requestContext } from "@/lib/request-context";
+import { actionContext, failure, guarded, refused, textFields } from "@/lib/form-actions";
 import { getAccounts } from "@/lib/runtime";
 import { fieldErrorsOf, loginSchema, registerFormSchema, resendSchema, verifySchema } from "@/lib/schemas";
-import { StoreUnavailableError } from "@/lib/store/code-store";
 
 /* Thin adapters: parse with the shared schema, call the service, turn its result into form state or a redirect. */
 
-function textFields(formData: FormData, names: string[]): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const name of names) {
-    const value = formData.get(name);
-    if (typeof value === "string") values[name] = value.slice(0, 300);
-  }
-  return values;
-}
-
-function failure(reason: Outcome, values: Record<string, string>, extra: Partial<FormState> = {}): FormState {
-  return { ok: false, reason, message: OUTCOMES[reason].message, values, ...extra };
-}
-
-/** A service's failed result as form state; a rate limit says how long to wait. */
-function refused(
-  result: { reason: Outcome; retryAfterSeconds?: number; message?: string },
-  values: Record<string, string>,
-  what?: string,
-): FormState {
-  if (result.reason === "rate_limited" && result.retryAfterSeconds) {
-    return failure("rate_limited", values, { message: waitMessage(result.retryAfterSeconds, what), retryAfterSeconds: result.retryAfterSeconds });
-  }
-  if (result.reason === "weak_password" && result.message) {
-    return failure("weak_password", values, { fieldErrors: { password: result.message } });
-  }
-  return failure(result.reason, values);
-}
-
-const context = async () => requestContext(await headers());
-
-/** Runs a service call; an outage of the code store becomes a calm message instead of an error page. */
-async function guarded(values: Record<string, string>, run: () => Promise<FormState>): Promise<FormState> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) return failure("store_unavailable", values);
-    throw error;
-  }
-}
-
+const context = actionContext;
 const verifyUrl = (email: string, extra = "") => `/verify?email=${encodeURIComponent(email)}${extra}`;
 
 export async function registerAction(_previous: FormState, formData: FormData): Promise<FormState> {
@@ -78,7 +36,7 @@ export async function verifyAction(_previous: FormState, formData: FormData): Pr
   const state = await guarded(values, async () => {
     const result = await (await getAccounts()).verifyEmail(parsed.data);
     if (!result.ok) {
-      const state = refused(result, values, "trying another code");
+      const state = refused(result, values, { what: "trying another code" });
       return { ...state, fieldErrors: { otp: state.message! } };
     }
     return { ok: true };
@@ -94,7 +52,7 @@ export async function resendAction(_previous: FormState, formData: FormData): Pr
   const email = parsed.data.email;
   const state = await guarded(values, async () => {
     const result = await (await getAccounts()).resendCode(email, await context());
-    if (!result.ok) return refused(result, values, "asking for another code");
+    if (!result.ok) return refused(result, values, { what: "asking for another code" });
     if (result.delivery === "failed") return failure("mail_unavailable", values);
     return {
       ok: true,

@@ -1,15 +1,26 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { logoutAction } from "@/app/(auth)/actions";
+import { AccountSettings } from "@/components/account-settings";
 import { AuthShell } from "@/components/auth-shell";
+import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
 import { getDatabase } from "@/db/client";
 import { findUserById } from "@/db/users";
 import { auth } from "@/lib/auth";
+import { getConfig } from "@/lib/config";
+import type { SearchParams } from "@/lib/search-params";
 
 export const metadata: Metadata = { title: "Your account" };
 
-export default async function AccountPage() {
+const CHANGED: Record<string, string> = {
+  password: "Your password was changed. Every other session was signed out.",
+  email: "Your login email was changed. Every other session was signed out.",
+};
+
+export default async function AccountPage({ searchParams }: { searchParams: SearchParams }) {
+  const changed = (await searchParams).changed;
+  const notice = typeof changed === "string" ? CHANGED[changed] : undefined;
   const session = await auth();
   if (!session?.user?.id) redirect("/login");
   const user = await findUserById(await getDatabase(), session.user.id);
@@ -25,6 +36,11 @@ export default async function AccountPage() {
 
   return (
     <AuthShell title="Your account" description="You are logged in.">
+      {notice ? (
+        <Alert tone="success" className="mb-4">
+          {notice}
+        </Alert>
+      ) : null}
       <dl className="divide-y divide-border text-sm">
         {rows.map(([term, value]) => (
           <div key={term} className="grid grid-cols-3 gap-4 py-3">
@@ -40,6 +56,7 @@ export default async function AccountPage() {
           Log out
         </SubmitButton>
       </form>
+      <AccountSettings passwordMinLength={getConfig().passwordMinLength} />
     </AuthShell>
   );
 }

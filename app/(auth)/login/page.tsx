@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { AuthShell } from "@/components/auth-shell";
 import { LoginForm } from "@/components/forms/login-form";
+import { getConfig } from "@/lib/config";
 import { emailSchema } from "@/lib/schemas";
 
 export const metadata: Metadata = { title: "Log in" };
@@ -16,7 +17,11 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
       ? "Your email is verified and your account is active. Log in to continue."
       : params.signedOut === "1"
         ? "You have logged out."
-        : undefined;
+        : params.reset === "1"
+          ? "Your password was changed. Log in with the new one."
+          : undefined;
+  const email = parsed.success ? parsed.data : "";
+  const emailQuery = email ? `?email=${encodeURIComponent(email)}` : "";
 
   return (
     <AuthShell
@@ -30,7 +35,17 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
         </>
       }
     >
-      <LoginForm email={parsed.success ? parsed.data : ""} notice={notice} />
+      <LoginForm email={email} notice={notice} />
+      <div className="mt-5 flex flex-wrap justify-between gap-3 text-sm">
+        <Link href={`/forgot-password${emailQuery}`} className="underline underline-offset-4">
+          Forgot your password?
+        </Link>
+        {getConfig().signInByCode ? (
+          <Link href={`/login-code${emailQuery}`} className="underline underline-offset-4">
+            Email me a sign-in code
+          </Link>
+        ) : null}
+      </div>
     </AuthShell>
   );
 }

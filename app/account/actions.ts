@@ -1,0 +1,68 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { auth } from "@/lib/auth";
+import { getConfig } from "@/lib/config";
+import { actionContext, failure, guarded, refused, textFields } from "@/lib/form-actions";
+import type { FormState } from "@/lib/form-state";
+import { renewCurrentSession } from "@/lib/login";
+import { getAccountSettings } from "@/lib/runtime";
+import { changeEmailSchema, changePasswordFormSchema, fieldErrorsOf, otpOnlySchema } from "@/lib/schemas";
+
+/* Changes to one's own account: thin adapters over lib/account-settings.ts. */
+
+async function currentUserId(): Promise<string> {
+  const session = await auth();
+  if (!session?.user?.id) redirect("/login");
+  return session.user.id;
+}
+
+export async function changePasswordAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const userId = await currentUserId();
+  const parsed = changePasswordFormSchema(getConfig().passwordMinLength).safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return failure("invalid_input", {}, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
+  return guarded({}, async () => {
+    const result = await (await getAccountSettings()).changePassword(userId, parsed.data, await actionContext());
+    if (!result.ok) {
+      const refusal = refused(result, {}, { passwordField: "newPassword" });
+      return result.reason === "invalid_credentials" ? { ...refusal, message: "Your current password is not right.", fieldErrors: { currentPassword: "Your current password is not right." } } : refusal;
+    }
+    await renewCurrentSession(result.user);
+    return { ok: true, message: "Your password was changed. Every other session was signed out." };
+  });
+}
+
+export async function requestEmailChangeAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const userId = await currentUserId();
+  const values = textFields(formData, ["newEmail"]);
+  const parsed = changeEmailSchema.safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
+  const state = await guarded(values, async () => {
+    const result = await (await getAccountSettings()).requestEmailChange(userId, parsed.data, await actionContext());
+    if (!result.ok) {
+      const refusal = refused(result, values);
+      return result.reason === "invalid_credentials" ? { ...refusal, message: "Your password is not right.", fieldErrors: { password: "Your password is not right." } } : refusal;
+    }
+    return { ok: true };
+  });
+  if (!state.ok) return state;
+  redirect(`/account/email?to=${encodeURIComponent(parsed.data.newEmail)}`);
+}
+
+export async function confirmEmailChangeAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const userId = await currentUserId();
+  const values = textFields(formData, ["otp"]);
+  const parsed = otpOnlySchema.safeParse(values);
+  if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
+  const state = await guarded(values, async () => {
+    const result = await (await getAccountSettings()).confirmEmailChange(userId, parsed.data);
+    if (!result.ok) {
+      const refusal = refused(result, values, { what: "trying another code" });
+      return { ...refusal, fieldErrors: { otp: refusal.message! } };
+    }
+    await renewCurrentSession(result.user);
+    return { ok: true };
+  });
+  if (!state.ok) return state;
+  redirect("/account?changed=email");
+}

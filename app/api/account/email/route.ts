@@ -1,0 +1,16 @@
+import { NextResponse } from "next/server";
+import { signedInUserId } from "@/lib/api-session";
+import { apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/http";
+import { requestContext } from "@/lib/request-context";
+import { getAccountSettings } from "@/lib/runtime";
+import { changeEmailSchema } from "@/lib/schemas";
+
+export const POST = jsonRoute(async (request) => {
+  const userId = await signedInUserId();
+  if (!userId) return unauthenticated();
+  const body = await parseJsonBody(request, changeEmailSchema);
+  if (!body.ok) return body.response;
+  const result = await (await getAccountSettings()).requestEmailChange(userId, body.data, requestContext(request.headers));
+  if (!result.ok) return apiFailure(result);
+  return NextResponse.json({ ok: true, message: `We sent a code to ${result.email}. Your address changes once you enter it.` });
+});

@@ -1,0 +1,17 @@
+import { NextResponse } from "next/server";
+import { signedInUserId } from "@/lib/api-session";
+import { apiFailure, jsonRoute, parseJsonBody, publicUser, unauthenticated } from "@/lib/http";
+import { renewCurrentSession } from "@/lib/login";
+import { getAccountSettings } from "@/lib/runtime";
+import { otpOnlySchema } from "@/lib/schemas";
+
+export const POST = jsonRoute(async (request) => {
+  const userId = await signedInUserId();
+  if (!userId) return unauthenticated();
+  const body = await parseJsonBody(request, otpOnlySchema);
+  if (!body.ok) return body.response;
+  const result = await (await getAccountSettings()).confirmEmailChange(userId, body.data);
+  if (!result.ok) return apiFailure(result);
+  await renewCurrentSession(result.user);
+  return NextResponse.json({ ok: true, message: "Your login email was changed.", user: publicUser(result.user) });
+});

@@ -1,0 +1,13 @@
+import { NextResponse } from "next/server";
+import { getConfig } from "@/lib/config";
+import { apiFailure, jsonRoute, parseJsonBody, publicUser } from "@/lib/http";
+import { getRecovery } from "@/lib/runtime";
+import { resetPasswordSchema } from "@/lib/schemas";
+
+export const POST = jsonRoute(async (request) => {
+  const body = await parseJsonBody(request, resetPasswordSchema(getConfig().passwordMinLength));
+  if (!body.ok) return body.response;
+  const result = await (await getRecovery()).resetPassword(body.data);
+  if (!result.ok) return apiFailure(result);
+  return NextResponse.json({ ok: true, message: "Your password was changed and every session signed out.", user: publicUser(result.user) });
+});

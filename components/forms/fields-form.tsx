@@ -1,0 +1,109 @@
+"use client";
+
+import type { ReactNode } from "react";
+import type { FieldValues, Path } from "react-hook-form";
+import { Alert } from "@/components/ui/alert";
+import { describedBy, Field } from "@/components/ui/field";
+import { Input } from "@/components/ui/input";
+import { PasswordInput } from "@/components/ui/password-input";
+import { SubmitButton } from "@/components/ui/submit-button";
+import type { FormState } from "@/lib/form-state";
+import {
+  changeEmailSchema,
+  changePasswordFormSchema,
+  emailOnlySchema,
+  otpOnlySchema,
+  resetPasswordFormSchema,
+  verifySchema,
+} from "@/lib/schemas";
+import { useActionForm } from "./use-action-form";
+
+/** The shared schema each form checks with (schemas are functions, so the client picks them by name). */
+const SCHEMAS = {
+  email: () => emailOnlySchema,
+  emailAndCode: () => verifySchema,
+  code: () => otpOnlySchema,
+  resetPassword: (min: number) => resetPasswordFormSchema(min),
+  changePassword: (min: number) => changePasswordFormSchema(min),
+  changeEmail: () => changeEmailSchema,
+};
+
+export interface FieldSpec {
+  name: string;
+  label: string;
+  kind: "email" | "text" | "code" | "new-password" | "current-password" | "hidden";
+  value?: string;
+  hint?: string;
+}
+
+/**
+ * A form of plain fields over a server action, with the same behaviour as the signup form: checked
+ * by the shared schema as each field is left, server errors on the fields, works without JavaScript.
+ */
+export function FieldsForm({
+  schema,
+  passwordMinLength = 15,
+  action,
+  fields,
+  submitLabel,
+  pendingLabel,
+  footer,
+}: {
+  schema: keyof typeof SCHEMAS;
+  passwordMinLength?: number;
+  action: (state: FormState, formData: FormData) => Promise<FormState>;
+  fields: FieldSpec[];
+  submitLabel: string;
+  pendingLabel: string;
+  footer?: ReactNode;
+}) {
+  const defaults = Object.fromEntries(fields.map((f) => [f.name, f.value ?? ""]));
+  const { state, form, formAction, pending, onSubmit, errorFor } = useActionForm<FieldValues>(
+    SCHEMAS[schema](passwordMinLength),
+    action,
+    defaults,
+  );
+
+  return (
+    <div className="space-y-5">
+      {state.message ? <Alert tone={state.ok ? "success" : "error"}>{state.message}</Alert> : null}
+      <form action={formAction} onSubmit={onSubmit} noValidate className="space-y-5">
+        {fields.map((field) => {
+          const name = field.name as Path<FieldValues>;
+          const error = errorFor(name);
+          const common = { id: field.name, ...form.register(name), ...describedBy(field.name, error, Boolean(field.hint)) };
+          if (field.kind === "hidden") return <input key={field.name} type="hidden" {...form.register(name)} value={field.value} />;
+          return (
+            <Field key={field.name} id={field.name} label={field.label} hint={field.hint} error={error}>
+              {field.kind === "new-password" || field.kind === "current-password" ? (
+                <PasswordInput autoComplete={field.kind} {...common} />
+              ) : field.kind === "code" ? (
+                <Input
+                  autoComplete="one-time-code"
+                  inputMode="numeric"
+                  maxLength={12}
+                  placeholder="123456"
+                  className="h-14 text-center font-mono text-2xl tracking-[0.5em]"
+                  defaultValue={state.values?.[field.name]}
+                  {...common}
+                />
+              ) : (
+                <Input
+                  type={field.kind === "email" ? "email" : "text"}
+                  autoComplete={field.kind === "email" ? "email" : undefined}
+                  spellCheck={false}
+                  defaultValue={state.values?.[field.name] ?? field.value}
+                  {...common}
+                />
+              )}
+            </Field>
+          );
+        })}
+        <SubmitButton pending={pending} pendingLabel={pendingLabel} className="w-full">
+          {submitLabel}
+        </SubmitButton>
+      </form>
+      {footer}
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+import type { User } from "@/db/schema";
+import { changeEmail, findUserByEmail, findUserById, setPassword } from "@/db/users";
+import type { AccountDependencies, Accounts, WeakPassword } from "./accounts";
+import { verifyFailureLimits } from "./limits";
+import { logAuthEvent } from "./log";
+import { passwordProblem } from "./password-policy";
+import { hashPassword } from "./passwords";
+import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { rememberSessionVersion } from "./sessions";
+
+/**
+ * Changes a signed-in person makes to their own account. Each asks for the current password (within
+ * the login limits); a new address counts only once a code sent to it is proven.
+ */
+
+type PasswordRefusal = { ok: false; reason: "invalid_credentials" | "locked" } | RateLimited;
+
+export type ChangePasswordResult = { ok: true; user: User } | PasswordRefusal | WeakPassword;
+export type EmailChangeRequestResult = { ok: true; email: string } | PasswordRefusal;
+export type EmailChangeResult =
+  | { ok: true; user: User; previousEmail: string }
+  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "email_taken" }
+  | RateLimited;
+
+export function createAccountSettings(deps: AccountDependencies, accounts: Accounts) {
+  const { db, store, config } = deps;
+  const now = deps.now ?? Date.now;
+  const { codes } = accounts;
+
+  async function confirmPassword(userId: string, password: string, context: RequestContext) {
+    const user = await findUserById(db, userId);
+    if (!user) return { ok: false as const, reason: "invalid_credentials" as const };
+    return accounts.checkPassword(user.email, password, context);
+  }
+
+  async function changePassword(
+    userId: string,
+    input: { currentPassword: string; newPassword: string },
+    context: RequestContext,
+  ): Promise<ChangePasswordResult> {
+    const checked = await confirmPassword(userId, input.currentPassword, context);
+    if (!checked.ok) return checked;
+    const weak = passwordProblem(input.newPassword, { appName: config.appName, name: checked.user.name, email: checked.user.email });
+    if (weak) return { ok: false, reason: "weak_password", message: weak };
+    const updated = await setPassword(db, userId, await hashPassword(input.newPassword), new Date(now()), false);
+    if (!updated) return { ok: false, reason: "invalid_credentials" };
+    await rememberSessionVersion(store, updated);
+    await codes.notify("password_changed", updated.email);
+    logAuthEvent("password_changed", { userId });
+    return { ok: true, user: updated };
+  }
+
+  /**
+   * Sends a code to the new address. An address that already has an account gets the same notice a
+   * signup would send, and the person here gets the same answer: nothing beyond what signup reveals.
+   */
+  async function requestEmailChange(
+    userId: string,
+    input: { newEmail: string; password: string },
+    context: RequestContext,
+  ): Promise<EmailChangeRequestResult> {
+    const checked = await confirmPassword(userId, input.password, context);
+    if (!checked.ok) return checked;
+    const taken = input.newEmail === checked.user.email ? checked.user : await findUserByEmail(db, input.newEmail);
+    if (taken) {
+      const allowed = await codes.spendSendBudget(input.newEmail);
+      if (allowed.allowed && taken.id !== userId) await codes.notify("existing_account", input.newEmail);
+    } else {
+      // One pending change per account, keyed by the current address; the new one rides in the payload.
+      await codes.issue({
+        purpose: "change_email",
+        keyEmail: checked.user.email,
+        to: input.newEmail,
+        payload: JSON.stringify({ newEmail: input.newEmail }),
+      });
+    }
+    logAuthEvent("email_change_requested", { userId });
+    return { ok: true, email: input.newEmail };
+  }
+
+  async function confirmEmailChange(userId: string, input: { otp: string }): Promise<EmailChangeResult> {
+    const user = await findUserById(db, userId);
+    if (!user) return { ok: false, reason: "used" };
+    const outcome = await codes.consume("change_email", user.email, input.otp, verifyFailureLimits(config, codes.idOf(user.email)));
+    if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
+    if (outcome.status !== "ok") return { ok: false, reason: outcome.status === "missing" ? "wrong_code" : outcome.status };
+    const { newEmail } = JSON.parse(outcome.payload) as { newEmail: string };
+    const updated = await changeEmail(db, userId, newEmail, new Date(now()));
+    if (!updated) return { ok: false, reason: "email_taken" };
+    await rememberSessionVersion(store, updated);
+    await codes.notify("email_changed", user.email);
+    logAuthEvent("email_changed", { userId });
+    return { ok: true, user: updated, previousEmail: user.email };
+  }
+
+  return { changePassword, requestEmailChange, confirmEmailChange };
+}
+
+export type AccountSettings = ReturnType<typeof createAccountSettings>;

@@ -1,0 +1,112 @@
+import type { User } from "@/db/schema";
+import { activateUser, findUserByEmail, setPassword } from "@/db/users";
+import type { AccountDependencies, Accounts, WeakPassword } from "./accounts";
+import type { AppConfig } from "./config";
+import { ipLimit, loginAccountLimits, verifyFailureLimits } from "./limits";
+import { logAuthEvent } from "./log";
+import { passwordProblem } from "./password-policy";
+import { hashPassword } from "./passwords";
+import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { rememberSessionVersion } from "./sessions";
+import type { ConsumeCodeOutcome } from "./store/code-store";
+
+/**
+ * Getting in without the password: reset by code, and (when enabled) sign-in by code. Both run on the
+ * code machinery of lib/one-time-codes.ts with the limits of signup and login.
+ */
+
+type CodeRefusal = { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" };
+
+export type RequestResult = { ok: true } | RateLimited | { ok: false; reason: "disabled" };
+export type ResetResult = { ok: true; user: User } | CodeRefusal | WeakPassword | RateLimited;
+export type CodeSignInResult = { ok: true; user: User } | CodeRefusal | { ok: false; reason: "locked" | "disabled" } | RateLimited;
+
+/** "Sign in with a code" also verifies an unverified account: its code carries this payload. */
+const VERIFY_ON_SIGN_IN = JSON.stringify({ verify: true });
+
+export function createRecovery(deps: AccountDependencies & { config: Pick<AppConfig, "signInByCode"> }, accounts: Accounts) {
+  const { db, store, config } = deps;
+  const now = deps.now ?? Date.now;
+  const { codes } = accounts;
+
+  function refusal(outcome: Exclude<ConsumeCodeOutcome, { status: "ok" } | { status: "rate_limited" }>): CodeRefusal {
+    const reason = outcome.status === "missing" ? "wrong_code" : outcome.status;
+    logAuthEvent("verify_failed", { reason });
+    return { ok: false, reason };
+  }
+
+  /** Answers alike whether or not the address has an account; mail only goes to one that does. */
+  async function requestPasswordReset(email: string, context: RequestContext): Promise<RequestResult> {
+    const ipCheck = await store.limits("hit", [ipLimit(config, "resend", context.ip)]);
+    if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "reset_ip");
+    const user = await findUserByEmail(db, email);
+    if (!user || (user.emailVerifiedAt && !user.isActive)) {
+      await codes.spendSendBudget(email);
+    } else {
+      const sent = await codes.issue({ purpose: "reset_password", keyEmail: email });
+      logAuthEvent("reset_requested", { userId: user.id, delivery: sent.status });
+    }
+    return { ok: true };
+  }
+
+  async function resetPassword(input: { email: string; otp: string; password: string }): Promise<ResetResult> {
+    const user = await findUserByEmail(db, input.email);
+    const weak = passwordProblem(input.password, { appName: config.appName, name: user?.name, email: input.email });
+    if (weak) return { ok: false, reason: "weak_password", message: weak };
+    const outcome = await codes.consume("reset_password", input.email, input.otp, verifyFailureLimits(config, codes.idOf(input.email)));
+    if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
+    if (outcome.status !== "ok") return refusal(outcome);
+    if (!user) return { ok: false, reason: "used" };
+    const updated = await setPassword(db, user.id, await hashPassword(input.password), new Date(now()), true);
+    if (!updated) return { ok: false, reason: "used" };
+    await rememberSessionVersion(store, updated);
+    // The code proved the address: the login failures (and a lock after 100 of them) are cleared.
+    await accounts.clearLoginFailures(input.email);
+    await codes.notify("password_changed", input.email);
+    logAuthEvent("password_reset", { userId: updated.id });
+    return { ok: true, user: updated };
+  }
+
+  async function requestSignInCode(email: string, context: RequestContext): Promise<RequestResult> {
+    if (!config.signInByCode) return { ok: false, reason: "disabled" };
+    const ipCheck = await store.limits("hit", [ipLimit(config, "resend", context.ip)]);
+    if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "sign_in_code_ip");
+    const user = await findUserByEmail(db, email);
+    if (user && !user.emailVerifiedAt) {
+      // Not verified yet: the code verifies the address too, and its email says so.
+      await codes.issue({ purpose: "sign_in", keyEmail: email, payload: VERIFY_ON_SIGN_IN, mailAs: "verify_email" });
+    } else if (user && user.isActive && user.role === "customer") {
+      await codes.issue({ purpose: "sign_in", keyEmail: email });
+    } else {
+      // No account, a deactivated one, or staff (never signed in by email): same answer, no mail.
+      await codes.spendSendBudget(email);
+    }
+    return { ok: true };
+  }
+
+  async function signInWithCode(input: { email: string; otp: string }, context: RequestContext): Promise<CodeSignInResult> {
+    if (!config.signInByCode) return { ok: false, reason: "disabled" };
+    // Guessing a sign-in code spends the same budget as guessing the password.
+    const account = loginAccountLimits(config, codes.idOf(input.email));
+    const outcome = await codes.consume("sign_in", input.email, input.otp, [account.window, account.consecutive, ipLimit(config, "login-fail", context.ip)]);
+    if (outcome.status === "rate_limited") return accounts.loginRefusal(outcome.retryAfterMs);
+    if (outcome.status !== "ok") return refusal(outcome);
+    let user = await findUserByEmail(db, input.email);
+    if (user && !user.emailVerifiedAt && outcome.payload === VERIFY_ON_SIGN_IN) {
+      user = await activateUser(db, input.email, undefined, new Date(now()));
+      if (user) logAuthEvent("verified", { userId: user.id });
+    } else if (user && user.isActive && user.role === "customer") {
+      await codes.notify("signed_in_by_code", input.email);
+    } else {
+      user = undefined;
+    }
+    if (!user || !user.isActive) return { ok: false, reason: "used" };
+    await accounts.clearLoginFailures(input.email);
+    logAuthEvent("login_ok", { userId: user.id, method: "email_code" });
+    return { ok: true, user };
+  }
+
+  return { requestPasswordReset, resetPassword, requestSignInCode, signInWithCode };
+}
+
+export type Recovery = ReturnType<typeof createRecovery>;

@@ -6,7 +6,8 @@ import next from "next";
 
 const SOCKET_ADDRESS_HEADER = "x-verified-signup-socket-ip";
 const port = Number(process.env.PORT ?? 3000);
-const hostname = process.env.HOSTNAME ?? "0.0.0.0";
+// HOST, not HOSTNAME: containers set HOSTNAME to the machine name.
+const hostname = process.env.HOST ?? "0.0.0.0";
 
 const app = next({ dev: false, hostname, port });
 const handle = app.getRequestHandler();

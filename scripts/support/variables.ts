@@ -54,6 +54,7 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
       ["REGISTER_PER_IP_PER_HOUR", "plain", "default: 20"],
       ["RESEND_PER_IP_PER_HOUR", "plain", "default: 20"],
       ["TRUST_PROXY", "plain", "Vercel is trusted on its own"],
+      ["SIGN_IN_BY_CODE", "plain", "default: false (email is not an authenticator under NIST 800-63B)"],
     ],
   },
   { group: "Passwords", vars: [["PASSWORD_MIN_LENGTH", "plain", "default: 15"]] },

@@ -50,6 +50,9 @@ export default async function globalSetup(config: FullConfig) {
     const databaseUrl = `file:${join(dataDir, "app.db")}`;
 
     const port = await freePort();
+    // Shared with the workers as E2E_AUTH_SECRET, so a spec can derive the code store's keys (lib/config.ts
+    // hmacKey, lib/limits.ts emailId) and age a code record instead of waiting out its 10 minutes.
+    const authSecret = randomBytes(32).toString("base64");
     const logFile = join(root, "test-results/next-server.log");
     mkdirSync(dirname(logFile), { recursive: true });
     const log = openSync(logFile, "w");
@@ -64,11 +67,13 @@ export default async function globalSetup(config: FullConfig) {
         // so a developer's Resend key, Upstash database or AUTH_URL cannot leak into the run.
         ...Object.fromEntries(BLANKED.map((key) => [key, ""])),
         NODE_ENV: "production",
-        AUTH_SECRET: randomBytes(32).toString("base64"),
+        AUTH_SECRET: authSecret,
         AUTH_TRUST_HOST: "true",
         // The specs act as the trusted proxy: each sends its own X-Forwarded-For (see support/fixtures.ts),
         // so per-IP limits apply per test as they would per visitor.
         TRUST_PROXY: "true",
+        // "Email me a sign-in code" is off by default; e2e/recovery.spec.ts walks it.
+        SIGN_IN_BY_CODE: "true",
         REDIS_URL: redis.url,
         SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
         SMTP_SECURE: "false",
@@ -92,6 +97,7 @@ export default async function globalSetup(config: FullConfig) {
     process.env.E2E_MAILBOX_URL = sink.mailboxUrl;
     process.env.E2E_REDIS_URL = redis.url;
     process.env.E2E_DATABASE_URL = databaseUrl;
+    process.env.E2E_AUTH_SECRET = authSecret;
     console.log(`[e2e] app ${baseUrl}, redis ${redis.url}, smtp 127.0.0.1:${sink.port}, log ${logFile}`);
   } catch (error) {
     await teardown();

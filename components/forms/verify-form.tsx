@@ -31,7 +31,7 @@ export function VerifyForm({
   const formRef = useRef<HTMLFormElement>(null);
 
   // The latest answer wins: a fresh resend result replaces an older verify error and vice versa.
-  const [latest, setLatest] = useState<"verify" | "resend">("verify");
+  const [latest, setLatest] = useState<"verify" | "resend">(() => (resendState.message ? "resend" : "verify"));
   useEffect(() => setLatest("verify"), [state]);
   useEffect(() => setLatest("resend"), [resendState]);
   const shown = latest === "resend" && resendState.message ? resendState : state.message ? state : undefined;

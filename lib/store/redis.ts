@@ -83,8 +83,9 @@ export class RedisCodeStore implements CodeStore {
       if (!this.client.isOpen) {
         this.connecting ??= this.client.connect().finally(() => (this.connecting = undefined));
         this.connecting.catch(() => {});
-        await Promise.race([this.connecting, timeout]);
       }
+      // The client counts as open while it is still connecting: every caller waits for that first connection.
+      if (this.connecting) await Promise.race([this.connecting, timeout]);
       return await Promise.race([command(this.client), timeout]);
     } catch (error) {
       throw new StoreUnavailableError(error);

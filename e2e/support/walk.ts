@@ -1,0 +1,160 @@
+import { createHmac } from "node:crypto";
+import { expect, type APIRequestContext, type Locator, type Page } from "@playwright/test";
+import { createClient } from "redis";
+import { waitForCode } from "./mailbox";
+
+/**
+ * Steps and set-up the browser specs share. Everything goes through the app as a person (or an API
+ * client) would; the Redis helpers only move time forward for a code or a cooldown, which the server
+ * then has to handle on its own.
+ */
+
+export interface Person {
+  name: string;
+  email: string;
+  password: string;
+}
+
+/** A person nobody else in the run uses: a fresh address per test keeps the tests independent. */
+export function newPerson(prefix = "walk"): Person {
+  return {
+    name: "Ada Lovelace",
+    email: `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}@example.test`,
+    // 15+ characters, not common, not built on the name, the address or the product name.
+    password: "velvet hammock orbit lantern 42",
+  };
+}
+
+/** The sixth digit bumped: a code that is certainly not the one mailed. */
+export function wrongCodeFor(code: string): string {
+  return String((Number(code) + 1) % 1_000_000).padStart(6, "0");
+}
+
+// ---- Through the pages -------------------------------------------------------------------------------
+
+/** Fills and sends the signup form; returns the time just before, for waitForCode's `after`. */
+export async function registerThroughForm(page: Page, person: Person): Promise<number> {
+  await page.goto("/register");
+  await page.getByLabel("Name").fill(person.name);
+  await page.getByLabel("Email").fill(person.email);
+  await page.getByLabel("Password", { exact: true }).fill(person.password);
+  await page.getByLabel("Repeat password").fill(person.password);
+  const before = Date.now();
+  await page.getByRole("button", { name: /create account/i }).click();
+  await expect(page).toHaveURL(/\/verify\?/);
+  return before;
+}
+
+/**
+ * Enters a code on the verify page. With JavaScript the sixth digit submits by itself (so no click:
+ * a click on top would send the code twice); without it, the person presses "Verify email".
+ */
+export async function enterCode(page: Page, code: string, javaScript: boolean): Promise<void> {
+  const field = page.getByLabel("Verification code");
+  // Typed before hydration, the sixth digit would have nothing to submit it.
+  if (javaScript) await hydrated(field);
+  await field.fill(code);
+  if (!javaScript) await page.getByRole("button", { name: /verify email/i }).click();
+}
+
+export async function logIn(page: Page, person: Pick<Person, "email" | "password">): Promise<void> {
+  await page.getByLabel("Email").fill(person.email);
+  await page.getByLabel("Password", { exact: true }).fill(person.password);
+  await page.getByRole("button", { name: /^log in$/i }).click();
+}
+
+/** Waits until React has hydrated `target` (its event handlers are attached). */
+export async function hydrated(target: Locator): Promise<void> {
+  await expect
+    .poll(() => target.evaluate((el) => Object.keys(el).some((key) => key.startsWith("__reactProps$"))), { message: "React hydrated the page" })
+    .toBe(true);
+}
+
+/** An error announced assertively (role="alert") that contains `text`. */
+export function alertWith(page: Page, text: string | RegExp): Locator {
+  return page.getByRole("alert").filter({ hasText: text });
+}
+
+/** A notice announced politely (role="status") that contains `text`. */
+export function statusWith(page: Page, text: string | RegExp): Locator {
+  return page.getByRole("status").filter({ hasText: text });
+}
+
+/** Presses Tab until `target` has focus (at most `max` times): how a keyboard user reaches a control. */
+export async function tabTo(page: Page, target: Locator, max = 20): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
+    await page.keyboard.press("Tab");
+  }
+  await expect(target, `reached by Tab within ${max} presses`).toBeFocused();
+}
+
+// ---- Through the JSON API (set-up for specs about a page, not about getting there) ---------------------
+
+/** Registers over POST /api/register and returns the mailed code. */
+export async function registerThroughApi(request: APIRequestContext, person: Person): Promise<string> {
+  const before = Date.now();
+  const res = await request.post("/api/register", { data: { name: person.name, email: person.email, password: person.password } });
+  expect(res.status(), await res.text()).toBe(201);
+  return waitForCode(person.email, { after: before });
+}
+
+/** Registers and verifies over the API: an active account, not logged in. */
+export async function activeAccountThroughApi(request: APIRequestContext, person: Person): Promise<void> {
+  const code = await registerThroughApi(request, person);
+  const res = await request.post("/api/verify-otp", { data: { email: person.email, otp: code } });
+  expect(res.status(), await res.text()).toBe(200);
+}
+
+// ---- The code store ------------------------------------------------------------------------------------
+
+/** The store's id for an address, derived as lib/config.ts (hmacKey) and lib/limits.ts (emailId) do. */
+export function emailIdOf(email: string): string {
+  const secret = process.env.E2E_AUTH_SECRET;
+  if (!secret) throw new Error("E2E_AUTH_SECRET is not set: run the specs through playwright.config.ts (its globalSetup starts the app).");
+  const hmacKey = createHmac("sha256", secret).update("verified-signup/otp-hmac/v1").digest();
+  return createHmac("sha256", hmacKey).update(`email:${email.trim().toLowerCase()}`).digest("base64url").slice(0, 32);
+}
+
+async function connectRedis() {
+  const url = process.env.E2E_REDIS_URL;
+  if (!url) throw new Error("E2E_REDIS_URL is not set: run the specs through playwright.config.ts.");
+  return createClient({ url }).connect();
+}
+
+async function withRedis<T>(run: (client: Awaited<ReturnType<typeof connectRedis>>) => Promise<T>): Promise<T> {
+  const client = await connectRedis();
+  try {
+    return await run(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Makes the address's live verification codes expired, as if their 10 minutes had passed: the record's
+ * expiry fields (e1, and e2 for the code kept beside it) move into the past. The server still has to
+ * tell "expired" from "wrong" on its own.
+ */
+export async function expireVerificationCodes(email: string): Promise<void> {
+  const key = `code:{${emailIdOf(email)}}:verify_email`;
+  await withRedis(async (client) => {
+    const record = await client.hGetAll(key);
+    // Guards the key derivation: a wrong key would leave the real record alone and prove nothing.
+    expect(record.h1, `a live code record under ${key}`).toBeTruthy();
+    const past = String(Date.now() - 60_000);
+    await client.hSet(key, record.h2 ? { e1: past, e2: past } : { e1: past });
+  });
+}
+
+/**
+ * Ends the address's 60-second resend cooldown (lib/limits.ts sendLimits: `limit:{id}:send:cooldown`) as
+ * if the minute had passed, so a spec can ask for another code right after the one sent at signup.
+ */
+export async function endResendCooldown(email: string): Promise<void> {
+  const key = `limit:{${emailIdOf(email)}}:send:cooldown`;
+  await withRedis(async (client) => {
+    expect(await client.exists(key), `the cooldown key ${key} exists`).toBe(1);
+    await client.del(key);
+  });
+}

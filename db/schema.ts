@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const ROLES = ["customer", "staff", "admin"] as const;
 export type Role = (typeof ROLES)[number];
@@ -28,3 +28,58 @@ export const users = sqliteTable(
 );
 
 export type User = typeof users.$inferSelect;
+
+// ---- Second factor and audit log (issue 6: roles and admin; lib/totp.ts, lib/audit.ts) ----------------
+
+/** One authenticator app per staff/admin account. Enabled once confirmedAt is set. */
+export const totpCredentials = sqliteTable("totp_credentials", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  /** AES-256-GCM ciphertext of the base32 secret, bound to the user id (lib/totp.ts); never the secret itself. */
+  secretCiphertext: text("secret_ciphertext").notNull(),
+  /** While enrolment is pending: the recovery codes to show, encrypted the same way; null once confirmed (then only hashes remain). */
+  pendingRecoveryCodes: text("pending_recovery_codes"),
+  confirmedAt: integer("confirmed_at", { mode: "timestamp_ms" }),
+  /** The newest RFC 6238 time-step accepted: a code of this step or an earlier one is refused (no replay). */
+  lastUsedStep: integer("last_used_step"),
+  createdAt: integer("created_at", { mode: "timestamp_ms" })
+    .notNull()
+    .default(sql`(unixepoch('subsec') * 1000)`),
+});
+
+/** One-time recovery codes, stored as keyed hashes; usedAt is set once, atomically. */
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    usedAt: integer("used_at", { mode: "timestamp_ms" }),
+  },
+  (table) => [uniqueIndex("recovery_codes_user_hash").on(table.userId, table.codeHash)],
+);
+
+/**
+ * The append-only audit log (triggers refuse UPDATE and DELETE): what happened, when, to which account,
+ * with what outcome. Never an email address, a password, a code, a hash or a token. No foreign key:
+ * events outlive the accounts they mention.
+ */
+export const authEvents = sqliteTable(
+  "auth_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    event: text("event").notNull(),
+    userId: text("user_id"),
+    outcome: text("outcome"),
+    /** JSON object of the event's other non-secret fields (lib/audit.ts filters them). */
+    detail: text("detail"),
+  },
+  (table) => [index("auth_events_event_at").on(table.event, table.at), index("auth_events_user").on(table.userId)],
+);
+
+export type TotpCredential = typeof totpCredentials.$inferSelect;
+export type AuthEventRow = typeof authEvents.$inferSelect;

@@ -58,11 +58,6 @@ export async function countUnverifiedUsersCreatedBefore(db: Database, cutoff: Da
   return row?.n ?? 0;
 }
 
-/** Marks an account as recently active (an unverified one asking for a code is not abandoned). */
-export async function touchUser(db: Database, id: string, now: Date): Promise<void> {
-  await db.update(users).set({ updatedAt: now }).where(eq(users.id, id));
-}
-
 /**
  * Sets a new password and ends every session (the version goes up). A reset by code also proves the
  * address, so a never-verified account becomes verified and active; a deactivated one stays deactivated.
@@ -96,7 +91,9 @@ export async function changeEmail(db: Database, id: string, email: string, now: 
       .returning();
     return row;
   } catch (error) {
-    if (String((error as { code?: string; message?: string })?.message ?? "").includes("UNIQUE")) return undefined;
+    // drizzle wraps the driver's error ("Failed query: …"); the UNIQUE violation is in its cause.
+    const cause = (error as { cause?: { message?: string } })?.cause;
+    if (`${(error as { message?: string })?.message ?? ""} ${cause?.message ?? ""}`.includes("UNIQUE")) return undefined;
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
-import { activateUser, findUserByEmail, insertInactiveCustomer, touchUser } from "@/db/users";
+import { activateUser, findUserByEmail, insertInactiveCustomer } from "@/db/users";
 import type { AppConfig } from "./config";
 import { ipLimit, loginAccountLimits, verifyFailureLimits } from "./limits";
 import { logAuthEvent } from "./log";
@@ -12,6 +12,7 @@ import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords";
 import { rateLimited, type RateLimited, type RequestContext } from "./results";
 import type { LoginInput, RegisterInput, VerifyInput } from "./schemas";
 import type { CodeStore } from "./store/code-store";
+import { createSecondFactor, needsSecondFactor } from "./totp";
 
 /**
  * The rules of signup, verification and login, in one place. Server actions, the JSON API and Auth.js's
@@ -23,8 +24,10 @@ export interface AccountDependencies {
   db: Database;
   store: CodeStore;
   mailer: Mailer;
-  config: Pick<AppConfig, "appName" | "codes" | "limits">;
+  config: Pick<AppConfig, "appName" | "codes" | "limits" | "totp">;
   now?: () => number;
+  /** Work after the response (see lib/one-time-codes.ts); mail is sent inline without it. */
+  defer?: (task: () => Promise<unknown>) => void;
 }
 
 export type { Delivery, RequestContext };
@@ -41,8 +44,9 @@ export type VerifyResult =
 export type ResendResult = { ok: true; email: string; delivery: Delivery } | RateLimited;
 
 export type AuthenticateResult =
-  | { ok: true; user: User }
-  | { ok: false; reason: "invalid_credentials" | "unverified" | "locked" }
+  /** mfa: a second factor (lib/totp.ts) was proven in this login, as /admin requires. */
+  | { ok: true; user: User; mfa: boolean }
+  | { ok: false; reason: "invalid_credentials" | "unverified" | "locked" | "totp_required" }
   | RateLimited;
 
 interface PendingDetails {
@@ -54,8 +58,9 @@ interface PendingDetails {
 export function createAccounts(deps: AccountDependencies) {
   const { db, store, mailer, config } = deps;
   const now = deps.now ?? Date.now;
-  const codes = createCodeMachinery({ store, mailer, config, now });
+  const codes = createCodeMachinery({ store, mailer, config, now, defer: deps.defer });
   const { idOf } = codes;
+  const secondFactor = createSecondFactor({ db, config, now });
 
   /** Issues a verification code (the previous one stays valid beside it) within the send limits, and mails it. */
   function sendVerificationCode(email: string, pending: PendingDetails | undefined) {
@@ -86,14 +91,12 @@ export function createAccounts(deps: AccountDependencies) {
       const existing = await findUserByEmail(db, input.email);
       logAuthEvent("register_existing", { userId: existing?.id, verified: Boolean(existing?.emailVerifiedAt) });
       if (existing && !existing.emailVerifiedAt) {
-        await touchUser(db, existing.id, new Date(now()));
         // Not proven yet: the new details wait beside the code and apply only when it is proven.
         const sent = await sendVerificationCode(input.email, { name: input.name, passwordHash });
         if (sent.status === "failed") delivery = "failed";
       } else if (existing) {
         // Proven: nothing changes; the owner is told instead of being sent a code.
-        const allowed = await codes.spendSendBudget(input.email);
-        if (allowed.allowed) delivery = await codes.notify("existing_account", input.email);
+        if ((await codes.notifyWithinLimits("existing_account", input.email)) === "failed") delivery = "failed";
       }
     }
     return { ok: true, email: input.email, delivery };
@@ -132,8 +135,8 @@ export function createAccounts(deps: AccountDependencies) {
       if (!allowed.allowed) return rateLimited(allowed.retryAfterMs, "send");
       return { ok: true, email, delivery: "sent" };
     }
-    await touchUser(db, user.id, new Date(now()));
-    const sent = await sendVerificationCode(email, undefined);
+    // Mailed after the response: the answer and its timing must not tell an unverified account from none.
+    const sent = await codes.issue({ purpose: "verify_email", keyEmail: email, inBackground: true });
     if (sent.status === "limited") return rateLimited(sent.retryAfterMs, "send");
     return { ok: true, email, delivery: sent.status };
   }
@@ -146,19 +149,26 @@ export function createAccounts(deps: AccountDependencies) {
     email: string,
     password: string,
     context: RequestContext,
+    options: { keepFailures?: boolean } = {},
   ): Promise<{ ok: true; user: User } | { ok: false; reason: "invalid_credentials" | "locked" } | RateLimited> {
     const account = loginAccountLimits(config, idOf(email));
     const ip = ipLimit(config, "login-fail", context.ip);
-    const checked = await store.limits("check", [account.window, account.consecutive, ip]);
-    if (!checked.allowed) return loginRefusal(checked.retryAfterMs);
+    // The account's attempts are counted before the password is checked, atomically, so parallel guesses
+    // cannot slip past its limit; a success clears them again. The per-IP budget counts failures only.
+    const [accountCheck, ipCheck] = await Promise.all([
+      store.limits("hit", [account.window, account.consecutive]),
+      store.limits("check", [ip]),
+    ]);
+    if (!accountCheck.allowed) return loginRefusal(accountCheck.retryAfterMs);
+    if (!ipCheck.allowed) return loginRefusal(ipCheck.retryAfterMs);
     const user = await findUserByEmail(db, email);
     const passwordOk = user ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password), false);
     if (!user || !passwordOk || (user.emailVerifiedAt && !user.isActive)) {
-      await store.limits("record", [account.window, account.consecutive, ip]);
+      await store.limits("record", [ip]);
       logAuthEvent("login_failed", { userId: user?.id, reason: !user ? "unknown_email" : !passwordOk ? "wrong_password" : "deactivated" });
       return { ok: false, reason: "invalid_credentials" };
     }
-    await clearLoginFailures(email);
+    if (!options.keepFailures) await clearLoginFailures(email);
     return { ok: true, user };
   }
 
@@ -178,16 +188,38 @@ export function createAccounts(deps: AccountDependencies) {
   }
 
   async function authenticate(input: LoginInput, context: RequestContext): Promise<AuthenticateResult> {
-    const checked = await checkPassword(input.email, input.password, context);
+    // Failures are cleared below, only once every factor the account has is proven.
+    const checked = await checkPassword(input.email, input.password, context, { keepFailures: true });
     if (!checked.ok) return checked;
     const { user } = checked;
     // Only someone who knows the password learns the account is unverified.
     if (!user.emailVerifiedAt) {
+      await clearLoginFailures(input.email);
       logAuthEvent("login_inactive", { userId: user.id });
       return { ok: false, reason: "unverified" };
     }
-    logAuthEvent("login_ok", { userId: user.id });
-    return { ok: true, user };
+    // ---- Second factor for staff and admin (issue 6; lib/totp.ts). Every password login passes here,
+    // so a reset (which never signs staff in) cannot bypass it. A wrong code counts as a failed login.
+    let mfa = false;
+    if (needsSecondFactor(user.role) && (await secondFactor.isEnabled(user.id))) {
+      if (!input.totp) {
+        logAuthEvent("login_second_factor_required", { userId: user.id });
+        return { ok: false, reason: "totp_required" };
+      }
+      const second = await secondFactor.verify(user.id, input.totp);
+      if (!second.ok) {
+        // Already counted as an attempt by checkPassword; not cleared, since the login failed.
+        logAuthEvent("login_failed", { userId: user.id, reason: "wrong_second_factor" });
+        return { ok: false, reason: "invalid_credentials" };
+      }
+      mfa = true;
+      logAuthEvent("login_ok", { userId: user.id, method: second.method });
+    } else {
+      logAuthEvent("login_ok", { userId: user.id });
+    }
+    // ---- end second factor
+    await clearLoginFailures(input.email);
+    return { ok: true, user, mfa };
   }
 
   return { register, verifyEmail, resendCode, authenticate, checkPassword, clearLoginFailures, loginRefusal, codes };

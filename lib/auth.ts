@@ -4,24 +4,20 @@ import { getDatabase } from "@/db/client";
 import type { Role } from "@/db/schema";
 import { getConfig } from "./config";
 import { getAccounts, getCodeStore, getRecovery } from "./runtime";
-import { checkSession, denySession, newSessionClaims, type SessionClaims } from "./sessions";
+import { acceptSessionRenewal, checkSession, denySession, newSessionClaims, type SessionClaims } from "./sessions";
 import { requestContext } from "./request-context";
 import { loginSchema, verifySchema as codeSignInSchema } from "./schemas";
 
 declare module "next-auth" {
   interface Session {
-    user: { id: string; role: Role } & DefaultSession["user"];
+    user: { id: string; role: Role; mfa: boolean } & DefaultSession["user"];
   }
   interface User {
     role?: Role;
     sessionVersion?: number;
+    /** A second factor was proven at this sign-in (lib/totp.ts); /admin requires it. */
+    mfa?: boolean;
   }
-}
-
-export interface SessionRenewal {
-  userId: string;
-  sessionVersion: number;
-  email: string;
 }
 
 function sessionUser(user: { id: string; email: string; name: string; role: Role; sessionVersion: number }) {
@@ -55,13 +51,13 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
     pages: { signIn: "/login" },
     providers: [
       Credentials({
-        credentials: { email: {}, password: {} },
+        credentials: { email: {}, password: {}, totp: {} },
         async authorize(credentials, request) {
           const input = loginSchema.safeParse(credentials);
           if (!input.success) throw new LoginRefused({ reason: "invalid_credentials" });
           const result = await (await getAccounts()).authenticate(input.data, requestContext(request.headers));
           if (!result.ok) throw new LoginRefused(result);
-          return sessionUser(result.user);
+          return { ...sessionUser(result.user), mfa: result.mfa };
         },
       }),
       // Sign-in by an emailed code (SIGN_IN_BY_CODE=true; lib/recovery.ts decides who may).
@@ -82,15 +78,17 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
         const now = Date.now();
         if (user) {
           // Signing in: the login time, a session id and the user's session version travel in the token.
-          return { ...token, role: user.role, ...newSessionClaims({ id: user.id!, sessionVersion: user.sessionVersion ?? 0 }, now) };
+          return { ...token, role: user.role, mfa: user.mfa === true, ...newSessionClaims({ id: user.id!, sessionVersion: user.sessionVersion ?? 0 }, now) };
         }
         const deps = { db: await getDatabase(), store: await getCodeStore(), config: config.auth };
-        if (trigger === "update" && (session as { renewFor?: SessionRenewal })?.renewFor) {
-          // Only server code calls updateSession, right after this person changed their own password or
-          // email: this session carries on under the new version while every other one ends.
-          const renewal = (session as { renewFor: SessionRenewal }).renewFor;
-          if (renewal.userId !== token.sub) return null;
-          return { ...token, sv: renewal.sessionVersion, email: renewal.email, lastSeen: now };
+        const renewal = trigger === "update" ? acceptSessionRenewal(config.auth.secret, (session as { renewFor?: unknown })?.renewFor, now) : undefined;
+        if (renewal && renewal.userId === token.sub) {
+          // Right after this person changed their own password or email (a grant only this server can
+          // make): this session carries on under the new version while every other one ends. The
+          // deny-list and lifetimes still apply.
+          const renewed = { ...token, sv: renewal.sessionVersion, email: renewal.email };
+          if ((await checkSession(deps, renewed as Partial<SessionClaims>, now)) !== "ok") return null;
+          return { ...renewed, lastSeen: now };
         }
         if ((await checkSession(deps, token as Partial<SessionClaims>, now)) !== "ok") return null;
         return { ...token, lastSeen: now };
@@ -98,6 +96,7 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
       session({ session, token }) {
         session.user.id = token.sub!;
         session.user.role = token.role as Role;
+        session.user.mfa = token.mfa === true;
         return session;
       },
     },

@@ -63,6 +63,11 @@ const envSchema = z.object({
   SESSION_MAX_AGE_SECONDS: positiveInt(30 * 24 * 3600),
   SESSION_IDLE_TIMEOUT_SECONDS: positiveInt(7 * 24 * 3600),
   CRON_SECRET: optionalText,
+  TOTP_ENCRYPTION_KEY: z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined))
+    .refine((v) => v === undefined || v.length >= 32, "TOTP_ENCRYPTION_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)"),
   UNVERIFIED_ACCOUNT_RETENTION_DAYS: positiveInt(7),
   PASSWORD_MIN_LENGTH: z.coerce
     .number()
@@ -117,6 +122,8 @@ export interface AppConfig {
   trustProxy: boolean;
   passwordMinLength: number;
   housekeeping: { cronSecret?: string; unverifiedRetentionDays: number };
+  /** Staff/admin second factor (lib/totp.ts): the AES-256-GCM key for TOTP secrets at rest, and the issuer shown in the app. */
+  totp: { encryptionKey: Buffer; issuer: string };
 }
 
 export class ConfigError extends Error {
@@ -221,6 +228,11 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     signInByCode: e.SIGN_IN_BY_CODE,
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
     housekeeping: { cronSecret: e.CRON_SECRET, unverifiedRetentionDays: e.UNVERIFIED_ACCOUNT_RETENTION_DAYS },
+    totp: {
+      // Its own key; by default derived from AUTH_SECRET like the code key (set TOTP_ENCRYPTION_KEY to rotate AUTH_SECRET freely).
+      encryptionKey: createHmac("sha256", e.TOTP_ENCRYPTION_KEY ?? secret).update("verified-signup/totp-aes-gcm/v1").digest(),
+      issuer: e.APP_NAME,
+    },
   };
 }
 

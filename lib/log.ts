@@ -18,8 +18,39 @@ export type AuthEvent =
   | "password_reset"
   | "password_changed"
   | "email_change_requested"
-  | "email_changed";
+  | "email_changed"
+  // Roles, second factor and the admin area (issue 6).
+  | "login_second_factor_required"
+  | "totp_enrolled"
+  | "totp_enrolment_failed"
+  | "totp_replay_refused"
+  | "totp_unreadable"
+  | "totp_reset"
+  | "recovery_code_used"
+  | "admin_created"
+  | "admin_promoted"
+  | "role_changed"
+  | "account_deactivated"
+  | "account_reactivated"
+  | "sessions_revoked"
+  | "admin_forbidden";
 
-export function logAuthEvent(event: AuthEvent, fields: Record<string, string | number | boolean | undefined> = {}): void {
-  console.info(JSON.stringify({ at: new Date().toISOString(), event, ...fields }));
+export type AuthEventFields = Record<string, string | number | boolean | undefined>;
+
+/** Where events go besides the log line: the auth_events table (lib/audit.ts), installed by lib/runtime.ts. */
+export type AuthEventSink = (event: AuthEvent, fields: AuthEventFields, at: Date) => void;
+const sinkHolder = globalThis as { __authEventSink?: AuthEventSink };
+
+export function setAuthEventSink(sink: AuthEventSink | undefined): void {
+  sinkHolder.__authEventSink = sink;
+}
+
+export function logAuthEvent(event: AuthEvent, fields: AuthEventFields = {}): void {
+  const at = new Date();
+  console.info(JSON.stringify({ at: at.toISOString(), event, ...fields }));
+  try {
+    sinkHolder.__authEventSink?.(event, fields, at);
+  } catch {
+    // The audit sink never fails a request; it counts its own failures (lib/audit.ts).
+  }
 }

@@ -1,5 +1,7 @@
 import { CredentialsSignin } from "next-auth";
-import { signIn, updateSession, type SessionRenewal } from "./auth";
+import { signIn, updateSession } from "./auth";
+import { getConfig } from "./config";
+import { grantSessionRenewal } from "./sessions";
 import type { LoginInput } from "./schemas";
 import { StoreUnavailableError } from "./store/code-store";
 
@@ -7,7 +9,7 @@ type CodeReason = "wrong_code" | "expired" | "used" | "too_many_attempts" | "dis
 
 export type LoginResult =
   | { ok: true }
-  | { ok: false; reason: "invalid_credentials" | "unverified" | "locked" | "store_unavailable" | CodeReason }
+  | { ok: false; reason: "invalid_credentials" | "unverified" | "locked" | "totp_required" | "store_unavailable" | CodeReason }
   | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
 
 const CODE_REASONS = new Set<string>(["wrong_code", "expired", "used", "too_many_attempts", "disabled"]);
@@ -18,7 +20,7 @@ const CODE_REASONS = new Set<string>(["wrong_code", "expired", "used", "too_many
  * whose refusals arrive here as CredentialsSignin codes (see lib/auth.ts).
  */
 export function signInWithPassword(input: LoginInput): Promise<LoginResult> {
-  return establishSession("credentials", { email: input.email, password: input.password });
+  return establishSession("credentials", { email: input.email, password: input.password, ...(input.totp ? { totp: input.totp } : {}) });
 }
 
 /** The same for a code emailed by "sign in with a code" (lib/recovery.ts signInWithCode decides). */
@@ -40,7 +42,7 @@ async function establishSession(provider: string, credentials: Record<string, st
 function fromSignInCode(code: string): LoginResult {
   const [reason, retryAfter] = code.split(":");
   if (reason === "rate_limited") return { ok: false, reason, retryAfterSeconds: Number(retryAfter) || 60 };
-  if (reason === "unverified" || reason === "locked") return { ok: false, reason };
+  if (reason === "unverified" || reason === "locked" || reason === "totp_required") return { ok: false, reason };
   if (CODE_REASONS.has(reason)) return { ok: false, reason: reason as CodeReason };
   return { ok: false, reason: "invalid_credentials" };
 }
@@ -56,6 +58,6 @@ function isStoreOutage(error: unknown): boolean {
  * they are using alive under the new session version.
  */
 export async function renewCurrentSession(user: { id: string; sessionVersion: number; email: string }): Promise<void> {
-  const renewFor: SessionRenewal = { userId: user.id, sessionVersion: user.sessionVersion, email: user.email };
+  const renewFor = grantSessionRenewal(getConfig().auth.secret, { userId: user.id, sessionVersion: user.sessionVersion, email: user.email }, Date.now());
   await updateSession({ renewFor } as never);
 }

@@ -16,13 +16,19 @@ export interface CodeMachineryDependencies {
   mailer: Mailer;
   config: Pick<AppConfig, "appName" | "codes" | "limits">;
   now: () => number;
+  /**
+   * Runs work after the response (Next's `after()` in the app). Where an answer must not depend on
+   * whether mail went out (resend, reset and sign-in requests, which would otherwise tell which
+   * addresses have accounts by their timing), the mail is handed off here. Without it, mail is sent inline.
+   */
+  defer?: (task: () => Promise<unknown>) => void;
 }
 
 /**
  * The one code machinery every purpose uses: issue a code within the address's send limits, mail it,
  * and consume it atomically within the failure budgets. The service decides who gets which code.
  */
-export function createCodeMachinery({ store, mailer, config, now }: CodeMachineryDependencies) {
+export function createCodeMachinery({ store, mailer, config, now, defer }: CodeMachineryDependencies) {
   const idOf = (email: string) => emailId(config.codes.hmacKey, email);
 
   async function deliver(message: Promise<MailMessage>, kind: string): Promise<Delivery> {
@@ -49,6 +55,8 @@ export function createCodeMachinery({ store, mailer, config, now }: CodeMachiner
     /** Word the email as another purpose's (an unverified account asking for a sign-in code gets a verification code). */
     mailAs?: CodePurpose;
     signedUpAgain?: boolean;
+    /** Answer once the code is stored and mail it after the response (see `defer`). */
+    inBackground?: boolean;
   }): Promise<{ status: Delivery } | { status: "limited"; retryAfterMs: number }> {
     const to = input.to ?? input.keyEmail;
     const key = codeKey(idOf(input.keyEmail), input.purpose);
@@ -67,11 +75,18 @@ export function createCodeMachinery({ store, mailer, config, now }: CodeMachiner
     if (issued.status === "limited") return issued;
     const validMinutes = Math.max(1, Math.round((issued.expiresAt - issuedAt) / 60_000));
     const purpose = input.mailAs ?? input.purpose;
-    const message = codeMessage({ purpose, appName: config.appName, to, code, validMinutes, signedUpAgain: input.signedUpAgain });
-    const status = await deliver(message, purpose);
-    // A send that failed should not make the person wait out the cooldown before trying again.
-    if (status === "failed") await store.limits("reset", limits.slice(0, 1));
-    return { status };
+    const send = async () => {
+      const message = codeMessage({ purpose, appName: config.appName, to, code, validMinutes, signedUpAgain: input.signedUpAgain });
+      const status = await deliver(message, purpose);
+      // A send that failed should not make the person wait out the cooldown before trying again.
+      if (status === "failed") await store.limits("reset", limits.slice(0, 1));
+      return status;
+    };
+    if (input.inBackground && defer) {
+      defer(send);
+      return { status: "sent" };
+    }
+    return { status: await send() };
   }
 
   function consume(purpose: CodePurpose, keyEmail: string, otp: string, failureLimits: LimitRule[]): Promise<ConsumeCodeOutcome> {
@@ -93,7 +108,20 @@ export function createCodeMachinery({ store, mailer, config, now }: CodeMachiner
     return deliver(noticeMessage(kind, { appName: config.appName, to }), kind);
   }
 
-  return { idOf, issue, consume, spendSendBudget, notify };
+  /**
+   * A notice to an address nobody here has proven (someone typed it): within that address's send
+   * limits, exactly like a code, including the cooldown reset when the send fails.
+   */
+  async function notifyWithinLimits(kind: NoticeKind, to: string): Promise<Delivery | "limited"> {
+    const limits = sendLimits(config, idOf(to));
+    const allowed = await store.limits("hit", limits);
+    if (!allowed.allowed) return "limited";
+    const status = await notify(kind, to);
+    if (status === "failed") await store.limits("reset", limits.slice(0, 1));
+    return status;
+  }
+
+  return { idOf, issue, consume, spendSendBudget, notify, notifyWithinLimits };
 }
 
 export type CodeMachinery = ReturnType<typeof createCodeMachinery>;

@@ -12,6 +12,7 @@ export type Outcome =
   | "too_many_attempts"
   | "rate_limited"
   | "locked"
+  | "totp_required"
   | "weak_password"
   | "email_taken"
   | "disabled"
@@ -33,6 +34,10 @@ export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
   weak_password: { status: 400, message: "Choose a stronger password." },
   email_taken: { status: 409, message: "That address cannot be used for this account. Choose another one." },
   disabled: { status: 404, message: "This way of signing in is not enabled." },
+  totp_required: {
+    status: 401,
+    message: "Enter the code from your authenticator app (or a recovery code), with your password again.",
+  },
   locked: {
     status: 423,
     message: "Password login for this account is paused after too many failed attempts. Reset your password with a code sent by email.",

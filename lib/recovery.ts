@@ -43,7 +43,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     if (!user || (user.emailVerifiedAt && !user.isActive)) {
       await codes.spendSendBudget(email);
     } else {
-      const sent = await codes.issue({ purpose: "reset_password", keyEmail: email });
+      const sent = await codes.issue({ purpose: "reset_password", keyEmail: email, inBackground: true });
       logAuthEvent("reset_requested", { userId: user.id, delivery: sent.status });
     }
     return { ok: true };
@@ -51,7 +51,9 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
 
   async function resetPassword(input: { email: string; otp: string; password: string }): Promise<ResetResult> {
     const user = await findUserByEmail(db, input.email);
-    const weak = passwordProblem(input.password, { appName: config.appName, name: user?.name, email: input.email });
+    // Checked before the code, so only what the requester typed may count: the account's name would make
+    // this answer tell, without a code, whether the address has an account (tests/purposes.test.ts).
+    const weak = passwordProblem(input.password, { appName: config.appName, email: input.email });
     if (weak) return { ok: false, reason: "weak_password", message: weak };
     const outcome = await codes.consume("reset_password", input.email, input.otp, verifyFailureLimits(config, codes.idOf(input.email)));
     if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
@@ -74,9 +76,9 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     const user = await findUserByEmail(db, email);
     if (user && !user.emailVerifiedAt) {
       // Not verified yet: the code verifies the address too, and its email says so.
-      await codes.issue({ purpose: "sign_in", keyEmail: email, payload: VERIFY_ON_SIGN_IN, mailAs: "verify_email" });
+      await codes.issue({ purpose: "sign_in", keyEmail: email, payload: VERIFY_ON_SIGN_IN, mailAs: "verify_email", inBackground: true });
     } else if (user && user.isActive && user.role === "customer") {
-      await codes.issue({ purpose: "sign_in", keyEmail: email });
+      await codes.issue({ purpose: "sign_in", keyEmail: email, inBackground: true });
     } else {
       // No account, a deactivated one, or staff (never signed in by email): same answer, no mail.
       await codes.spendSendBudget(email);

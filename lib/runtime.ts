@@ -1,6 +1,8 @@
+import { after } from "next/server";
 import { getDatabase } from "@/db/client";
 import { createAccountSettings, type AccountSettings } from "./account-settings";
 import { createAccounts, type Accounts } from "./accounts";
+import { installAuditLog } from "./audit";
 import { createRecovery, type Recovery } from "./recovery";
 import { getConfig } from "./config";
 import type { Mailer } from "./mail/mailer";
@@ -20,7 +22,9 @@ const holder = globalThis as {
 function services() {
   holder.__services ??= (async () => {
     const [db, store, mailer] = await Promise.all([getDatabase(), getCodeStore(), getMailer()]);
-    const deps = { db, store, mailer, config: getConfig() };
+    installAuditLog(db); // auth events also land in the auth_events table (lib/audit.ts)
+    // Mail that must not show in an answer's timing goes out after the response (lib/one-time-codes.ts).
+    const deps = { db, store, mailer, config: getConfig(), defer: (task: () => Promise<unknown>) => after(task) };
     const accounts = createAccounts(deps);
     return { accounts, recovery: createRecovery(deps, accounts), settings: createAccountSettings(deps, accounts) };
   })().catch((error: unknown) => {

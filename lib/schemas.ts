@@ -75,6 +75,8 @@ export const loginSchema = z.object({
     z.maxLength(PASSWORD_MAX_LENGTH * 4, "That password is too long."),
     z.normalize("NFC"),
   ),
+  /** Staff and admin with a second factor: a 6-digit code from the authenticator app, or a recovery code (lib/totp.ts). */
+  totp: z.optional(z.string().check(z.trim(), z.maxLength(32, "That code is too long."))),
 });
 
 /** A new password typed twice (reset and change); the confirmation is a form concern only. */

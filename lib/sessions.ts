@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { users } from "@/db/schema";
@@ -77,4 +77,38 @@ export async function bumpSessionVersion(db: Database, store: CodeStore, userId:
 /** After the version changed in the database: the cached copy follows at once. */
 export async function rememberSessionVersion(store: CodeStore, user: { id: string; sessionVersion: number; isActive: boolean }): Promise<void> {
   await store.writeValue(versionKey(user.id), String(user.isActive ? user.sessionVersion : -1), VERSION_CACHE_MS);
+}
+
+/**
+ * Keeping one's own session across a change that ends all sessions (lib/login.ts renewCurrentSession).
+ * Auth.js lets any client post "update" data to its session endpoint, so the renewal must carry proof
+ * that this server made it a moment ago: an HMAC under the auth secret, valid for a few seconds.
+ */
+export interface SessionRenewal {
+  userId: string;
+  sessionVersion: number;
+  email: string;
+}
+
+const RENEWAL_TTL_MS = 10_000;
+
+function renewalMac(secret: string, r: SessionRenewal, expiresAt: number): string {
+  return createHmac("sha256", secret)
+    .update(JSON.stringify(["session-renewal/v1", r.userId, r.sessionVersion, r.email, expiresAt]))
+    .digest("hex");
+}
+
+export function grantSessionRenewal(secret: string, renewal: SessionRenewal, now: number) {
+  const expiresAt = now + RENEWAL_TTL_MS;
+  return { ...renewal, expiresAt, mac: renewalMac(secret, renewal, expiresAt) };
+}
+
+export function acceptSessionRenewal(secret: string, grant: unknown, now: number): SessionRenewal | undefined {
+  const g = grant as Partial<SessionRenewal & { expiresAt: number; mac: string }> | undefined;
+  if (!g || typeof g.userId !== "string" || typeof g.sessionVersion !== "number" || typeof g.email !== "string") return undefined;
+  if (typeof g.expiresAt !== "number" || g.expiresAt < now || typeof g.mac !== "string") return undefined;
+  const expected = Buffer.from(renewalMac(secret, g as SessionRenewal, g.expiresAt));
+  const given = Buffer.from(g.mac);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+  return { userId: g.userId, sessionVersion: g.sessionVersion, email: g.email };
 }

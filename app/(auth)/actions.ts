@@ -74,11 +74,16 @@ export async function resendThenVerifyAction(formData: FormData): Promise<void> 
 }
 
 export async function loginAction(_previous: FormState, formData: FormData): Promise<FormState> {
-  const values = textFields(formData, ["email"]);
+  const values = textFields(formData, ["email", "step"]);
   const parsed = loginSchema.safeParse(Object.fromEntries(formData));
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
   const result = await signInWithPassword(parsed.data);
-  if (!result.ok) return refused(result, { email: parsed.data.email });
+  if (!result.ok) {
+    // Second factor (issue 6): once asked for, the code field stays, and a refusal names it too.
+    const secondStep = result.reason === "totp_required" || values.step === "totp";
+    const state = refused(result, { email: parsed.data.email, ...(secondStep ? { step: "totp" } : {}) });
+    return secondStep && result.reason === "invalid_credentials" ? { ...state, message: "Invalid email, password or authentication code." } : state;
+  }
   redirect("/account");
 }
 

@@ -21,15 +21,19 @@ export async function changePasswordAction(_previous: FormState, formData: FormD
   const userId = await currentUserId();
   const parsed = changePasswordFormSchema(getConfig().passwordMinLength).safeParse(Object.fromEntries(formData));
   if (!parsed.success) return failure("invalid_input", {}, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
-  return guarded({}, async () => {
+  const state = await guarded({}, async () => {
     const result = await (await getAccountSettings()).changePassword(userId, parsed.data, await actionContext());
     if (!result.ok) {
       const refusal = refused(result, {}, { passwordField: "newPassword" });
       return result.reason === "invalid_credentials" ? { ...refusal, message: "Your current password is not right.", fieldErrors: { currentPassword: "Your current password is not right." } } : refusal;
     }
     await renewCurrentSession(result.user);
-    return { ok: true, message: "Your password was changed. Every other session was signed out." };
+    return { ok: true };
   });
+  if (!state.ok) return state;
+  // A fresh request, so the page reads the renewed cookie: re-rendering /account within this action would
+  // read the request's old cookie, find its session ended, and send the person to /login.
+  redirect("/account?changed=password");
 }
 
 export async function requestEmailChangeAction(_previous: FormState, formData: FormData): Promise<FormState> {

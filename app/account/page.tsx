@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { redirect } from "next/navigation";
 import { logoutAction } from "@/app/(auth)/actions";
 import { AccountSettings } from "@/components/account-settings";
@@ -51,6 +52,13 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
           </div>
         ))}
       </dl>
+      {user.role !== "customer" ? (
+        <p className="mt-6 text-sm">
+          <Link href="/admin" className="font-medium underline underline-offset-4">
+            Open the admin area
+          </Link>
+        </p>
+      ) : null}
       <form action={logoutAction} className="mt-6">
         <SubmitButton variant="secondary" pendingLabel="Logging out…" className="w-full">
           Log out

@@ -1,37 +1,37 @@
 "use client";
 
 import { registerAction } from "@/app/(auth)/actions";
-import { describedBy, Field } from "@/components/ui/field";
 import { Alert } from "@/components/ui/alert";
+import { describedBy, Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { PasswordInput } from "@/components/ui/password-input";
 import { SubmitButton } from "@/components/ui/submit-button";
-import { registerFormSchema, type RegisterFormInput } from "@/lib/schemas";
+import type { RegisterFormInput } from "@/lib/schemas";
 import { useActionForm } from "./use-action-form";
 
+/** A short, honest hint: length is what makes a password strong (NIST SP 800-63B), so that is what it counts. */
+function strengthHint(password: string, min: number): string {
+  const length = [...password.normalize("NFC")].length;
+  if (length === 0) return `At least ${min} characters. A few unrelated words make a strong password you can remember.`;
+  if (length < min) return `${length} of ${min} characters: keep going.`;
+  if (length < min + 5) return "Long enough. A little longer is even stronger.";
+  return "Strong: a long password.";
+}
+
 export function RegisterForm({ passwordMinLength }: { passwordMinLength: number }) {
-  const { state, form, formAction, pending, onSubmit, errorFor } = useActionForm<RegisterFormInput>(
-    registerFormSchema(passwordMinLength),
+  const { state, form, pending, formAction, onSubmit, errorFor, autoFocus } = useActionForm<RegisterFormInput>(
+    () => import("@/lib/schemas").then((schemas) => schemas.registerFormSchema(passwordMinLength)),
     registerAction,
     { name: "", email: "", password: "", passwordConfirmation: "" },
   );
   const values = state.values ?? {};
-  const password = form.watch("password") ?? "";
-  const length = [...password.normalize("NFC")].length;
-  const hint =
-    length === 0
-      ? `At least ${passwordMinLength} characters. A few unrelated words make a strong password you can remember.`
-      : length < passwordMinLength
-        ? `${length} of ${passwordMinLength} characters: keep going.`
-        : length < passwordMinLength + 5
-          ? "Long enough. A little longer is even stronger."
-          : "Strong length.";
+  const hint = strengthHint(form.watch("password") ?? "", passwordMinLength);
 
   return (
     <form action={formAction} onSubmit={onSubmit} noValidate className="space-y-5">
       {state.message && !state.ok ? <Alert tone="error">{state.message}</Alert> : null}
       <Field id="name" label="Name" error={errorFor("name")}>
-        <Input id="name" autoComplete="name" defaultValue={values.name} {...form.register("name")} {...describedBy("name", errorFor("name"))} />
+        <Input id="name" autoComplete="name" autoFocus={autoFocus("name")} defaultValue={values.name} {...form.register("name")} {...describedBy("name", errorFor("name"))} />
       </Field>
       <Field id="email" label="Email" error={errorFor("email")}>
         <Input
@@ -39,19 +39,33 @@ export function RegisterForm({ passwordMinLength }: { passwordMinLength: number 
           type="email"
           autoComplete="email"
           inputMode="email"
+          autoCapitalize="none"
           spellCheck={false}
+          autoFocus={autoFocus("email")}
           defaultValue={values.email}
           {...form.register("email")}
           {...describedBy("email", errorFor("email"))}
         />
       </Field>
       <Field id="password" label="Password" hint={hint} error={errorFor("password")}>
-        <PasswordInput id="password" autoComplete="new-password" {...form.register("password")} {...describedBy("password", errorFor("password"), true)} />
+        <PasswordInput
+          id="password"
+          autoComplete="new-password"
+          autoFocus={autoFocus("password")}
+          {...form.register("password", {
+            // A changed password re-checks the repeat, once the person has filled that in.
+            onChange: () => {
+              if (form.getFieldState("passwordConfirmation").isTouched) void form.trigger("passwordConfirmation");
+            },
+          })}
+          {...describedBy("password", errorFor("password"), true)}
+        />
       </Field>
       <Field id="passwordConfirmation" label="Repeat password" error={errorFor("passwordConfirmation")}>
         <PasswordInput
           id="passwordConfirmation"
           autoComplete="new-password"
+          autoFocus={autoFocus("passwordConfirmation")}
           {...form.register("passwordConfirmation")}
           {...describedBy("passwordConfirmation", errorFor("passwordConfirmation"))}
         />

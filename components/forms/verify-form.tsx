@@ -1,85 +1,154 @@
 "use client";
 
-import Link from "next/link";
-import { useActionState, useEffect, useRef, useState } from "react";
+import { useActionState, useEffect, useRef, useState, type ChangeEvent, type ClipboardEvent } from "react";
 import { resendAction, verifyAction } from "@/app/(auth)/actions";
 import { Alert } from "@/components/ui/alert";
 import { describedBy, Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { SubmitButton } from "@/components/ui/submit-button";
-import { initialFormState } from "@/lib/form-state";
-import { verifySchema, type VerifyInput } from "@/lib/schemas";
+import { initialFormState, type FormState } from "@/lib/form-state";
+import type { VerifyInput } from "@/lib/schemas";
 import { useActionForm } from "./use-action-form";
 
+const CODE_LENGTH = 6;
+/** Outcomes after which this code can no longer work: the way on is a new code. */
 const NEEDS_NEW_CODE = new Set(["expired", "used", "too_many_attempts"]);
+
+export type VerifyNotice = { tone: "success" | "error" | "info"; text: string };
+
+/** Only the digits, at most six: "123 456", "123-456" and "Your code: 123456" all become "123456". */
+const digitsOf = (text: string) => text.replace(/\D/g, "").slice(0, CODE_LENGTH);
 
 export function VerifyForm({
   email,
   notice,
   cooldownSeconds,
+  codeValidity,
 }: {
   email: string;
-  notice?: { tone: "success" | "error" | "info"; text: string };
+  /** How the last send went, from the page's query (the register and login redirects say). */
+  notice?: VerifyNotice;
   /** Seconds until another code may be sent, as the server counts them. */
   cooldownSeconds: number;
+  /** How long a code works, in words, from the server's config ("10 minutes"). */
+  codeValidity: string;
 }) {
-  const { state, form, formAction, pending, onSubmit, errorFor } = useActionForm<VerifyInput>(verifySchema, verifyAction, {
-    email,
-    otp: "",
-  });
+  const { state, form, formAction, pending, onSubmit, errorFor, autoFocus, hydrated } = useActionForm<VerifyInput>(
+    () => import("@/lib/schemas").then((schemas) => schemas.verifySchema),
+    verifyAction,
+    { email, otp: "" },
+  );
   const [resendState, resendFormAction, resendPending] = useActionState(resendAction, initialFormState);
   const formRef = useRef<HTMLFormElement>(null);
+  const codeInput = useRef<HTMLInputElement | null>(null);
 
-  // The latest answer wins: a fresh resend result replaces an older verify error and vice versa.
-  const [latest, setLatest] = useState<"verify" | "resend">(() => (resendState.message ? "resend" : "verify"));
-  useEffect(() => setLatest("verify"), [state]);
-  useEffect(() => setLatest("resend"), [resendState]);
-  const shown = latest === "resend" && resendState.message ? resendState : state.message ? state : undefined;
+  // The code field: digits only, whatever was typed or pasted; the sixth digit submits, once per code.
+  const pasted = useRef<string | null>(null);
+  const autoSubmitted = useRef("");
+  const otp = form.register("otp");
+  function onCodeChange(event: ChangeEvent<HTMLInputElement>) {
+    const input = event.target;
+    const raw = input.value;
+    // A pasted code replaces what was there (pasting "123 456" into "12" gives "123456", not "121234").
+    const fromPaste = pasted.current === null ? "" : digitsOf(pasted.current);
+    pasted.current = null;
+    const digits = fromPaste.length === CODE_LENGTH ? fromPaste : digitsOf(raw);
+    if (digits !== raw) {
+      const caret = fromPaste ? digits.length : Math.min(digitsOf(raw.slice(0, input.selectionStart ?? raw.length)).length, digits.length);
+      input.value = digits;
+      input.setSelectionRange(caret, caret);
+    }
+    void otp.onChange(event);
+    if (digits.length < CODE_LENGTH) autoSubmitted.current = "";
+    else if (digits !== autoSubmitted.current) {
+      autoSubmitted.current = digits;
+      formRef.current?.requestSubmit();
+    }
+  }
+  // Not prevented (that would block pasting for password managers and some assistive tech): only noted,
+  // and the change event that follows does the cleaning.
+  function onCodePaste(event: ClipboardEvent<HTMLInputElement>) {
+    pasted.current = event.clipboardData.getData("text");
+    // The change event comes in the same task; a paste that changed nothing must not linger.
+    setTimeout(() => (pasted.current = null));
+  }
+
+  // After a wrong, expired or used-up code, focus is back on the field (useActionForm) with the code
+  // selected, so the next one can simply be typed or pasted over it.
+  useEffect(() => {
+    if (state.fieldErrors?.otp) codeInput.current?.select();
+  }, [state]);
+
+  // The latest answer wins: a fresh resend result replaces an older verify error in the page notice.
+  const [latest, setLatest] = useState<"none" | "verify" | "resend">("none");
+  useEffect(() => {
+    if (state !== initialFormState) setLatest("verify");
+  }, [state]);
+  useEffect(() => {
+    if (resendState !== initialFormState) setLatest("resend");
+  }, [resendState]);
 
   const otpError = errorFor("otp");
-  const otp = form.register("otp", {
-    onChange: (event: { target: HTMLInputElement }) => {
-      const digits = event.target.value.replace(/\D/g, "").slice(0, 6);
-      if (digits !== event.target.value) form.setValue("otp", digits);
-      // The sixth digit submits, as on the best hosted sign-ins.
-      if (digits.length === 6 && !pending) formRef.current?.requestSubmit();
-    },
-  });
-  const needsNewCode = NEEDS_NEW_CODE.has(state.reason ?? "");
+  const needsNewCode = NEEDS_NEW_CODE.has(state.reason ?? "") && latest !== "resend";
+  // Messages the code field does not carry itself (e.g. "we cannot check codes right now").
+  const verifyMessage = state.message && !state.fieldErrors?.otp && !state.ok ? state.message : undefined;
+  const showNotice = notice && latest === "none" && !state.fieldErrors && !resendState.message;
 
   return (
     <div className="space-y-6">
-      {notice && !shown ? <Alert tone={notice.tone}>{notice.text}</Alert> : null}
-      {shown ? <Alert tone={shown.ok ? "success" : "error"}>{shown.message}</Alert> : null}
+      {showNotice ? <Alert tone={notice.tone}>{notice.text}</Alert> : null}
+      {verifyMessage && latest === "verify" ? <Alert tone="error">{verifyMessage}</Alert> : null}
 
       <form ref={formRef} action={formAction} onSubmit={onSubmit} noValidate className="space-y-5">
         {email ? (
-          <p className="text-sm text-muted-foreground">
-            We sent a 6-digit code to <strong className="text-foreground">{email}</strong>.{" "}
-            <Link href="/register" className="underline underline-offset-4">
+          <p className="text-sm leading-6 text-muted-foreground">
+            We sent a 6-digit code to <strong className="font-medium wrap-anywhere text-foreground">{email}</strong>.{" "}
+            <a href="/register" className="font-medium whitespace-nowrap text-foreground underline underline-offset-4">
               Wrong address? Start again
-            </Link>
+            </a>
           </p>
         ) : null}
         {email ? (
           <input type="hidden" {...form.register("email")} value={email} />
         ) : (
           <Field id="email" label="Email" error={errorFor("email")}>
-            <Input id="email" type="email" autoComplete="email" {...form.register("email")} {...describedBy("email", errorFor("email"))} />
+            <Input
+              id="email"
+              type="email"
+              autoComplete="email"
+              inputMode="email"
+              autoCapitalize="none"
+              spellCheck={false}
+              autoFocus={autoFocus("email") ?? state === initialFormState}
+              defaultValue={state.values?.email}
+              {...form.register("email")}
+              {...describedBy("email", errorFor("email"))}
+            />
           </Field>
         )}
-        <Field id="otp" label="Verification code" error={otpError} hint="The code is valid for 10 minutes.">
+        <Field id="otp" label="Verification code" error={otpError} urgent hint={`6 digits. The code works for ${codeValidity}.`}>
           <Input
             id="otp"
+            type="text"
             autoComplete="one-time-code"
             inputMode="numeric"
-            pattern="[0-9 \-]*"
-            maxLength={12}
-            autoFocus
-            placeholder="123456"
-            className="h-14 text-center font-mono text-2xl tracking-[0.5em]"
+            enterKeyHint="done"
+            autoCapitalize="none"
+            spellCheck={false}
+            // Room for "123 456" or "123-456" while pasting; the change handler trims it to the digits.
+            maxLength={32}
+            autoFocus={email ? !autoFocus("email") : autoFocus("otp")}
+            aria-busy={pending || undefined}
+            className="h-14 text-center font-mono text-2xl tracking-[0.4em] tabular-nums sm:h-14 sm:text-2xl"
             defaultValue={state.values?.otp}
-            {...otp}
+            name={otp.name}
+            onBlur={otp.onBlur}
+            onChange={onCodeChange}
+            onPaste={onCodePaste}
+            ref={(element) => {
+              otp.ref(element);
+              codeInput.current = element;
+            }}
             {...describedBy("otp", otpError, true)}
           />
         </Field>
@@ -89,56 +158,72 @@ export function VerifyForm({
       </form>
 
       <ResendForm
-        email={email || form.watch("email")}
+        email={email || (form.watch("email") ?? "")}
         action={resendFormAction}
+        state={resendState}
         pending={resendPending}
-        cooldownSeconds={resendState.retryAfterSeconds ?? cooldownSeconds}
-        cooldownKey={resendState}
+        initialCooldownSeconds={cooldownSeconds}
         emphasised={needsNewCode}
+        hydrated={hydrated}
       />
     </div>
   );
 }
 
+/**
+ * "Send a new code", counting down the cooldown the server reports ("Send a new code in 42 s") while
+ * disabled. A disabled button is not focused and not live, so screen readers are not told every second.
+ */
 function ResendForm({
   email,
   action,
+  state,
   pending,
-  cooldownSeconds,
-  cooldownKey,
+  initialCooldownSeconds,
   emphasised,
+  hydrated,
 }: {
   email: string;
   action: (formData: FormData) => void;
+  state: FormState;
   pending: boolean;
-  cooldownSeconds: number;
-  cooldownKey: unknown;
+  initialCooldownSeconds: number;
   emphasised: boolean;
+  hydrated: boolean;
 }) {
-  const [secondsLeft, setSecondsLeft] = useState(cooldownSeconds);
-  // Without JavaScript nothing would re-enable the button, so it only waits once the page is live.
-  const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
-  const waiting = hydrated && secondsLeft > 0;
+  // Each answer from the server restarts the count from what it says (a sent code, or a rate limit).
+  const cooldown = state === initialFormState ? initialCooldownSeconds : (state.retryAfterSeconds ?? 0);
+  const [secondsLeft, setSecondsLeft] = useState(cooldown);
   useEffect(() => {
-    setSecondsLeft(cooldownSeconds);
-    if (cooldownSeconds <= 0) return;
+    setSecondsLeft(cooldown);
+    if (cooldown <= 0) return;
     const started = Date.now();
     const timer = setInterval(() => {
-      const left = cooldownSeconds - Math.floor((Date.now() - started) / 1000);
-      setSecondsLeft(Math.max(0, left));
-      if (left <= 0) clearInterval(timer);
-    }, 1000);
+      const left = Math.max(0, cooldown - Math.floor((Date.now() - started) / 1000));
+      setSecondsLeft(left);
+      if (left === 0) clearInterval(timer);
+    }, 250);
     return () => clearInterval(timer);
-  }, [cooldownSeconds, cooldownKey]);
+  }, [cooldown, state]);
+  // Without JavaScript nothing would re-enable the button, so it only waits once the page is live.
+  const waiting = hydrated && secondsLeft > 0;
+
+  const message = state.fieldErrors?.email ? "Enter your email address above first, then ask for a new code." : state.message;
 
   return (
-    <form action={action} className="flex flex-wrap items-center gap-x-3 gap-y-2 border-t border-border pt-5 text-sm">
+    <form action={action} className="space-y-3 border-t border-border pt-5 text-sm">
       <input type="hidden" name="email" value={email} />
-      <span className="text-muted-foreground">Didn’t get it? Check spam, or</span>
-      <SubmitButton variant={emphasised ? "primary" : "secondary"} pending={pending} pendingLabel="Sending…" disabled={waiting}>
-        {waiting ? `Send a new code (${secondsLeft}s)` : "Send a new code"}
+      <p className="text-muted-foreground">Didn’t get the email? Check your spam folder, or ask for another code.</p>
+      <SubmitButton
+        variant={emphasised ? "primary" : "secondary"}
+        pending={pending}
+        pendingLabel="Sending…"
+        disabled={waiting}
+        className="tabular-nums"
+      >
+        {waiting ? `Send a new code in ${secondsLeft} s` : "Send a new code"}
       </SubmitButton>
+      {message ? <Alert tone={state.ok ? "success" : "error"}>{message}</Alert> : null}
     </form>
   );
 }

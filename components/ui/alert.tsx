@@ -2,9 +2,9 @@ import type { HTMLAttributes } from "react";
 import { cn } from "@/lib/cn";
 
 const TONES = {
-  error: "border-danger/40 bg-danger-surface text-danger",
-  success: "border-success/40 bg-success-surface text-success",
-  info: "border-info/40 bg-info-surface text-info",
+  error: "border-danger/30 bg-danger-surface text-danger-foreground",
+  success: "border-success/30 bg-success-surface text-success-foreground",
+  info: "border-info/30 bg-info-surface text-info-foreground",
 } as const;
 
 /** A message box. Errors are assertive alerts; the others polite status updates. */
@@ -12,7 +12,7 @@ export function Alert({ tone = "info", className, ...props }: HTMLAttributes<HTM
   return (
     <div
       role={tone === "error" ? "alert" : "status"}
-      className={cn("rounded-md border px-4 py-3 text-sm", TONES[tone], className)}
+      className={cn("rounded-lg border px-4 py-3 text-sm leading-6", TONES[tone], className)}
       {...props}
     />
   );

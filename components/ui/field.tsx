@@ -1,42 +1,54 @@
 import type { ReactNode } from "react";
 import { Label } from "./label";
 
-/** Label, control, hint and error for one form field; the error is tied to the control by id. */
+/**
+ * Label, control, hint and error for one form field; the hint and the error are tied to the control by id.
+ * The error sits in a live region that is always there (polite, or an alert for `urgent` fields), so an
+ * error that appears as the person leaves the field is read out without moving them.
+ */
 export function Field({
   id,
   label,
   hint,
   error,
+  urgent,
   children,
 }: {
   id: string;
   label: string;
   hint?: ReactNode;
   error?: string;
+  /** Announce the error assertively (role="alert"): for a field whose error is the answer to a submission. */
+  urgent?: boolean;
   children: ReactNode;
 }) {
   return (
-    <div className="space-y-2">
-      <Label htmlFor={id}>{label}</Label>
+    <div>
+      <Label htmlFor={id} className="mb-2 block">
+        {label}
+      </Label>
       {children}
-      {hint && !error ? (
-        <p id={`${id}-hint`} className="text-xs text-muted-foreground">
+      {hint ? (
+        <p id={`${id}-hint`} className="mt-2 text-xs leading-5 text-muted-foreground">
           {hint}
         </p>
       ) : null}
-      {error ? (
-        <p id={`${id}-error`} className="text-sm text-danger">
-          {error}
-        </p>
-      ) : null}
+      <div {...(urgent ? { role: "alert" } : { "aria-live": "polite" as const })}>
+        {error ? (
+          <p id={`${id}-error`} className="mt-2 text-sm leading-5 font-medium text-danger">
+            {error}
+          </p>
+        ) : null}
+      </div>
     </div>
   );
 }
 
-/** The aria attributes a control needs to point at its field's hint or error. */
+/** The aria attributes a control needs to point at its field's error and hint. */
 export function describedBy(id: string, error?: string, hasHint?: boolean) {
+  const ids = [error ? `${id}-error` : "", hasHint ? `${id}-hint` : ""].filter(Boolean).join(" ");
   return {
     "aria-invalid": error ? true : undefined,
-    "aria-describedby": error ? `${id}-error` : hasHint ? `${id}-hint` : undefined,
+    "aria-describedby": ids || undefined,
   } as const;
 }

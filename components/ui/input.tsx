@@ -6,9 +6,10 @@ export function Input({ className, ref, ...props }: InputHTMLAttributes<HTMLInpu
     <input
       ref={ref}
       className={cn(
-        "h-10 w-full rounded-md border border-input bg-background px-3 text-base sm:text-sm",
-        "placeholder:text-muted-foreground focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-ring",
-        "aria-invalid:border-danger disabled:opacity-60",
+        // 16 px text on phones keeps iOS from zooming into the field.
+        "block h-11 w-full min-w-0 rounded-md border border-input bg-background px-3 text-base shadow-xs sm:h-10 sm:text-sm",
+        "placeholder:text-muted-foreground focus-visible:border-ring focus-visible:outline-2 focus-visible:outline-offset-0 focus-visible:outline-ring",
+        "aria-invalid:border-danger aria-invalid:focus-visible:outline-danger disabled:cursor-not-allowed disabled:opacity-60",
         className,
       )}
       {...props}

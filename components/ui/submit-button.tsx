@@ -1,10 +1,14 @@
 "use client";
 
-import type { ReactNode } from "react";
+import type { MouseEvent, ReactNode } from "react";
 import { useFormStatus } from "react-dom";
 import { Button, type ButtonVariant } from "./button";
 
-/** A submit button that shows a pending label and cannot be pressed twice while its form is submitting. */
+/**
+ * A submit button that shows a pending label and cannot be pressed twice while its form is submitting.
+ * While pending it stays focusable (aria-disabled, clicks ignored): a disabled button would drop the
+ * keyboard focus to the page.
+ */
 export function SubmitButton({
   children,
   pendingLabel,
@@ -22,15 +26,29 @@ export function SubmitButton({
   className?: string;
   name?: string;
   value?: string;
+  /** Really disabled (not focusable), e.g. while a cooldown runs. */
   disabled?: boolean;
 }) {
   const status = useFormStatus();
-  const pending = pendingProp || status.pending;
+  const pending = Boolean(pendingProp || status.pending);
+  const ignoreWhilePending = (event: MouseEvent<HTMLButtonElement>) => {
+    if (pending) event.preventDefault();
+  };
   return (
-    <Button type="submit" variant={variant} className={className} name={name} value={value} disabled={pending || disabled} aria-disabled={pending || disabled}>
+    <Button
+      type="submit"
+      variant={variant}
+      className={className}
+      name={name}
+      value={value}
+      disabled={disabled}
+      aria-disabled={pending || undefined}
+      data-pending={pending || undefined}
+      onClick={ignoreWhilePending}
+    >
       {pending ? (
         <>
-          <span aria-hidden="true" className="size-4 animate-spin rounded-full border-2 border-current border-t-transparent" />
+          <span aria-hidden="true" className="size-4 shrink-0 animate-spin rounded-full border-2 border-current border-t-transparent" />
           {pendingLabel}
         </>
       ) : (

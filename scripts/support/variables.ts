@@ -57,6 +57,7 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
       ["SIGN_IN_BY_CODE", "plain", "default: false (email is not an authenticator under NIST 800-63B)"],
     ],
   },
+  { group: "Staff second factor", vars: [["TOTP_ENCRYPTION_KEY", "secret", "default: derived from AUTH_SECRET"]] },
   { group: "Passwords", vars: [["PASSWORD_MIN_LENGTH", "plain", "default: 15"]] },
   {
     group: "Housekeeping",

@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { AuthShell } from "@/components/auth-shell";
 import { LoginForm } from "@/components/forms/login-form";
 import { getConfig } from "@/lib/config";
@@ -19,7 +18,9 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
         ? "You have logged out."
         : params.reset === "1"
           ? "Your password was changed. Log in with the new one."
-          : undefined;
+          : params.mfa === "on"
+            ? "Two-factor authentication is on. Log in again with your password and a code from your app."
+            : undefined;
   const email = parsed.success ? parsed.data : "";
   const emailQuery = email ? `?email=${encodeURIComponent(email)}` : "";
 
@@ -29,21 +30,21 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
       footer={
         <>
           New here?{" "}
-          <Link href="/register" className="font-medium text-foreground underline underline-offset-4">
+          <a href="/register" className="font-medium text-foreground underline underline-offset-4">
             Create an account
-          </Link>
+          </a>
         </>
       }
     >
-      <LoginForm email={email} notice={notice} />
+      <LoginForm email={email} notice={notice} secondFactor={params.mfa === "on"} />
       <div className="mt-5 flex flex-wrap justify-between gap-3 text-sm">
-        <Link href={`/forgot-password${emailQuery}`} className="underline underline-offset-4">
+        <a href={`/forgot-password${emailQuery}`} className="underline underline-offset-4">
           Forgot your password?
-        </Link>
+        </a>
         {getConfig().signInByCode ? (
-          <Link href={`/login-code${emailQuery}`} className="underline underline-offset-4">
+          <a href={`/login-code${emailQuery}`} className="underline underline-offset-4">
             Email me a sign-in code
-          </Link>
+          </a>
         ) : null}
       </div>
     </AuthShell>

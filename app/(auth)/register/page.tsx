@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { AuthShell } from "@/components/auth-shell";
 import { RegisterForm } from "@/components/forms/register-form";
 import { getConfig } from "@/lib/config";
@@ -14,9 +13,9 @@ export default function RegisterPage() {
       footer={
         <>
           Already have an account?{" "}
-          <Link href="/login" className="font-medium text-foreground underline underline-offset-4">
+          <a href="/login" className="font-medium text-foreground underline underline-offset-4">
             Log in
-          </Link>
+          </a>
         </>
       }
     >

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { AuthShell } from "@/components/auth-shell";
-import { VerifyForm } from "@/components/forms/verify-form";
+import { VerifyForm, type VerifyNotice } from "@/components/forms/verify-form";
 import { getConfig } from "@/lib/config";
 import { OUTCOMES, waitMessage } from "@/lib/outcomes";
 import { emailSchema } from "@/lib/schemas";
@@ -9,20 +9,27 @@ export const metadata: Metadata = { title: "Confirm your email" };
 
 type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 
+/** "10 minutes", "1 minute", "90 seconds": how long a code works, from the server's config. */
+function inWords(seconds: number): string {
+  if (seconds % 60 !== 0 && seconds < 600) return `${seconds} seconds`;
+  const minutes = Math.round(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
 export default async function VerifyPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
   const parsed = emailSchema.safeParse(typeof params.email === "string" ? params.email : "");
   const email = parsed.success ? parsed.data : "";
-  const cooldown = getConfig().codes.resendCooldownSeconds;
-  const retryAfter = Number(params.retryAfter) || 0;
+  const { resendCooldownSeconds, ttlSeconds } = getConfig().codes;
+  const retryAfter = Math.max(0, Math.ceil(Number(params.retryAfter) || 0));
 
-  const notice =
+  const notice: VerifyNotice | undefined =
     params.delivery === "sent"
-      ? { tone: "success" as const, text: "Check your inbox: a 6-digit code is on its way." }
+      ? { tone: "success", text: "Check your inbox: a 6-digit code is on its way." }
       : params.delivery === "failed"
-        ? { tone: "error" as const, text: OUTCOMES.mail_unavailable.message }
+        ? { tone: "error", text: OUTCOMES.mail_unavailable.message }
         : params.delivery === "wait"
-          ? { tone: "info" as const, text: waitMessage(retryAfter) }
+          ? { tone: "info", text: waitMessage(retryAfter, "asking for another code") }
           : undefined;
 
   return (
@@ -30,7 +37,8 @@ export default async function VerifyPage({ searchParams }: { searchParams: Searc
       <VerifyForm
         email={email}
         notice={notice}
-        cooldownSeconds={params.delivery === "sent" ? cooldown : params.delivery === "wait" ? retryAfter : 0}
+        cooldownSeconds={params.delivery === "sent" ? resendCooldownSeconds : params.delivery === "wait" ? retryAfter : 0}
+        codeValidity={inWords(ttlSeconds)}
       />
     </AuthShell>
   );

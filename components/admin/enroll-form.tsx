@@ -1,0 +1,33 @@
+"use client";
+
+import { useActionState } from "react";
+import { confirmEnrolmentAction } from "@/app/admin/actions";
+import { describedBy, Field } from "@/components/ui/field";
+import { Input } from "@/components/ui/input";
+import { SubmitButton } from "@/components/ui/submit-button";
+import { initialFormState } from "@/lib/form-state";
+
+/** The first code from the app turns the second factor on (works without JavaScript: a plain form post). */
+export function EnrollForm() {
+  const [state, formAction, pending] = useActionState(confirmEnrolmentAction, initialFormState);
+  const error = state.fieldErrors?.code;
+  return (
+    <form action={formAction} className="space-y-4" noValidate>
+      <Field id="code" label="Code from the app" hint="Six digits; the app shows a new one every 30 seconds." error={error}>
+        <Input
+          id="code"
+          name="code"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          pattern="[0-9 ]*"
+          maxLength={12}
+          required
+          {...describedBy("code", error, true)}
+        />
+      </Field>
+      <SubmitButton pending={pending} pendingLabel="Checking…" className="w-full">
+        Turn on two-factor authentication
+      </SubmitButton>
+    </form>
+  );
+}

@@ -1,0 +1,147 @@
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { users, type User } from "@/db/schema";
+import { findUserByEmail } from "@/db/users";
+import type { AppConfig } from "./config";
+import { logAuthEvent } from "./log";
+import { passwordProblem } from "./password-policy";
+import { hashPassword } from "./passwords";
+import { emailSchema, nameSchema, passwordSchema } from "./schemas";
+import { rememberSessionVersion } from "./sessions";
+import type { CodeStore } from "./store/code-store";
+import { createSecondFactor } from "./totp";
+
+/**
+ * The core of `npm run create-admin` (scripts/create-admin.ts holds the terminal part): creates a
+ * verified, active staff or admin account, or promotes an existing one, as Django's createsuperuser
+ * does. The password is asked interactively, only for a new account; it never comes from argv or env.
+ */
+
+export const CREATE_ADMIN_USAGE =
+  "Usage: npm run create-admin -- --email ADDRESS [--role admin|staff] [--name NAME] [--reset-totp] [--env-file FILE]";
+
+export interface CreateAdminInput {
+  email: string;
+  role: "staff" | "admin";
+  name?: string;
+  /** Removes the account's authenticator and recovery codes (a lost phone): the person enrols again. */
+  resetTotp: boolean;
+  envFiles: string[];
+}
+
+export function parseCreateAdminArgs(argv: string[]): { ok: true; input: CreateAdminInput } | { ok: false; message: string; help?: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        email: { type: "string" },
+        role: { type: "string", default: "admin" },
+        name: { type: "string" },
+        "reset-totp": { type: "boolean", default: false },
+        "env-file": { type: "string", multiple: true },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    // --password and friends land here too: a password is never taken from the command line.
+    return { ok: false, message: `${(error as Error).message}\n${CREATE_ADMIN_USAGE}` };
+  }
+  if (values.help) return { ok: false, message: CREATE_ADMIN_USAGE, help: true };
+  const email = emailSchema.safeParse(values.email ?? "");
+  if (!email.success) return { ok: false, message: `--email: ${email.error.issues[0]?.message}\n${CREATE_ADMIN_USAGE}` };
+  if (values.role !== "admin" && values.role !== "staff") return { ok: false, message: `--role must be admin or staff.\n${CREATE_ADMIN_USAGE}` };
+  let name: string | undefined;
+  if (values.name !== undefined) {
+    const parsed = nameSchema.safeParse(values.name);
+    if (!parsed.success) return { ok: false, message: `--name: ${parsed.error.issues[0]?.message}` };
+    name = parsed.data;
+  }
+  return { ok: true, input: { email: email.data, role: values.role, name, resetTotp: values["reset-totp"] ?? false, envFiles: values["env-file"] ?? [] } };
+}
+
+/** The signup rules for a new password, plus the confirmation: a problem to show, or undefined. */
+export function newPasswordProblem(
+  password: string,
+  confirmation: string,
+  context: { minLength: number; appName: string; name?: string; email: string },
+): string | undefined {
+  const parsed = passwordSchema(context.minLength).safeParse(password);
+  if (!parsed.success) return parsed.error.issues[0]?.message ?? "That password cannot be used.";
+  if (parsed.data !== confirmation.normalize("NFC")) return "The passwords do not match.";
+  return passwordProblem(parsed.data, { appName: context.appName, name: context.name, email: context.email });
+}
+
+export interface CreateAdminDependencies {
+  db: Database;
+  /** Where the session versions are cached: a promotion's bump reaches running servers at once. */
+  store: CodeStore;
+  config: Pick<AppConfig, "appName" | "passwordMinLength" | "totp">;
+  now?: () => number;
+}
+
+export type CreateAdminResult = { action: "created" | "promoted"; user: User; totpReset: boolean };
+
+/**
+ * Creates or promotes. `askPassword` is called only for a new account and must return a password that
+ * passed newPasswordProblem (the script asks until it does); it is checked again here.
+ */
+export async function createOrPromoteStaff(
+  deps: CreateAdminDependencies,
+  input: Pick<CreateAdminInput, "email" | "role" | "name" | "resetTotp">,
+  askPassword: (context: { name: string }) => Promise<{ password: string; confirmation: string }>,
+): Promise<CreateAdminResult> {
+  const { db, store, config } = deps;
+  const now = new Date((deps.now ?? Date.now)());
+  const existing = await findUserByEmail(db, input.email);
+  let result: CreateAdminResult;
+
+  if (!existing) {
+    const name = input.name ?? input.email.split("@")[0]!;
+    const { password, confirmation } = await askPassword({ name });
+    const problem = newPasswordProblem(password, confirmation, { minLength: config.passwordMinLength, appName: config.appName, name, email: input.email });
+    if (problem) throw new Error(problem);
+    const [user] = await db
+      .insert(users)
+      .values({
+        id: randomUUID(),
+        email: input.email,
+        name,
+        passwordHash: await hashPassword(password.normalize("NFC")),
+        role: input.role,
+        isActive: true,
+        emailVerifiedAt: now,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    logAuthEvent("admin_created", { userId: user!.id, to: input.role });
+    result = { action: "created", user: user!, totpReset: false };
+  } else {
+    // The operator vouches for the address; every session of the account ends (its role changes under it).
+    const [user] = await db
+      .update(users)
+      .set({
+        role: input.role,
+        isActive: true,
+        emailVerifiedAt: existing.emailVerifiedAt ?? now,
+        ...(input.name ? { name: input.name } : {}),
+        sessionVersion: sql`${users.sessionVersion} + 1`,
+        updatedAt: now,
+      })
+      .where(eq(users.id, existing.id))
+      .returning();
+    await rememberSessionVersion(store, user!);
+    logAuthEvent("admin_promoted", { userId: user!.id, from: existing.role, to: input.role });
+    result = { action: "promoted", user: user!, totpReset: false };
+  }
+
+  if (input.resetTotp) {
+    await createSecondFactor({ db, config }).reset(result.user.id);
+    result.totpReset = true;
+  }
+  return result;
+}

@@ -1,0 +1,108 @@
+/**
+ * npm run create-admin -- --email ADDRESS [--role admin|staff] [--name NAME] [--reset-totp] [--env-file FILE]
+ *
+ * Creates a verified, active staff or admin account, or promotes an existing account (its sessions end).
+ * The password of a new account is typed twice in the terminal, hidden; it is never read from the command
+ * line or the environment. --reset-totp removes the account's authenticator (a lost phone): at the next
+ * login the person sets up a new one. The core is lib/create-admin.ts.
+ */
+import { stdin, stdout } from "node:process";
+import { applyMigrations } from "@/db/client";
+import { createAuditLog } from "@/lib/audit";
+import { ConfigError, parseConfig, type CodeStoreConfig } from "@/lib/config";
+import { createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/create-admin";
+import { migrationsUpToDate, readMigrationStatus } from "@/lib/health";
+import { setAuthEventSink } from "@/lib/log";
+import type { CodeStore } from "@/lib/store/code-store";
+import { connectDatabase, localFile } from "./support/database";
+import { loadEnvFiles } from "./support/env-files";
+import { askNewPassword, PromptCancelled } from "./support/prompt";
+import { describeError, describeUrl } from "./support/redact";
+
+async function createCodeStore(config: CodeStoreConfig): Promise<CodeStore & { close?: () => Promise<void> }> {
+  switch (config.kind) {
+    case "upstash":
+      return new (await import("@/lib/store/upstash")).UpstashCodeStore(config.url, config.token);
+    case "redis":
+      return new (await import("@/lib/store/redis")).RedisCodeStore(config.url);
+    case "memory":
+      return new (await import("@/lib/store/memory")).MemoryCodeStore();
+  }
+}
+
+async function main(): Promise<number> {
+  const args = parseCreateAdminArgs(process.argv.slice(2));
+  if (!args.ok) {
+    (args.help ? console.log : console.error)(args.message);
+    return args.help ? 0 : 1;
+  }
+  const { input } = args;
+  loadEnvFiles(input.envFiles);
+
+  let config;
+  try {
+    // The server's start-up guards (mail transport and the like) do not apply to this command.
+    config = parseConfig({ ...process.env, NEXT_PHASE: "phase-production-build" });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
+
+  const { url, authToken } = config.database;
+  const { client, db } = connectDatabase(url, authToken, { createFile: true });
+  let store: Awaited<ReturnType<typeof createCodeStore>> | undefined;
+  // Structured event lines are for servers; here the auth_events table records what happened.
+  const audit = createAuditLog(db);
+  setAuthEventSink(audit.sink);
+  console.info = () => {};
+  try {
+    if (localFile(url)) {
+      await applyMigrations(db); // as the app does when it opens a local file
+    } else {
+      const status = await readMigrationStatus(db);
+      if (!migrationsUpToDate(status)) {
+        console.error(`${describeUrl(url)} is not migrated (${status.applied} of ${status.expected}): run npm run db:migrate first.`);
+        return 1;
+      }
+    }
+    store = await createCodeStore(config.codeStore);
+    const result = await createOrPromoteStaff({ db, store, config }, input, async ({ name }) => {
+      console.log(`Creating ${input.role} account ${input.email}. Choose a password (at least ${config.passwordMinLength} characters; it is not shown).`);
+      return askNewPassword({ input: stdin, output: stdout }, (password, confirmation) =>
+        newPasswordProblem(password, confirmation, { minLength: config.passwordMinLength, appName: config.appName, name, email: input.email }),
+      );
+    });
+    await audit.flush();
+    const what = result.action === "created" ? "Created" : "Promoted";
+    console.log(`${what} ${result.user.email} as ${result.user.role} (verified, active) in ${describeUrl(url)}.`);
+    if (result.action === "promoted") {
+      console.log("Every existing session of this account has ended.");
+      if (config.codeStore.kind === "memory") {
+        console.log("(No shared code store is configured: a running dev server may accept old sessions for up to a minute.)");
+      }
+    }
+    if (result.totpReset) console.log("Its authenticator and recovery codes were removed: it sets up a new one at the next login.");
+    console.log("At the first login, /admin asks to set up an authenticator app (TOTP) before it opens.");
+    return 0;
+  } catch (error) {
+    if (error instanceof PromptCancelled) {
+      console.error("Cancelled: nothing was changed.");
+      return 1;
+    }
+    console.error(`create-admin failed: ${describeError(error, [authToken])}`);
+    return 1;
+  } finally {
+    await audit.flush();
+    await store?.close?.();
+    client.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

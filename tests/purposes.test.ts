@@ -1,0 +1,984 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { eq } from "drizzle-orm";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { openDatabase } from "@/db/client";
+import { users, type Role } from "@/db/schema";
+import { findUserByEmail, findUserById } from "@/db/users";
+import { extractCode } from "@/e2e/support/mailbox";
+import { createAccountSettings } from "@/lib/account-settings";
+import { createAccounts } from "@/lib/accounts";
+import { CODE_PURPOSES, type CodePurpose } from "@/lib/codes";
+import { parseConfig, type AppConfig } from "@/lib/config";
+import { MailDeliveryError, type Mailer, type MailMessage } from "@/lib/mail/mailer";
+import { hashPassword } from "@/lib/passwords";
+import { createRecovery } from "@/lib/recovery";
+import {
+  changeEmailSchema,
+  changePasswordSchema,
+  emailOnlySchema,
+  loginSchema,
+  otpOnlySchema,
+  registerSchema,
+  resendSchema,
+  resetPasswordSchema,
+  verifySchema,
+} from "@/lib/schemas";
+import { checkSession, newSessionClaims } from "@/lib/sessions";
+import { MemoryCodeStore } from "@/lib/store/memory";
+
+/**
+ * Issue 8's proof at the service level: every purpose of the one code machinery (verify email, reset
+ * password, change email, sign in), wired as lib/runtime.ts wires them (createAccounts, then
+ * createRecovery and createAccountSettings over the same dependencies and accounts), against a real
+ * libSQL file database, the in-process code store, a capturing mailer and a fake clock.
+ *
+ * The clock is faked with vi.setSystemTime (Date only; real timers keep running for libSQL and argon2):
+ * the store reads Date.now() for its rate-limit counters. Inputs go through the schemas the adapters use.
+ */
+
+const SECRET = "test-secret-for-purposes-tests";
+/** Sign-in by code on, as SIGN_IN_BY_CODE=true; the same secret, so the same code keys. */
+const config = parseConfig({ NODE_ENV: "test", AUTH_SECRET: SECRET, SIGN_IN_BY_CODE: "true" });
+const defaultConfig = parseConfig({ NODE_ENV: "test", AUTH_SECRET: SECRET });
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const COOLDOWN_MS = config.codes.resendCooldownSeconds * SECOND;
+const TTL_MS = config.codes.ttlSeconds * SECOND;
+const LOGIN_WINDOW_MS = config.limits.loginFailureWindowSeconds * SECOND;
+
+const PASSWORD = "correct horse battery staple";
+const NEW_PASSWORD = "velvet hammock orbit lantern 42";
+const OTHER_PASSWORD = "a different long passphrase";
+/** 16 characters, long enough for the schema, but on the common-password list. */
+const COMMON_PASSWORD = "1qaz2wsx3edc4rfv";
+
+class CapturingMailer implements Mailer {
+  readonly sent: MailMessage[] = [];
+  failing = false;
+  /** A transport's round trip (an SMTP or Resend call takes tens to hundreds of ms); 0 by default. */
+  latencyMs = 0;
+
+  async send(message: MailMessage): Promise<void> {
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    if (this.failing) throw new MailDeliveryError(new Error("SMTP said no (test)"));
+    this.sent.push(message);
+  }
+
+  async verify(): Promise<void> {}
+
+  to(email: string): MailMessage[] {
+    return this.sent.filter((m) => m.to === email);
+  }
+
+  last(email: string): MailMessage {
+    const messages = this.to(email);
+    if (messages.length === 0) throw new Error(`No mail to ${email}`);
+    return messages.at(-1)!;
+  }
+
+  /** The code in the latest message to `email`. */
+  lastCode(email: string): string {
+    return extractCode({ text: this.last(email).text });
+  }
+}
+
+const root = mkdtempSync(path.join(tmpdir(), "purposes-test-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let dbCount = 0;
+let handle: ReturnType<typeof openDatabase>;
+let mailer: CapturingMailer;
+let store: MemoryCodeStore;
+let accounts: ReturnType<typeof createAccounts>;
+let recovery: ReturnType<typeof createRecovery>;
+let settings: ReturnType<typeof createAccountSettings>;
+
+/** As lib/runtime.ts: one set of dependencies, the account service, and the two services built on it. */
+const afterResponse: Array<Promise<unknown>> = [];
+/** Waits for the mail handed off after the answers so far (Next's after() in the app). */
+async function settle(): Promise<void> {
+  await Promise.all(afterResponse.splice(0));
+}
+
+function wire(cfg: AppConfig) {
+  const defer = (task: () => Promise<unknown>) => void afterResponse.push(new Promise((r) => setImmediate(r)).then(task));
+  const deps = { db: handle.db, store, mailer, config: cfg, now: () => Date.now(), defer };
+  accounts = createAccounts(deps);
+  recovery = createRecovery(deps, accounts);
+  settings = createAccountSettings(deps, accounts);
+}
+
+beforeEach(async () => {
+  // The services log one JSON line per event; keep the test output readable.
+  vi.spyOn(console, "info").mockImplementation(() => {});
+  handle = openDatabase(`file:${path.join(root, `app-${++dbCount}.db`)}`);
+  await handle.ready;
+  mailer = new CapturingMailer();
+  store = new MemoryCodeStore();
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(Date.UTC(2030, 0, 15, 12, 0, 0));
+  wire(config);
+});
+
+afterEach(() => {
+  handle.client.close();
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
+/** Each request from its own address unless a test says otherwise: per-IP caps are not what these tests are about. */
+let ipCounter = 0;
+const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
+
+/** A 6-digit code that is certainly not any of `codes`. */
+function wrongCodeFor(...codes: string[]): string {
+  let guess = String((Number(codes[0]) + 1) % 1_000_000).padStart(6, "0");
+  while (codes.includes(guess)) guess = String((Number(guess) + 1) % 1_000_000).padStart(6, "0");
+  return guess;
+}
+
+// ---- The adapters' calls, through the adapters' schemas ---------------------------------------------------
+
+const register = (email: string, password = PASSWORD, name = "Ada Lovelace") =>
+  accounts.register(registerSchema(config.passwordMinLength).parse({ name, email, password }), ctx());
+const verify = (email: string, otp: string) => accounts.verifyEmail(verifySchema.parse({ email, otp }));
+const resend = (email: string) => accounts.resendCode(resendSchema.parse({ email }).email, ctx());
+const login = (email: string, password: string) => accounts.authenticate(loginSchema.parse({ email, password }), ctx());
+
+/** The answer alone, as the person waits for it; the mail goes out after it. */
+const requestResetAnswer = (email: string) => recovery.requestPasswordReset(emailOnlySchema.parse({ email }).email, ctx());
+const requestReset = async (email: string) => {
+  const result = await requestResetAnswer(email);
+  await settle();
+  return result;
+};
+const reset = (email: string, otp: string, password = NEW_PASSWORD) =>
+  recovery.resetPassword(resetPasswordSchema(config.passwordMinLength).parse({ email, otp, password }));
+const requestSignInCode = async (email: string) => {
+  const result = await recovery.requestSignInCode(emailOnlySchema.parse({ email }).email, ctx());
+  await settle();
+  return result;
+};
+const signInWithCode = (email: string, otp: string) => recovery.signInWithCode(verifySchema.parse({ email, otp }), ctx());
+
+const changePassword = (userId: string, currentPassword: string, newPassword: string) =>
+  settings.changePassword(userId, changePasswordSchema(config.passwordMinLength).parse({ currentPassword, newPassword }), ctx());
+const requestEmailChange = (userId: string, newEmail: string, password = PASSWORD) =>
+  settings.requestEmailChange(userId, changeEmailSchema.parse({ newEmail, password }), ctx());
+const confirmEmailChange = (userId: string, otp: string) => settings.confirmEmailChange(userId, otpOnlySchema.parse({ otp }));
+
+// ---- Set-up ---------------------------------------------------------------------------------------------
+
+/** Registers (unverified) and returns the account's id and its verification code. */
+async function unverifiedAccount(email: string, password = PASSWORD): Promise<{ id: string; code: string }> {
+  expect(await register(email, password)).toEqual({ ok: true, email, delivery: "sent" });
+  const user = await findUserByEmail(handle.db, email);
+  return { id: user!.id, code: mailer.lastCode(email) };
+}
+
+/** Registers and verifies; the clock then moves past the send cooldown, so the next code can go out. */
+async function verifiedAccount(email: string, password = PASSWORD): Promise<string> {
+  const { id, code } = await unverifiedAccount(email, password);
+  expect((await verify(email, code)).ok).toBe(true);
+  advance(COOLDOWN_MS + SECOND);
+  return id;
+}
+
+/** A verified, active staff or admin account made directly (as npm run create-admin does). */
+async function privilegedAccount(email: string, role: Role): Promise<string> {
+  const [row] = await handle.db
+    .insert(users)
+    .values({
+      id: crypto.randomUUID(),
+      email,
+      name: "Grace Hopper",
+      passwordHash: await hashPassword(PASSWORD),
+      role,
+      isActive: true,
+      emailVerifiedAt: new Date(),
+    })
+    .returning();
+  return row!.id;
+}
+
+async function userById(id: string) {
+  const user = await findUserById(handle.db, id);
+  if (!user) throw new Error(`no user ${id}`);
+  return user;
+}
+
+/** A session as Auth.js would have minted it for `userId` now (lib/sessions.ts claims). */
+async function sessionNow(userId: string) {
+  return newSessionClaims(await userById(userId), Date.now());
+}
+const sessionState = (claims: Awaited<ReturnType<typeof sessionNow>>) =>
+  checkSession({ db: handle.db, store, config: config.auth }, claims, Date.now());
+
+/** Fails login for `email` until 100 consecutive failures: 10 per 15-minute window, windows apart. */
+async function lockOut(email: string) {
+  const { loginFailuresPerAccount, loginLockoutAfter } = config.limits;
+  expect(loginLockoutAfter).toBe(100);
+  for (let failed = 0; failed < loginLockoutAfter; ) {
+    for (let i = 0; i < loginFailuresPerAccount && failed < loginLockoutAfter; i++, failed++) {
+      expect(await login(email, OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    }
+    advance(LOGIN_WINDOW_MS + SECOND);
+  }
+  expect(await login(email, PASSWORD)).toEqual({ ok: false, reason: "locked" });
+}
+
+/** Subject and heading of each purpose's email; the verify_email wording is the one no other purpose may use. */
+const WORDING: Record<CodePurpose, { subject: RegExp; heading: string }> = {
+  verify_email: { subject: /verification code/i, heading: "Your verification code" },
+  reset_password: { subject: /password reset code/i, heading: "Your password reset code" },
+  change_email: { subject: /confirm your new address/i, heading: "Confirm your new email address" },
+  sign_in: { subject: /sign-in code/i, heading: "Your sign-in code" },
+};
+
+function expectWording(message: MailMessage, purpose: CodePurpose) {
+  const { subject, heading } = WORDING[purpose];
+  const code = extractCode({ text: message.text });
+  expect(message.subject).toMatch(subject);
+  expect(message.subject).toContain(config.appName);
+  // The subject shows in notification previews: never the code, nor any 6-digit number.
+  expect(message.subject).not.toContain(code);
+  expect(message.subject).not.toMatch(/\d{6}/);
+  expect(message.html).toMatch(new RegExp(`<h1[^>]*>\\s*${heading}\\s*</h1>`));
+  expect(message.text.toLowerCase()).toContain(heading.toLowerCase());
+  expect(message.text).toContain(code);
+  expect(message.html).toContain(code);
+  // And it does not also say it is something else.
+  for (const other of CODE_PURPOSES.filter((p) => p !== purpose)) {
+    expect(message.subject).not.toMatch(WORDING[other].subject);
+    expect(message.html).not.toContain(WORDING[other].heading);
+  }
+}
+
+// =============================================================================================================
+
+describe("each purpose's email says what it is for", () => {
+  it("verify_email: 'Your verification code'", async () => {
+    await unverifiedAccount("ada@example.com");
+    expectWording(mailer.last("ada@example.com"), "verify_email");
+  });
+
+  it("reset_password: 'Your password reset code'", async () => {
+    await verifiedAccount("ada@example.com");
+    expect(await requestReset("ada@example.com")).toEqual({ ok: true });
+    expectWording(mailer.last("ada@example.com"), "reset_password");
+  });
+
+  it("change_email: 'Confirm your new email address', sent to the new address only", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    const before = mailer.sent.length;
+    expect(await requestEmailChange(id, "ada.new@example.com")).toEqual({ ok: true, email: "ada.new@example.com" });
+    expect(mailer.sent.slice(before).map((m) => m.to)).toEqual(["ada.new@example.com"]);
+    expectWording(mailer.last("ada.new@example.com"), "change_email");
+  });
+
+  it("sign_in: 'Your sign-in code'", async () => {
+    await verifiedAccount("ada@example.com");
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    expectWording(mailer.last("ada@example.com"), "sign_in");
+  });
+
+  it("the notices carry no code and say what happened", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    await changePassword(id, PASSWORD, NEW_PASSWORD);
+    const notice = mailer.last("ada@example.com");
+    expect(notice.subject).toMatch(/password was changed/i);
+    expect(notice.text).not.toMatch(/\b\d{6}\b/);
+    expect(notice.html).not.toMatch(/\b\d{6}\b/);
+  });
+});
+
+// =============================================================================================================
+
+describe("a code works only for its own purpose", () => {
+  const OLD = "ada@example.com";
+  const NEW = "ada.new@example.com";
+
+  /**
+   * One account (not yet verified, so every purpose can issue to it) holding a live code of each
+   * purpose at once: a code tried elsewhere meets that purpose's own live code, not an empty record.
+   */
+  async function everyPurposeIssued() {
+    const { id, code: verifyCode } = await unverifiedAccount(OLD);
+    advance(COOLDOWN_MS + SECOND);
+    expect(await requestReset(OLD)).toEqual({ ok: true });
+    const resetCode = mailer.lastCode(OLD);
+    advance(COOLDOWN_MS + SECOND);
+    expect(await requestSignInCode(OLD)).toEqual({ ok: true });
+    const signInCode = mailer.lastCode(OLD);
+    expect(await requestEmailChange(id, NEW)).toEqual({ ok: true, email: NEW });
+    const changeCode = mailer.lastCode(NEW);
+    const codes: Record<CodePurpose, string> = { verify_email: verifyCode, reset_password: resetCode, change_email: changeCode, sign_in: signInCode };
+    return { id, codes };
+  }
+
+  /** Uses `otp` as a code for `purpose`, for the account `id` at `OLD`. */
+  function tryAs(purpose: CodePurpose, id: string, otp: string) {
+    switch (purpose) {
+      case "verify_email":
+        return verify(OLD, otp);
+      case "reset_password":
+        return reset(OLD, otp);
+      case "change_email":
+        return confirmEmailChange(id, otp);
+      case "sign_in":
+        return signInWithCode(OLD, otp);
+    }
+  }
+
+  it.each(CODE_PURPOSES)("a %s code is refused as a code for each other purpose, changes nothing, and still works for its own", async (source) => {
+    const { id, codes } = await everyPurposeIssued();
+    const code = codes[source];
+    const before = await userById(id);
+
+    for (const target of CODE_PURPOSES.filter((p) => p !== source)) {
+      // Six random digits can coincide (1 in a million): then the refusal is not observable.
+      if (code === codes[target]) continue;
+      expect(await tryAs(target, id, code), `${source} code used for ${target}`).toEqual({ ok: false, reason: "wrong_code" });
+      // The code tried as the new address's own is not accepted there either.
+      if (target === "verify_email" || target === "reset_password" || target === "sign_in") {
+        const asNewAddress =
+          target === "verify_email" ? await verify(NEW, code) : target === "reset_password" ? await reset(NEW, code) : await signInWithCode(NEW, code);
+        expect(asNewAddress, `${source} code used for ${target} of the new address`).toEqual({ ok: false, reason: "wrong_code" });
+      }
+    }
+
+    // Nothing happened: not verified, same address, same password, no session version change.
+    expect(await userById(id)).toEqual(before);
+    expect(await findUserByEmail(handle.db, NEW)).toBeUndefined();
+    expect(await login(OLD, PASSWORD)).toEqual({ ok: false, reason: "unverified" });
+
+    // The code was not spent by being tried elsewhere: it still does what it was issued for.
+    const own = await tryAs(source, id, code);
+    expect(own, `${source} code used for ${source}`).toMatchObject({ ok: true });
+    const after = await userById(id);
+    if (source === "change_email") {
+      expect(after.email).toBe(NEW);
+    } else {
+      expect(after.emailVerifiedAt).not.toBeNull();
+      expect(after.isActive).toBe(true);
+    }
+    if (source === "reset_password") expect(await login(OLD, NEW_PASSWORD)).toMatchObject({ ok: true });
+  });
+});
+
+// =============================================================================================================
+
+describe("password reset", () => {
+  it("answers an unknown email exactly like a known one, and mails nothing", async () => {
+    await verifiedAccount("ada@example.com");
+    const mailsBefore = mailer.sent.length;
+
+    const known = await requestReset("ada@example.com");
+    const unknown = await requestReset("nobody@example.com");
+
+    expect(unknown).toEqual(known);
+    expect(known).toEqual({ ok: true });
+    expect(mailer.sent.length).toBe(mailsBefore + 1);
+    expect(mailer.to("nobody@example.com")).toHaveLength(0);
+  });
+
+  it("a deactivated account gets the same answer and no code", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    await handle.db.update(users).set({ isActive: false }).where(eq(users.id, id));
+    const mailsBefore = mailer.sent.length;
+
+    expect(await requestReset("ada@example.com")).toEqual({ ok: true });
+    expect(mailer.sent.length).toBe(mailsBefore);
+  });
+
+  it("refuses a wrong code and changes nothing", async () => {
+    await verifiedAccount("ada@example.com");
+    await requestReset("ada@example.com");
+    const code = mailer.lastCode("ada@example.com");
+
+    expect(await reset("ada@example.com", wrongCodeFor(code))).toEqual({ ok: false, reason: "wrong_code" });
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+    expect(await login("ada@example.com", NEW_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+  });
+
+  it("answers wrong_code for an address that never asked for a code, the same as for a wrong code", async () => {
+    await verifiedAccount("ada@example.com");
+    expect(await reset("ada@example.com", "123456")).toEqual({ ok: false, reason: "wrong_code" });
+    expect(await reset("nobody@example.com", "123456")).toEqual({ ok: false, reason: "wrong_code" });
+  });
+
+  it("accepts a code 9:59 old, refuses it at 10 minutes as expired", async () => {
+    await verifiedAccount("ada@example.com");
+    await requestReset("ada@example.com");
+    const code = mailer.lastCode("ada@example.com");
+    advance(TTL_MS);
+    expect(await reset("ada@example.com", code)).toEqual({ ok: false, reason: "expired" });
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+
+    advance(COOLDOWN_MS);
+    await requestReset("ada@example.com");
+    const fresh = mailer.lastCode("ada@example.com");
+    advance(TTL_MS - SECOND);
+    expect(await reset("ada@example.com", fresh)).toMatchObject({ ok: true });
+  });
+
+  it("accepts a code once: the second use answers used and does not change the password again", async () => {
+    await verifiedAccount("ada@example.com");
+    await requestReset("ada@example.com");
+    const code = mailer.lastCode("ada@example.com");
+    expect(await reset("ada@example.com", code)).toMatchObject({ ok: true });
+    expect(await reset("ada@example.com", code, OTHER_PASSWORD)).toEqual({ ok: false, reason: "used" });
+    expect(await login("ada@example.com", NEW_PASSWORD)).toMatchObject({ ok: true });
+  });
+
+  it("voids the code after 5 wrong tries: then even the right code answers too_many_attempts", async () => {
+    await verifiedAccount("ada@example.com");
+    await requestReset("ada@example.com");
+    const code = mailer.lastCode("ada@example.com");
+    for (let i = 0; i < 4; i++) expect(await reset("ada@example.com", wrongCodeFor(code))).toEqual({ ok: false, reason: "wrong_code" });
+    expect(await reset("ada@example.com", wrongCodeFor(code))).toEqual({ ok: false, reason: "too_many_attempts" });
+    expect(await reset("ada@example.com", code)).toEqual({ ok: false, reason: "too_many_attempts" });
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+  });
+
+  it("with the right code: the password changes, every earlier session ends, and a notice goes out", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    const versionBefore = (await userById(id)).sessionVersion;
+    const earlierSession = await sessionNow(id);
+    expect(await sessionState(earlierSession)).toBe("ok");
+    await requestReset("ada@example.com");
+    const code = mailer.lastCode("ada@example.com");
+
+    const result = await reset("ada@example.com", code);
+
+    expect(result).toMatchObject({ ok: true, user: { id, email: "ada@example.com" } });
+    expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await login("ada@example.com", NEW_PASSWORD)).toMatchObject({ ok: true });
+    expect((await userById(id)).sessionVersion).toBe(versionBefore + 1);
+    expect(await sessionState(earlierSession)).toBe("ended");
+    // A session made after the reset is fine.
+    expect(await sessionState(await sessionNow(id))).toBe("ok");
+
+    const notice = mailer.last("ada@example.com");
+    expect(notice.subject).toMatch(/password was changed/i);
+    expect(notice.text).toMatch(/your password was changed/i);
+    expect(notice.text).not.toMatch(/\b\d{6}\b/);
+  });
+
+  it("clears the login failures: 9 failures before the reset do not count after it", async () => {
+    await verifiedAccount("ada@example.com");
+    for (let i = 0; i < 9; i++) await login("ada@example.com", OTHER_PASSWORD);
+    await requestReset("ada@example.com");
+    expect(await reset("ada@example.com", mailer.lastCode("ada@example.com"))).toMatchObject({ ok: true });
+    // Without the clearing, the 10th failure would close the window and the right password be refused.
+    for (let i = 0; i < 9; i++) expect(await login("ada@example.com", OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await login("ada@example.com", NEW_PASSWORD)).toMatchObject({ ok: true });
+  });
+
+  it("lifts the lock after 100 consecutive failures: the account logs in again with the new password", async () => {
+    await verifiedAccount("ada@example.com");
+    await lockOut("ada@example.com");
+    expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "locked" });
+
+    advance(COOLDOWN_MS);
+    expect(await requestReset("ada@example.com")).toEqual({ ok: true });
+    expect(await reset("ada@example.com", mailer.lastCode("ada@example.com"))).toMatchObject({ ok: true });
+
+    expect(await login("ada@example.com", NEW_PASSWORD)).toMatchObject({ ok: true });
+  });
+
+  it("verifies and activates an account that was never verified: the code proved the address", async () => {
+    const { id } = await unverifiedAccount("ada@example.com");
+    expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "unverified" });
+    advance(COOLDOWN_MS + SECOND);
+
+    expect(await requestReset("ada@example.com")).toEqual({ ok: true });
+    expectWording(mailer.last("ada@example.com"), "reset_password");
+    expect(await reset("ada@example.com", mailer.lastCode("ada@example.com"))).toMatchObject({ ok: true });
+
+    const user = await userById(id);
+    expect(user.isActive).toBe(true);
+    expect(user.emailVerifiedAt?.getTime()).toBe(Date.now());
+    expect(await login("ada@example.com", NEW_PASSWORD)).toMatchObject({ ok: true });
+  });
+
+  it("a deactivated account stays deactivated, even with a code it got while still active", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    await requestReset("ada@example.com");
+    const code = mailer.lastCode("ada@example.com");
+    await handle.db.update(users).set({ isActive: false }).where(eq(users.id, id));
+
+    await reset("ada@example.com", code);
+
+    expect((await userById(id)).isActive).toBe(false);
+    expect(await login("ada@example.com", NEW_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await sessionState(await sessionNow(id))).toBe("ended");
+  });
+
+  it("the new password obeys the signup rules: too short is refused by the schema, a common one answers weak_password", async () => {
+    await verifiedAccount("ada@example.com");
+    await requestReset("ada@example.com");
+    const code = mailer.lastCode("ada@example.com");
+
+    expect(resetPasswordSchema(config.passwordMinLength).safeParse({ email: "ada@example.com", otp: code, password: "short one" }).success).toBe(false);
+    expect(await reset("ada@example.com", code, COMMON_PASSWORD)).toMatchObject({ ok: false, reason: "weak_password" });
+    expect(await reset("ada@example.com", code, `${config.appName} 2030!`)).toMatchObject({ ok: false, reason: "weak_password" });
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+    // A refused password does not spend the code.
+    expect(await reset("ada@example.com", code)).toMatchObject({ ok: true });
+  });
+
+  it("refuses a weak password alike whether or not the address has an account (the answer reveals nothing about the account)", async () => {
+    // Refused before the code is checked, so no answer may depend on what only the account knows (its name):
+    // otherwise anyone could probe, without a code and without spending any budget, whether an address
+    // has an account and what its owner is called.
+    await register("ada@example.com", PASSWORD, "Zorbulon Quaxley");
+    expect((await verify("ada@example.com", mailer.lastCode("ada@example.com"))).ok).toBe(true);
+    const probe = "quaxley quaxley 99"; // built on the account's name: weak only if the name is consulted
+    const known = await reset("ada@example.com", "123456", probe);
+    const unknown = await reset("ghost@example.com", "123456", probe);
+    expect(known).toEqual(unknown);
+  });
+
+  it("takes the same time for an unknown email as for a known one, with a mail transport that takes 30 ms (medians of 15)", async () => {
+    // Only a known address gets mail: were the answer to wait for the transport, its time would tell
+    // whether the address has an account. The mail goes out after the answer; the transport takes 30 ms
+    // here so that a regression would show.
+    const RUNS = 15;
+    for (let i = 0; i < RUNS; i++) await verifiedAccount(`known${i}@example.com`);
+    mailer.latencyMs = 30;
+    await requestReset("warm@example.com");
+    const unknown: number[] = [];
+    const known: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const a = await timed(() => requestResetAnswer(`unknown${i}@example.com`));
+      const b = await timed(() => requestResetAnswer(`known${i}@example.com`));
+      await settle();
+      expect(a.result).toEqual(b.result);
+      unknown.push(a.ms);
+      known.push(b.ms);
+    }
+    expectSimilarTiming("reset request: unknown vs known", unknown, known);
+  });
+});
+
+// =============================================================================================================
+
+describe("change of password (signed in)", () => {
+  it("a wrong current password changes nothing: no new password, no session change, no mail", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    const session = await sessionNow(id);
+    const before = await userById(id);
+    const mailsBefore = mailer.sent.length;
+
+    expect(await changePassword(id, OTHER_PASSWORD, NEW_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+
+    expect(await userById(id)).toEqual(before);
+    expect(await sessionState(session)).toBe("ok");
+    expect(mailer.sent.length).toBe(mailsBefore);
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+  });
+
+  it("a weak new password is refused and changes nothing", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    expect(await changePassword(id, PASSWORD, COMMON_PASSWORD)).toMatchObject({ ok: false, reason: "weak_password" });
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+  });
+
+  it("with the right current password: changed, the session version goes up (every session ends), a notice goes out", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    const versionBefore = (await userById(id)).sessionVersion;
+    const otherSession = await sessionNow(id);
+
+    const result = await changePassword(id, PASSWORD, NEW_PASSWORD);
+
+    expect(result).toMatchObject({ ok: true, user: { id, sessionVersion: versionBefore + 1 } });
+    expect(await sessionState(otherSession)).toBe("ended");
+    expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await login("ada@example.com", NEW_PASSWORD)).toMatchObject({ ok: true });
+    const notice = mailer.last("ada@example.com");
+    expect(notice.subject).toMatch(/password was changed/i);
+    expect(notice.text).not.toMatch(/\b\d{6}\b/);
+  });
+
+  it("wrong current passwords count as failed logins (the same per-account limit)", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    for (let i = 0; i < config.limits.loginFailuresPerAccount; i++) {
+      expect(await changePassword(id, OTHER_PASSWORD, NEW_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    }
+    expect(await changePassword(id, PASSWORD, NEW_PASSWORD)).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: false, reason: "rate_limited" });
+  });
+});
+
+// =============================================================================================================
+
+describe("change of email (signed in)", () => {
+  const OLD = "ada@example.com";
+  const NEW = "ada.new@example.com";
+
+  it("a wrong password sends nothing and changes nothing", async () => {
+    const id = await verifiedAccount(OLD);
+    const mailsBefore = mailer.sent.length;
+    expect(await requestEmailChange(id, NEW, OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(mailer.sent.length).toBe(mailsBefore);
+    expect((await userById(id)).email).toBe(OLD);
+  });
+
+  it("mails the code to the new address; nothing changes until it is proven, and the old address still logs in", async () => {
+    const id = await verifiedAccount(OLD);
+    const before = await userById(id);
+    const session = await sessionNow(id);
+    const mailsToOld = mailer.to(OLD).length;
+
+    expect(await requestEmailChange(id, NEW)).toEqual({ ok: true, email: NEW });
+
+    expect(mailer.to(NEW)).toHaveLength(1);
+    expect(mailer.to(OLD)).toHaveLength(mailsToOld);
+    expect(await userById(id)).toEqual(before);
+    expect(await findUserByEmail(handle.db, NEW)).toBeUndefined();
+    expect(await sessionState(session)).toBe("ok");
+    expect(await login(OLD, PASSWORD)).toMatchObject({ ok: true, user: { id } });
+    expect(await login(NEW, PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+  });
+
+  it("a wrong code changes nothing", async () => {
+    const id = await verifiedAccount(OLD);
+    await requestEmailChange(id, NEW);
+    const code = mailer.lastCode(NEW);
+    expect(await confirmEmailChange(id, wrongCodeFor(code))).toEqual({ ok: false, reason: "wrong_code" });
+    expect((await userById(id)).email).toBe(OLD);
+  });
+
+  it("an expired code changes nothing", async () => {
+    const id = await verifiedAccount(OLD);
+    await requestEmailChange(id, NEW);
+    const code = mailer.lastCode(NEW);
+    advance(TTL_MS);
+    expect(await confirmEmailChange(id, code)).toEqual({ ok: false, reason: "expired" });
+    expect((await userById(id)).email).toBe(OLD);
+  });
+
+  it("after proof: the new address logs in, the old one does not, every session ends, and the old address gets a notice", async () => {
+    const id = await verifiedAccount(OLD);
+    const versionBefore = (await userById(id)).sessionVersion;
+    const session = await sessionNow(id);
+    await requestEmailChange(id, NEW);
+
+    const result = await confirmEmailChange(id, mailer.lastCode(NEW));
+
+    expect(result).toMatchObject({ ok: true, previousEmail: OLD, user: { id, email: NEW, sessionVersion: versionBefore + 1 } });
+    expect(await login(NEW, PASSWORD)).toMatchObject({ ok: true, user: { id } });
+    expect(await login(OLD, PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await sessionState(session)).toBe("ended");
+    const notice = mailer.last(OLD);
+    expect(notice.subject).toMatch(/login email was changed/i);
+    expect(notice.text).not.toContain(NEW);
+    expect(notice.text).not.toMatch(/\b\d{6}\b/);
+    // The code is spent.
+    expect(await confirmEmailChange(id, mailer.lastCode(NEW))).toMatchObject({ ok: false });
+  });
+
+  it("a code sent for the old address's change does not work once the address changed again (keyed to the account's address)", async () => {
+    const id = await verifiedAccount(OLD);
+    await requestEmailChange(id, NEW);
+    const first = mailer.lastCode(NEW);
+    advance(COOLDOWN_MS + SECOND);
+    await requestEmailChange(id, "ada.third@example.com");
+    const second = mailer.lastCode("ada.third@example.com");
+    expect(await confirmEmailChange(id, second)).toMatchObject({ ok: true, user: { email: "ada.third@example.com" } });
+    expect(await confirmEmailChange(id, first)).toMatchObject({ ok: false });
+    expect((await userById(id)).email).toBe("ada.third@example.com");
+  });
+
+  it("an address of another account: that owner gets the existing-account notice, the answer is the same as for a free address, and no code works", async () => {
+    const id = await verifiedAccount(OLD);
+    const otherId = await verifiedAccount("grace@example.com");
+    const otherBefore = await userById(otherId);
+    const mailsToOther = mailer.to("grace@example.com").length;
+
+    const free = await requestEmailChange(id, NEW);
+    advance(COOLDOWN_MS + SECOND);
+    const taken = await requestEmailChange(id, "grace@example.com");
+
+    expect({ ...taken, email: "" }).toEqual({ ...free, email: "" });
+    expect(taken).toEqual({ ok: true, email: "grace@example.com" });
+    const notices = mailer.to("grace@example.com").slice(mailsToOther);
+    expect(notices).toHaveLength(1);
+    expect(notices[0].subject).toMatch(/sign-up attempt/i);
+    expect(notices[0].text).not.toMatch(/\b\d{6}\b/);
+    expect(notices[0].html).not.toMatch(/\b\d{6}\b/);
+
+    // No code was issued for it: guesses are wrong, and the account keeps its address (the pending
+    // change to the free address is a different matter: it goes through only with its own code).
+    for (const guess of ["000000", "123456", "999999"]) {
+      expect(await confirmEmailChange(id, guess)).toMatchObject({ ok: false, reason: "wrong_code" });
+    }
+    expect((await userById(id)).email).toBe(OLD);
+    expect(await userById(otherId)).toEqual(otherBefore);
+  });
+
+  it("an address taken after the code was sent is refused on proof (email_taken): no two accounts share an address", async () => {
+    const id = await verifiedAccount(OLD);
+    await requestEmailChange(id, NEW);
+    const code = mailer.lastCode(NEW);
+    // Someone signs up with the address meanwhile.
+    expect((await register(NEW, OTHER_PASSWORD, "Someone Else")).ok).toBe(true);
+
+    expect(await confirmEmailChange(id, code)).toEqual({ ok: false, reason: "email_taken" });
+    expect((await userById(id)).email).toBe(OLD);
+    expect((await findUserByEmail(handle.db, NEW))!.id).not.toBe(id);
+  });
+});
+
+// =============================================================================================================
+
+describe("sign in with a code", () => {
+  it("is off by default: both steps answer disabled and nothing is mailed", async () => {
+    wire(defaultConfig);
+    expect(defaultConfig.signInByCode).toBe(false);
+    await verifiedAccount("ada@example.com");
+    const mailsBefore = mailer.sent.length;
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: false, reason: "disabled" });
+    expect(await signInWithCode("ada@example.com", "123456")).toEqual({ ok: false, reason: "disabled" });
+    expect(mailer.sent.length).toBe(mailsBefore);
+  });
+
+  it("a verified customer gets a code, signs in with it, and gets a notice", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    const code = mailer.lastCode("ada@example.com");
+
+    expect(await signInWithCode("ada@example.com", code)).toMatchObject({ ok: true, user: { id, role: "customer" } });
+
+    const notice = mailer.last("ada@example.com");
+    expect(notice.subject).toMatch(/new sign-in/i);
+    expect(notice.text).not.toMatch(/\b\d{6}\b/);
+    expect(await signInWithCode("ada@example.com", code)).toEqual({ ok: false, reason: "used" });
+  });
+
+  it("answers an unknown address like a known one and mails nothing", async () => {
+    await verifiedAccount("ada@example.com");
+    expect(await requestSignInCode("nobody@example.com")).toEqual(await requestSignInCode("ada@example.com"));
+    expect(mailer.to("nobody@example.com")).toHaveLength(0);
+    expect(await signInWithCode("nobody@example.com", "123456")).toEqual({ ok: false, reason: "wrong_code" });
+  });
+
+  it.each(["staff", "admin"] as const)("a %s account gets the same answer, no mail, and no code signs it in", async (role) => {
+    await privilegedAccount("ops@example.com", role);
+    expect(await requestSignInCode("ops@example.com")).toEqual({ ok: true });
+    expect(mailer.to("ops@example.com")).toHaveLength(0);
+    for (const guess of ["000000", "123456"]) {
+      expect(await signInWithCode("ops@example.com", guess)).toMatchObject({ ok: false });
+    }
+  });
+
+  it("a sign-in code issued while the account was a customer does not sign it in once it became staff", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    await requestSignInCode("ada@example.com");
+    const code = mailer.lastCode("ada@example.com");
+    await handle.db.update(users).set({ role: "staff" }).where(eq(users.id, id));
+    expect(await signInWithCode("ada@example.com", code)).toMatchObject({ ok: false });
+  });
+
+  it("a deactivated account gets no code, and a code from before the deactivation does not sign it in", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    await requestSignInCode("ada@example.com");
+    const code = mailer.lastCode("ada@example.com");
+    await handle.db.update(users).set({ isActive: false }).where(eq(users.id, id));
+    expect(await signInWithCode("ada@example.com", code)).toMatchObject({ ok: false });
+
+    advance(COOLDOWN_MS + SECOND);
+    const mailsBefore = mailer.sent.length;
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    expect(mailer.sent.length).toBe(mailsBefore);
+  });
+
+  it("an unverified account gets a code worded as a verification code, and is verified and signed in by it", async () => {
+    const { id } = await unverifiedAccount("ada@example.com");
+    advance(COOLDOWN_MS + SECOND);
+
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    expectWording(mailer.last("ada@example.com"), "verify_email");
+
+    const result = await signInWithCode("ada@example.com", mailer.lastCode("ada@example.com"));
+    expect(result).toMatchObject({ ok: true, user: { id } });
+    const user = await userById(id);
+    expect(user.isActive).toBe(true);
+    expect(user.emailVerifiedAt?.getTime()).toBe(Date.now());
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+  });
+
+  it("10 wrong codes (over two codes) reach the per-account login limit: even the right code, and the right password, answer rate_limited", async () => {
+    expect(config.limits.loginFailuresPerAccount).toBe(10);
+    await verifiedAccount("ada@example.com");
+    let code = "";
+    for (let round = 0; round < 2; round++) {
+      expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+      code = mailer.lastCode("ada@example.com");
+      for (let i = 0; i < 4; i++) expect(await signInWithCode("ada@example.com", wrongCodeFor(code))).toEqual({ ok: false, reason: "wrong_code" });
+      expect(await signInWithCode("ada@example.com", wrongCodeFor(code))).toEqual({ ok: false, reason: "too_many_attempts" });
+      advance(COOLDOWN_MS + SECOND);
+    }
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    code = mailer.lastCode("ada@example.com");
+
+    expect(await signInWithCode("ada@example.com", code)).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: false, reason: "rate_limited" });
+  });
+
+  it("password failures and code failures add up on the same budget", async () => {
+    await verifiedAccount("ada@example.com");
+    for (let i = 0; i < 5; i++) expect(await login("ada@example.com", OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    const code = mailer.lastCode("ada@example.com");
+    for (let i = 0; i < 4; i++) expect(await signInWithCode("ada@example.com", wrongCodeFor(code))).toEqual({ ok: false, reason: "wrong_code" });
+    expect(await login("ada@example.com", OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+
+    // 5 + 4 + 1 = 10: the code (still live, 4 of its 5 tries used) and the password are both refused.
+    expect(await signInWithCode("ada@example.com", code)).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: false, reason: "rate_limited" });
+    // The window passes: the password works again (the code has expired meanwhile).
+    advance(LOGIN_WINDOW_MS + SECOND);
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+  });
+
+  it("a locked account (100 failures) cannot be opened with a sign-in code either", async () => {
+    await verifiedAccount("ada@example.com");
+    await lockOut("ada@example.com");
+    advance(COOLDOWN_MS);
+    await requestSignInCode("ada@example.com");
+    expect(await signInWithCode("ada@example.com", mailer.lastCode("ada@example.com"))).toEqual({ ok: false, reason: "locked" });
+  });
+
+  it("a sign-in by code clears the password failures", async () => {
+    await verifiedAccount("ada@example.com");
+    for (let i = 0; i < 9; i++) await login("ada@example.com", OTHER_PASSWORD);
+    await requestSignInCode("ada@example.com");
+    expect(await signInWithCode("ada@example.com", mailer.lastCode("ada@example.com"))).toMatchObject({ ok: true });
+    for (let i = 0; i < 9; i++) await login("ada@example.com", OTHER_PASSWORD);
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+  });
+});
+
+// =============================================================================================================
+
+describe("budgets shared across purposes (switching purpose does not reset them)", () => {
+  it("wrong codes for verify_email, reset_password and change_email spend one per-address budget of 10 an hour", async () => {
+    expect(config.limits.verifyFailuresPerHour).toBe(10);
+    // Not verified yet, so a verification code is live beside the reset and change codes.
+    const { id, code: verifyCode } = await unverifiedAccount("ada@example.com");
+    advance(COOLDOWN_MS + SECOND);
+    await requestReset("ada@example.com");
+    const resetCode = mailer.lastCode("ada@example.com");
+    await requestEmailChange(id, "ada.new@example.com");
+    const changeCode = mailer.lastCode("ada.new@example.com");
+    const wrong = wrongCodeFor(verifyCode, resetCode, changeCode);
+
+    for (let i = 0; i < 4; i++) expect(await verify("ada@example.com", wrong)).toEqual({ ok: false, reason: "wrong_code" });
+    for (let i = 0; i < 3; i++) expect(await reset("ada@example.com", wrong)).toEqual({ ok: false, reason: "wrong_code" });
+    for (let i = 0; i < 3; i++) expect(await confirmEmailChange(id, wrong)).toEqual({ ok: false, reason: "wrong_code" });
+
+    // 10 wrong in the hour, each code with tries left: the right codes are refused for every purpose.
+    const refusedReset = await reset("ada@example.com", resetCode);
+    expect(refusedReset).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect((refusedReset as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(3500);
+    expect(await confirmEmailChange(id, changeCode)).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(await verify("ada@example.com", verifyCode)).toMatchObject({ ok: false, reason: "rate_limited" });
+    const user = await userById(id);
+    expect(user).toMatchObject({ email: "ada@example.com", emailVerifiedAt: null });
+    // The hour passes: the codes have expired by then, but a new one can be proven.
+    advance(HOUR);
+    expect(await verify("ada@example.com", verifyCode)).toEqual({ ok: false, reason: "expired" });
+
+    // Another address is not affected.
+    expect(await verify("grace@example.com", wrong)).toEqual({ ok: false, reason: "wrong_code" });
+  });
+
+  it("the cooldown is shared: right after one code, no code of another purpose goes to that address", async () => {
+    await unverifiedAccount("ada@example.com"); // the verification code just went out
+    const mails = () => mailer.to("ada@example.com").length;
+    expect(mails()).toBe(1);
+
+    expect(await requestReset("ada@example.com")).toEqual({ ok: true }); // answers alike, but sends nothing
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    expect(await resend("ada@example.com")).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(mails()).toBe(1);
+
+    advance(COOLDOWN_MS + SECOND);
+    expect(await requestReset("ada@example.com")).toEqual({ ok: true });
+    expect(mails()).toBe(2);
+    // A change of email to an address within its cooldown sends nothing to it either.
+    const otherId = await verifiedAccount("grace@example.com");
+    const mailsBefore = mails();
+    await requestReset("grace.new@example.com"); // no account: spends the address's budget all the same
+    expect(await requestEmailChange(otherId, "grace.new@example.com")).toEqual({ ok: true, email: "grace.new@example.com" });
+    expect(mailer.to("grace.new@example.com")).toHaveLength(0);
+    expect(mails()).toBe(mailsBefore);
+  });
+
+  it("the hourly (5) and daily (10) send caps count every purpose's codes to one address", async () => {
+    expect(config.limits.sendsPerHour).toBe(5);
+    expect(config.limits.sendsPerDay).toBe(10);
+    const id = await verifiedAccount("ada@example.com"); // 1 send (verification)
+    const mails = () => mailer.to("ada@example.com").length;
+    const asks = [() => requestReset("ada@example.com"), () => requestSignInCode("ada@example.com")];
+
+    // Hour 1: the verification + 4 more of the other purposes = 5; the 6th is not sent.
+    for (let i = 0; i < 4; i++) {
+      await asks[i % 2]();
+      advance(COOLDOWN_MS + SECOND);
+    }
+    expect(mails()).toBe(5);
+    await asks[0]();
+    await asks[1]();
+    expect(await resend("ada@example.com")).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(mails()).toBe(5);
+
+    // Hour 2: 5 more, which reaches the daily cap of 10.
+    advance(HOUR);
+    for (let i = 0; i < 5; i++) {
+      await asks[i % 2]();
+      advance(COOLDOWN_MS + SECOND);
+    }
+    expect(mails()).toBe(10);
+
+    // Hour 3: the hourly window is fresh but the day is spent, for every purpose.
+    advance(HOUR);
+    await asks[0]();
+    advance(COOLDOWN_MS + SECOND);
+    await asks[1]();
+    const otherId = await verifiedAccount("grace@example.com");
+    // Another account moving to this address: the existing-account notice is counted and refused too.
+    await requestEmailChange(otherId, "ada@example.com");
+    expect(mails()).toBe(10);
+    expect((await userById(id)).email).toBe("ada@example.com");
+  });
+});
+
+// ---- timing helpers (as tests/abuse.test.ts) ----------------------------------------------------------------
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Medians within 25% of the slower one or 10 ms, whichever is larger: "the same time, within noise". */
+function expectSimilarTiming(label: string, a: number[], b: number[]) {
+  const [ma, mb] = [median(a), median(b)];
+  const allowed = Math.max(12, 0.4 * Math.max(ma, mb));
+  expect(Math.abs(ma - mb), `${label}: medians ${ma.toFixed(1)} ms vs ${mb.toFixed(1)} ms (allowed ${allowed.toFixed(1)} ms)`).toBeLessThanOrEqual(allowed);
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
+  const started = performance.now();
+  const result = await work();
+  return { ms: performance.now() - started, result };
+}

@@ -44,7 +44,9 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
     // The cookie lives as long as the idle timeout and is re-issued on activity; the absolute lifetime
     // is enforced from the login time in the token (lib/sessions.ts).
     session: { strategy: "jwt", maxAge: config.auth.sessionIdleTimeoutSeconds },
-    useSecureCookies: config.auth.secureCookies,
+    // Known https (Vercel, an https AUTH_URL): Secure + __Host-. Otherwise Auth.js decides per request
+    // from the protocol it sees (X-Forwarded-Proto behind a trusted proxy), never forced off.
+    useSecureCookies: config.auth.secureCookies || undefined,
     cookies: config.auth.secureCookies
       ? { sessionToken: { name: "__Host-authjs.session-token", options: { httpOnly: true, sameSite: "lax", path: "/", secure: true } } }
       : undefined,

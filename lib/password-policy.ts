@@ -25,6 +25,10 @@ export function passwordProblem(password: string, context: { appName: string; na
   if (core !== squashed && core.length >= 4 && commonPasswords().has(core)) {
     return "That password is a common word with numbers added. Choose something less predictable.";
   }
+  // Long but trivially guessable: one or two distinct characters, or a run along the keyboard or alphabet.
+  if (new Set(squashed).size <= 2 || isSequence(squashed)) {
+    return "That password is a simple pattern. Choose something less predictable, like a few unrelated words.";
+  }
   // A password that is mostly a repeated common word ("passwordpassword") is just as guessable.
   for (let size = 2; size <= 4; size++) {
     if (squashed.length % size === 0) {
@@ -44,4 +48,16 @@ export function passwordProblem(password: string, context: { appName: string; na
     }
   }
   return undefined;
+}
+
+const SEQUENCES = ["abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "qwertzuiopasdfghjklyxcvbnm", "azertyuiopqsdfghjklmwxcvbn", "01234567890123456789"];
+
+/** A stretch of a keyboard row, the alphabet or the digits, forwards or backwards, possibly wrapped around. */
+function isSequence(value: string): boolean {
+  if (value.length < 6) return false;
+  return SEQUENCES.some((sequence) => {
+    const twice = sequence + sequence;
+    const reversed = [...twice].reverse().join("");
+    return value.length <= twice.length && (twice.includes(value) || reversed.includes(value));
+  });
 }

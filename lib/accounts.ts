@@ -208,7 +208,9 @@ export function createAccounts(deps: AccountDependencies) {
       }
       const second = await secondFactor.verify(user.id, input.totp);
       if (!second.ok) {
-        // Already counted as an attempt by checkPassword; not cleared, since the login failed.
+        // Already counted on the account by checkPassword (not cleared, since the login failed); the
+        // per-IP budget counts failures, so this one too.
+        await store.limits("record", [ipLimit(config, "login-fail", context.ip)]);
         logAuthEvent("login_failed", { userId: user.id, reason: "wrong_second_factor" });
         return { ok: false, reason: "invalid_credentials" };
       }

@@ -1,4 +1,5 @@
 import type { Metadata, Viewport } from "next";
+import { cookies } from "next/headers";
 import { connection } from "next/server";
 import type { ReactNode } from "react";
 import "./globals.css";
@@ -18,6 +19,8 @@ export const viewport: Viewport = {
   ],
 };
 
+const SESSION_COOKIES = ["authjs.session-token", "__Secure-authjs.session-token", "__Host-authjs.session-token"];
+
 /*
  * Plain <a> links, not next/link: every page here is rendered per request anyway, and next/link's
  * client router code would add about 6 kB gzip to the first load of every page (see `npm run size`).
@@ -25,6 +28,10 @@ export const viewport: Viewport = {
 export default async function RootLayout({ children }: { children: ReactNode }) {
   // Rendered per request: the CSP nonce (proxy.ts) is new each time, and Next puts it on its scripts.
   await connection();
+  // Only navigation: a session cookie shows the account link (the account page itself checks the session),
+  // which spares every page a session lookup.
+  const jar = await cookies();
+  const signedIn = SESSION_COOKIES.some((name) => jar.has(name));
   return (
     <html lang="en">
       <body className="flex min-h-dvh flex-col font-sans">
@@ -37,12 +44,20 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               Verified Signup
             </a>
             <nav aria-label="Main" className="flex items-center text-sm sm:gap-1">
-              <a href="/login" className="rounded-md px-2 py-2 font-medium whitespace-nowrap hover:bg-muted sm:px-3">
-                Log in
-              </a>
-              <a href="/register" className="rounded-md px-2 py-2 font-medium whitespace-nowrap hover:bg-muted sm:px-3">
-                Sign up
-              </a>
+              {signedIn ? (
+                <a href="/account" className="rounded-md px-2 py-2 font-medium whitespace-nowrap hover:bg-muted sm:px-3">
+                  Your account
+                </a>
+              ) : (
+                <>
+                  <a href="/login" className="rounded-md px-2 py-2 font-medium whitespace-nowrap hover:bg-muted sm:px-3">
+                    Log in
+                  </a>
+                  <a href="/register" className="rounded-md px-2 py-2 font-medium whitespace-nowrap hover:bg-muted sm:px-3">
+                    Sign up
+                  </a>
+                </>
+              )}
             </nav>
           </div>
         </header>

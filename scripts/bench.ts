@@ -970,7 +970,20 @@ async function main() {
 
   // Run from a copy of the build, so a `next build` started elsewhere during the run (tests do that)
   // cannot pull the files from under the server, and the profile's source maps still match afterwards.
-  const appRoot = opts.snapshot ? snapshotBuild(join(tmp, "app"), buildId) : ROOT;
+  let appRoot = ROOT;
+  for (let attempt = 1; opts.snapshot; attempt++) {
+    try {
+      const id = readFileSync(join(ROOT, ".next/BUILD_ID"), "utf8").trim();
+      rmSync(join(tmp, "app"), { recursive: true, force: true });
+      appRoot = snapshotBuild(join(tmp, "app"), id);
+      machine.buildId = id;
+      break;
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      progress(`  the build is changing under us (${(error as Error).message.split("\n")[0]}); retrying in 10 s`);
+      await sleep(10_000);
+    }
+  }
 
   const databaseFile = join(tmp, "app.db");
   const databaseUrl = `file:${databaseFile}`;

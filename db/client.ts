@@ -29,13 +29,18 @@ export function openDatabase(url: string, authToken?: string): DatabaseHandle {
     const file = url.slice("file:".length);
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   }
-  const client = createClient({ url, authToken });
+  // A local file is driven synchronously, one statement at a time: one connection is all it uses, and it
+  // is the one the pragmas below reach (they are per connection).
+  const client = createClient({ url, authToken, ...(url.startsWith("file:") ? { concurrency: 1 } : {}) });
   const db = drizzle(client, { schema });
   const ready = (async () => {
     if (url.startsWith("file:")) {
       // WAL lets readers run beside the writer; busy_timeout waits for a lock instead of failing.
       await client.execute("PRAGMA journal_mode = WAL");
       await client.execute("PRAGMA busy_timeout = 5000");
+      // Safe with WAL (a crash cannot corrupt the file; a power cut may lose the last commits) and ~5x
+      // cheaper per write than FULL, which matters because writes run on the event loop.
+      await client.execute("PRAGMA synchronous = NORMAL");
       await applyMigrations(db);
     }
   })();

@@ -408,8 +408,8 @@ async function startServer(root: string, env: Record<string, string | undefined>
 }
 
 /**
- * A runnable copy of the production build: .next copied (without its caches), node_modules, db (migrations,
- * read from process.cwd() at start) and public linked, package.json and next.config copied.
+ * A runnable copy of the production build: .next copied (without its caches); everything else in the
+ * project linked (node_modules, db/migrations read from process.cwd() at start, next.config and what it imports).
  */
 function snapshotBuild(dir: string, buildId: string): string {
   const dist = join(ROOT, ".next");
@@ -421,10 +421,11 @@ function snapshotBuild(dir: string, buildId: string): string {
   });
   const copied = readFileSync(join(dir, ".next/BUILD_ID"), "utf8").trim();
   if (copied !== buildId || readFileSync(join(dist, "BUILD_ID"), "utf8").trim() !== buildId) {
-    throw new Error("The build changed while it was being copied (a next build ran at the same time): run the bench again.");
+    throw new Error("The build changed while it was being copied (a next build ran at the same time).");
   }
-  for (const name of ["node_modules", "db", "public"]) if (existsSync(join(ROOT, name))) symlinkSync(join(ROOT, name), join(dir, name));
-  for (const name of readdirSync(ROOT)) if (name === "package.json" || /^next\.config\.(m?js|ts)$/.test(name)) cpSync(join(ROOT, name), join(dir, name));
+  for (const name of readdirSync(ROOT)) {
+    if (name !== ".next" && name !== ".git" && name !== "bench-results") symlinkSync(join(ROOT, name), join(dir, name));
+  }
   return dir;
 }
 
@@ -876,7 +877,10 @@ function render(results: { machine: Record<string, unknown>; ceiling?: Ceiling; 
   }
   out.push(table(rows, ["l", "r", "r", "r", "r", "l", "r", "r", "r", "r", "r", "r", "r", "r"]));
   const noisy = results.phases.filter((p) => p.otherCpuSeconds / p.seconds > 0.15);
-  if (noisy.length) out.push(`NOTE: other processes used CPU during ${noisy.map((p) => p.name).join(", ")} (last cpu figure): those numbers are pessimistic; re-run on a quiet machine.`);
+  if (noisy.length) {
+    const which = noisy.length > 4 ? `${noisy.length} of ${results.phases.length} phases` : noisy.map((p) => p.name).join(", ");
+    out.push(`NOTE: other processes used over 15% of a core during ${which} (last cpu figure): those timings are pessimistic; re-run on a quiet machine (--wait-quiet).`);
+  }
   out.push("(times in ms; inbox = register start -> message at the sink; srv ms/item = server CPU per flow or request: main thread + other threads (Argon2 pool, GC, libsql); cpu = share of one core used by the server (incl. its hashing threads) / redis / the bench process (load + SMTP sink) / everything else on the machine)");
   const flow8 = results.phases.filter((p) => p.kind === "flow").sort((a, b) => b.concurrency - a.concurrency)[0];
   if (flow8) {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { blankDeveloperEnv, ensureBuild, startApp, type AppServer } from "./support/app-server";
+import { blankDeveloperEnv, ensureBuild, startApp, testAppEnv, type AppServer } from "./support/app-server";
 import { startRedis, type RedisServer } from "./support/redis-server";
 import { startSmtpSink, type SmtpSink } from "./support/smtp-sink";
 
@@ -36,16 +36,8 @@ test.beforeAll(async () => {
 
   const env = {
     ...blankDeveloperEnv(),
-    NODE_ENV: "production",
     // The one secret the instances must share: it signs the session cookie and keys the code hashes.
-    AUTH_SECRET: randomBytes(32).toString("base64"),
-    AUTH_TRUST_HOST: "true",
-    TRUST_PROXY: "true",
-    REDIS_URL: redis.url,
-    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    SMTP_SECURE: "false",
-    MAIL_FROM: "Verified Signup <no-reply@example.test>",
-    DATABASE_URL: databaseUrl,
+    ...testAppEnv({ authSecret: randomBytes(32).toString("base64"), redisUrl: redis.url, smtpPort: sink.port, databaseUrl }),
   };
   const options = (name: string) => ({ root, env, logFile: join(root, `test-results/stateless-${name}.log`), readyPath: "/api/health" });
   [first, second] = await Promise.all([startApp(options("first")), startApp(options("second"))]);

@@ -5,10 +5,9 @@
  * (default UNVERIFIED_ACCOUNT_RETENTION_DAYS, 7). Verified accounts are never touched. The same job runs
  * daily on Vercel through GET /api/cron/cleanup (vercel.json).
  */
-import { parseArgs } from "node:util";
 import { countUnverifiedAccounts, deleteUnverifiedAccounts } from "@/lib/cleanup";
-import { ConfigError, parseConfig } from "@/lib/config";
 import { migrationsUpToDate, readMigrationStatus } from "@/lib/health";
+import { parseScriptArgs, runScript, scriptConfig } from "./support/cli";
 import { connectDatabase, localFile, localFileExists } from "./support/database";
 import { loadEnvFiles } from "./support/env-files";
 import { describeError, describeUrl } from "./support/redact";
@@ -16,29 +15,16 @@ import { describeError, describeUrl } from "./support/redact";
 const USAGE = "Usage: npm run cleanup [-- --days N] [--dry-run] [--env-file FILE]";
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      days: { type: "string" },
-      "dry-run": { type: "boolean" },
-      "env-file": { type: "string", multiple: true },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values } = parseScriptArgs({ days: { type: "string" }, "dry-run": { type: "boolean" } });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   loadEnvFiles(values["env-file"]);
 
-  let config;
-  try {
-    // Only the database and the retention period are needed here, not the server's start-up guards.
-    config = parseConfig({ ...process.env, NEXT_PHASE: "phase-production-build" });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    return 1;
-  }
+  // Only the database and the retention period are needed here, not the server's start-up guards.
+  const config = scriptConfig();
+  if (!config) return 1;
   const olderThanDays = values.days === undefined ? config.housekeeping.unverifiedRetentionDays : Number(values.days);
   if (!Number.isInteger(olderThanDays) || olderThanDays < 1) {
     console.error(`--days must be a whole number of days, at least 1.\n${USAGE}`);
@@ -74,10 +60,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runScript(main);

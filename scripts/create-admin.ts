@@ -9,26 +9,14 @@
 import { stdin, stdout } from "node:process";
 import { applyMigrations } from "@/db/client";
 import { createAuditLog } from "@/lib/audit";
-import { ConfigError, parseConfig, type CodeStoreConfig } from "@/lib/config";
 import { createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/create-admin";
 import { migrationsUpToDate, readMigrationStatus } from "@/lib/health";
 import { setAuthEventSink } from "@/lib/log";
-import type { CodeStore } from "@/lib/store/code-store";
+import { createCodeStore, runScript, scriptConfig } from "./support/cli";
 import { connectDatabase, localFile } from "./support/database";
 import { loadEnvFiles } from "./support/env-files";
 import { askNewPassword, PromptCancelled } from "./support/prompt";
 import { describeError, describeUrl } from "./support/redact";
-
-async function createCodeStore(config: CodeStoreConfig): Promise<CodeStore & { close?: () => Promise<void> }> {
-  switch (config.kind) {
-    case "upstash":
-      return new (await import("@/lib/store/upstash")).UpstashCodeStore(config.url, config.token);
-    case "redis":
-      return new (await import("@/lib/store/redis")).RedisCodeStore(config.url);
-    case "memory":
-      return new (await import("@/lib/store/memory")).MemoryCodeStore();
-  }
-}
 
 async function main(): Promise<number> {
   const args = parseCreateAdminArgs(process.argv.slice(2));
@@ -39,15 +27,9 @@ async function main(): Promise<number> {
   const { input } = args;
   loadEnvFiles(input.envFiles);
 
-  let config;
-  try {
-    // The server's start-up guards (mail transport and the like) do not apply to this command.
-    config = parseConfig({ ...process.env, NEXT_PHASE: "phase-production-build" });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    return 1;
-  }
+  // The server's start-up guards (mail transport and the like) do not apply to this command.
+  const config = scriptConfig();
+  if (!config) return 1;
 
   const { url, authToken } = config.database;
   const { client, db } = connectDatabase(url, authToken, { createFile: true });
@@ -99,10 +81,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runScript(main);

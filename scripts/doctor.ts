@@ -7,12 +7,11 @@
  * Exit code 1 when any check fails. Production problems are failures when NODE_ENV=production, VERCEL is set or
  * --production is given, and warnings otherwise (so `npm run doctor` passes on a development machine).
  */
-import { parseArgs } from "node:util";
 import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig, type MailConfig } from "@/lib/config";
 import { migrationsUpToDate, readMigrationStatus, withTimeout } from "@/lib/health";
 import type { Mailer } from "@/lib/mail/mailer";
 import { emailSchema } from "@/lib/schemas";
-import type { CodeStore } from "@/lib/store/code-store";
+import { createCodeStore, parseScriptArgs, runScript } from "./support/cli";
 import { connectDatabase, localFile, localFileExists } from "./support/database";
 import { loadEnvFiles } from "./support/env-files";
 import { describeError, describeSecret, describeUrl } from "./support/redact";
@@ -151,17 +150,6 @@ async function checkDatabase(config: AppConfig): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Code store
-
-async function createCodeStore(config: CodeStoreConfig): Promise<CodeStore> {
-  switch (config.kind) {
-    case "upstash":
-      return new (await import("@/lib/store/upstash")).UpstashCodeStore(config.url, config.token);
-    case "redis":
-      return new (await import("@/lib/store/redis")).RedisCodeStore(config.url);
-    case "memory":
-      return new (await import("@/lib/store/memory")).MemoryCodeStore();
-  }
-}
 
 async function checkCodeStore(config: AppConfig, strict: boolean): Promise<void> {
   const store = config.codeStore;
@@ -422,14 +410,7 @@ function safePassword(url: string | undefined): string | undefined {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      production: { type: "boolean" },
-      "send-test": { type: "string" },
-      "env-file": { type: "string", multiple: true },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values } = parseScriptArgs({ production: { type: "boolean" }, "send-test": { type: "string" } });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -481,10 +462,4 @@ async function main(): Promise<number> {
   return counts.fail > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runScript(main);

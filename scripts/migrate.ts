@@ -5,10 +5,9 @@
  * Run it against the production database before (or as part of) a deploy: `next build` does not migrate, and a
  * remote database is never migrated by the running app. A local file database is also migrated when the app starts.
  */
-import { parseArgs } from "node:util";
 import { applyMigrations } from "@/db/client";
-import { ConfigError, parseConfig } from "@/lib/config";
 import { readMigrationStatus, migrationsUpToDate } from "@/lib/health";
+import { parseScriptArgs, runScript, scriptConfig } from "./support/cli";
 import { connectDatabase } from "./support/database";
 import { loadEnvFiles } from "./support/env-files";
 import { describeError, describeUrl } from "./support/redact";
@@ -16,24 +15,16 @@ import { describeError, describeUrl } from "./support/redact";
 const USAGE = "Usage: npm run db:migrate [-- --env-file FILE]   (uses DATABASE_URL and DATABASE_AUTH_TOKEN)";
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { "env-file": { type: "string", multiple: true }, help: { type: "boolean", short: "h" } } });
+  const { values } = parseScriptArgs({});
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const envFiles = loadEnvFiles(values["env-file"]);
 
-  let database;
-  try {
-    // Migrating needs only the database: the server's start-up guards (AUTH_SECRET, code store, mail) do not apply.
-    database = parseConfig({ ...process.env, NEXT_PHASE: "phase-production-build" }).database;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
-  }
+  // Migrating needs only the database: the server's start-up guards (AUTH_SECRET, code store, mail) do not apply.
+  const database = scriptConfig()?.database;
+  if (!database) return 1;
 
   const target = describeUrl(database.url);
   console.log(`Database: ${target}${database.authToken ? " (auth token set)" : ""}${envFiles.length ? `  [env files: ${envFiles.join(", ")}]` : ""}`);
@@ -67,10 +58,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "@/db/client";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { findUserByEmail } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
 import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
@@ -11,11 +7,11 @@ import { createAccounts } from "@/lib/accounts";
 import { parseConfig } from "@/lib/config";
 import { createRecovery } from "@/lib/recovery";
 import { emailId, ipKey, sendLimits } from "@/lib/limits";
-import { MailDeliveryError, type Mailer, type MailMessage } from "@/lib/mail/mailer";
 import { loginSchema, registerSchema, resendSchema, verifySchema } from "@/lib/schemas";
 import { StoreUnavailableError, type CodeStore } from "@/lib/store/code-store";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { RedisCodeStore } from "@/lib/store/redis";
+import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
 
 /**
  * The abuse cases of the hardening issue, at the service level: createAccounts over a real libSQL file
@@ -36,52 +32,20 @@ const PASSWORD = "correct horse battery staple";
 const OTHER_PASSWORD = "a different long passphrase";
 const HOSTILE_NAME = "Call +1 555 0100 http://evil.example";
 
-class CapturingMailer implements Mailer {
-  readonly sent: MailMessage[] = [];
-  failing = false;
-  /** How long a send takes: a hosted mail API answers in tens to hundreds of milliseconds. */
-  latencyMs = 0;
+const harness = serviceHarness("abuse-test");
+const settle = harness.settle;
 
-  async send(message: MailMessage): Promise<void> {
-    if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
-    if (this.failing) throw new MailDeliveryError(new Error("SMTP said no (test)"));
-    this.sent.push(message);
-  }
-
-  async verify(): Promise<void> {}
-
-  to(email: string): MailMessage[] {
-    return this.sent.filter((m) => m.to === email);
-  }
-
-  lastCode(email: string): string {
-    const messages = this.to(email);
-    if (messages.length === 0) throw new Error(`No mail to ${email}`);
-    return extractCode({ text: messages.at(-1)!.text });
-  }
-}
-
-const root = mkdtempSync(path.join(tmpdir(), "abuse-test-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let dbCount = 0;
-let handle: ReturnType<typeof openDatabase>;
+let handle: Awaited<ReturnType<typeof harness.freshDatabase>>;
 let mailer: CapturingMailer;
 let store: CodeStore;
 let accounts: ReturnType<typeof createAccounts>;
-const afterResponse: Array<Promise<unknown>> = [];
-/** Waits for the mail handed off after the responses so far. */
-async function settle(): Promise<void> {
-  await Promise.all(afterResponse.splice(0));
-}
 
 async function wire(codeStore: CodeStore, cfg = config) {
-  handle = openDatabase(`file:${path.join(root, `app-${++dbCount}.db`)}`);
-  await handle.ready;
+  handle = await harness.freshDatabase();
   mailer = new CapturingMailer();
   store = codeStore;
   // As in the app (Next's after()): mail that must not show in the answer's timing is sent after it.
-  accounts = createAccounts({ db: handle.db, store, mailer, config: cfg, now: () => Date.now(), defer: (task) => void afterResponse.push(new Promise((r) => setImmediate(r)).then(task)) });
+  accounts = createAccounts({ db: handle.db, store, mailer, config: cfg, now: () => Date.now(), defer: harness.defer });
 }
 
 /** Each request from its own address unless a test gives one: per-IP caps are tested on their own. */
@@ -98,13 +62,8 @@ const resend = async (email: string, ip = freshIp()) => {
 };
 const login = (email: string, password: string, ip = freshIp()) => accounts.authenticate(loginSchema.parse({ email, password }), { ip });
 
-const wrongCodeFor = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 /** A code different from every code in `codes` (so a guess is surely wrong for both live codes). */
-function wrongCodeForAll(...codes: string[]): string {
-  let guess = wrongCodeFor(codes[0]);
-  while (codes.includes(guess)) guess = wrongCodeFor(guess);
-  return guess;
-}
+const wrongCodeForAll = wrongCodeFor;
 
 async function userCount(email: string): Promise<number> {
   const result = await handle.client.execute({ sql: "SELECT count(*) AS n FROM users WHERE email = ?", args: [email] });
@@ -144,19 +103,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T
   return { ms: performance.now() - started, result };
 }
 
-beforeEach(() => {
-  // One JSON line per auth event; keep the output readable.
-  vi.spyOn(console, "info").mockImplementation(() => {});
-});
-
-afterEach(() => {
-  handle?.client.close();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
-
-const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
-
 describe("ipKey", () => {
   it("groups IPv6 addresses of one /64, whatever the notation", () => {
     expect(ipKey("2001:db8::1")).toBe(ipKey("2001:db8:0:0:ffff::2"));
@@ -185,8 +131,7 @@ describe("ipKey", () => {
 
 describe("limits on the in-process store, with a fake clock", () => {
   beforeEach(async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Date.UTC(2030, 0, 15, 12, 0, 0));
+    startFakeClock();
     await wire(new MemoryCodeStore());
   });
 
@@ -555,8 +500,7 @@ describe("enumeration timing (real clock, in-process store, a mail transport tak
   const RUNS = 15;
 
   beforeEach(async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Date.UTC(2030, 0, 15, 12, 0, 0));
+    startFakeClock();
     await wire(new MemoryCodeStore());
     // A realistic send time (a hosted API over the internet is slower still): whether a path mails must not show.
     mailer.latencyMs = 40;

@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "@/db/client";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { findUserByEmail } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
 import { createAccounts } from "@/lib/accounts";
 import { parseConfig } from "@/lib/config";
-import { MailDeliveryError, type Mailer, type MailMessage } from "@/lib/mail/mailer";
 import { loginSchema, registerSchema, resendSchema, verifySchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
+import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
 
 /**
  * The service rules against a real libSQL file database, the in-process code store, a capturing mailer
@@ -28,55 +24,19 @@ const TTL_MS = config.codes.ttlSeconds * 1000;
 const PASSWORD = "correct horse battery staple";
 const OTHER_PASSWORD = "a different long passphrase";
 
-class CapturingMailer implements Mailer {
-  readonly sent: MailMessage[] = [];
-  failing = false;
+const harness = serviceHarness("accounts-test");
 
-  async send(message: MailMessage): Promise<void> {
-    if (this.failing) throw new MailDeliveryError(new Error("SMTP said no (test)"));
-    this.sent.push(message);
-  }
-
-  async verify(): Promise<void> {}
-
-  to(email: string): MailMessage[] {
-    return this.sent.filter((m) => m.to === email);
-  }
-
-  /** The code in the latest message to `email`. */
-  lastCode(email: string): string {
-    const messages = this.to(email);
-    if (messages.length === 0) throw new Error(`No mail to ${email}`);
-    return extractCode({ text: messages.at(-1)!.text });
-  }
-}
-
-const root = mkdtempSync(path.join(tmpdir(), "accounts-test-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let dbCount = 0;
-let handle: ReturnType<typeof openDatabase>;
+let handle: Awaited<ReturnType<typeof harness.freshDatabase>>;
 let mailer: CapturingMailer;
 let accounts: ReturnType<typeof createAccounts>;
 
 beforeEach(async () => {
-  // The service logs one JSON line per event; keep the test output readable.
-  vi.spyOn(console, "info").mockImplementation(() => {});
-  handle = openDatabase(`file:${path.join(root, `app-${++dbCount}.db`)}`);
-  await handle.ready;
+  handle = await harness.freshDatabase();
   mailer = new CapturingMailer();
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Date.UTC(2030, 0, 15, 12, 0, 0));
+  startFakeClock();
   accounts = createAccounts({ db: handle.db, store: new MemoryCodeStore(), mailer, config, now: () => Date.now() });
 });
 
-afterEach(() => {
-  handle.client.close();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
-
-const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
 /** Each request from its own address unless a test says otherwise: per-IP caps are not what these tests are about. */
 let ipCounter = 0;
 const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
@@ -87,9 +47,6 @@ const register = (input: Record<string, unknown>) =>
 const verify = (email: string, otp: string) => accounts.verifyEmail(verifySchema.parse({ email, otp }));
 const resend = (email: string) => accounts.resendCode(resendSchema.parse({ email }).email, ctx());
 const login = (email: string, password: string) => accounts.authenticate(loginSchema.parse({ email, password }), ctx());
-
-/** A 6-digit code that is certainly not `code`. */
-const wrongCodeFor = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 
 async function userCount(email?: string): Promise<number> {
   const result = email

@@ -1,14 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import fc from "fast-check";
-import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { blankDeveloperEnv, ensureBuild, startApp, type AppServer } from "@/e2e/support/app-server";
+import { startTestStack, type AppServer, type TestStack } from "@/e2e/support/app-server";
 import { extractCode, type ReceivedMail } from "@/e2e/support/mailbox";
-import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
-import { startSmtpSink, type SmtpSink } from "@/e2e/support/smtp-sink";
+import { expectErrorShape, httpClient, objectText, type Reply } from "@/tests/support/http-client";
+import { withRedisClient, type RedisClient } from "@/e2e/support/redis-client";
+import type { RedisServer } from "@/e2e/support/redis-server";
+import type { SmtpSink } from "@/e2e/support/smtp-sink";
 import { parseConfig } from "@/lib/config";
 import { emailId, loginAccountLimits, verifyFailureLimits } from "@/lib/limits";
 
@@ -31,64 +29,24 @@ const codeConfig = parseConfig({ NODE_ENV: "test", AUTH_SECRET });
 const PASSWORD = "velvet hammock orbit lantern 42";
 const NEW_PASSWORD = "quiet orchard bicycle meadow 77";
 
+let stack: TestStack;
 let redis: RedisServer;
 let sink: SmtpSink;
 let app: AppServer;
-let work: string;
-
-/** Waits for a build someone may be writing right now, then copies it (without caches) beside symlinks to the sources it reads. */
-async function snapshotBuild(): Promise<string> {
-  const buildId = join(ROOT, ".next/BUILD_ID");
-  const deadline = Date.now() + 180_000;
-  while (!existsSync(buildId) || Date.now() - statSync(buildId).mtimeMs < 5_000) {
-    if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-  ensureBuild(ROOT);
-  for (let attempt = 1; ; attempt++) {
-    const dir = mkdtempSync(join(tmpdir(), "http-api-purposes-"));
-    for (const name of ["node_modules", "package.json", "next.config.mjs", "db", "public"]) symlinkSync(join(ROOT, name), join(dir, name));
-    const before = readFileSync(buildId, "utf8");
-    cpSync(join(ROOT, ".next"), join(dir, ".next"), {
-      recursive: true,
-      verbatimSymlinks: true,
-      filter: (source) => !/[\\/]\.next[\\/](cache|dev|trace)([\\/]|$)/.test(source),
-    });
-    if (existsSync(buildId) && readFileSync(buildId, "utf8") === before && readFileSync(join(dir, ".next/BUILD_ID"), "utf8") === before) return dir;
-    rmSync(dir, { recursive: true, force: true });
-    if (attempt >= 3) throw new Error("The build in .next kept changing while it was copied");
-    await new Promise((r) => setTimeout(r, 5_000));
-  }
-}
 
 beforeAll(async () => {
-  [redis, sink] = await Promise.all([startRedis(), startSmtpSink()]);
-  work = await snapshotBuild();
-  app = await startApp({
-    root: work,
-    logFile: join(work, "next-server.log"),
+  stack = await startTestStack({
+    root: ROOT,
+    snapshotPrefix: "http-api-purposes-",
     readyPath: "/login",
-    env: {
-      ...blankDeveloperEnv(),
-      NODE_ENV: "production",
-      AUTH_SECRET,
-      AUTH_TRUST_HOST: "true",
-      TRUST_PROXY: "true",
-      SIGN_IN_BY_CODE: "true",
-      REDIS_URL: redis.url,
-      SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-      SMTP_SECURE: "false",
-      MAIL_FROM: "Verified Signup <no-reply@example.test>",
-      DATABASE_URL: `file:${join(work, "app.db")}`,
-    },
+    authSecret: AUTH_SECRET,
+    env: { SIGN_IN_BY_CODE: "true" },
   });
+  ({ redis, sink, app } = stack);
 }, 240_000);
 
 afterAll(async () => {
-  await app?.stop();
-  await sink?.close();
-  await redis?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await stack?.stop();
 }, 30_000);
 
 // ---- Requests -------------------------------------------------------------------------------------------
@@ -100,65 +58,7 @@ const nextIp = () => {
   return `10.${128 + ((n >> 16) & 127)}.${(n >> 8) & 255}.${n & 255}`;
 };
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
-
-async function reply(res: Response): Promise<Reply> {
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
-
-async function post(
-  path: string,
-  body: unknown,
-  options: { headers?: Record<string, string>; raw?: string; ip?: string; cookie?: string } = {},
-): Promise<Reply> {
-  const res = await fetch(`${app.url}${path}`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "x-forwarded-for": options.ip ?? nextIp(),
-      ...(options.cookie ? { cookie: options.cookie } : {}),
-      ...options.headers,
-    },
-    body: options.raw ?? JSON.stringify(body),
-    redirect: "manual",
-  });
-  return reply(res);
-}
-
-async function get(path: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return reply(await fetch(`${app.url}${path}`, { headers: { "x-forwarded-for": nextIp(), ...headers }, redirect: "manual" }));
-}
-
-const ERROR_KEYS = new Set(["code", "message", "fields"]);
-
-/** `{ error: { code, message, fields? } }` and nothing else; no stack trace or file path anywhere. */
-function expectErrorShape(r: Reply, code?: string) {
-  expect(r.headers.get("content-type") ?? "", r.text).toMatch(/^application\/json/);
-  expect(Object.keys(r.json ?? {}), r.text).toEqual(["error"]);
-  const { error } = r.json;
-  expect(typeof error.code, r.text).toBe("string");
-  expect(typeof error.message, r.text).toBe("string");
-  expect(error.message.length).toBeGreaterThan(0);
-  expect(Object.keys(error).filter((k) => !ERROR_KEYS.has(k)), r.text).toEqual([]);
-  if ("fields" in error) {
-    expect(typeof error.fields).toBe("object");
-    for (const value of Object.values(error.fields)) expect(typeof value).toBe("string");
-  }
-  expect(r.text).not.toMatch(/\bat .+\(.*:\d+:\d+\)|node_modules|\/work\/|\.next\/server|Error:/);
-  if (code) expect(error.code, r.text).toBe(code);
-}
+const { post, get } = httpClient(() => app.url, nextIp);
 
 /** name=value of each Set-Cookie (attributes dropped). */
 function cookiesOf(headers: Headers): Map<string, string> {
@@ -183,16 +83,7 @@ function sessionCookieOf(r: Reply): string {
 
 const storeId = (email: string) => emailId(codeConfig.codes.hmacKey, email);
 
-const connectRedis = () => createClient({ url: redis.url }).connect();
-
-async function withRedis<T>(run: (client: Awaited<ReturnType<typeof connectRedis>>) => Promise<T>): Promise<T> {
-  const client = await connectRedis();
-  try {
-    return await run(client);
-  } finally {
-    await client.close();
-  }
-}
+const withRedis = <T>(run: (client: RedisClient) => Promise<T>) => withRedisClient(redis.url, run);
 
 /** Ends the address's shared 60 s send cooldown, as if the minute had passed (lib/limits.ts sendLimits). */
 async function endCooldown(email: string) {
@@ -287,13 +178,6 @@ const anyValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 const dangerousKey = fc.constantFrom("__proto__", "constructor", "prototype", "role", "isActive", "userId", "sessionVersion", "toString");
-
-/** A JSON object as text, so "__proto__" stays an own key. */
-function objectText(fields: Record<string, unknown>, extra: Array<[string, unknown]>): string {
-  const parts = Object.entries(fields).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`);
-  for (const [k, v] of extra) parts.push(`${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`);
-  return `{${parts.join(",")}}`;
-}
 
 const fuzzEmail = fc.oneof(
   { weight: 4, arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,19}$/).map((local) => `${local}@fuzz.example.test`) },

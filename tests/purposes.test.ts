@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "@/db/client";
+import { beforeEach, describe, expect, it } from "vitest";
 import { users, type Role } from "@/db/schema";
 import { findUserByEmail, findUserById } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
@@ -12,7 +8,7 @@ import { createAccountSettings } from "@/lib/account-settings";
 import { createAccounts } from "@/lib/accounts";
 import { CODE_PURPOSES, type CodePurpose } from "@/lib/codes";
 import { parseConfig, type AppConfig } from "@/lib/config";
-import { MailDeliveryError, type Mailer, type MailMessage } from "@/lib/mail/mailer";
+import type { MailMessage } from "@/lib/mail/mailer";
 import { hashPassword } from "@/lib/passwords";
 import { createRecovery } from "@/lib/recovery";
 import {
@@ -28,6 +24,7 @@ import {
 } from "@/lib/schemas";
 import { checkSession, newSessionClaims } from "@/lib/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
+import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
 
 /**
  * Issue 8's proof at the service level: every purpose of the one code machinery (verify email, reset
@@ -57,41 +54,10 @@ const OTHER_PASSWORD = "a different long passphrase";
 /** 16 characters, long enough for the schema, but on the common-password list. */
 const COMMON_PASSWORD = "1qaz2wsx3edc4rfv";
 
-class CapturingMailer implements Mailer {
-  readonly sent: MailMessage[] = [];
-  failing = false;
-  /** A transport's round trip (an SMTP or Resend call takes tens to hundreds of ms); 0 by default. */
-  latencyMs = 0;
+const harness = serviceHarness("purposes-test");
+const settle = harness.settle;
 
-  async send(message: MailMessage): Promise<void> {
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
-    if (this.failing) throw new MailDeliveryError(new Error("SMTP said no (test)"));
-    this.sent.push(message);
-  }
-
-  async verify(): Promise<void> {}
-
-  to(email: string): MailMessage[] {
-    return this.sent.filter((m) => m.to === email);
-  }
-
-  last(email: string): MailMessage {
-    const messages = this.to(email);
-    if (messages.length === 0) throw new Error(`No mail to ${email}`);
-    return messages.at(-1)!;
-  }
-
-  /** The code in the latest message to `email`. */
-  lastCode(email: string): string {
-    return extractCode({ text: this.last(email).text });
-  }
-}
-
-const root = mkdtempSync(path.join(tmpdir(), "purposes-test-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let dbCount = 0;
-let handle: ReturnType<typeof openDatabase>;
+let handle: Awaited<ReturnType<typeof harness.freshDatabase>>;
 let mailer: CapturingMailer;
 let store: MemoryCodeStore;
 let accounts: ReturnType<typeof createAccounts>;
@@ -99,49 +65,24 @@ let recovery: ReturnType<typeof createRecovery>;
 let settings: ReturnType<typeof createAccountSettings>;
 
 /** As lib/runtime.ts: one set of dependencies, the account service, and the two services built on it. */
-const afterResponse: Array<Promise<unknown>> = [];
-/** Waits for the mail handed off after the answers so far (Next's after() in the app). */
-async function settle(): Promise<void> {
-  await Promise.all(afterResponse.splice(0));
-}
-
 function wire(cfg: AppConfig) {
-  const defer = (task: () => Promise<unknown>) => void afterResponse.push(new Promise((r) => setImmediate(r)).then(task));
-  const deps = { db: handle.db, store, mailer, config: cfg, now: () => Date.now(), defer };
+  const deps = { db: handle.db, store, mailer, config: cfg, now: () => Date.now(), defer: harness.defer };
   accounts = createAccounts(deps);
   recovery = createRecovery(deps, accounts);
   settings = createAccountSettings(deps, accounts);
 }
 
 beforeEach(async () => {
-  // The services log one JSON line per event; keep the test output readable.
-  vi.spyOn(console, "info").mockImplementation(() => {});
-  handle = openDatabase(`file:${path.join(root, `app-${++dbCount}.db`)}`);
-  await handle.ready;
+  handle = await harness.freshDatabase();
   mailer = new CapturingMailer();
   store = new MemoryCodeStore();
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Date.UTC(2030, 0, 15, 12, 0, 0));
+  startFakeClock();
   wire(config);
 });
 
-afterEach(() => {
-  handle.client.close();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
-
-const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
 /** Each request from its own address unless a test says otherwise: per-IP caps are not what these tests are about. */
 let ipCounter = 0;
 const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
-
-/** A 6-digit code that is certainly not any of `codes`. */
-function wrongCodeFor(...codes: string[]): string {
-  let guess = String((Number(codes[0]) + 1) % 1_000_000).padStart(6, "0");
-  while (codes.includes(guess)) guess = String((Number(guess) + 1) % 1_000_000).padStart(6, "0");
-  return guess;
-}
 
 // ---- The adapters' calls, through the adapters' schemas ---------------------------------------------------
 

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { expect, type APIRequestContext, type Locator, type Page } from "@playwright/test";
-import { createClient } from "redis";
 import { waitForCode } from "./mailbox";
+import { withRedisClient, type RedisClient } from "./redis-client";
 
 /**
  * Steps and set-up the browser specs share. Everything goes through the app as a person (or an API
@@ -116,19 +116,10 @@ export function emailIdOf(email: string): string {
   return createHmac("sha256", hmacKey).update(`email:${email.trim().toLowerCase()}`).digest("base64url").slice(0, 32);
 }
 
-async function connectRedis() {
+async function withRedis<T>(run: (client: RedisClient) => Promise<T>): Promise<T> {
   const url = process.env.E2E_REDIS_URL;
   if (!url) throw new Error("E2E_REDIS_URL is not set: run the specs through playwright.config.ts.");
-  return createClient({ url }).connect();
-}
-
-async function withRedis<T>(run: (client: Awaited<ReturnType<typeof connectRedis>>) => Promise<T>): Promise<T> {
-  const client = await connectRedis();
-  try {
-    return await run(client);
-  } finally {
-    await client.close();
-  }
+  return withRedisClient(url, run);
 }
 
 /**

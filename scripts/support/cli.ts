@@ -1,0 +1,54 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig } from "@/lib/config";
+import type { CodeStore } from "@/lib/store/code-store";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** The options every script takes: --env-file FILE (repeatable) and --help / -h. */
+const COMMON_OPTIONS = {
+  "env-file": { type: "string", multiple: true },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Options;
+
+/** parseArgs with the script's own options plus --env-file and --help (an unknown option throws). */
+export function parseScriptArgs<const T extends Options>(options: T) {
+  return parseArgs<{ options: T & typeof COMMON_OPTIONS }>({ options: { ...options, ...COMMON_OPTIONS } });
+}
+
+/**
+ * The configuration a command-line script uses: the environment without the server's start-up guards
+ * (AUTH_SECRET, code store, mail transport). A configuration error is printed and gives undefined; anything
+ * else is thrown.
+ */
+export function scriptConfig(): AppConfig | undefined {
+  try {
+    return parseConfig({ ...process.env, NEXT_PHASE: "phase-production-build" });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return undefined;
+  }
+}
+
+/** The configured code store (Upstash, Redis or in-process), its client loaded only when used. */
+export async function createCodeStore(config: CodeStoreConfig): Promise<CodeStore & { close?: () => Promise<void> }> {
+  switch (config.kind) {
+    case "upstash":
+      return new (await import("@/lib/store/upstash")).UpstashCodeStore(config.url, config.token);
+    case "redis":
+      return new (await import("@/lib/store/redis")).RedisCodeStore(config.url);
+    case "memory":
+      return new (await import("@/lib/store/memory")).MemoryCodeStore();
+  }
+}
+
+/** Runs a script's main and exits with the code it returns; an unexpected error is printed and exits 1. */
+export function runScript(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

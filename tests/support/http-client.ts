@@ -1,0 +1,84 @@
+import { expect } from "vitest";
+
+/**
+ * Requests to a running app for the HTTP tests (tests/http-api*.test.ts): each from the client address the
+ * caller's `nextIp` gives (the app runs with TRUST_PROXY=true), redirects not followed, the body read as text
+ * and, when it parses, as JSON.
+ */
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+export async function reply(res: Response): Promise<Reply> {
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export interface PostOptions {
+  headers?: Record<string, string>;
+  /** Sent as the body instead of JSON.stringify(body). */
+  raw?: string;
+  /** The client address; default nextIp(). */
+  ip?: string;
+  cookie?: string;
+}
+
+/** post and get against `baseUrl()` (read at each request: the app starts in beforeAll). */
+export function httpClient(baseUrl: () => string, nextIp: () => string) {
+  async function post(path: string, body: unknown, options: PostOptions = {}): Promise<Reply> {
+    const res = await fetch(`${baseUrl()}${path}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-forwarded-for": options.ip ?? nextIp(),
+        ...(options.cookie ? { cookie: options.cookie } : {}),
+        ...options.headers,
+      },
+      body: options.raw ?? JSON.stringify(body),
+      redirect: "manual",
+    });
+    return reply(res);
+  }
+
+  async function get(path: string, headers: Record<string, string> = {}): Promise<Reply> {
+    return reply(await fetch(`${baseUrl()}${path}`, { headers: { "x-forwarded-for": nextIp(), ...headers }, redirect: "manual" }));
+  }
+
+  return { post, get };
+}
+
+const ERROR_KEYS = new Set(["code", "message", "fields"]);
+
+/** `{ error: { code, message, fields? } }` and nothing else; no stack trace or file path anywhere. */
+export function expectErrorShape(r: Reply, code?: string) {
+  expect(r.headers.get("content-type") ?? "", r.text).toMatch(/^application\/json/);
+  expect(Object.keys(r.json ?? {}), r.text).toEqual(["error"]);
+  const { error } = r.json;
+  expect(typeof error.code, r.text).toBe("string");
+  expect(typeof error.message, r.text).toBe("string");
+  expect(error.message.length).toBeGreaterThan(0);
+  expect(Object.keys(error).filter((k) => !ERROR_KEYS.has(k)), r.text).toEqual([]);
+  if ("fields" in error) {
+    expect(typeof error.fields).toBe("object");
+    for (const value of Object.values(error.fields)) expect(typeof value).toBe("string");
+  }
+  expect(r.text).not.toMatch(/\bat .+\(.*:\d+:\d+\)|node_modules|\/work\/|\.next\/server|Error:/);
+  if (code) expect(error.code, r.text).toBe(code);
+}
+
+/** A JSON object as text, so "__proto__" stays an own key (an object literal would set the prototype instead). */
+export function objectText(fields: Record<string, unknown>, extra: Array<[string, unknown]>): string {
+  const parts = Object.entries(fields).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`);
+  for (const [k, v] of extra) parts.push(`${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`);
+  return `{${parts.join(",")}}`;
+}

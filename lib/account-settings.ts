@@ -62,9 +62,10 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
     const checked = await confirmPassword(userId, input.password, context);
     if (!checked.ok) return checked;
     const taken = input.newEmail === checked.user.email ? checked.user : await findUserByEmail(db, input.newEmail);
-    if (taken) {
-      const allowed = await codes.spendSendBudget(input.newEmail);
-      if (allowed.allowed && taken.id !== userId) await codes.notify("existing_account", input.newEmail);
+    if (taken && taken.id === userId) {
+      await codes.spendSendBudget(input.newEmail);
+    } else if (taken) {
+      await codes.notifyWithinLimits("existing_account", input.newEmail);
     } else {
       // One pending change per account, keyed by the current address; the new one rides in the payload.
       await codes.issue({

@@ -65,7 +65,9 @@ export function registerFormSchema(passwordMinLength: number) {
 }
 
 export const verifySchema = z.object({ email: emailSchema, otp: otpSchema });
-export const resendSchema = z.object({ email: emailSchema });
+/** Resend, reset and sign-in-code requests all take just an address. */
+export const emailOnlySchema = z.object({ email: emailSchema });
+export const resendSchema = emailOnlySchema;
 
 /** Login checks only presence and bounds: rules for new passwords must not lock out existing ones. */
 export const loginSchema = z.object({
@@ -89,7 +91,6 @@ function withConfirmation<T extends Record<string, z.ZodMiniType>>(shape: T, fie
   );
 }
 
-export const emailOnlySchema = z.object({ email: emailSchema });
 
 export function resetPasswordSchema(passwordMinLength: number) {
   return z.object({ email: emailSchema, otp: otpSchema, password: passwordSchema(passwordMinLength) });

@@ -68,9 +68,10 @@ export async function resendAction(_previous: FormState, formData: FormData): Pr
 /** From the login page: ask for a new code, then continue on the verify page, which tells how it went. */
 export async function resendThenVerifyAction(formData: FormData): Promise<void> {
   const state = await resendAction({ ok: false }, formData);
+  // The verify page normalises (or drops) the address itself, with the shared schema.
   const email = state.values?.email ?? "";
   const delivery = state.ok ? "sent" : state.reason === "rate_limited" ? `wait&retryAfter=${state.retryAfterSeconds}` : "failed";
-  redirect(verifyUrl(email.trim().toLowerCase(), `&delivery=${delivery}`));
+  redirect(verifyUrl(email, `&delivery=${delivery}`));
 }
 
 export async function loginAction(_previous: FormState, formData: FormData): Promise<FormState> {

@@ -113,7 +113,3 @@ export function noticeMessage(kind: NoticeKind, input: { appName: string; to: st
     NoticeEmail({ appName: input.appName, heading: texts.heading, paragraphs: texts.paragraphs(input.appName) }),
   );
 }
-
-export function existingAccountNoticeMessage(input: { appName: string; to: string }) {
-  return noticeMessage("existing_account", input);
-}

@@ -2,15 +2,12 @@ import type { Metadata } from "next";
 import { AuthShell } from "@/components/auth-shell";
 import { LoginForm } from "@/components/forms/login-form";
 import { getConfig } from "@/lib/config";
-import { emailSchema } from "@/lib/schemas";
+import { emailFromParams, type SearchParams } from "@/lib/search-params";
 
 export const metadata: Metadata = { title: "Log in" };
 
-type SearchParams = Promise<Record<string, string | string[] | undefined>>;
-
 export default async function LoginPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
-  const parsed = emailSchema.safeParse(typeof params.email === "string" ? params.email : "");
   const notice =
     params.verified === "1"
       ? "Your email is verified and your account is active. Log in to continue."
@@ -21,7 +18,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
           : params.mfa === "on"
             ? "Two-factor authentication is on. Log in again with your password and a code from your app."
             : undefined;
-  const email = parsed.success ? parsed.data : "";
+  const email = emailFromParams(params);
   const emailQuery = email ? `?email=${encodeURIComponent(email)}` : "";
 
   return (

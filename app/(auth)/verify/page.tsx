@@ -3,11 +3,9 @@ import { AuthShell } from "@/components/auth-shell";
 import { VerifyForm, type VerifyNotice } from "@/components/forms/verify-form";
 import { getConfig } from "@/lib/config";
 import { OUTCOMES, waitMessage } from "@/lib/outcomes";
-import { emailSchema } from "@/lib/schemas";
+import { emailFromParams, type SearchParams } from "@/lib/search-params";
 
 export const metadata: Metadata = { title: "Confirm your email" };
-
-type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 
 /** "10 minutes", "1 minute", "90 seconds": how long a code works, from the server's config. */
 function inWords(seconds: number): string {
@@ -18,8 +16,7 @@ function inWords(seconds: number): string {
 
 export default async function VerifyPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
-  const parsed = emailSchema.safeParse(typeof params.email === "string" ? params.email : "");
-  const email = parsed.success ? parsed.data : "";
+  const email = emailFromParams(params);
   const { resendCooldownSeconds, ttlSeconds } = getConfig().codes;
   const retryAfter = Math.max(0, Math.ceil(Number(params.retryAfter) || 0));
 

@@ -1,41 +1,30 @@
-import { NextResponse, type NextRequest } from "next/server";
+import type { NextRequest, NextResponse } from "next/server";
 import { auth } from "@/lib/auth";
 import { getConfig } from "@/lib/config";
-import { newNonce, securityHeaders } from "@/lib/security-headers";
+import { pageWithNonce } from "@/lib/page-response";
+import { hasSessionCookie } from "@/lib/session-cookie";
 
 /**
- * Runs before every request: security headers everywhere (a fresh CSP nonce for each page), and for
- * pages, Auth.js's session handling, which re-checks the session against the store (lib/sessions.ts)
- * and re-issues the cookie.
+ * Runs before every page request: security headers with a fresh CSP nonce, and Auth.js's session
+ * handling, which re-checks the session against the store (lib/sessions.ts) and re-issues the cookie.
+ * The JSON API does not pass here: its headers are static (next.config.mjs), and running a proxy
+ * roughly doubles what Next spends on a small API request (measured by `npm run bench`, floor phases).
  */
 // With a lazily built config (lib/auth.ts), Auth.js hands the wrapped handler back in a promise.
 type Handler = (request: NextRequest, context: unknown) => Promise<Response>;
 const withSession = Promise.resolve(auth((request) => pageResponse(request)) as unknown as Handler | Promise<Handler>);
 
 function pageResponse(request: NextRequest): NextResponse {
-  const isProduction = getConfig().isProduction;
-  const nonce = newNonce();
-  const headers = securityHeaders({ nonce, isProduction });
-  // Next reads the nonce from the request's CSP header and puts it on its own scripts.
-  const requestHeaders = new Headers(request.headers);
-  requestHeaders.set("x-nonce", nonce);
-  requestHeaders.set("Content-Security-Policy", headers["Content-Security-Policy"]);
-  const response = NextResponse.next({ request: { headers: requestHeaders } });
-  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
-  return response;
+  return pageWithNonce(request, getConfig().isProduction);
 }
 
 export async function proxy(request: NextRequest) {
-  if (request.nextUrl.pathname.startsWith("/api/")) {
-    const response = NextResponse.next();
-    for (const [name, value] of Object.entries(securityHeaders({ isProduction: getConfig().isProduction }))) {
-      response.headers.set(name, value);
-    }
-    return response;
-  }
+  // No session cookie, no session to re-check or re-issue: Auth.js is skipped (about half of what the
+  // proxy costs a signup or login page).
+  if (!hasSessionCookie(request.cookies.getAll().map((cookie) => cookie.name))) return pageResponse(request);
   return (await withSession)(request, {});
 }
 
 export const config = {
-  matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],
+  matcher: ["/((?!api/|_next/static|_next/image|favicon.ico).*)"],
 };

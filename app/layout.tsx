@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from "next";
 import { cookies } from "next/headers";
 import { connection } from "next/server";
 import type { ReactNode } from "react";
+import { hasSessionCookie } from "@/lib/session-cookie";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -19,8 +20,6 @@ export const viewport: Viewport = {
   ],
 };
 
-const SESSION_COOKIES = ["authjs.session-token", "__Secure-authjs.session-token", "__Host-authjs.session-token"];
-
 /*
  * Plain <a> links, not next/link: every page here is rendered per request anyway, and next/link's
  * client router code would add about 6 kB gzip to the first load of every page (see `npm run size`).
@@ -30,8 +29,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   await connection();
   // Only navigation: a session cookie shows the account link (the account page itself checks the session),
   // which spares every page a session lookup.
-  const jar = await cookies();
-  const signedIn = SESSION_COOKIES.some((name) => jar.has(name));
+  const signedIn = hasSessionCookie((await cookies()).getAll().map((cookie) => cookie.name));
   return (
     <html lang="en">
       <body className="flex min-h-dvh flex-col font-sans">

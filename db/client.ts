@@ -35,9 +35,10 @@ export function openDatabase(url: string, authToken?: string): DatabaseHandle {
   const db = drizzle(client, { schema });
   const ready = (async () => {
     if (url.startsWith("file:")) {
-      // WAL lets readers run beside the writer; busy_timeout waits for a lock instead of failing.
-      await client.execute("PRAGMA journal_mode = WAL");
+      // busy_timeout first: waits for a lock instead of failing, also while another instance sharing the
+      // file migrates it at start. WAL lets readers run beside the writer.
       await client.execute("PRAGMA busy_timeout = 5000");
+      await client.execute("PRAGMA journal_mode = WAL");
       // Safe with WAL (a crash cannot corrupt the file; a power cut may lose the last commits) and ~5x
       // cheaper per write than FULL, which matters because writes run on the event loop.
       await client.execute("PRAGMA synchronous = NORMAL");

@@ -4,8 +4,16 @@ import { users, type User } from "./schema";
 
 /** The user queries the service needs; each is one statement. */
 
+// Every login and signup looks an address up: its statement is built once per database, not per call.
+const findByEmailStatements = new WeakMap<Database, ReturnType<typeof prepareFindByEmail>>();
+function prepareFindByEmail(db: Database) {
+  return db.select().from(users).where(eq(users.email, sql.placeholder("email"))).limit(1).prepare();
+}
+
 export async function findUserByEmail(db: Database, email: string): Promise<User | undefined> {
-  return db.query.users.findFirst({ where: eq(users.email, email) });
+  let statement = findByEmailStatements.get(db);
+  if (!statement) findByEmailStatements.set(db, (statement = prepareFindByEmail(db)));
+  return statement.get({ email });
 }
 
 export async function findUserById(db: Database, id: string): Promise<User | undefined> {

@@ -217,6 +217,28 @@ function flows(javaScript: boolean) {
 
 test.describe("with JavaScript", () => {
   flows(true);
+
+  test("the shared schema, loaded after the page is live, checks fields as they are left, before anything is posted", async ({ page }) => {
+    const posts: string[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST") posts.push(request.url());
+    });
+    await page.goto("/forgot-password");
+    const email = page.getByLabel("Email");
+    await hydrated(page.getByRole("button", { name: /code/i }));
+    await email.fill("not-an-address");
+    await email.press("Tab");
+    await expect(page.getByText("Enter a valid email address, like name@example.com.")).toBeVisible();
+    await expect(email).toHaveAttribute("aria-invalid", "true");
+
+    await page.goto("/reset-password?email=someone%40example.com&sent=1");
+    const code = page.getByLabel("Reset code");
+    await hydrated(page.getByRole("button", { name: /change password/i }));
+    await code.fill("12");
+    await code.press("Tab");
+    await expect(page.getByText("Enter the 6-digit code from the email.")).toBeVisible();
+    expect(posts, "nothing was posted").toEqual([]);
+  });
 });
 
 test.describe("without JavaScript", () => {

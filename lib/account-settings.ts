@@ -67,10 +67,10 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
     } else if (taken) {
       await codes.notifyWithinLimits("existing_account", input.newEmail);
     } else {
-      // One pending change per account, keyed by the current address; the new one rides in the payload.
+      // One pending change per account (its record, see RecordOwner); the new address rides in the payload.
       await codes.issue({
         purpose: "change_email",
-        keyEmail: checked.user.email,
+        accountId: userId,
         to: input.newEmail,
         payload: JSON.stringify({ newEmail: input.newEmail }),
       });
@@ -82,7 +82,7 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
   async function confirmEmailChange(userId: string, input: { otp: string }): Promise<EmailChangeResult> {
     const user = await findUserById(db, userId);
     if (!user) return { ok: false, reason: "used" };
-    const outcome = await codes.consume("change_email", user.email, input.otp, verifyFailureLimits(config, codes.idOf(user.email)));
+    const outcome = await codes.consume("change_email", { accountId: userId }, input.otp, verifyFailureLimits(config, codes.idOf(user.email)));
     if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
     if (outcome.status !== "ok") return { ok: false, reason: outcome.status === "missing" ? "wrong_code" : outcome.status };
     const { newEmail } = JSON.parse(outcome.payload) as { newEmail: string };

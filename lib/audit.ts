@@ -7,9 +7,9 @@ import { setAuthEventSink, type AuthEvent, type AuthEventFields, type AuthEventS
  * The auth_events table as a sink for lib/log.ts: every structured auth event is also appended there
  * (time, event, user id, outcome, a few non-secret details), for the audit trail and the /admin metrics.
  *
- * Off the request path: events are queued and written in one INSERT on the next turn of the event loop
- * (or at the end of the request, through Next's after(), where there is one), so a login does not wait
- * for it. A failed write is counted and reported once per batch, never thrown at the request. The
+ * Off the request path: events are queued and written in one INSERT after the response (Next's after();
+ * within a second at most), or on the next turn of the event loop outside a request, so a login does not
+ * wait for it. A failed write is counted and reported once per batch, never thrown at the request. The
  * queue is bounded: in an outage new events are dropped (and counted) rather than held without limit.
  */
 
@@ -18,6 +18,8 @@ type AuthEventRow = typeof authEvents.$inferInsert;
 /** Keys that could carry a secret or an address are never stored, whatever a caller passes. */
 const SECRET_KEY = /mail|pass|secret|token|otp|code|hash|cookie|auth|key|ip$|^ip/i;
 const MAX_VALUE_LENGTH = 64;
+/** Rows wait at most this long for the end of the response that queued them. */
+const MAX_WRITE_DELAY_MS = 1_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -67,7 +69,8 @@ export function createAuditLog(db: Database, options: { maxQueue?: number; maxBa
   const maxBatch = options.maxBatch ?? 200;
   const stats: AuditLogStats = { written: 0, failed: 0, dropped: 0 };
   const queue: AuthEventRow[] = [];
-  let scheduled: Promise<void> | undefined;
+  /** The next write, not started yet: its promise and what starts it. */
+  let pending: { written: Promise<void>; start: () => void } | undefined;
   let writing: Promise<void> = Promise.resolve();
 
   async function writeQueued(): Promise<void> {
@@ -84,18 +87,30 @@ export function createAuditLog(db: Database, options: { maxQueue?: number; maxBa
   }
 
   function schedule(): void {
-    if (scheduled) return;
-    scheduled = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      scheduled = undefined;
-      // One writer at a time keeps rows in the order they happened.
-      writing = writing.then(writeQueued);
-      return writing;
-    });
+    if (!pending) {
+      let start!: () => void;
+      const written = new Promise<void>((resolve) => (start = resolve)).then(() => {
+        pending = undefined;
+        // One writer at a time keeps rows in the order they happened.
+        writing = writing.then(writeQueued);
+        return writing;
+      });
+      pending = { written, start };
+      // Whichever comes first starts the write: the end of a response that queued a row, or this timer, so
+      // that a request whose response never ends cannot hold back everyone's rows.
+      setTimeout(start, MAX_WRITE_DELAY_MS).unref();
+    }
+    const { written, start } = pending;
     try {
-      // Inside a request on a serverless platform, keeps the function alive until the write is done.
-      after(scheduled);
+      // Inside a request: once its response has gone out, so the (synchronous, for a local file) insert does
+      // not hold it up; a serverless function stays alive until the write is done.
+      after(() => {
+        start();
+        return written;
+      });
     } catch {
-      // Outside a request (scripts, tests): the pending promise keeps the process alive on its own.
+      // Outside a request (scripts, tests): on the next turn of the event loop.
+      setImmediate(start);
     }
   }
 
@@ -109,7 +124,10 @@ export function createAuditLog(db: Database, options: { maxQueue?: number; maxBa
   };
 
   async function flush(): Promise<void> {
-    if (scheduled) await scheduled;
+    if (pending) {
+      pending.start();
+      await pending.written;
+    }
     await writing;
     if (queue.length > 0) await (writing = writing.then(writeQueued));
   }

@@ -11,6 +11,24 @@ const RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 export type Delivery = "sent" | "failed";
 
+/**
+ * Whose record holds a code: an address's (most purposes), or an account's. A pending email change is
+ * the account's, so it survives the address changing under it: confirmations racing the change all
+ * find the used record instead of an empty one under the new address (which would count as guesses).
+ */
+export type RecordOwner = { keyEmail: string } | { accountId: string };
+
+/** An address's code goes to that address unless `to` says otherwise; an account's names its recipient. */
+type IssueInput = ({ keyEmail: string; to?: string } | { accountId: string; to: string }) & {
+  purpose: CodePurpose;
+  payload?: string;
+  /** Word the email as another purpose's (an unverified account asking for a sign-in code gets a verification code). */
+  mailAs?: CodePurpose;
+  signedUpAgain?: boolean;
+  /** Answer once the code is stored and mail it after the response (see `defer`). */
+  inBackground?: boolean;
+};
+
 export interface CodeMachineryDependencies {
   store: CodeStore;
   mailer: Mailer;
@@ -30,6 +48,8 @@ export interface CodeMachineryDependencies {
  */
 export function createCodeMachinery({ store, mailer, config, now, defer }: CodeMachineryDependencies) {
   const idOf = (email: string) => emailId(config.codes.hmacKey, email);
+  const recordKey = (owner: RecordOwner, purpose: CodePurpose) =>
+    codeKey("keyEmail" in owner ? idOf(owner.keyEmail) : `account:${owner.accountId}`, purpose);
 
   async function deliver(message: Promise<MailMessage>, kind: string): Promise<Delivery> {
     try {
@@ -44,22 +64,12 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
   }
 
   /**
-   * Issues a code for `purpose` under `keyEmail`'s record (the previous live code stays valid beside it)
-   * and mails it to `to` (default: keyEmail), counting against the recipient's send limits.
+   * Issues a code for `purpose` in its owner's record (the previous live code stays valid beside it)
+   * and mails it to the recipient, counting against the recipient's send limits.
    */
-  async function issue(input: {
-    purpose: CodePurpose;
-    keyEmail: string;
-    to?: string;
-    payload?: string;
-    /** Word the email as another purpose's (an unverified account asking for a sign-in code gets a verification code). */
-    mailAs?: CodePurpose;
-    signedUpAgain?: boolean;
-    /** Answer once the code is stored and mail it after the response (see `defer`). */
-    inBackground?: boolean;
-  }): Promise<{ status: Delivery } | { status: "limited"; retryAfterMs: number }> {
-    const to = input.to ?? input.keyEmail;
-    const key = codeKey(idOf(input.keyEmail), input.purpose);
+  async function issue(input: IssueInput): Promise<{ status: Delivery } | { status: "limited"; retryAfterMs: number }> {
+    const to = "keyEmail" in input ? (input.to ?? input.keyEmail) : input.to;
+    const key = recordKey(input, input.purpose);
     const code = generateCode();
     const issuedAt = now();
     const limits = sendLimits(config, idOf(to));
@@ -89,8 +99,8 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
     return { status: await send() };
   }
 
-  function consume(purpose: CodePurpose, keyEmail: string, otp: string, failureLimits: LimitRule[]): Promise<ConsumeCodeOutcome> {
-    const key = codeKey(idOf(keyEmail), purpose);
+  function consume(purpose: CodePurpose, owner: RecordOwner, otp: string, failureLimits: LimitRule[]): Promise<ConsumeCodeOutcome> {
+    const key = recordKey(owner, purpose);
     return store.consumeCode(key, {
       codeHash: hashCode(config.codes.hmacKey, key, otp),
       now: now(),

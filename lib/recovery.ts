@@ -55,7 +55,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     // this answer tell, without a code, whether the address has an account (tests/purposes.test.ts).
     const weak = passwordProblem(input.password, { appName: config.appName, email: input.email });
     if (weak) return { ok: false, reason: "weak_password", message: weak };
-    const outcome = await codes.consume("reset_password", input.email, input.otp, verifyFailureLimits(config, codes.idOf(input.email)));
+    const outcome = await codes.consume("reset_password", { keyEmail: input.email }, input.otp, verifyFailureLimits(config, codes.idOf(input.email)));
     if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
     if (outcome.status !== "ok") return refusal(outcome);
     if (!user) return { ok: false, reason: "used" };
@@ -90,7 +90,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     if (!config.signInByCode) return { ok: false, reason: "disabled" };
     // Guessing a sign-in code spends the same budget as guessing the password.
     const account = loginAccountLimits(config, codes.idOf(input.email));
-    const outcome = await codes.consume("sign_in", input.email, input.otp, [account.window, account.consecutive, ipLimit(config, "login-fail", context.ip)]);
+    const outcome = await codes.consume("sign_in", { keyEmail: input.email }, input.otp, [account.window, account.consecutive, ipLimit(config, "login-fail", context.ip)]);
     if (outcome.status === "rate_limited") return accounts.loginRefusal(outcome.retryAfterMs);
     if (outcome.status !== "ok") return refusal(outcome);
     let user = await findUserByEmail(db, input.email);

@@ -10,7 +10,7 @@
  *   npm run bench -- --quick           short run (about a minute)
  *   npm run bench -- --profile         run the server under `node --cpu-prof` and summarise where each phase's
  *                                      main-thread time went (bench-results/profile-summary.txt; timings inflated)
- *   npm run bench -- --only=flow,login skip the other phase groups (ceiling, flow, verify, login, page, scale)
+ *   npm run bench -- --only=flow,login skip the other phase groups (ceiling, flow, verify, login, page, scale, floor)
  *   npm run bench -- --env=UV_THREADPOOL_SIZE=2,MALLOC_ARENA_MAX=2   extra environment for the server (experiments)
  *   npm run bench -- --wait-quiet[=600] first wait (up to 600 s) until other processes use under 0.25 of a core for 6 s
  *   npm run bench -- --build           run `next build` first even when a build exists
@@ -19,6 +19,10 @@
  *   Per phase kind (flow, verify, login, page): --flow-c=1,8 --flow-n=100,400 --flow-warmup=10 (a list
  *   gives one run per concurrency; a single count applies to all). --scale=1000,10000,100000 --scale-n=300
  *   --scale-login-c=1,16.
+ *
+ * Phase group "floor" (scripts/bench-floor.ts) builds and serves a minimal Next app with the same proxy headers and
+ * measures a no-op JSON route and a small page (per request with a nonce, and prerendered) the same way: the framework's
+ * own cost on this machine, beside the product's.
  *
  * The load generator, the SMTP sink (which parses every message) and Redis share the machine with the server:
  * the table reports the CPU each of the bench process and the server used per phase, so that share is visible.
@@ -37,6 +41,7 @@ import { extractCode, type ReceivedMail } from "../e2e/support/mailbox";
 import { startRedis, type RedisServer } from "../e2e/support/redis-server";
 import { startSmtpSink, type SmtpSink } from "../e2e/support/smtp-sink";
 import { hashPassword, verifyPassword } from "../lib/passwords";
+import { FLOOR_PATHS, writeFloorApp } from "./bench-floor";
 import { summariseProfile, type ProfileSummary, type ProfileWindow } from "./bench-profile";
 
 const ROOT = resolve(__dirname, "..");
@@ -49,6 +54,15 @@ const NAME = "Bench User";
  * turn the load into 429s. When issue 5 lands, put whatever its settings are called here, set very high.
  * The names below are the ones lib/config.ts reads today; unknown names are harmless.
  */
+/**
+ * The heap cap `npm start` runs the server with (package.json): left alone, V8 grows the heap lazily to
+ * several hundred MB on a machine with plenty of memory, although the app's live heap is well under 100 MB.
+ */
+function productionNodeOptions(): string {
+  const start = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.start as string;
+  return /--max-old-space-size=\d+/.exec(start)?.[0] ?? "";
+}
+
 const BENCH_RATE_LIMIT_ENV: Record<string, string> = {
   REGISTER_PER_IP_PER_HOUR: "1000000000",
   RESEND_PER_IP_PER_HOUR: "1000000000",
@@ -80,6 +94,8 @@ interface Options {
   verify: PhaseOptions;
   login: PhaseOptions;
   page: PhaseOptions;
+  /** The framework floor (scripts/bench-floor.ts): the first concurrency and count are used. */
+  floor: PhaseOptions;
   scale: number[];
   scaleN: number;
   scaleLoginC: number[];
@@ -98,7 +114,7 @@ function parseOptions(argv: string[]): Options {
     flags.set(m[1], m[2] ?? "true");
   }
   const known = new Set(["quick", "profile", "build", "no-snapshot", "only", "scale", "scale-n", "scale-login-c", "ceiling-n", "env", "wait-quiet", "help"]);
-  for (const kind of ["flow", "verify", "login", "page"]) for (const s of ["c", "n", "warmup"]) known.add(`${kind}-${s}`);
+  for (const kind of ["flow", "verify", "login", "page", "floor"]) for (const s of ["c", "n", "warmup"]) known.add(`${kind}-${s}`);
   for (const key of flags.keys()) if (!known.has(key)) throw new Error(`Unknown flag --${key}`);
   if (flags.has("help")) {
     console.log(readFileSync(__filename, "utf8").split("*/")[0]);
@@ -114,7 +130,7 @@ function parseOptions(argv: string[]): Options {
   });
   const only = flags.get("only");
   for (const group of only?.split(",") ?? []) {
-    if (!["ceiling", "flow", "verify", "login", "page", "scale"].includes(group)) throw new Error(`--only: unknown phase group ${group}`);
+    if (!["ceiling", "flow", "verify", "login", "page", "scale", "floor"].includes(group)) throw new Error(`--only: unknown phase group ${group}`);
   }
   return {
     quick,
@@ -126,6 +142,7 @@ function parseOptions(argv: string[]): Options {
     verify: phase("verify", [16], [800], [300], 50, 30),
     login: phase("login", [1, 16], [100, 400], [30, 150], 10, 5),
     page: phase("page", [16], [3000], [800], 200, 100),
+    floor: phase("floor", [16], [3000], [800], 200, 100),
     scale: list("scale", [1_000, 10_000, 100_000]),
     scaleN: list("scale-n", [quick ? 150 : 400])[0],
     scaleLoginC: list("scale-login-c", [1, 16]),
@@ -476,7 +493,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface PhaseResult {
   name: string;
-  kind: "flow" | "verify" | "verify_wrong" | "login" | "page";
+  kind: "flow" | "verify" | "verify_wrong" | "login" | "page" | "floor_api" | "floor_page";
   accounts: number;
   concurrency: number;
   count: number;
@@ -498,6 +515,8 @@ interface PhaseResult {
   rssSamples: number;
   /** process.hrtime in µs (the clock V8's profiler uses) around the measured part. */
   windowUs: [number, number];
+  /** Concurrency-1 phases: Argon2id measured in the bench process right before the phase (the targets' reference). */
+  argon2Baseline?: Argon2Baseline;
 }
 
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -568,7 +587,7 @@ async function measured(
 }
 
 function mainStep(kind: PhaseResult["kind"]): string {
-  return kind === "flow" ? "flow" : kind === "verify_wrong" ? "verify" : kind;
+  return kind === "flow" ? "flow" : kind === "verify_wrong" ? "verify" : kind === "floor_api" ? "request" : kind === "floor_page" ? "page" : kind;
 }
 
 /** register -> code at the sink -> verify -> login, one account. */
@@ -599,9 +618,10 @@ async function oneFlow(rec: Recorder) {
 async function flowPhase(c: number, n: number, warmup: number): Promise<PhaseResult> {
   await runPool(`flow c=${c} warm-up`, warmup, c, () => oneFlow(new Recorder()));
   accountsInDb += warmup;
+  const argon2Baseline = c === 1 ? await baselineFor(`flow c=${c}`) : undefined;
   const rec = new Recorder();
   const result = await measured(
-    { name: `flow c=${c}`, kind: "flow", accounts: accountsInDb, concurrency: c, count: n, warmup },
+    { name: `flow c=${c}`, kind: "flow", accounts: accountsInDb, concurrency: c, count: n, warmup, argon2Baseline },
     rec,
     () => runPool(`flow c=${c}`, n, c, () => oneFlow(rec)),
   );
@@ -663,8 +683,9 @@ async function loginPhase(c: number, n: number, warmup: number, pool: () => stri
     );
   };
   await runPool(`login${tag} c=${c} warm-up`, warmup, c, one(new Recorder()));
+  const argon2Baseline = c === 1 ? await baselineFor(`login${tag} c=${c}`) : undefined;
   const rec = new Recorder();
-  return measured({ name: `login${tag} c=${c}`, kind: "login", accounts: accountsInDb, concurrency: c, count: n, warmup }, rec, () =>
+  return measured({ name: `login${tag} c=${c}`, kind: "login", accounts: accountsInDb, concurrency: c, count: n, warmup, argon2Baseline }, rec, () =>
     runPool(`login${tag} c=${c}`, n, c, one(rec)),
   );
 }
@@ -680,7 +701,48 @@ async function pagePhase(c: number, n: number, warmup: number): Promise<PhaseRes
   );
 }
 
+/**
+ * The framework floor: the minimal app of scripts/bench-floor.ts, built and served beside the product's server (idle
+ * meanwhile), under the same load generator. Its phases take the product server's place in the CPU accounting.
+ */
+async function floorPhases(c: number, n: number, warmup: number, env: Record<string, string | undefined>): Promise<PhaseResult[]> {
+  const dir = join(RESULTS_DIR, "floor-app"); // inside the project: it resolves the project's node_modules
+  writeFloorApp(dir, ROOT);
+  progress("  floor: building the minimal app (next build)");
+  const build = spawnSync(process.execPath, [nextBin(ROOT), "build"], { cwd: dir, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  if (build.status !== 0) throw new Error(`floor app: next build failed (exit ${build.status ?? build.signal})\n${(build.stdout + build.stderr).slice(-3000)}`);
+  const app = await startApp({ root: dir, env, logFile: join(RESULTS_DIR, "floor-server.log"), readyPath: FLOOR_PATHS.staticPage });
+  cleanups.push(() => app.stop());
+  const product = { server, baseUrl };
+  server = { pid: app.pid, serverPid: findServerPid(app.pid), port: app.port, log: app.logFile, stop: app.stop };
+  baseUrl = app.url;
+  try {
+    const phase = async (name: string, kind: "floor_api" | "floor_page", send: () => Promise<Reply>, count: number) => {
+      const step = mainStep(kind);
+      const one = (rec: Recorder) => async () => void (await expectStatus(rec, step, send(), 200));
+      // A fresh server: warmed at least as long as the product's, which has served every earlier phase.
+      const warm = Math.max(warmup, 1_000);
+      await runPool(`${name} warm-up`, warm, c, one(new Recorder()));
+      const rec = new Recorder();
+      return measured({ name, kind, accounts: 0, concurrency: c, count, warmup: warm }, rec, () => runPool(name, count, c, one(rec)));
+    };
+    return [
+      await phase(`floor: no-op JSON POST c=${c}`, "floor_api", () => request("POST", FLOOR_PATHS.api, { email: "floor@bench.test", otp: "123456" }), n),
+      await phase(`floor: nonce page c=${c}`, "floor_page", () => request("GET", FLOOR_PATHS.dynamicPage), n),
+      await phase(`floor: static page c=${c}`, "floor_page", () => request("GET", FLOOR_PATHS.staticPage), n),
+    ];
+  } finally {
+    await app.stop();
+    ({ server, baseUrl } = product);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------- hashing ceiling
+
+interface Argon2Baseline {
+  hashMs: Stats;
+  verifyMs: Stats;
+}
 
 interface Ceiling {
   params: string;
@@ -694,13 +756,13 @@ interface Ceiling {
   measuredParallelPairsPerSecond: number;
 }
 
-async function measureCeiling(n: number): Promise<Ceiling> {
-  const cores = os.availableParallelism();
+/** One Argon2id hash and one verify with the app's parameters, one after the other, `n` times (after 3 unmeasured). */
+async function measureArgon2(n: number, label: string): Promise<Argon2Baseline & { sample: string }> {
   const hashes: number[] = [];
   const verifies: number[] = [];
   let sample = "";
   for (let i = 0; i < n + 3; i++) {
-    progress(`  hashing ceiling: ${i}/${n + 3}`);
+    progress(`  ${label}: ${i}/${n + 3}`);
     const t0 = performance.now();
     sample = await hashPassword(`${PASSWORD} ${i}`);
     const t1 = performance.now();
@@ -711,6 +773,21 @@ async function measureCeiling(n: number): Promise<Ceiling> {
       verifies.push(t2 - t1);
     }
   }
+  return { hashMs: stats(hashes)!, verifyMs: stats(verifies)!, sample };
+}
+
+/**
+ * The Argon2id cost right before a concurrency-1 phase, which the login and register targets are measured against:
+ * this machine's speed drifts by 10-20% over a run, so a figure from the start of the run would not compare like with like.
+ */
+async function baselineFor(label: string): Promise<Argon2Baseline> {
+  const { hashMs, verifyMs } = await measureArgon2(opts.ceilingN, `${label}: Argon2id baseline`);
+  return { hashMs, verifyMs };
+}
+
+async function measureCeiling(n: number): Promise<Ceiling> {
+  const cores = os.availableParallelism();
+  const { hashMs, verifyMs, sample } = await measureArgon2(n, "hashing ceiling");
   // The same work on every core at once, for about 2 s: memory bandwidth may make it worse than the formula.
   let pairs = 0;
   const until = performance.now() + 2_000;
@@ -725,8 +802,6 @@ async function measureCeiling(n: number): Promise<Ceiling> {
     }),
   );
   const pairsPerSecond = pairs / ((performance.now() - started) / 1000);
-  const hashMs = stats(hashes)!;
-  const verifyMs = stats(verifies)!;
   const flowsPerSecond = cores / ((hashMs.p50 + verifyMs.p50) / 1000);
   const params = /^\$argon2id\$v=\d+\$([^$]+)\$/.exec(sample)?.[1] ?? "?";
   progressDone(`  hashing: hash p50 ${fmt(hashMs.p50)} ms, verify p50 ${fmt(verifyMs.p50)} ms (${params}); ceiling ${flowsPerSecond.toFixed(1)} flows/s`);
@@ -797,9 +872,13 @@ function evaluateTargets(ceiling: Ceiling | undefined, phases: PhaseResult[]): T
     });
   };
   add("verify p95, c=16", 5, find("verify", 16)?.steps.verify?.p95, "ms");
-  add("login p50, c=1", ceiling ? ceiling.verifyMs.p50 + 5 : undefined, find("login", 1)?.steps.login?.p50, "ms", true, " (verify + 5)");
+  // Against Argon2id measured right before the phase (baselineFor), else at the start of the run.
+  const login1 = find("login", 1);
+  const verifyRef = login1?.argon2Baseline?.verifyMs.p50 ?? ceiling?.verifyMs.p50;
+  add("login p50, c=1", verifyRef === undefined ? undefined : verifyRef + 5, login1?.steps.login?.p50, "ms", true, ` (verify ${fmt(verifyRef)} + 5)`);
   const flow1 = find("flow", 1);
-  add("register p50, c=1", ceiling ? ceiling.hashMs.p50 + 10 : undefined, flow1?.steps.register?.p50, "ms", true, " (hash + 10)");
+  const hashRef = flow1?.argon2Baseline?.hashMs.p50 ?? ceiling?.hashMs.p50;
+  add("register p50, c=1", hashRef === undefined ? undefined : hashRef + 10, flow1?.steps.register?.p50, "ms", true, ` (hash ${fmt(hashRef)} + 10)`);
   add("time-to-inbox p95, c=1", 50, flow1?.steps.inbox?.p95, "ms");
   const flow8 = find("flow", 8);
   add("flows/s, c=8", ceiling ? ceiling.flowsPerSecond * 0.7 : undefined, flow8?.perSecond, "/s", false, " (70% of ceiling)");
@@ -807,6 +886,11 @@ function evaluateTargets(ceiling: Ceiling | undefined, phases: PhaseResult[]): T
   add("(info) flows/s vs measured ceiling", ceiling ? ceiling.measuredParallelPairsPerSecond * 0.7 : undefined, flow8?.perSecond, "/s", false, " (70% of side-by-side)");
   add("GET /register p95, c=16", 20, find("page", 16)?.steps.page?.p95, "ms");
   add("server RSS max, flow c=8", 300, flow8?.rssMaxMb, "MB");
+  // What Next itself costs here, under the same load (scripts/bench-floor.ts): no product code can go below it.
+  const floor = (name: string) => phases.find((p) => p.name.startsWith(`floor: ${name} c=16`));
+  add("(floor) no-op JSON POST p95, c=16", 5, floor("no-op JSON POST")?.steps.request?.p95, "ms", true, " (as verify)");
+  add("(floor) nonce page p95, c=16", 20, floor("nonce page")?.steps.page?.p95, "ms", true, " (as GET /register)");
+  add("(floor) static page p95, c=16", 20, floor("static page")?.steps.page?.p95, "ms", true, " (as GET /register)");
   // Flat at scale: p50 with the most accounts no worse than 1.25x (+1 ms) the one with the fewest.
   for (const kind of ["verify", "login"] as const) {
     const runs = phases.filter((p) => p.kind === kind && p.name.includes("@") && p.concurrency === 16).sort((a, b) => a.accounts - b.accounts);
@@ -840,7 +924,7 @@ function render(results: { machine: Record<string, unknown>; ceiling?: Ceiling; 
   const out: string[] = [];
   const m = results.machine;
   out.push(
-    `Machine: ${m.cpu} x${m.cores}, ${m.memoryGb} GB, Node ${m.node}, Next ${m.next}; build ${m.buildId}; server idle RSS ${Number(m.serverIdleRssMb).toFixed(0)} MB` +
+    `Machine: ${m.cpu} x${m.cores}, ${m.memoryGb} GB, Node ${m.node}, Next ${m.next}; build ${m.buildId}; server ${m.serverNodeOptions || "(no heap cap)"} (as npm start), idle RSS ${Number(m.serverIdleRssMb).toFixed(0)} MB` +
       (Object.keys(m.serverEnv as object).length ? `; server env ${Object.entries(m.serverEnv as object).map(([k, v]) => `${k}=${v}`).join(" ")}` : "") +
       (m.profiled ? "; SERVER PROFILED (--cpu-prof): timings inflated" : ""),
   );
@@ -848,6 +932,12 @@ function render(results: { machine: Record<string, unknown>; ceiling?: Ceiling; 
     const c = results.ceiling;
     out.push(
       `Hashing (${c.params}, in-process): hash p50 ${fmt(c.hashMs.p50)} ms, verify p50 ${fmt(c.verifyMs.p50)} ms -> ceiling ${c.flowsPerSecond.toFixed(1)} flows/s = ${c.formula}; measured on ${c.cores} cores side by side: ${c.measuredParallelPairsPerSecond.toFixed(1)} hash+verify/s`,
+    );
+  }
+  const baselines = results.phases.filter((p) => p.argon2Baseline);
+  if (baselines.length) {
+    out.push(
+      `Argon2id right before each c=1 phase (hash / verify p50, ms): ${baselines.map((p) => `${p.name} ${fmt(p.argon2Baseline!.hashMs.p50)} / ${fmt(p.argon2Baseline!.verifyMs.p50)}`).join("; ")}`,
     );
   }
   out.push("");
@@ -954,6 +1044,7 @@ async function main() {
     node: process.versions.node,
     next: JSON.parse(readFileSync(join(ROOT, "node_modules/next/package.json"), "utf8")).version as string,
     uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? "4 (default)",
+    serverNodeOptions: productionNodeOptions(),
     buildId,
     buildAgeMinutes: Math.round(buildAge),
     commit: git(["rev-parse", "--short", "HEAD"]),
@@ -1008,6 +1099,7 @@ async function main() {
     SMTP_SECURE: "false",
     MAIL_FROM: "Verified Signup <no-reply@example.test>",
     DATABASE_URL: databaseUrl,
+    NODE_OPTIONS: productionNodeOptions(),
     ...BENCH_RATE_LIMIT_ENV,
     ...opts.serverEnv,
   };
@@ -1043,6 +1135,8 @@ async function main() {
   }
   if (wants("page")) for (const [i, c] of opts.page.c.entries()) phases.push(await pagePhase(c, nth(opts.page.n, i), opts.page.warmup));
 
+  if (wants("floor")) phases.push(...(await floorPhases(opts.floor.c[0], opts.floor.n[0], opts.floor.warmup, { NODE_ENV: "production" })));
+
   if (wants("scale")) {
     const seedHash = await hashPassword(PASSWORD); // one precomputed hash for every seeded account
     let seeded = verifiedEmails.some((e) => e.startsWith("seed-")) ? 200 : 0;
@@ -1074,7 +1168,7 @@ async function main() {
     if (!file) {
       console.error(`No profile for pid ${server.serverPid} in ${profileDir}: ${readdirSync(profileDir).join(", ")}`);
     } else {
-      const windows: ProfileWindow[] = phases.map((p) => ({
+      const windows: ProfileWindow[] = phases.filter((p) => !p.kind.startsWith("floor")).map((p) => ({
         name: p.name,
         startUs: p.windowUs[0],
         endUs: p.windowUs[1],

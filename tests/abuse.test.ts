@@ -60,7 +60,12 @@ const resend = async (email: string, ip = freshIp()) => {
   await settle();
   return result;
 };
-const login = (email: string, password: string, ip = freshIp()) => accounts.authenticate(loginSchema.parse({ email, password }), { ip });
+/** A login and what runs after its response (a success clears the account's counters then). */
+const login = async (email: string, password: string, ip = freshIp()) => {
+  const result = await accounts.authenticate(loginSchema.parse({ email, password }), { ip });
+  await settle();
+  return result;
+};
 
 /** A code different from every code in `codes` (so a guess is surely wrong for both live codes). */
 const wrongCodeForAll = wrongCodeFor;

@@ -11,6 +11,17 @@ import { loginSchema, registerSchema, verifySchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { freshDatabase, testConfig } from "./support/admin-fixtures";
 
+// Next's after(): outside a request it throws (as the real one does); "inside a request" it keeps the
+// callbacks, which the tests run when the response would have gone out.
+const request = vi.hoisted(() => ({ active: false, afterCallbacks: [] as Array<() => unknown> }));
+vi.mock("next/server", async (importOriginal) => ({
+  ...(await importOriginal<typeof import("next/server")>()),
+  after: (task: () => unknown) => {
+    if (!request.active) throw new Error("after() was called outside a request scope");
+    request.afterCallbacks.push(task);
+  },
+}));
+
 const AT = new Date("2030-01-15T12:00:00Z");
 
 describe("toAuditRow: what an event row may hold", () => {
@@ -89,6 +100,39 @@ describe("the auth_events sink", () => {
     expect(insert).toHaveBeenCalledTimes(1);
     expect((await rows()).map((r) => JSON.parse(r.detail!).n)).toEqual([0, 1, 2, 3, 4]);
     expect(audit.stats).toEqual({ written: 5, failed: 0, dropped: 0 });
+  });
+
+  describe("inside a request", () => {
+    beforeEach(() => {
+      request.active = true;
+      request.afterCallbacks.length = 0;
+    });
+    afterEach(() => {
+      request.active = false;
+    });
+    const tick = () => new Promise((r) => setTimeout(r, 20));
+
+    it("writes once the response has gone out (after()), not while the request runs", async () => {
+      const audit = createAuditLog(db);
+      const insert = vi.spyOn(db, "insert");
+      audit.sink("login_ok", { userId: "u-1" }, AT);
+      audit.sink("login_ok", { userId: "u-2" }, AT);
+      await tick();
+      expect(insert).not.toHaveBeenCalled();
+      expect(request.afterCallbacks).toHaveLength(2);
+      await Promise.all(request.afterCallbacks.map((callback) => callback()));
+      expect(insert).toHaveBeenCalledTimes(1);
+      expect((await rows()).map((r) => r.userId)).toEqual(["u-1", "u-2"]);
+    });
+
+    it("writes within a second even when the response that queued the rows never ends", async () => {
+      const audit = createAuditLog(db);
+      audit.sink("login_ok", { userId: "u-1" }, AT);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await rows()).toHaveLength(0);
+      await vi.waitFor(async () => expect(await rows()).toHaveLength(1), { timeout: 1_500, interval: 50 });
+      expect(audit.stats).toEqual({ written: 1, failed: 0, dropped: 0 });
+    });
   });
 
   it("swallows and counts a failed write (the database is gone), and reports it without details", async () => {

@@ -274,6 +274,20 @@ describe("security headers", () => {
     expectCommonHeaders(health.headers, "GET /api/health");
   });
 
+  it("are on every other /api answer too: Auth.js's own routes, an unknown path, a wrong method (they come from next.config, not the proxy)", async () => {
+    const session = await get("/api/auth/session");
+    expect(session.status).toBe(200);
+    expectCommonHeaders(session.headers, "GET /api/auth/session");
+    const unknown = await get("/api/no-such-route");
+    expect(unknown.status).toBe(404);
+    expectCommonHeaders(unknown.headers, "GET /api/no-such-route");
+    const method = await fetch(`${app.url}/api/register`, { method: "PUT", headers: { "x-forwarded-for": nextIp() } });
+    expect(method.status).toBe(405);
+    expectCommonHeaders(method.headers, "PUT /api/register");
+    const csp = directives(method.headers.get("content-security-policy")!);
+    expect(csp.get("script-src")).toBe("script-src 'none'");
+  });
+
   it("are on pages, with a script nonce of at least 16 random bytes that every script carries", async () => {
     const page = await get("/login");
     expect(page.status).toBe(200);

@@ -4,7 +4,8 @@ import { startResendStub, type ResendStub } from "@/e2e/support/resend-stub";
 import { startSmtpSink, type SmtpSink } from "@/e2e/support/smtp-sink";
 import { parseConfig } from "@/lib/config";
 import { MailDeliveryError } from "@/lib/mail/mailer";
-import { verificationCodeMessage } from "@/lib/mail/messages";
+import { codeEmailElement, codeMessage, renderBody, verificationCodeMessage } from "@/lib/mail/messages";
+import { CODE_PURPOSES } from "@/lib/codes";
 import { ResendMailer } from "@/lib/mail/resend";
 import { SmtpMailer } from "@/lib/mail/smtp";
 
@@ -31,6 +32,29 @@ describe("verificationCodeMessage", () => {
     expect(built.html).toContain("031415");
     expect(built.html).toContain("10 minutes");
     expect(extractCode({ text: built.text })).toBe("031415");
+  });
+});
+
+describe("codeMessage (each body rendered once, the code put in per message)", () => {
+  it("equals a fresh render for every purpose, code and variant, and carries only its own code", async () => {
+    for (const purpose of CODE_PURPOSES) {
+      for (const signedUpAgain of [false, true]) {
+        for (const [code, validMinutes] of [["031415", 10], ["999999", 10], ["000000", 3], ["123456", 10]] as const) {
+          const input = { purpose, appName: "Verified Signup", code, validMinutes, signedUpAgain };
+          const built = await codeMessage({ ...input, to: "ada@example.com" });
+          const fresh = await renderBody(codeEmailElement(input));
+          expect(built.html).toBe(fresh.html);
+          expect(built.text).toBe(fresh.text);
+          expect(built.html.split(code)).toHaveLength(2);
+          expect(extractCode({ text: built.text })).toBe(code);
+        }
+      }
+    }
+  });
+
+  it("never leaves the placeholder in a message, whatever the code", async () => {
+    const built = await codeMessage({ purpose: "sign_in", appName: "Verified Signup", to: "ada@example.com", code: "424242", validMinutes: 7 });
+    expect(built.html + built.text).not.toMatch(/QZXQZX/);
   });
 });
 

@@ -8,24 +8,20 @@ import { Input } from "@/components/ui/input";
 import { PasswordInput } from "@/components/ui/password-input";
 import { SubmitButton } from "@/components/ui/submit-button";
 import type { FormState } from "@/lib/form-state";
-import {
-  changeEmailSchema,
-  changePasswordFormSchema,
-  emailOnlySchema,
-  otpOnlySchema,
-  resetPasswordFormSchema,
-  verifySchema,
-} from "@/lib/schemas";
 import { useActionForm } from "./use-action-form";
 
-/** The shared schema each form checks with (schemas are functions, so the client picks them by name). */
+/**
+ * The shared schema each form checks with, picked by name (a server page cannot hand a function to a client
+ * component). Imported once the page is live, as the signup form does, so zod is not in the first load.
+ */
+const schemas = () => import("@/lib/schemas");
 const SCHEMAS = {
-  email: () => emailOnlySchema,
-  emailAndCode: () => verifySchema,
-  code: () => otpOnlySchema,
-  resetPassword: (min: number) => resetPasswordFormSchema(min),
-  changePassword: (min: number) => changePasswordFormSchema(min),
-  changeEmail: () => changeEmailSchema,
+  email: () => schemas().then((s) => s.emailOnlySchema),
+  emailAndCode: () => schemas().then((s) => s.verifySchema),
+  code: () => schemas().then((s) => s.otpOnlySchema),
+  resetPassword: (min: number) => schemas().then((s) => s.resetPasswordFormSchema(min)),
+  changePassword: (min: number) => schemas().then((s) => s.changePasswordFormSchema(min)),
+  changeEmail: () => schemas().then((s) => s.changeEmailSchema),
 };
 
 export interface FieldSpec {
@@ -59,7 +55,7 @@ export function FieldsForm({
 }) {
   const defaults = Object.fromEntries(fields.map((f) => [f.name, f.value ?? ""]));
   const { state, form, formAction, pending, onSubmit, errorFor } = useActionForm<FieldValues>(
-    SCHEMAS[schema](passwordMinLength),
+    () => SCHEMAS[schema](passwordMinLength),
     action,
     defaults,
   );

@@ -86,33 +86,46 @@ function createSmtpServer(sink: SmtpSink): SMTPServer {
     onAuth(auth, _session, callback) {
       callback(null, { user: auth.username ?? "any" });
     },
+    // Like a mail server that queues before it delivers: 250 as soon as the whole message is in, then the
+    // parse (a few ms of this process's CPU) lands it in the mailbox. The sender's wait is the hand-off only.
     onData(stream, session, callback) {
-      simpleParser(stream).then(
-        (parsed) => {
-          if (sink.failWith) {
-            const { code, message = "Refused by the test sink" } = sink.failWith;
-            return callback(Object.assign(new Error(message), { responseCode: code }));
-          }
-          const headers: Record<string, string> = {};
-          for (const { key, line } of parsed.headerLines) {
-            const value = line.slice(line.indexOf(":") + 1).trim();
-            headers[key] = key in headers ? `${headers[key]}\n${value}` : value;
-          }
-          sink.messages.push({
-            to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-            from: parsed.from?.text ?? "",
-            subject: parsed.subject ?? "",
-            text: parsed.text ?? "",
-            html: typeof parsed.html === "string" ? parsed.html : "",
-            receivedAt: Date.now(),
-            headers,
-          });
-          callback();
-        },
-        (error: Error) => callback(error),
-      );
+      // Read now: smtp-server starts the next transaction's envelope once this one is answered.
+      const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("error", (error: Error) => callback(error));
+      stream.on("end", () => {
+        if (sink.failWith) {
+          const { code, message = "Refused by the test sink" } = sink.failWith;
+          return callback(Object.assign(new Error(message), { responseCode: code }));
+        }
+        callback();
+        deliver(Buffer.concat(chunks), to);
+      });
     },
   });
+
+  function deliver(raw: Buffer, to: string[]): void {
+    simpleParser(raw).then(
+      (parsed) => {
+        const headers: Record<string, string> = {};
+        for (const { key, line } of parsed.headerLines) {
+          const value = line.slice(line.indexOf(":") + 1).trim();
+          headers[key] = key in headers ? `${headers[key]}\n${value}` : value;
+        }
+        sink.messages.push({
+          to,
+          from: parsed.from?.text ?? "",
+          subject: parsed.subject ?? "",
+          text: parsed.text ?? "",
+          html: typeof parsed.html === "string" ? parsed.html : "",
+          receivedAt: Date.now(),
+          headers,
+        });
+      },
+      (error: Error) => console.error(`smtp-sink: could not parse a message: ${error.message}`),
+    );
+  }
   server.on("error", () => {}); // client-side socket errors must not crash the test process
   return server;
 }

@@ -1,4 +1,4 @@
-import { render } from "@react-email/components";
+import { render } from "@react-email/render";
 import type { ReactElement } from "react";
 import type { CodePurpose } from "../codes";
 import { CodeEmail } from "./templates/code-email";
@@ -10,9 +10,48 @@ import type { MailMessage } from "./mailer";
  * and messages to an address nobody has proven carry no text the requester chose.
  */
 
-async function message(to: string, subject: string, element: ReactElement): Promise<MailMessage> {
+interface RenderedBody {
+  html: string;
+  text: string;
+}
+
+export async function renderBody(element: ReactElement): Promise<RenderedBody> {
   const [html, text] = await Promise.all([render(element), render(element, { plainText: true })]);
-  return { to, subject, html, text };
+  return { html, text };
+}
+
+/*
+ * Rendering (React Email, then html-to-text) costs a few ms of main-thread CPU per message, and the
+ * bodies differ only by the code. Each distinct body is rendered once, with CODE_SLOT where the code
+ * goes, and the code is put in per message. The cache is keyed by every other input, which come from
+ * fixed texts and configuration, so it stays small; it is bounded anyway.
+ */
+const CODE_SLOT = "QZXQZX";
+const MAX_CACHED_BODIES = 64;
+const renderedBodies = new Map<string, Promise<RenderedBody>>();
+
+function cachedBody(key: string, build: () => ReactElement): Promise<RenderedBody> {
+  let body = renderedBodies.get(key);
+  if (!body) {
+    if (renderedBodies.size >= MAX_CACHED_BODIES) renderedBodies.clear();
+    body = renderBody(build());
+    renderedBodies.set(key, body);
+    // A failed render is not kept: the next message tries again.
+    body.catch(() => renderedBodies.delete(key));
+  }
+  return body;
+}
+
+function occursOnce(haystack: string, needle: string): boolean {
+  const first = haystack.indexOf(needle);
+  return first !== -1 && haystack.indexOf(needle, first + needle.length) === -1;
+}
+
+/** The body with the code in it: the cached rendering when the slot sits in it exactly once, else a fresh render. */
+async function bodyWithCode(key: string, build: (code: string) => ReactElement, code: string): Promise<RenderedBody> {
+  const body = await cachedBody(key, () => build(CODE_SLOT));
+  if (!/^\d+$/.test(code) || !occursOnce(body.html, CODE_SLOT) || !occursOnce(body.text, CODE_SLOT)) return renderBody(build(code));
+  return { html: body.html.replace(CODE_SLOT, code), text: body.text.replace(CODE_SLOT, code) };
 }
 
 const CODE_TEXTS: Record<CodePurpose, { subject: string; heading: string; intro: (app: string) => string; ignore: string }> = {
@@ -42,7 +81,7 @@ const CODE_TEXTS: Record<CodePurpose, { subject: string; heading: string; intro:
   },
 };
 
-export async function codeMessage(input: {
+export interface CodeMessageInput {
   purpose: CodePurpose;
   appName: string;
   to: string;
@@ -50,16 +89,21 @@ export async function codeMessage(input: {
   validMinutes: number;
   /** A new signup for an address that had one waiting: this code carries the newly chosen details. */
   signedUpAgain?: boolean;
-}): Promise<MailMessage> {
+}
+
+/** The code email as an element, rendered afresh (codeMessage renders it once per distinct body). */
+export function codeEmailElement(input: Omit<CodeMessageInput, "to">): ReactElement {
   const texts = CODE_TEXTS[input.purpose];
   const intro = input.signedUpAgain
     ? `Someone signed up again with this address and chose a new name and password. Enter this code only if that was you: it activates your ${input.appName} account with those new details.`
     : texts.intro(input.appName);
-  return message(
-    input.to,
-    `Your ${input.appName} ${texts.subject}`,
-    CodeEmail({ appName: input.appName, heading: texts.heading, intro, code: input.code, validMinutes: input.validMinutes, ignoreNote: texts.ignore }),
-  );
+  return CodeEmail({ appName: input.appName, heading: texts.heading, intro, code: input.code, validMinutes: input.validMinutes, ignoreNote: texts.ignore });
+}
+
+export async function codeMessage(input: CodeMessageInput): Promise<MailMessage> {
+  const key = JSON.stringify(["code", input.purpose, input.appName, input.validMinutes, Boolean(input.signedUpAgain)]);
+  const body = await bodyWithCode(key, (code) => codeEmailElement({ ...input, code }), input.code);
+  return { to: input.to, subject: `Your ${input.appName} ${CODE_TEXTS[input.purpose].subject}`, ...body };
 }
 
 /** The signup verification email (the shape the signup path and its tests use). */
@@ -105,11 +149,10 @@ const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; headi
   },
 };
 
-export function noticeMessage(kind: NoticeKind, input: { appName: string; to: string }): Promise<MailMessage> {
+export async function noticeMessage(kind: NoticeKind, input: { appName: string; to: string }): Promise<MailMessage> {
   const texts = NOTICE_TEXTS[kind];
-  return message(
-    input.to,
-    texts.subject(input.appName),
+  const body = await cachedBody(JSON.stringify(["notice", kind, input.appName]), () =>
     NoticeEmail({ appName: input.appName, heading: texts.heading, paragraphs: texts.paragraphs(input.appName) }),
   );
+  return { to: input.to, subject: texts.subject(input.appName), ...body };
 }

@@ -1,4 +1,4 @@
-import { Text } from "@react-email/components";
+import { Text } from "@react-email/text";
 import { EmailLayout, paragraph } from "./layout";
 
 /** A plain notice (no code): a heading and a few paragraphs of our own text, never the requester's. */

@@ -1,13 +1,14 @@
+// Plain JavaScript (typed by security-headers.d.mts) so that next.config.mjs can read it too: the JSON API's
+// headers are static and set there, without running proxy.ts; pages get theirs, with a nonce, from proxy.ts.
 import { randomBytes } from "node:crypto";
 
 /** 128 bits from the CSPRNG, base64: a CSP nonce (a UUID would carry only 122 random bits). */
-export function newNonce(): string {
+export function newNonce() {
   return randomBytes(16).toString("base64");
 }
 
-/** The headers every response carries, the JSON API included. */
-export function securityHeaders(options: { nonce?: string; isProduction: boolean }): Record<string, string> {
-  const { nonce, isProduction } = options;
+/** The headers every response carries: pages (with their nonce) and the JSON API (no scripts at all). */
+export function securityHeaders({ nonce, isProduction }) {
   // React needs eval in development only, for its debugging stacks.
   const script = nonce ? `'self' 'nonce-${nonce}' 'strict-dynamic'${isProduction ? "" : " 'unsafe-eval'"}` : "'none'";
   const csp = [

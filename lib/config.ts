@@ -12,6 +12,8 @@ const flag = z
   .transform((v) => v === "true" || v === "1");
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** AUTH_SECRET's least length in production (characters; 32 hex characters are still 128 bits). */
+const MIN_SECRET_LENGTH = 32;
 const optionalText = z
   .string()
   .optional()
@@ -174,6 +176,10 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
 
   if (enforce) {
     if (!e.AUTH_SECRET) problems.push("AUTH_SECRET is missing: set it to a random value (`npx auth secret` or `openssl rand -base64 33`).");
+    // The session encryption, the code hash key and the TOTP key are all derived from it.
+    else if (e.AUTH_SECRET.length < MIN_SECRET_LENGTH) {
+      problems.push(`AUTH_SECRET is too short (${e.AUTH_SECRET.length} characters, at least ${MIN_SECRET_LENGTH}): use \`npx auth secret\` or \`openssl rand -base64 33\`.`);
+    }
     if (!e.AUTH_URL && !e.AUTH_TRUST_HOST && !onVercel) {
       problems.push("Set AUTH_URL to the site's public URL, or AUTH_TRUST_HOST=true behind a proxy you trust.");
     }

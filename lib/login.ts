@@ -1,7 +1,10 @@
 import { CredentialsSignin } from "next-auth";
+import { decode } from "next-auth/jwt";
+import { cookies } from "next/headers";
 import { signIn, updateSession } from "./auth";
 import { getConfig } from "./config";
-import { grantSessionRenewal } from "./sessions";
+import { getCodeStore } from "./runtime";
+import { denySession, grantSessionRenewal, type SessionClaims } from "./sessions";
 import type { LoginInput } from "./schemas";
 import { StoreUnavailableError } from "./store/code-store";
 
@@ -29,14 +32,25 @@ export function signInWithEmailCode(input: { email: string; otp: string }): Prom
 }
 
 async function establishSession(provider: string, credentials: Record<string, string>): Promise<LoginResult> {
+  const replaced = await sessionInCookie();
   try {
     await signIn(provider, { ...credentials, redirect: false });
-    return { ok: true };
   } catch (error) {
     if (error instanceof CredentialsSignin) return fromSignInCode(error.code);
     if (isStoreOutage(error)) return { ok: false, reason: "store_unavailable" };
     throw error;
   }
+  // The new session replaces the one this browser had: a copy of the old cookie must not live on.
+  if (replaced) await denySession(await getCodeStore(), replaced, getConfig().auth, Date.now());
+  return { ok: true };
+}
+
+/** The claims of the session cookie the request came with, if it decrypts. */
+async function sessionInCookie(): Promise<Partial<SessionClaims> | undefined> {
+  const cookie = (await cookies()).getAll().find((c) => c.name.endsWith("authjs.session-token"));
+  if (!cookie) return undefined;
+  const claims = await decode({ token: cookie.value, secret: getConfig().auth.secret, salt: cookie.name }).catch(() => null);
+  return claims ?? undefined;
 }
 
 function fromSignInCode(code: string): LoginResult {

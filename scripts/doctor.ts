@@ -80,10 +80,6 @@ function checkProduction(env: NodeJS.ProcessEnv, strict: boolean): void {
   const before = counts.fail + counts.warn;
   for (const problem of problems) report(level, problem);
 
-  const secret = env.AUTH_SECRET?.trim();
-  if (secret && secret.length < 32) {
-    report(level, `AUTH_SECRET is short (${secret.length} characters)`, ["Use at least 32 random bytes: `npx auth secret` or `openssl rand -base64 33`."]);
-  }
   if (env.AUTH_URL && !/^https:\/\//.test(env.AUTH_URL) && !/^http:\/\/(localhost|127\.0\.0\.1)/.test(env.AUTH_URL)) {
     report("warn", "AUTH_URL is not https: session cookies are only marked Secure over https.");
   }

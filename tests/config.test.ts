@@ -104,6 +104,14 @@ describe("parseConfig in production", () => {
     expect(problems[0]).toMatch(/AUTH_SECRET/);
   });
 
+  it("refuses an AUTH_SECRET under 32 characters, saying how long it is and never what it is", () => {
+    const short = "0123456789abcdef0123456789abcde";
+    const problems = problemsOf({ ...PRODUCTION_OK, AUTH_SECRET: short });
+    expect(problems).toEqual([expect.stringMatching(/AUTH_SECRET is too short \(31 characters, at least 32\)/)]);
+    expect(problems[0]).not.toContain(short);
+    expect(problemsOf({ ...PRODUCTION_OK, AUTH_SECRET: `${short}f` })).toEqual([]);
+  });
+
   it("refuses a blank AUTH_SECRET like a missing one", () => {
     expect(problemsOf({ ...PRODUCTION_OK, AUTH_SECRET: "   " })).toEqual([expect.stringMatching(/AUTH_SECRET/)]);
   });

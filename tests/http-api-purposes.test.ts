@@ -458,6 +458,31 @@ describe("sessions end on a reset and on a change", () => {
     expectErrorShape(api, "unauthenticated");
   });
 
+  it("a new login ends the session it replaces: a copy of the old cookie no longer opens /account, other sessions go on", async () => {
+    const { email } = await verifiedAccount("relogin");
+    const elsewhere = await signIn(email);
+    const old = await signIn(email);
+    expect(await opensAccount(old)).toBe(true);
+
+    const r = await post("/api/login", { email, password: PASSWORD }, { cookie: old });
+    expect(r.status, r.text).toBe(200);
+    const replacing = sessionCookieOf(r);
+    expect(replacing, "the new session cookie").not.toBe("");
+    expect(replacing).not.toBe(old);
+
+    expect(await opensAccount(old)).toBe(false);
+    expect(await opensAccount(replacing)).toBe(true);
+    expect(await opensAccount(elsewhere)).toBe(true);
+  });
+
+  it("a refused login leaves the session it came with alone", async () => {
+    const { email } = await verifiedAccount("relogin-refused");
+    const current = await signIn(email);
+    const r = await post("/api/login", { email, password: NEW_PASSWORD }, { cookie: current });
+    expect(r.status, r.text).toBe(401);
+    expect(await opensAccount(current)).toBe(true);
+  });
+
   it("a change of password over the API keeps the session that made it and ends the others", async () => {
     const { email } = await verifiedAccount("change-session");
     const mine = await signIn(email);

@@ -1,14 +1,17 @@
 import { dictionary } from "@zxcvbn-ts/language-common";
+import longCommonPasswords from "./password-lists/long-common.json";
 
 /**
  * The checks a new password gets beyond length (NIST SP 800-63B §3.1.1.2, ASVS 6.2.4 / 6.2.11):
- * not one of the ~49,000 most common passwords (zxcvbn-ts's list), and not built around the product's
- * name, the person's name or their email's local part. Server-side only: the list stays off the client.
+ * not one of the ~49,000 most common passwords (zxcvbn-ts's list) nor one of the ~9,700 of 15 or more
+ * characters among the top million of a breach corpus (lib/password-lists/README.md), and not built
+ * around the product's name, the person's name or their email's local part. Server-side only: the
+ * lists stay off the client.
  */
 
 let common: Set<string> | undefined;
 function commonPasswords(): Set<string> {
-  common ??= new Set((dictionary as Record<string, string[]>)["passwords-common"].map((p) => p.toLowerCase()));
+  common ??= new Set([...(dictionary as Record<string, string[]>)["passwords-common"].map((p) => p.toLowerCase()), ...longCommonPasswords]);
   return common;
 }
 

@@ -79,6 +79,16 @@ describe("register", () => {
     expect(await userCount()).toBe(1);
   });
 
+  it.each(["1q2w3e4r5t6y7u8i", "qwerty123456789", "Ada Lovelace 1815 Ada"])(
+    "refuses %j (a common or name-based password) with weak_password: no account, no mail",
+    async (password) => {
+      const result = await register({ name: "Ada Lovelace", email: "ada@example.com", password });
+      expect(result).toMatchObject({ ok: false, reason: "weak_password", message: expect.any(String) });
+      expect(await userCount()).toBe(0);
+      expect(mailer.sent).toHaveLength(0);
+    },
+  );
+
   it("ignores role, isActive and emailVerifiedAt smuggled into the signup input", async () => {
     const raw = {
       name: "Mallory",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import longCommonPasswords from "@/lib/password-lists/long-common.json";
 import { passwordProblem } from "@/lib/password-policy";
 
 const context = { appName: "Verified Signup", name: "Ada Lovelace", email: "ada.lovelace@example.com" };
@@ -8,11 +9,27 @@ describe("the checks a new password gets beyond its length", () => {
     expect(passwordProblem(password, context)).toMatch(/too common/);
   });
 
+  it.each(["1q2w3e4r5t6y7u8i", "1qaz2wsx3edc4rfv", "qwerty123456789", "QAZwsxEDCrfvTGB", "1qaz 2wsx 3edc 4rfv"])(
+    "refuses %j, a common password of 15+ characters from the breach list (case, spaces and punctuation aside)",
+    (password) => {
+      expect(passwordProblem(password, context)).toMatch(/too common/);
+    },
+  );
+
+  it("knows at least the 3,000 most common passwords as long as the policy's minimum (ASVS 6.2.4)", () => {
+    const long = longCommonPasswords.filter((p) => [...p].length >= 15);
+    expect(long.length).toBeGreaterThanOrEqual(3000);
+    // Every one of them is refused, and the list is not refusing everything long.
+    expect(long.filter((p) => !passwordProblem(p, context))).toEqual([]);
+    expect(passwordProblem("velvet hammock orbit lantern 42", context)).toBeUndefined();
+  });
+
   it("refuses a common password with digits stuck on", () => {
     expect(passwordProblem("password1234567", context)).toMatch(/common word with numbers/);
   });
 
-  it.each(["aaaaaaaaaaaaaaa", "123456789012345", "abcdefghijklmnop", "qwertyuiopasdfghjkl", "ponmlkjihgfedcba", "abababababababab"])(
+  // Patterns that are not on either list, so that this rule is what refuses them.
+  it.each(["zzzzzzzzzzzzzzzzzy", "234567890123456", "hijklmnopqrstuvw", "lkjhgfdsapoiuytrewq", "ponmlkjihgfedcba", "abababababababab"])(
     "refuses the long but simple pattern %j",
     (password) => {
       expect(passwordProblem(password, context)).toMatch(/simple pattern/);

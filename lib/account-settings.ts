@@ -79,10 +79,11 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
     return { ok: true, email: input.newEmail };
   }
 
-  async function confirmEmailChange(userId: string, input: { otp: string }): Promise<EmailChangeResult> {
+  async function confirmEmailChange(userId: string, input: { otp: string }, context: RequestContext): Promise<EmailChangeResult> {
     const user = await findUserById(db, userId);
     if (!user) return { ok: false, reason: "used" };
-    const outcome = await codes.consume("change_email", { accountId: userId }, input.otp, verifyFailureLimits(config, codes.idOf(user.email)));
+    const limits = verifyFailureLimits(config, codes.idOf(user.email), context.ip);
+    const outcome = await codes.consume("change_email", { accountId: userId }, input.otp, limits);
     if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
     if (outcome.status !== "ok") return { ok: false, reason: outcome.status === "missing" ? "wrong_code" : outcome.status };
     const { newEmail } = JSON.parse(outcome.payload) as { newEmail: string };

@@ -102,8 +102,9 @@ export function createAccounts(deps: AccountDependencies) {
     return { ok: true, email: input.email, delivery };
   }
 
-  async function verifyEmail(input: VerifyInput): Promise<VerifyResult> {
-    const outcome = await codes.consume("verify_email", { keyEmail: input.email }, input.otp, verifyFailureLimits(config, idOf(input.email)));
+  async function verifyEmail(input: VerifyInput, context: RequestContext): Promise<VerifyResult> {
+    const limits = verifyFailureLimits(config, idOf(input.email), context.ip);
+    const outcome = await codes.consume("verify_email", { keyEmail: input.email }, input.otp, limits);
     switch (outcome.status) {
       case "ok": {
         const pending = outcome.payload ? (JSON.parse(outcome.payload) as PendingDetails) : undefined;

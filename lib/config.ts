@@ -54,6 +54,7 @@ const envSchema = z.object({
   OTP_SENDS_PER_DAY: positiveInt(10),
   VERIFY_FAILURES_PER_HOUR: positiveInt(10),
   VERIFY_FAILURES_PER_DAY: positiveInt(25),
+  VERIFY_FAILURES_PER_IP_PER_HOUR: positiveInt(60),
   LOGIN_FAILURES_PER_ACCOUNT: positiveInt(10),
   LOGIN_FAILURES_PER_IP: positiveInt(30),
   LOGIN_FAILURE_WINDOW_SECONDS: positiveInt(900),
@@ -111,6 +112,7 @@ export interface AppConfig {
     sendsPerDay: number;
     verifyFailuresPerHour: number;
     verifyFailuresPerDay: number;
+    verifyFailuresPerIpPerHour: number;
     loginFailuresPerAccount: number;
     loginFailuresPerIp: number;
     loginFailureWindowSeconds: number;
@@ -223,6 +225,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       sendsPerDay: e.OTP_SENDS_PER_DAY,
       verifyFailuresPerHour: e.VERIFY_FAILURES_PER_HOUR,
       verifyFailuresPerDay: e.VERIFY_FAILURES_PER_DAY,
+      verifyFailuresPerIpPerHour: e.VERIFY_FAILURES_PER_IP_PER_HOUR,
       loginFailuresPerAccount: e.LOGIN_FAILURES_PER_ACCOUNT,
       loginFailuresPerIp: e.LOGIN_FAILURES_PER_IP,
       loginFailureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,

@@ -29,11 +29,15 @@ export function sendLimits(config: LimitConfig, id: string): LimitRule[] {
   ];
 }
 
-/** Wrong codes for one address, across codes: a new code does not reset them (NIST SP 800-63B §3.1.3.2). */
-export function verifyFailureLimits(config: LimitConfig, id: string): LimitRule[] {
+/**
+ * Wrong codes for one address, across codes: a new code does not reset them (NIST SP 800-63B §3.1.3.2);
+ * and from one client IP across addresses, so that one client cannot spread its guesses over many.
+ */
+export function verifyFailureLimits(config: LimitConfig, id: string, ip: string): LimitRule[] {
   return [
     { key: `limit:{${id}}:verify-fail:hour`, limit: config.limits.verifyFailuresPerHour, windowMs: HOUR },
     { key: `limit:{${id}}:verify-fail:day`, limit: config.limits.verifyFailuresPerDay, windowMs: DAY },
+    ipLimit(config, "code-fail", ip),
   ];
 }
 
@@ -44,7 +48,7 @@ export function loginAccountLimits(config: LimitConfig, id: string) {
   } satisfies Record<string, LimitRule>;
 }
 
-export type IpAction = "register" | "resend" | "login-fail";
+export type IpAction = "register" | "resend" | "login-fail" | "code-fail";
 
 export function ipLimit(config: LimitConfig, action: IpAction, ip: string): LimitRule {
   const { limits } = config;
@@ -53,7 +57,9 @@ export function ipLimit(config: LimitConfig, action: IpAction, ip: string): Limi
       ? [limits.registerPerIpPerHour, HOUR]
       : action === "resend"
         ? [limits.resendPerIpPerHour, HOUR]
-        : [limits.loginFailuresPerIp, limits.loginFailureWindowSeconds * 1000];
+        : action === "code-fail"
+          ? [limits.verifyFailuresPerIpPerHour, HOUR]
+          : [limits.loginFailuresPerIp, limits.loginFailureWindowSeconds * 1000];
   return { key: `limit:ip:${ipKey(ip)}:${action}`, limit, windowMs };
 }
 

@@ -49,13 +49,14 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     return { ok: true };
   }
 
-  async function resetPassword(input: { email: string; otp: string; password: string }): Promise<ResetResult> {
+  async function resetPassword(input: { email: string; otp: string; password: string }, context: RequestContext): Promise<ResetResult> {
     const user = await findUserByEmail(db, input.email);
     // Checked before the code, so only what the requester typed may count: the account's name would make
     // this answer tell, without a code, whether the address has an account (tests/purposes.test.ts).
     const weak = passwordProblem(input.password, { appName: config.appName, email: input.email });
     if (weak) return { ok: false, reason: "weak_password", message: weak };
-    const outcome = await codes.consume("reset_password", { keyEmail: input.email }, input.otp, verifyFailureLimits(config, codes.idOf(input.email)));
+    const limits = verifyFailureLimits(config, codes.idOf(input.email), context.ip);
+    const outcome = await codes.consume("reset_password", { keyEmail: input.email }, input.otp, limits);
     if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
     if (outcome.status !== "ok") return refusal(outcome);
     if (!user) return { ok: false, reason: "used" };

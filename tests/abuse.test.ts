@@ -54,7 +54,7 @@ const freshIp = () => `198.18.${Math.floor(ipCounter / 250) % 250}.${(ipCounter+
 
 const register = (input: Record<string, unknown>, ip = freshIp()) =>
   accounts.register(registerSchema(config.passwordMinLength).parse(input), { ip });
-const verify = (email: string, otp: string) => accounts.verifyEmail(verifySchema.parse({ email, otp }));
+const verify = (email: string, otp: string, ip = freshIp()) => accounts.verifyEmail(verifySchema.parse({ email, otp }), { ip });
 const resend = async (email: string, ip = freshIp()) => {
   const result = await accounts.resendCode(resendSchema.parse({ email }).email, { ip });
   await settle();
@@ -302,7 +302,7 @@ describe("limits on the in-process store, with a fake clock", () => {
       await settle();
       const resetCode = mailer.lastCode(email);
       const NEW_PASSWORD = "brand new lighthouse passphrase";
-      expect(await recovery.resetPassword({ email, otp: resetCode, password: NEW_PASSWORD })).toMatchObject({ ok: true });
+      expect(await recovery.resetPassword({ email, otp: resetCode, password: NEW_PASSWORD }, { ip: freshIp() })).toMatchObject({ ok: true });
       expect(await login(email, NEW_PASSWORD)).toMatchObject({ ok: true });
     });
 
@@ -347,6 +347,27 @@ describe("limits on the in-process store, with a fake clock", () => {
       for (let i = 0; i < 20; i++) expect(await resend(`resend${i}@example.com`, ip)).toMatchObject({ ok: true });
       expect(await resend("resend-extra@example.com", ip)).toMatchObject({ ok: false, reason: "rate_limited" });
       expect(await resend("resend-extra@example.com", "203.0.113.41")).toMatchObject({ ok: true });
+    });
+
+    it("caps wrong codes per IP (60 an hour) across addresses: then the right code from that IP is refused too, a reset code as well", async () => {
+      expect(config.limits.verifyFailuresPerIpPerHour).toBe(60);
+      const ip = "203.0.113.60";
+      const email = "spread@example.com";
+      const code = await registerAndGetCode(email);
+      // 60 guesses, at most 6 per address: no address's own budget (10) is what stops them.
+      for (let i = 0; i < 60; i++) expect(await verify(`guess${i % 10}@example.com`, "123456", ip)).toEqual({ ok: false, reason: "wrong_code" });
+
+      const refused = await verify(email, code, ip);
+      expect(refused).toMatchObject({ ok: false, reason: "rate_limited" });
+      expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(3500);
+      const recovery = createRecovery({ db: handle.db, store, mailer, config, now: () => Date.now() }, accounts);
+      const reset = await recovery.resetPassword({ email: "guess0@example.com", otp: "123456", password: "brand new lighthouse passphrase" }, { ip });
+      expect(reset).toMatchObject({ ok: false, reason: "rate_limited" });
+
+      // Another client is not affected; the hour over, this one may try again.
+      expect(await verify(email, code, "203.0.113.61")).toMatchObject({ ok: true });
+      advance(HOUR);
+      expect(await verify("guess0@example.com", "123456", ip)).toEqual({ ok: false, reason: "wrong_code" });
     });
 
     it("puts IPv6 addresses of one /64 in one bucket, and a different /64 in another", async () => {

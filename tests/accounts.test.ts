@@ -44,7 +44,7 @@ const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
 // The adapters parse with these schemas before calling the service; so do the tests.
 const register = (input: Record<string, unknown>) =>
   accounts.register(registerSchema(config.passwordMinLength).parse(input), ctx());
-const verify = (email: string, otp: string) => accounts.verifyEmail(verifySchema.parse({ email, otp }));
+const verify = (email: string, otp: string) => accounts.verifyEmail(verifySchema.parse({ email, otp }), ctx());
 const resend = (email: string) => accounts.resendCode(resendSchema.parse({ email }).email, ctx());
 const login = (email: string, password: string) => accounts.authenticate(loginSchema.parse({ email, password }), ctx());
 

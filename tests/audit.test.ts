@@ -176,8 +176,8 @@ describe("the auth_events sink", () => {
     const password = "velvet hammock orbit lantern 42";
     await accounts.register(registerSchema(testConfig.passwordMinLength).parse({ name: "Ada", email, password }), { ip: "198.51.100.1" });
     const code = extractCode({ text: sent.at(-1)!.text });
-    await accounts.verifyEmail(verifySchema.parse({ email, otp: String((Number(code) + 1) % 1_000_000).padStart(6, "0") }));
-    await accounts.verifyEmail(verifySchema.parse({ email, otp: code }));
+    await accounts.verifyEmail(verifySchema.parse({ email, otp: String((Number(code) + 1) % 1_000_000).padStart(6, "0") }), { ip: "198.51.100.1" });
+    await accounts.verifyEmail(verifySchema.parse({ email, otp: code }), { ip: "198.51.100.1" });
     await accounts.authenticate(loginSchema.parse({ email, password: "wrong password entirely" }), { ip: "198.51.100.1" });
     await accounts.authenticate(loginSchema.parse({ email, password }), { ip: "198.51.100.1" });
     logAuthEvent("login_failed", { reason: "wrong_password", email, otp: code });

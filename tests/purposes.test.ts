@@ -88,7 +88,7 @@ const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
 
 const register = (email: string, password = PASSWORD, name = "Ada Lovelace") =>
   accounts.register(registerSchema(config.passwordMinLength).parse({ name, email, password }), ctx());
-const verify = (email: string, otp: string) => accounts.verifyEmail(verifySchema.parse({ email, otp }));
+const verify = (email: string, otp: string) => accounts.verifyEmail(verifySchema.parse({ email, otp }), ctx());
 const resend = (email: string) => accounts.resendCode(resendSchema.parse({ email }).email, ctx());
 const login = (email: string, password: string) => accounts.authenticate(loginSchema.parse({ email, password }), ctx());
 
@@ -100,7 +100,7 @@ const requestReset = async (email: string) => {
   return result;
 };
 const reset = (email: string, otp: string, password = NEW_PASSWORD) =>
-  recovery.resetPassword(resetPasswordSchema(config.passwordMinLength).parse({ email, otp, password }));
+  recovery.resetPassword(resetPasswordSchema(config.passwordMinLength).parse({ email, otp, password }), ctx());
 const requestSignInCode = async (email: string) => {
   const result = await recovery.requestSignInCode(emailOnlySchema.parse({ email }).email, ctx());
   await settle();
@@ -112,7 +112,7 @@ const changePassword = (userId: string, currentPassword: string, newPassword: st
   settings.changePassword(userId, changePasswordSchema(config.passwordMinLength).parse({ currentPassword, newPassword }), ctx());
 const requestEmailChange = (userId: string, newEmail: string, password = PASSWORD) =>
   settings.requestEmailChange(userId, changeEmailSchema.parse({ newEmail, password }), ctx());
-const confirmEmailChange = (userId: string, otp: string) => settings.confirmEmailChange(userId, otpOnlySchema.parse({ otp }));
+const confirmEmailChange = (userId: string, otp: string) => settings.confirmEmailChange(userId, otpOnlySchema.parse({ otp }), ctx());
 
 // ---- Set-up ---------------------------------------------------------------------------------------------
 

@@ -123,7 +123,7 @@ describe("authenticate for staff with a second factor", () => {
     expect(await recovery.requestPasswordReset(staff.email, ctx())).toEqual({ ok: true });
     const code = extractCode({ text: mailer.sent.filter((m) => m.to === staff.email).at(-1)!.text });
     const NEW_PASSWORD = "quiet meadow copper violin 77";
-    expect(await recovery.resetPassword({ email: staff.email, otp: code, password: NEW_PASSWORD })).toMatchObject({ ok: true });
+    expect(await recovery.resetPassword({ email: staff.email, otp: code, password: NEW_PASSWORD }, ctx())).toMatchObject({ ok: true });
     expect(await login(staff.email, NEW_PASSWORD)).toEqual({ ok: false, reason: "totp_required" });
     expect(await login(staff.email, NEW_PASSWORD, codeNow())).toMatchObject({ ok: true, mfa: true });
   });

@@ -34,7 +34,7 @@ export async function verifyAction(_previous: FormState, formData: FormData): Pr
   const parsed = verifySchema.safeParse(values);
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
   const state = await guarded(values, async () => {
-    const result = await (await getAccounts()).verifyEmail(parsed.data);
+    const result = await (await getAccounts()).verifyEmail(parsed.data, await context());
     if (!result.ok) {
       const state = refused(result, values, { what: "trying another code" });
       return { ...state, fieldErrors: { otp: state.message! } };

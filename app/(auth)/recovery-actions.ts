@@ -29,7 +29,7 @@ export async function resetPasswordAction(_previous: FormState, formData: FormDa
   const parsed = resetPasswordFormSchema(getConfig().passwordMinLength).safeParse(Object.fromEntries(formData));
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
   const state = await guarded(values, async () => {
-    const result = await (await getRecovery()).resetPassword(parsed.data);
+    const result = await (await getRecovery()).resetPassword(parsed.data, await actionContext());
     if (result.ok) return { ok: true };
     const refusal = refused(result, values, { what: "trying another code" });
     return result.reason === "weak_password" ? refusal : { ...refusal, fieldErrors: { otp: refusal.message! } };

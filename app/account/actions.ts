@@ -59,7 +59,7 @@ export async function confirmEmailChangeAction(_previous: FormState, formData: F
   const parsed = otpOnlySchema.safeParse(values);
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
   const state = await guarded(values, async () => {
-    const result = await (await getAccountSettings()).confirmEmailChange(userId, parsed.data);
+    const result = await (await getAccountSettings()).confirmEmailChange(userId, parsed.data, await actionContext());
     if (!result.ok) {
       const refusal = refused(result, values, { what: "trying another code" });
       return { ...refusal, fieldErrors: { otp: refusal.message! } };

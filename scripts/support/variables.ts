@@ -47,6 +47,7 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
       ["OTP_SENDS_PER_DAY", "plain", "default: 10"],
       ["VERIFY_FAILURES_PER_HOUR", "plain", "default: 10"],
       ["VERIFY_FAILURES_PER_DAY", "plain", "default: 25"],
+      ["VERIFY_FAILURES_PER_IP_PER_HOUR", "plain", "default: 60"],
       ["LOGIN_FAILURES_PER_ACCOUNT", "plain", "default: 10"],
       ["LOGIN_FAILURES_PER_IP", "plain", "default: 30"],
       ["LOGIN_FAILURE_WINDOW_SECONDS", "plain", "default: 900"],

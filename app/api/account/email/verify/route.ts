@@ -2,6 +2,7 @@ import { NextResponse } from "next/server";
 import { signedInUserId } from "@/lib/api-session";
 import { apiFailure, jsonRoute, parseJsonBody, publicUser, unauthenticated } from "@/lib/http";
 import { renewCurrentSession } from "@/lib/login";
+import { requestContext } from "@/lib/request-context";
 import { getAccountSettings } from "@/lib/runtime";
 import { otpOnlySchema } from "@/lib/schemas";
 
@@ -10,7 +11,7 @@ export const POST = jsonRoute(async (request) => {
   if (!userId) return unauthenticated();
   const body = await parseJsonBody(request, otpOnlySchema);
   if (!body.ok) return body.response;
-  const result = await (await getAccountSettings()).confirmEmailChange(userId, body.data);
+  const result = await (await getAccountSettings()).confirmEmailChange(userId, body.data, requestContext(request.headers));
   if (!result.ok) return apiFailure(result);
   await renewCurrentSession(result.user);
   return NextResponse.json({ ok: true, message: "Your login email was changed.", user: publicUser(result.user) });

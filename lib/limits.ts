@@ -3,8 +3,9 @@ import type { AppConfig } from "./config";
 import type { LimitRule } from "./store/code-store";
 
 /**
- * Which counters guard what, and their keys. Keys for one address share a Redis hash tag ({id}) so a
- * script touching several of them stays on one shard.
+ * Which counters guard what, and their keys. Keys for one address share a Redis hash tag ({id}); a code
+ * check's script also touches the client IP's counter (and an email change's record is the account's),
+ * so the store must be one Redis (or Upstash), not a Redis Cluster.
  */
 
 const MINUTE = 60_000;

@@ -106,7 +106,15 @@ export interface AppConfig {
   database: { url: string; authToken?: string; isLocalFile: boolean };
   codeStore: CodeStoreConfig;
   mail: MailConfig & { from: string };
-  codes: { ttlSeconds: number; maxLifetimeSeconds: number; maxAttempts: number; resendCooldownSeconds: number; hmacKey: Buffer };
+  codes: {
+    ttlSeconds: number;
+    maxLifetimeSeconds: number;
+    maxAttempts: number;
+    resendCooldownSeconds: number;
+    hmacKey: Buffer;
+    /** Seals the pending details a code record carries (lib/sealed.ts). */
+    payloadKey: Buffer;
+  };
   limits: {
     sendsPerHour: number;
     sendsPerDay: number;
@@ -219,6 +227,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       resendCooldownSeconds: e.OTP_RESEND_COOLDOWN_SECONDS,
       // A key of its own for code hashes, so the session-signing key is never used for anything else.
       hmacKey: createHmac("sha256", secret).update("verified-signup/otp-hmac/v1").digest(),
+      payloadKey: createHmac("sha256", secret).update("verified-signup/code-payload-aes-gcm/v1").digest(),
     },
     limits: {
       sendsPerHour: e.OTP_SENDS_PER_HOUR,

@@ -4,6 +4,7 @@ import { emailId, sendLimits } from "./limits";
 import { logAuthEvent } from "./log";
 import { MailDeliveryError, type Mailer, type MailMessage } from "./mail/mailer";
 import { codeMessage, noticeMessage, type NoticeKind } from "./mail/messages";
+import { seal, unseal } from "./sealed";
 import type { CodeStore, ConsumeCodeOutcome, LimitRule } from "./store/code-store";
 
 /** How long a used, void or expired code record is kept so the person hears why it no longer works. */
@@ -75,7 +76,8 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
     const limits = sendLimits(config, idOf(to));
     const issued = await store.issueCode(key, {
       codeHash: hashCode(config.codes.hmacKey, key, code),
-      payload: input.payload ?? "",
+      // The store sees pending details (a name and password hash, a new address) only sealed to this record.
+      payload: input.payload ? seal(config.codes.payloadKey, key, input.payload) : "",
       now: issuedAt,
       ttlMs: config.codes.ttlSeconds * 1000,
       maxLifetimeMs: config.codes.maxLifetimeSeconds * 1000,
@@ -99,14 +101,16 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
     return { status: await send() };
   }
 
-  function consume(purpose: CodePurpose, owner: RecordOwner, otp: string, failureLimits: LimitRule[]): Promise<ConsumeCodeOutcome> {
+  async function consume(purpose: CodePurpose, owner: RecordOwner, otp: string, failureLimits: LimitRule[]): Promise<ConsumeCodeOutcome> {
     const key = recordKey(owner, purpose);
-    return store.consumeCode(key, {
+    const outcome = await store.consumeCode(key, {
       codeHash: hashCode(config.codes.hmacKey, key, otp),
       now: now(),
       maxAttempts: config.codes.maxAttempts,
       failureLimits,
     });
+    if (outcome.status !== "ok" || !outcome.payload) return outcome;
+    return { status: "ok", payload: unseal(config.codes.payloadKey, key, outcome.payload) };
   }
 
   /** Spends the address's send budget without sending: the same limits answer for every address. */

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomInt } from "node:crypto";
+import { createHmac, randomInt } from "node:crypto";
 import { and, count, eq, isNotNull, isNull, lt, or } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import QRCode from "qrcode";
@@ -6,6 +6,7 @@ import type { Database } from "@/db/client";
 import { recoveryCodes, totpCredentials, type Role } from "@/db/schema";
 import type { AppConfig } from "./config";
 import { logAuthEvent } from "./log";
+import { seal, unseal } from "./sealed";
 
 /**
  * The second factor for staff and admin accounts: TOTP (RFC 6238) from an authenticator app, plus ten
@@ -30,25 +31,14 @@ export function needsSecondFactor(role: Role): boolean {
 
 // ---- Encryption at rest -------------------------------------------------------------------------------
 
-const aad = (userId: string, purpose: string) => Buffer.from(`verified-signup/${purpose}/${userId}`);
-
-/** AES-256-GCM with a fresh 96-bit IV; the user id is authenticated data, so a row copied to another user does not decrypt. */
+/** The user id is authenticated data (lib/sealed.ts), so a row copied to another user does not decrypt. */
 export function encryptForUser(key: Buffer, userId: string, plaintext: string, purpose = "totp-secret"): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
-  cipher.setAAD(aad(userId, purpose));
-  const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-  return ["v1", iv.toString("base64url"), ciphertext.toString("base64url"), cipher.getAuthTag().toString("base64url")].join(".");
+  return seal(key, `${purpose}/${userId}`, plaintext);
 }
 
 /** Throws when the value was tampered with, belongs to another user, or was sealed with another key. */
 export function decryptForUser(key: Buffer, userId: string, sealed: string, purpose = "totp-secret"): string {
-  const [version, iv, ciphertext, tag] = sealed.split(".");
-  if (version !== "v1" || !iv || ciphertext === undefined || !tag) throw new Error("Unknown ciphertext format");
-  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
-  decipher.setAAD(aad(userId, purpose));
-  decipher.setAuthTag(Buffer.from(tag, "base64url"));
-  return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
+  return unseal(key, `${purpose}/${userId}`, sealed);
 }
 
 // ---- TOTP ----------------------------------------------------------------------------------------------

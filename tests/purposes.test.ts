@@ -664,6 +664,42 @@ describe("change of email (signed in)", () => {
 
 // =============================================================================================================
 
+describe("what the code store is given", () => {
+  /** Every payload the services hand to the store's issueCode, as the store receives it. */
+  function capturePayloads(): string[] {
+    const payloads: string[] = [];
+    const issue = store.issueCode.bind(store);
+    store.issueCode = (key, input) => {
+      payloads.push(input.payload);
+      return issue(key, input);
+    };
+    return payloads;
+  }
+
+  it("a pending email change reaches the store sealed (AES-GCM), never the new address, and still works", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    const payloads = capturePayloads();
+    await requestEmailChange(id, "ada.new@example.com");
+
+    expect(payloads).toHaveLength(1);
+    expect(payloads[0]).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(payloads[0]).not.toContain("ada.new");
+    expect(await confirmEmailChange(id, mailer.lastCode("ada.new@example.com"))).toMatchObject({ ok: true, user: { email: "ada.new@example.com" } });
+  });
+
+  it("a re-registration's name and password hash reach the store sealed, and apply when its code is proven", async () => {
+    expect((await register("ada@example.com")).ok).toBe(true);
+    advance(COOLDOWN_MS + SECOND);
+    const payloads = capturePayloads();
+    expect((await register("ada@example.com", OTHER_PASSWORD, "Grace Hopper")).ok).toBe(true);
+
+    expect(payloads).toHaveLength(1);
+    expect(payloads[0]).toMatch(/^v1\./);
+    expect(payloads[0]).not.toMatch(/Grace|argon2/);
+    expect(await verify("ada@example.com", mailer.lastCode("ada@example.com"))).toMatchObject({ ok: true, user: { name: "Grace Hopper" } });
+  });
+});
+
 describe("sign in with a code", () => {
   it("is off by default: both steps answer disabled and nothing is mailed", async () => {
     wire(defaultConfig);

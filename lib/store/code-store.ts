@@ -2,9 +2,10 @@
  * The code store port: where one-time codes and rate-limit counters live (Redis in production).
  *
  * A code record holds only keyed hashes of the current code and of the one before it (so a slow email
- * does not punish the person), one attempt counter shared by both, and, for re-registrations, the
- * pending account details mailed with a code, which take effect only when that very code is proven. Records outlive their codes by a retention
- * period so "expired" and "already used" can be told apart from "wrong".
+ * does not punish the person), one attempt counter shared by both, and pending details that take
+ * effect only when that very code is proven (a re-registration's name and hash, an email change's new
+ * address: sealed by the service, opaque here). Records outlive their codes by a retention period so
+ * "expired" and "already used" can be told apart from "wrong".
  *
  * Limits are fixed windows: a counter per key that expires windowMs after its first hit.
  */

@@ -89,7 +89,11 @@ export async function setPassword(db: Database, id: string, passwordHash: string
   return row;
 }
 
-/** Moves an account to a proven new address and ends every session; undefined when the address is taken. */
+/**
+ * Moves an account to a proven new address and ends every session; undefined when the address is taken.
+ * A pending change's code belongs to the account, not the address (lib/one-time-codes.ts RecordOwner):
+ * anything else that ever changes an address must decide what happens to it.
+ */
 export async function changeEmail(db: Database, id: string, email: string, now: Date): Promise<User | undefined> {
   try {
     const [row] = await db

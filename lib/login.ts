@@ -3,6 +3,7 @@ import { decode } from "next-auth/jwt";
 import { cookies } from "next/headers";
 import { signIn, updateSession } from "./auth";
 import { getConfig } from "./config";
+import { logAuthEvent } from "./log";
 import { getCodeStore } from "./runtime";
 import { denySession, grantSessionRenewal, type SessionClaims } from "./sessions";
 import type { LoginInput } from "./schemas";
@@ -32,7 +33,7 @@ export function signInWithEmailCode(input: { email: string; otp: string }): Prom
 }
 
 async function establishSession(provider: string, credentials: Record<string, string>): Promise<LoginResult> {
-  const replaced = await sessionInCookie();
+  const replaced = await sessionsInCookies();
   try {
     await signIn(provider, { ...credentials, redirect: false });
   } catch (error) {
@@ -41,16 +42,39 @@ async function establishSession(provider: string, credentials: Record<string, st
     throw error;
   }
   // The new session replaces the one this browser had: a copy of the old cookie must not live on.
-  if (replaced) await denySession(await getCodeStore(), replaced, getConfig().auth, Date.now());
+  if (replaced.length > 0) await endReplacedSessions(replaced);
   return { ok: true };
 }
 
-/** The claims of the session cookie the request came with, if it decrypts. */
-async function sessionInCookie(): Promise<Partial<SessionClaims> | undefined> {
-  const cookie = (await cookies()).getAll().find((c) => c.name.endsWith("authjs.session-token"));
-  if (!cookie) return undefined;
-  const claims = await decode({ token: cookie.value, secret: getConfig().auth.secret, salt: cookie.name }).catch(() => null);
-  return claims ?? undefined;
+/** The sign-in has happened (its cookie is set): a store outage here is logged, not reported as a failed login. */
+async function endReplacedSessions(replaced: Partial<SessionClaims>[]): Promise<void> {
+  try {
+    const store = await getCodeStore();
+    await Promise.all(replaced.map((claims) => denySession(store, claims, getConfig().auth, Date.now())));
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    logAuthEvent("store_unavailable", { during: "ending_replaced_session" });
+  }
+}
+
+/**
+ * The claims of every session cookie the request came with that decrypts: under each name Auth.js may
+ * use (plain, __Secure-, __Host-), its chunks (.0, .1, …) joined in order, as Auth.js's session store does.
+ */
+async function sessionsInCookies(): Promise<Partial<SessionClaims>[]> {
+  const tokens = new Map<string, string[]>();
+  for (const { name, value } of (await cookies()).getAll()) {
+    const match = /^((?:__Secure-|__Host-)?authjs\.session-token)(?:\.(\d+))?$/.exec(name);
+    if (!match) continue;
+    const chunks = tokens.get(match[1]) ?? [];
+    chunks[match[2] === undefined ? 0 : Number(match[2])] = value;
+    tokens.set(match[1], chunks);
+  }
+  const secret = getConfig().auth.secret;
+  const decoded = await Promise.all(
+    [...tokens].map(([salt, chunks]) => decode<Partial<SessionClaims>>({ token: chunks.join(""), secret, salt }).catch(() => null)),
+  );
+  return decoded.filter((claims): claims is Partial<SessionClaims> => claims !== null);
 }
 
 function fromSignInCode(code: string): LoginResult {

@@ -9,13 +9,21 @@ import longCommonPasswords from "./password-lists/long-common.json";
  * lists stay off the client.
  */
 
+const squash = (value: string) => value.toLowerCase().replace(/[\s\p{P}\p{S}_]+/gu, "");
+
 let common: Set<string> | undefined;
+/** Each entry lower-cased and, where it has punctuation, squashed too ("patricia.miguel" as typed "patricia-miguel"). */
 function commonPasswords(): Set<string> {
-  common ??= new Set([...(dictionary as Record<string, string[]>)["passwords-common"].map((p) => p.toLowerCase()), ...longCommonPasswords]);
+  if (common) return common;
+  common = new Set();
+  for (const entry of [...(dictionary as Record<string, string[]>)["passwords-common"], ...longCommonPasswords]) {
+    const lowered = entry.toLowerCase();
+    common.add(lowered);
+    const squashed = squash(lowered);
+    if (squashed !== lowered && squashed.length >= 8) common.add(squashed);
+  }
   return common;
 }
-
-const squash = (value: string) => value.toLowerCase().replace(/[\s\p{P}\p{S}_]+/gu, "");
 
 export function passwordProblem(password: string, context: { appName: string; name?: string; email?: string }): string | undefined {
   const lowered = password.toLowerCase();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { findUserByEmail } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
 import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
+import { createAccountSettings } from "@/lib/account-settings";
 import { createAccounts } from "@/lib/accounts";
 import { parseConfig } from "@/lib/config";
 import { createRecovery } from "@/lib/recovery";
@@ -349,11 +350,16 @@ describe("limits on the in-process store, with a fake clock", () => {
       expect(await resend("resend-extra@example.com", "203.0.113.41")).toMatchObject({ ok: true });
     });
 
-    it("caps wrong codes per IP (60 an hour) across addresses: then the right code from that IP is refused too, a reset code as well", async () => {
+    it("caps wrong codes per IP (60 an hour) across addresses: then the right code from that IP is refused too, reset and email-change codes as well", async () => {
       expect(config.limits.verifyFailuresPerIpPerHour).toBe(60);
       const ip = "203.0.113.60";
       const email = "spread@example.com";
       const code = await registerAndGetCode(email);
+      await verifiedAccount("mover@example.com");
+      const mover = (await findUserByEmail(handle.db, "mover@example.com"))!;
+      const settings = createAccountSettings({ db: handle.db, store, mailer, config, now: () => Date.now() }, accounts);
+      expect((await settings.requestEmailChange(mover.id, { newEmail: "moved@example.com", password: PASSWORD }, { ip: freshIp() })).ok).toBe(true);
+      const changeCode = mailer.lastCode("moved@example.com");
       // 60 guesses, at most 6 per address: no address's own budget (10) is what stops them.
       for (let i = 0; i < 60; i++) expect(await verify(`guess${i % 10}@example.com`, "123456", ip)).toEqual({ ok: false, reason: "wrong_code" });
 
@@ -363,6 +369,8 @@ describe("limits on the in-process store, with a fake clock", () => {
       const recovery = createRecovery({ db: handle.db, store, mailer, config, now: () => Date.now() }, accounts);
       const reset = await recovery.resetPassword({ email: "guess0@example.com", otp: "123456", password: "brand new lighthouse passphrase" }, { ip });
       expect(reset).toMatchObject({ ok: false, reason: "rate_limited" });
+      expect(await settings.confirmEmailChange(mover.id, { otp: changeCode }, { ip })).toMatchObject({ ok: false, reason: "rate_limited" });
+      expect((await findUserByEmail(handle.db, "mover@example.com"))!.id).toBe(mover.id);
 
       // Another client is not affected; the hour over, this one may try again.
       expect(await verify(email, code, "203.0.113.61")).toMatchObject({ ok: true });

@@ -354,6 +354,8 @@ describe("races: one right code, many requests at once", () => {
       expect(["410 used", "401 unauthenticated"], r.text).toContain(`${r.status} ${r.json?.error?.code}`);
       expectErrorShape(r);
     }
+    expect(await counter(addressFailuresKey(target)), "guesses counted against the new address").toBe(0);
+    expect(await counter(addressFailuresKey(email)), "guesses counted against the old address").toBe(0);
     expect((await post("/api/login", { email: target, password: PASSWORD })).status).toBe(200);
     expect((await post("/api/login", { email, password: PASSWORD })).status).toBe(401);
   });

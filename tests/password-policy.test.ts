@@ -9,7 +9,7 @@ describe("the checks a new password gets beyond its length", () => {
     expect(passwordProblem(password, context)).toMatch(/too common/);
   });
 
-  it.each(["1q2w3e4r5t6y7u8i", "1qaz2wsx3edc4rfv", "qwerty123456789", "QAZwsxEDCrfvTGB", "1qaz 2wsx 3edc 4rfv"])(
+  it.each(["1q2w3e4r5t6y7u8i", "1qaz2wsx3edc4rfv", "qwerty123456789", "QAZwsxEDCrfvTGB", "1qaz 2wsx 3edc 4rfv", "Changed Due To Fraud"])(
     "refuses %j, a common password of 15+ characters from the breach list (case, spaces and punctuation aside)",
     (password) => {
       expect(passwordProblem(password, context)).toMatch(/too common/);

@@ -11,13 +11,15 @@ let inFlight = 0;
 const waiting: Array<() => void> = [];
 
 async function bounded<T>(work: () => Promise<T>): Promise<T> {
-  if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => waiting.push(resolve));
-  inFlight += 1;
+  if (inFlight < MAX_IN_FLIGHT) inFlight += 1;
+  // Woken with the slot of the job that finished, still counted: no newcomer can take it meanwhile.
+  else await new Promise<void>((resolve) => waiting.push(resolve));
   try {
     return await work();
   } finally {
-    inFlight -= 1;
-    waiting.shift()?.();
+    const next = waiting.shift();
+    if (next) next();
+    else inFlight -= 1;
   }
 }
 

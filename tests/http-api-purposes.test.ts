@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type AppServer, type TestStack } from "@/e2e/support/app-server";
+import { describe, expect, it } from "vitest";
+import type { AppServer } from "@/e2e/support/app-server";
 import { extractCode, type ReceivedMail } from "@/e2e/support/mailbox";
-import { expectErrorShape, httpClient, objectText, type Reply } from "@/tests/support/http-client";
+import { clientAddresses, withTestStack, expectErrorShape, httpClient, objectText, type Reply } from "@/tests/support/http-client";
 import { withRedisClient, type RedisClient } from "@/e2e/support/redis-client";
 import type { RedisServer } from "@/e2e/support/redis-server";
 import type { SmtpSink } from "@/e2e/support/smtp-sink";
@@ -29,34 +29,20 @@ const codeConfig = parseConfig({ NODE_ENV: "test", AUTH_SECRET });
 const PASSWORD = "velvet hammock orbit lantern 42";
 const NEW_PASSWORD = "quiet orchard bicycle meadow 77";
 
-let stack: TestStack;
 let redis: RedisServer;
 let sink: SmtpSink;
 let app: AppServer;
 
-beforeAll(async () => {
-  stack = await startTestStack({
-    root: ROOT,
-    snapshotPrefix: "http-api-purposes-",
-    readyPath: "/login",
-    authSecret: AUTH_SECRET,
-    env: { SIGN_IN_BY_CODE: "true" },
-  });
-  ({ redis, sink, app } = stack);
-}, 240_000);
-
-afterAll(async () => {
-  await stack?.stop();
-}, 30_000);
+withTestStack(
+  { root: ROOT, snapshotPrefix: "http-api-purposes-", readyPath: "/login", authSecret: AUTH_SECRET, env: { SIGN_IN_BY_CODE: "true" } },
+  (stack) => {
+    ({ redis, sink, app } = stack);
+  },
+);
 
 // ---- Requests -------------------------------------------------------------------------------------------
 
-let ipSequence = 1;
-/** A fresh client address per request, from 10.0.0.0/8 (another range than tests/http-api.test.ts: own server anyway). */
-const nextIp = () => {
-  const n = ipSequence++;
-  return `10.${128 + ((n >> 16) & 127)}.${(n >> 8) & 255}.${n & 255}`;
-};
+const nextIp = clientAddresses();
 
 const { post, get } = httpClient(() => app.url, nextIp);
 

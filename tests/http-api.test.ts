@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type AppServer, type TestStack } from "@/e2e/support/app-server";
+import { describe, expect, it } from "vitest";
+import type { AppServer } from "@/e2e/support/app-server";
 import { extractCode } from "@/e2e/support/mailbox";
-import { expectErrorShape, httpClient, objectText } from "@/tests/support/http-client";
+import { clientAddresses, withTestStack, expectErrorShape, httpClient, objectText } from "@/tests/support/http-client";
 import { withRedisClient, type RedisClient } from "@/e2e/support/redis-client";
 import type { RedisServer } from "@/e2e/support/redis-server";
 import type { SmtpSink } from "@/e2e/support/smtp-sink";
@@ -29,28 +29,17 @@ const WRONG_PASSWORD = "quartz meadow violin harbour 17";
 /** Every password the run types, searched for in the server log at the end. */
 const PASSWORDS = [PASSWORD, WRONG_PASSWORD];
 
-let stack: TestStack;
 let redis: RedisServer;
 let sink: SmtpSink;
 let app: AppServer;
 
-beforeAll(async () => {
-  stack = await startTestStack({ root: ROOT, snapshotPrefix: "http-api-app-", readyPath: "/login", authSecret: AUTH_SECRET });
+withTestStack({ root: ROOT, snapshotPrefix: "http-api-app-", readyPath: "/login", authSecret: AUTH_SECRET }, (stack) => {
   ({ redis, sink, app } = stack);
-}, 240_000);
-
-afterAll(async () => {
-  await stack?.stop();
-}, 30_000);
+});
 
 // ---- Requests -------------------------------------------------------------------------------------------
 
-let ipSequence = 1;
-/** A fresh client address per request, from 10.0.0.0/8. */
-const nextIp = () => {
-  const n = ipSequence++;
-  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-};
+const nextIp = clientAddresses();
 
 const { post, get } = httpClient(() => app.url, nextIp);
 

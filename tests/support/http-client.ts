@@ -1,4 +1,5 @@
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
+import { startTestStack, type TestStack, type TestStackOptions } from "@/e2e/support/app-server";
 
 /**
  * Requests to a running app for the HTTP tests (tests/http-api*.test.ts): each from the client address the
@@ -31,6 +32,27 @@ export interface PostOptions {
   /** The client address; default nextIp(). */
   ip?: string;
   cookie?: string;
+}
+
+/** Starts the app stack (startTestStack) before the file's tests, hands it to `use`, and stops it after them. */
+export function withTestStack(options: TestStackOptions, use: (stack: TestStack) => void): void {
+  let stack: TestStack | undefined;
+  beforeAll(async () => {
+    stack = await startTestStack(options);
+    use(stack);
+  }, 240_000);
+  afterAll(async () => {
+    await stack?.stop();
+  }, 30_000);
+}
+
+/** A fresh client address per call, from 10.0.0.0/8 (each test file runs its own server). */
+export function clientAddresses(): () => string {
+  let n = 0;
+  return () => {
+    n += 1;
+    return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  };
 }
 
 /** post and get against `baseUrl()` (read at each request: the app starts in beforeAll). */

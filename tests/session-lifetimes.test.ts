@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import { beforeEach, describe, expect, it } from "vitest";
+import { users } from "@/db/schema";
+import { parseConfig } from "@/lib/config";
+import { bumpSessionVersion, checkSession, denySession, newSessionClaims, type SessionClaims } from "@/lib/sessions";
+import { MemoryCodeStore } from "@/lib/store/memory";
+import { serviceHarness } from "./support/service-harness";
+
+/**
+ * lib/sessions.ts's lifetimes with the default configuration: 30 days absolute from login (activity never
+ * extends it), 7 days idle, a deny-list entry at logout, and the user's session version. The in-process
+ * store, and a fresh libSQL database for the version lookup on a cache miss. `now` is passed explicitly;
+ * no clock is faked (the store's value expiry reads the real Date.now(), far from the times used here).
+ */
+
+const config = parseConfig({ NODE_ENV: "test", AUTH_SECRET: "test-secret-for-session-lifetimes" }).auth;
+const SECOND = 1000;
+const DAY = 24 * 3600 * SECOND;
+const MAX_AGE_MS = 30 * DAY;
+const IDLE_MS = 7 * DAY;
+/** The login time of every session here: 15 January 2030, 12:00 UTC. */
+const LOGIN = Date.UTC(2030, 0, 15, 12, 0, 0);
+
+const harness = serviceHarness("session-lifetimes-test");
+let handle: Awaited<ReturnType<typeof harness.freshDatabase>>;
+let store: MemoryCodeStore;
+let deps: Parameters<typeof checkSession>[0];
+
+async function insertUser(sessionVersion: number, isActive = true) {
+  const [row] = await handle.db
+    .insert(users)
+    .values({ id: randomUUID(), email: `${randomUUID()}@example.test`, name: "Session Tester", passwordHash: "x", isActive, sessionVersion })
+    .returning();
+  return row;
+}
+
+/** The claims as the cookie carries them after activity at `lastSeen`. */
+const seenAt = (claims: SessionClaims, lastSeen: number): SessionClaims => ({ ...claims, lastSeen });
+
+beforeEach(async () => {
+  handle = await harness.freshDatabase();
+  store = new MemoryCodeStore();
+  deps = { db: handle.db, store, config };
+});
+
+describe("session lifetimes", () => {
+  it("defaults to 30 days absolute and 7 days idle; newSessionClaims stamps authTime = lastSeen = now and a fresh sid", async () => {
+    expect(config.sessionMaxAgeSeconds).toBe(30 * 24 * 3600);
+    expect(config.sessionIdleTimeoutSeconds).toBe(7 * 24 * 3600);
+    const user = await insertUser(4);
+    const a = newSessionClaims(user, LOGIN);
+    const b = newSessionClaims(user, LOGIN);
+    expect(a).toEqual({ sub: user.id, sid: expect.stringMatching(/^[0-9a-f-]{36}$/), sv: 4, authTime: LOGIN, lastSeen: LOGIN });
+    expect(b.sid).not.toBe(a.sid);
+    await expect(checkSession(deps, a, LOGIN)).resolves.toBe("ok");
+  });
+
+  it("is ok just before 30 days after authTime despite activity a minute ago, and expired just after", async () => {
+    const claims = newSessionClaims(await insertUser(0), LOGIN);
+    const justBefore = LOGIN + MAX_AGE_MS - 1;
+    const justAfter = LOGIN + MAX_AGE_MS + 1;
+    await expect(checkSession(deps, seenAt(claims, justBefore - 60 * SECOND), justBefore)).resolves.toBe("ok");
+    await expect(checkSession(deps, seenAt(claims, LOGIN + MAX_AGE_MS), LOGIN + MAX_AGE_MS)).resolves.toBe("ok");
+    // Activity a moment ago does not extend the absolute lifetime.
+    await expect(checkSession(deps, seenAt(claims, justAfter - SECOND), justAfter)).resolves.toBe("expired");
+    await expect(checkSession(deps, seenAt(claims, justAfter), justAfter)).resolves.toBe("expired");
+  });
+
+  it("is idle once lastSeen is more than 7 days old, even well within the 30 days", async () => {
+    const claims = newSessionClaims(await insertUser(0), LOGIN);
+    const lastSeen = LOGIN + 10 * DAY;
+    const active = seenAt(claims, lastSeen);
+    await expect(checkSession(deps, active, lastSeen + IDLE_MS - 1)).resolves.toBe("ok");
+    await expect(checkSession(deps, active, lastSeen + IDLE_MS)).resolves.toBe("ok");
+    await expect(checkSession(deps, active, lastSeen + IDLE_MS + 1)).resolves.toBe("idle");
+    // 17 days after login: the absolute limit is far away, the idle one decides.
+    expect(lastSeen + IDLE_MS + 1 - LOGIN).toBeLessThan(MAX_AGE_MS);
+    // Straight after login, with no activity at all.
+    await expect(checkSession(deps, claims, LOGIN + IDLE_MS + 1)).resolves.toBe("idle");
+  });
+
+  it("answers ended for a denied sid (logout), while another session of the same user stays ok", async () => {
+    const user = await insertUser(0);
+    const loggedOut = newSessionClaims(user, LOGIN);
+    const other = newSessionClaims(user, LOGIN);
+    const now = LOGIN + DAY;
+    await expect(checkSession(deps, seenAt(loggedOut, now), now)).resolves.toBe("ok");
+    await denySession(store, loggedOut, config, now);
+    await expect(checkSession(deps, seenAt(loggedOut, now), now)).resolves.toBe("ended");
+    await expect(checkSession(deps, seenAt(loggedOut, now + SECOND), now + SECOND)).resolves.toBe("ended");
+    await expect(checkSession(deps, seenAt(other, now), now)).resolves.toBe("ok");
+  });
+
+  it("answers ended when the session version is lower than the user's (from the database on a cache miss, and after a bump)", async () => {
+    const user = await insertUser(3);
+    const now = LOGIN + DAY;
+    // Cache miss: the version comes from the database.
+    const stale: SessionClaims = { ...newSessionClaims(user, LOGIN), sv: 2, lastSeen: now };
+    await expect(checkSession(deps, stale, now)).resolves.toBe("ended");
+    const current = seenAt(newSessionClaims(user, LOGIN), now);
+    await expect(checkSession({ ...deps, store: new MemoryCodeStore() }, current, now)).resolves.toBe("ok");
+    await expect(checkSession(deps, current, now)).resolves.toBe("ok"); // now from the cached version
+
+    // "Sign out everywhere": the version goes to 4, the session made at 3 ends.
+    await bumpSessionVersion(handle.db, store, user.id);
+    await expect(checkSession(deps, current, now)).resolves.toBe("ended");
+    await expect(checkSession(deps, seenAt(newSessionClaims({ ...user, sessionVersion: 4 }, LOGIN), now), now)).resolves.toBe("ok");
+  });
+});

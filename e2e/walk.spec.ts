@@ -269,3 +269,37 @@ test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
   walkTests(false);
 });
+
+test("password fields are masked, a Show/Hide toggle reveals them, pasting works, and autocomplete guides password managers", async ({ page }) => {
+  await page.goto("/register");
+  const password = page.getByLabel("Password", { exact: true });
+  await hydrated(password);
+  await expect(password).toHaveAttribute("type", "password");
+  await expect(password).toHaveAttribute("autocomplete", "new-password");
+  await expect(page.getByLabel("Repeat password")).toHaveAttribute("autocomplete", "new-password");
+  await expect(page.getByLabel("Email")).toHaveAttribute("autocomplete", "email");
+
+  // Pasting is not blocked: nothing cancels the paste event (dispatchEvent answers false if something did),
+  // and the text then goes in as the browser would insert it.
+  await password.focus();
+  const pasteAllowed = await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.setData("text/plain", "pasted passphrase of five words");
+    return document.activeElement!.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  expect(pasteAllowed).toBe(true);
+  await page.keyboard.insertText("pasted passphrase of five words");
+  await expect(password).toHaveValue("pasted passphrase of five words");
+
+  const toggle = page.getByRole("button", { name: "Show password" }).first();
+  await toggle.click();
+  await expect(password).toHaveAttribute("type", "text");
+  await page.getByRole("button", { name: "Hide password" }).first().click();
+  await expect(password).toHaveAttribute("type", "password");
+  await expect(password).toHaveValue("pasted passphrase of five words");
+
+  await page.goto("/login");
+  const current = page.getByLabel("Password", { exact: true });
+  await expect(current).toHaveAttribute("autocomplete", "current-password");
+  await expect(page.getByLabel("Email")).toHaveAttribute("autocomplete", "username");
+});

@@ -203,6 +203,28 @@ describe("static files", () => {
   });
 });
 
+describe("pages", () => {
+  it("every page response carries COOP same-origin, X-Frame-Options DENY, the Permissions-Policy and HSTS (production)", async () => {
+    for (const path of ["/", "/register", "/verify?email=a%40example.test", "/login", "/forgot-password"]) {
+      const r = await get(path);
+      expect(r.status, path).toBe(200);
+      expect(r.headers.get("cross-origin-opener-policy"), path).toBe("same-origin");
+      expect(r.headers.get("x-frame-options"), path).toBe("DENY");
+      expect(r.headers.get("permissions-policy"), path).toBe("camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()");
+      expect(r.headers.get("strict-transport-security"), path).toBe("max-age=63072000; includeSubDomains");
+    }
+  });
+
+  it("the development outbox does not exist in production: /dev/outbox answers 404 and shows no mail", async () => {
+    const email = newEmail("outbox");
+    expect((await post("/api/register", { name: "Ada Lovelace", email, password: PASSWORD })).status).toBe(201);
+    await sink.waitForMail(email, { after: Date.now() - 60_000 });
+    const r = await get("/dev/outbox");
+    expect(r.status).toBe(404);
+    expect(r.text).not.toContain(email);
+  });
+});
+
 // ---- Account fields ---------------------------------------------------------------------------------------
 
 /** publicUser's allowlist, read from the function itself (fed a row with every internal column). */

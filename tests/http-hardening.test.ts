@@ -170,6 +170,37 @@ describe("session cookie", () => {
   });
 });
 
+describe("session cookie with an https AUTH_URL (as on Vercel, or a site behind TLS)", () => {
+  let secure: TestStack;
+  withTestStack(
+    { root: ROOT, snapshotPrefix: "http-hardening-https-", readyPath: "/login", authSecret: AUTH_SECRET, env: { AUTH_URL: "https://signup.example.test" } },
+    (started) => {
+      secure = started;
+    },
+  );
+
+  it("the login sets __Host-authjs.session-token: Secure, HttpOnly, SameSite=Lax, Path=/, no Domain, and it opens the account", async () => {
+    const client = httpClient(() => secure.app.url, nextIp);
+    const email = newEmail("cookie-host");
+    const before = Date.now();
+    expect((await client.post("/api/register", { name: "Ada Lovelace", email, password: PASSWORD })).status).toBe(201);
+    const code = extractCode(await secure.sink.waitForMail(email, { after: before - 1 }));
+    expect((await client.post("/api/verify-otp", { email, otp: code })).status).toBe(200);
+    const r = await client.post("/api/login", { email, password: PASSWORD });
+    expect(r.status, r.text).toBe(200);
+
+    const session = sessionCookiesOf(r.headers);
+    expect(session.map((c) => c.name), r.headers.getSetCookie().join(" | ")).toEqual(["__Host-authjs.session-token"]);
+    const [cookie] = session;
+    for (const flag of ["secure", "httponly"]) expect(cookie.attributes.get(flag), cookie.raw).toBe("");
+    expect(cookie.attributes.get("samesite")?.toLowerCase(), cookie.raw).toBe("lax");
+    expect(cookie.attributes.get("path"), cookie.raw).toBe("/");
+    expect(cookie.attributes.has("domain"), cookie.raw).toBe(false);
+    const account = await client.get("/account", { cookie: `${cookie.name}=${cookie.value}` });
+    expect(account.status, account.headers.get("location") ?? "").toBe(200);
+  });
+});
+
 // ---- Static files -----------------------------------------------------------------------------------------
 
 /** The values next.config.mjs sets on static files in a production build (from lib/security-headers.mjs). */

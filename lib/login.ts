@@ -5,6 +5,7 @@ import { signIn, updateSession } from "./auth";
 import { getConfig } from "./config";
 import { logAuthEvent } from "./log";
 import { getCodeStore } from "./runtime";
+import { sessionTokens } from "./session-cookie";
 import { denySession, grantSessionRenewal, type SessionClaims } from "./sessions";
 import type { LoginInput } from "./schemas";
 import { StoreUnavailableError } from "./store/code-store";
@@ -57,22 +58,11 @@ async function endReplacedSessions(replaced: Partial<SessionClaims>[]): Promise<
   }
 }
 
-/**
- * The claims of every session cookie the request came with that decrypts: under each name Auth.js may
- * use (plain, __Secure-, __Host-), its chunks (.0, .1, …) joined in order, as Auth.js's session store does.
- */
+/** The claims of every session cookie the request came with that decrypts (lib/session-cookie.ts finds them). */
 async function sessionsInCookies(): Promise<Partial<SessionClaims>[]> {
-  const tokens = new Map<string, string[]>();
-  for (const { name, value } of (await cookies()).getAll()) {
-    const match = /^((?:__Secure-|__Host-)?authjs\.session-token)(?:\.(\d+))?$/.exec(name);
-    if (!match) continue;
-    const chunks = tokens.get(match[1]) ?? [];
-    chunks[match[2] === undefined ? 0 : Number(match[2])] = value;
-    tokens.set(match[1], chunks);
-  }
   const secret = getConfig().auth.secret;
   const decoded = await Promise.all(
-    [...tokens].map(([salt, chunks]) => decode<Partial<SessionClaims>>({ token: chunks.join(""), secret, salt }).catch(() => null)),
+    [...sessionTokens((await cookies()).getAll())].map(([salt, token]) => decode<Partial<SessionClaims>>({ token, secret, salt }).catch(() => null)),
   );
   return decoded.filter((claims): claims is Partial<SessionClaims> => claims !== null);
 }

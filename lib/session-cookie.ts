@@ -1,8 +1,21 @@
-/**
- * Whether a request carries an Auth.js session cookie under any of its names (__Host-/__Secure- prefixes,
- * chunks .0, .1 … of a large token). Only a hint: whoever needs the session still reads and checks it.
- */
+/** Auth.js's session cookie under each of its names (__Host-/__Secure- prefixes), in chunks .0, .1 … when large. */
+const SESSION_COOKIE = /^((?:__Secure-|__Host-)?authjs\.session-token)(?:\.(\d+))?$/;
+
+/** Whether a request carries a session cookie. Only a hint: whoever needs the session still reads and checks it. */
 export function hasSessionCookie(names: Iterable<string>): boolean {
-  for (const name of names) if (name.includes("authjs.session-token")) return true;
+  for (const name of names) if (SESSION_COOKIE.test(name)) return true;
   return false;
+}
+
+/** Each session token the cookies carry, by cookie name (Auth.js's salt for it), chunks joined in order as Auth.js does. */
+export function sessionTokens(cookies: Iterable<{ name: string; value: string }>): Map<string, string> {
+  const chunksByName = new Map<string, string[]>();
+  for (const { name, value } of cookies) {
+    const match = SESSION_COOKIE.exec(name);
+    if (!match) continue;
+    const chunks = chunksByName.get(match[1]) ?? [];
+    chunks[match[2] === undefined ? 0 : Number(match[2])] = value;
+    chunksByName.set(match[1], chunks);
+  }
+  return new Map([...chunksByName].map(([name, chunks]) => [name, chunks.join("")]));
 }

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AppServer } from "@/e2e/support/app-server";
 import { extractCode, type ReceivedMail } from "@/e2e/support/mailbox";
-import { clientAddresses, withTestStack, expectErrorShape, httpClient, objectText, type Reply } from "@/tests/support/http-client";
+import { clientAddresses, registerAndVerify, withTestStack, expectErrorShape, httpClient, objectText, type Reply } from "@/tests/support/http-client";
 import { withRedisClient, type RedisClient } from "@/e2e/support/redis-client";
 import type { RedisServer } from "@/e2e/support/redis-server";
 import type { SmtpSink } from "@/e2e/support/smtp-sink";
@@ -87,12 +87,7 @@ const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toS
 /** Registers and verifies over the API; returns the address and the account's id. */
 async function verifiedAccount(label: string): Promise<{ email: string; id: string }> {
   const email = newEmail(label);
-  const before = Date.now();
-  const r = await post("/api/register", { name: "Ada Lovelace", email, password: PASSWORD });
-  expect(r.status, r.text).toBe(201);
-  const code = extractCode(await sink.waitForMail(email, { after: before - 1 }));
-  const verified = await post("/api/verify-otp", { email, otp: code });
-  expect(verified.status, verified.text).toBe(200);
+  const verified = await registerAndVerify(post, sink, { email, password: PASSWORD });
   return { email, id: verified.json.user.id };
 }
 

@@ -5,7 +5,7 @@ import type { AppServer, TestStack } from "@/e2e/support/app-server";
 import { extractCode, type ReceivedMail } from "@/e2e/support/mailbox";
 import { withRedisClient } from "@/e2e/support/redis-client";
 import type { SmtpSink } from "@/e2e/support/smtp-sink";
-import { clientAddresses, withTestStack, httpClient, type Reply } from "@/tests/support/http-client";
+import { clientAddresses, registerAndVerify, withTestStack, httpClient, type Reply } from "@/tests/support/http-client";
 import { parseConfig } from "@/lib/config";
 import { publicUser } from "@/lib/http";
 import { emailId, sendLimits } from "@/lib/limits";
@@ -80,13 +80,7 @@ const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toS
 /** Registers over the API and confirms the mailed code; returns the address and the verify-otp reply. */
 async function verifiedAccount(label: string): Promise<{ email: string; verify: Reply }> {
   const email = newEmail(label);
-  const before = Date.now();
-  const r = await post("/api/register", { name: "Ada Lovelace", email, password: PASSWORD });
-  expect(r.status, r.text).toBe(201);
-  const code = extractCode(await sink.waitForMail(email, { after: before - 1 }));
-  const verify = await post("/api/verify-otp", { email, otp: code });
-  expect(verify.status, verify.text).toBe(200);
-  return { email, verify };
+  return { email, verify: await registerAndVerify(post, sink, { email, password: PASSWORD }) };
 }
 
 /** POST /api/login: the session cookie as a Cookie header. */
@@ -182,10 +176,7 @@ describe("session cookie with an https AUTH_URL (as on Vercel, or a site behind 
   it("the login sets __Host-authjs.session-token: Secure, HttpOnly, SameSite=Lax, Path=/, no Domain, and it opens the account", async () => {
     const client = httpClient(() => secure.app.url, nextIp);
     const email = newEmail("cookie-host");
-    const before = Date.now();
-    expect((await client.post("/api/register", { name: "Ada Lovelace", email, password: PASSWORD })).status).toBe(201);
-    const code = extractCode(await secure.sink.waitForMail(email, { after: before - 1 }));
-    expect((await client.post("/api/verify-otp", { email, otp: code })).status).toBe(200);
+    await registerAndVerify(client.post, secure.sink, { email, password: PASSWORD });
     const r = await client.post("/api/login", { email, password: PASSWORD });
     expect(r.status, r.text).toBe(200);
 

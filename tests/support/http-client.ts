@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect } from "vitest";
 import { startTestStack, type TestStack, type TestStackOptions } from "@/e2e/support/app-server";
+import { extractCode } from "@/e2e/support/mailbox";
+import type { SmtpSink } from "@/e2e/support/smtp-sink";
 
 /**
  * Requests to a running app for the HTTP tests (tests/http-api*.test.ts): each from the client address the
@@ -44,6 +46,21 @@ export function withTestStack(options: TestStackOptions, use: (stack: TestStack)
   afterAll(async () => {
     await stack?.stop();
   }, 30_000);
+}
+
+/** Registers over the API, reads the code at the sink and verifies it: the verify-otp reply (asserted 200). */
+export async function registerAndVerify(
+  post: ReturnType<typeof httpClient>["post"],
+  sink: SmtpSink,
+  person: { email: string; password: string; name?: string },
+): Promise<Reply> {
+  const before = Date.now();
+  const r = await post("/api/register", { name: person.name ?? "Ada Lovelace", email: person.email, password: person.password });
+  expect(r.status, r.text).toBe(201);
+  const code = extractCode(await sink.waitForMail(person.email, { after: before - 1 }));
+  const verified = await post("/api/verify-otp", { email: person.email, otp: code });
+  expect(verified.status, verified.text).toBe(200);
+  return verified;
 }
 
 /** A fresh client address per call, from 10.0.0.0/8 (each test file runs its own server). */

@@ -121,6 +121,8 @@ const wrongCodeFor = (code: string) => String((Number(code) + 1) % 1_000_000).pa
 const PUBLIC_ENDPOINTS = ["/api/password-reset", "/api/password-reset/confirm", "/api/login-code", "/api/login-code/verify"] as const;
 const ACCOUNT_ENDPOINTS = ["/api/account/email", "/api/account/email/verify", "/api/account/password"] as const;
 const RUNS_PER_ENDPOINT = 300;
+/** Bodies of a fuzz run that must get past the parser to the service (see the fuzz tests). */
+const MIN_REACHED = RUNS_PER_ENDPOINT / 20;
 
 const HOSTILE_STRINGS = [
   "",
@@ -239,9 +241,11 @@ describe(`fuzz: random and hostile bodies (fast-check, ${RUNS_PER_ENDPOINT} per 
     await fuzz(path, undefined, () => {}, seen);
     console.log("FUZZ", path, JSON.stringify([...seen]));
     // The fuzz reached past the parser: the service itself answered (200, wrong_code, rate_limited, ...) for
-    // a good share of the bodies, not only invalid_input and payload_too_large.
+    // a good share of the bodies, not only invalid_input and payload_too_large. The bodies are random: the
+    // endpoint with the strictest schema (reset confirm) got 30 to 54 of 300 through over seven CI runs,
+    // so the floor sits at a twentieth, well below that spread; a parser refusing everything gives 0.
     const reached = [...seen].filter(([outcome]) => !/invalid_input|payload_too_large/.test(outcome)).reduce((sum, [, n]) => sum + n, 0);
-    expect(reached, `bodies that reached the service: ${JSON.stringify([...seen])}`).toBeGreaterThan(RUNS_PER_ENDPOINT / 10);
+    expect(reached, `bodies that reached the service: ${JSON.stringify([...seen])}`).toBeGreaterThan(MIN_REACHED);
   }, 240_000);
 
   it.each(ACCOUNT_ENDPOINTS)("%s without a session answers 401 unauthenticated to every body", async (path) => {
@@ -265,7 +269,7 @@ describe(`fuzz: random and hostile bodies (fast-check, ${RUNS_PER_ENDPOINT} per 
     console.log("FUZZ (signed in)", path, JSON.stringify([...seen]));
     expect(seen.get("401 unauthenticated") ?? 0, `the session held: ${JSON.stringify([...seen])}`).toBe(0);
     const reached = [...seen].filter(([outcome]) => !/invalid_input|payload_too_large/.test(outcome)).reduce((sum, [, n]) => sum + n, 0);
-    expect(reached, `bodies that reached the service: ${JSON.stringify([...seen])}`).toBeGreaterThan(RUNS_PER_ENDPOINT / 10);
+    expect(reached, `bodies that reached the service: ${JSON.stringify([...seen])}`).toBeGreaterThan(MIN_REACHED);
     // The session survived the fuzz (nobody guessed the password) and the account is unchanged.
     expect(await opensAccount(cookie)).toBe(true);
     const account = await get("/account", { cookie });

@@ -11,6 +11,7 @@ export const users = sqliteTable(
     /** Trimmed and lower-cased before it gets here; unique by the index below. */
     email: text("email").notNull(),
     name: text("name").notNull(),
+    /** Argon2id PHC string, or NO_PASSWORD: an unverified account, or one verified by a code that has not chosen one yet. */
     passwordHash: text("password_hash").notNull(),
     role: text("role", { enum: ROLES }).notNull().default("customer"),
     isActive: integer("is_active", { mode: "boolean" }).notNull().default(false),
@@ -28,6 +29,9 @@ export const users = sqliteTable(
 );
 
 export type User = typeof users.$inferSelect;
+
+/** The password_hash of an account without a password: no password verifies against it. */
+export const NO_PASSWORD = "";
 
 // ---- Second factor and audit log (issue 6: roles and admin; lib/totp.ts, lib/audit.ts) ----------------
 

@@ -1,6 +1,6 @@
 import { and, count, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { users, type User } from "./schema";
+import { NO_PASSWORD, users, type User } from "./schema";
 
 /** The user queries the service needs; each is one statement. */
 
@@ -20,26 +20,40 @@ export async function findUserById(db: Database, id: string): Promise<User | und
   return db.query.users.findFirst({ where: eq(users.id, id) });
 }
 
-/** Inserts an inactive customer; undefined when the email is taken (the unique index decides, also under races). */
-export async function insertInactiveCustomer(
-  db: Database,
-  input: { id: string; email: string; name: string; passwordHash: string },
-): Promise<User | undefined> {
-  const [row] = await db.insert(users).values(input).onConflictDoNothing({ target: users.email }).returning();
+/**
+ * Inserts an inactive customer holding no name and no password (NO_PASSWORD): those wait, sealed, beside
+ * the signup (lib/registrations.ts) until the address is proven. Undefined when the email is taken (the
+ * unique index decides, also under races).
+ */
+export async function insertInactiveCustomer(db: Database, input: { id: string; email: string }): Promise<User | undefined> {
+  const [row] = await db
+    .insert(users)
+    .values({ ...input, name: "", passwordHash: NO_PASSWORD })
+    .onConflictDoNothing({ target: users.email })
+    .returning();
   return row;
 }
 
-/** Marks an unproven address proven and the account active, applying details held pending beside the code. */
+/** An unverified account asked for a code: the nightly cleanup spares it (it counts from updatedAt). */
+export async function markCodeRequested(db: Database, id: string, now: Date): Promise<void> {
+  await db.update(users).set({ updatedAt: now }).where(and(eq(users.id, id), isNull(users.emailVerifiedAt)));
+}
+
+/**
+ * Marks an unproven address proven and the account active with the name and password that whoever proved
+ * it chose (NO_PASSWORD: none yet; they choose one signed in). Only an unverified account changes.
+ */
 export async function activateUser(
   db: Database,
   email: string,
-  pending: { name: string; passwordHash: string } | undefined,
+  credentials: { name: string; passwordHash: string },
   now: Date,
 ): Promise<User | undefined> {
   const [row] = await db
     .update(users)
     .set({
-      ...pending,
+      name: credentials.name,
+      passwordHash: credentials.passwordHash,
       isActive: true,
       emailVerifiedAt: now,
       updatedAt: now,

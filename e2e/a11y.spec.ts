@@ -4,7 +4,7 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page, TestInfo } from "@playwright/test";
 import { OUTCOMES } from "../lib/outcomes";
 import { expect, test } from "./support/fixtures";
-import { activeAccountThroughApi, alertWith, logIn, newPerson, registerThroughApi, wrongCodeFor } from "./support/walk";
+import { activeAccountThroughApi, alertWith, holdRegistration, logIn, newPerson, registerThroughApi, wrongCodeFor } from "./support/walk";
 
 /**
  * Every screen and state of the walk: axe (all its default rules, WCAG and best practice) finds nothing,
@@ -71,9 +71,10 @@ test("register, with field errors", async ({ page }, testInfo) => {
   await checkScreen(page, testInfo, "03-register-errors");
 });
 
-test("verify, fresh and with a wrong code", async ({ page }, testInfo) => {
+test("verify, fresh and with a wrong code", async ({ page, baseURL }, testInfo) => {
   const person = newPerson("a11y");
-  const code = await registerThroughApi(page.request, person);
+  const { code, registration } = await registerThroughApi(page.request, person);
+  await holdRegistration(page.context(), baseURL!, registration);
   await page.goto(`/verify?email=${encodeURIComponent(person.email)}&delivery=sent`);
   await expect(page.getByLabel("Verification code")).toBeVisible();
   await checkScreen(page, testInfo, "04-verify");

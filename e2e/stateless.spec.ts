@@ -69,7 +69,8 @@ test("register on one instance, verify on the other, log in on the first, use th
   const code = mail.text.match(/\b(\d{6})\b/)?.[1];
   expect(code, "a 6-digit code in the email").toBeDefined();
 
-  const verified = await fetch(`${second.url}/api/verify-otp`, { method: "POST", headers, body: JSON.stringify({ email, otp: code }) });
+  const { registration } = (await registered.json()) as { registration: string };
+  const verified = await fetch(`${second.url}/api/verify-otp`, { method: "POST", headers, body: JSON.stringify({ email, otp: code, registration }) });
   expect(verified.status, await verified.clone().text()).toBe(200);
 
   const login = await fetch(`${first.url}/api/login`, { method: "POST", headers, body: JSON.stringify({ email, password }) });

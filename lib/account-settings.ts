@@ -1,4 +1,4 @@
-import type { User } from "@/db/schema";
+import { NO_PASSWORD, type User } from "@/db/schema";
 import { changeEmail, findUserByEmail, findUserById, setPassword } from "@/db/users";
 import type { AccountDependencies, Accounts, WeakPassword } from "./accounts";
 import { verifyFailureLimits } from "./limits";
@@ -27,18 +27,29 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
   const now = deps.now ?? Date.now;
   const { codes } = accounts;
 
-  async function confirmPassword(userId: string, password: string, context: RequestContext) {
+  async function confirmPassword(userId: string, password: string, context: RequestContext): Promise<{ ok: true; user: User } | PasswordRefusal> {
     const user = await findUserById(db, userId);
-    if (!user) return { ok: false as const, reason: "invalid_credentials" as const };
-    return accounts.checkPassword(user.email, password, context);
+    if (!user) return { ok: false, reason: "invalid_credentials" };
+    const checked = await accounts.checkPassword(user.email, password, context);
+    // Signed-in accounts are verified; the signup hint has no place here.
+    if (!checked.ok && checked.reason === "unverified") return { ok: false, reason: "invalid_credentials" };
+    return checked as { ok: true; user: User } | PasswordRefusal;
   }
 
+  /**
+   * An account that has no password yet (it proved its address by a code and chose none) sets its first
+   * one without a current password: the signed-in session is what proves it.
+   */
   async function changePassword(
     userId: string,
-    input: { currentPassword: string; newPassword: string },
+    input: { currentPassword?: string; newPassword: string },
     context: RequestContext,
   ): Promise<ChangePasswordResult> {
-    const checked = await confirmPassword(userId, input.currentPassword, context);
+    const current = await findUserById(db, userId);
+    const checked =
+      current && current.passwordHash === NO_PASSWORD && current.emailVerifiedAt
+        ? { ok: true as const, user: current }
+        : await confirmPassword(userId, input.currentPassword ?? "", context);
     if (!checked.ok) return checked;
     const weak = passwordProblem(input.newPassword, { appName: config.appName, name: checked.user.name, email: checked.user.email });
     if (weak) return { ok: false, reason: "weak_password", message: weak };
@@ -62,20 +73,20 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
     const checked = await confirmPassword(userId, input.password, context);
     if (!checked.ok) return checked;
     const taken = input.newEmail === checked.user.email ? checked.user : await findUserByEmail(db, input.newEmail);
+    let limitedForMs = 0;
     if (taken && taken.id === userId) {
-      await codes.spendSendBudget(input.newEmail);
-    } else if (taken) {
-      await codes.notifyWithinLimits("existing_account", input.newEmail);
+      const allowed = await codes.spendSendBudget(input.newEmail, "change_email");
+      if (!allowed.allowed) limitedForMs = allowed.retryAfterMs;
     } else {
-      // One pending change per account (its record, see RecordOwner); the new address rides in the payload.
-      await codes.issue({
-        purpose: "change_email",
-        accountId: userId,
-        to: input.newEmail,
-        payload: JSON.stringify({ newEmail: input.newEmail }),
-      });
+      const sent = taken
+        ? await codes.notifyWithinLimits("existing_account", input.newEmail, "change_email")
+        : // One pending change per account (its record, see RecordOwner); the new address rides in the payload.
+          await codes.issue({ purpose: "change_email", accountId: userId, to: input.newEmail, payload: JSON.stringify({ newEmail: input.newEmail }) });
+      if (sent.status === "limited") limitedForMs = sent.retryAfterMs;
     }
     logAuthEvent("email_change_requested", { userId });
+    // Told truthfully, and alike whether or not the new address has an account.
+    if (limitedForMs > 0) return rateLimited(limitedForMs, "send");
     return { ok: true, email: input.newEmail };
   }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
-import { activateUser, findUserByEmail, insertInactiveCustomer } from "@/db/users";
+import { NO_PASSWORD } from "@/db/schema";
+import { activateUser, findUserByEmail, insertInactiveCustomer, markCodeRequested } from "@/db/users";
 import type { AppConfig } from "./config";
 import { ipLimit, loginAccountLimits, verifyFailureLimits } from "./limits";
 import { logAuthEvent } from "./log";
@@ -9,6 +10,7 @@ import type { Mailer } from "./mail/mailer";
 import { createCodeMachinery, type Delivery } from "./one-time-codes";
 import { passwordProblem } from "./password-policy";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords";
+import { createRegistrations, newRegistrationToken } from "./registrations";
 import { rateLimited, type RateLimited, type RequestContext } from "./results";
 import type { LoginInput, RegisterInput, VerifyInput } from "./schemas";
 import type { CodeStore } from "./store/code-store";
@@ -34,11 +36,21 @@ export type { Delivery, RequestContext };
 
 export type WeakPassword = { ok: false; reason: "weak_password"; message: string };
 
-export type RegisterResult = { ok: true; email: string; delivery: Delivery } | WeakPassword | RateLimited;
+/** How the code a request asked for went: "wait" when a send limit held it back (retryAfterSeconds says how long). */
+export type SendReport = { delivery: Delivery } | { delivery: "wait"; retryAfterSeconds: number };
+
+export type RegisterResult =
+  /** registration: what this signup's own client shows when it verifies (lib/registrations.ts). */
+  | ({ ok: true; email: string; registration: string } & SendReport)
+  | WeakPassword
+  | RateLimited;
 
 export type VerifyResult =
-  | { ok: true; user: User }
-  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" }
+  /** signIn: whoever proved the address chose the password just now; the adapters sign them in with it. */
+  | { ok: true; user: User; signIn: boolean }
+  /** choose_password: the code did not come from this signup's own client, so its details cannot apply. */
+  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "choose_password" }
+  | WeakPassword
   | RateLimited;
 
 export type ResendResult = { ok: true; email: string; delivery: Delivery } | RateLimited;
@@ -49,28 +61,18 @@ export type AuthenticateResult =
   | { ok: false; reason: "invalid_credentials" | "unverified" | "locked" | "totp_required" }
   | RateLimited;
 
-interface PendingDetails {
-  name: string;
-  passwordHash: string;
+export function sendReport(sent: { status: Delivery } | { status: "limited"; retryAfterMs: number }): SendReport {
+  if (sent.status === "limited") return { delivery: "wait", retryAfterSeconds: Math.max(1, Math.ceil(sent.retryAfterMs / 1000)) };
+  return { delivery: sent.status };
 }
-
 
 export function createAccounts(deps: AccountDependencies) {
   const { db, store, mailer, config } = deps;
   const now = deps.now ?? Date.now;
   const codes = createCodeMachinery({ store, mailer, config, now, defer: deps.defer });
+  const registrations = createRegistrations({ store, config, now });
   const { idOf } = codes;
   const secondFactor = createSecondFactor({ db, config, now });
-
-  /** Issues a verification code (the previous one stays valid beside it) within the send limits, and mails it. */
-  function sendVerificationCode(email: string, pending: PendingDetails | undefined) {
-    return codes.issue({
-      purpose: "verify_email",
-      keyEmail: email,
-      payload: pending ? JSON.stringify(pending) : "",
-      signedUpAgain: Boolean(pending),
-    });
-  }
 
   async function register(input: RegisterInput, context: RequestContext): Promise<RegisterResult> {
     const ipCheck = await store.limits("hit", [ipLimit(config, "register", context.ip)]);
@@ -79,39 +81,42 @@ export function createAccounts(deps: AccountDependencies) {
     if (weak) return { ok: false, reason: "weak_password", message: weak };
 
     // Every branch below costs one hash, one insert attempt, one store write and at most one mail, and
-    // answers alike, so neither the answer nor its timing tells whether the address has an account.
+    // answers alike (a registration token included), so neither the answer nor its timing tells whether
+    // the address has an account.
     const passwordHash = await hashPassword(input.password);
-    const created = await insertInactiveCustomer(db, { id: randomUUID(), email: input.email, name: input.name, passwordHash });
-    let delivery: Delivery = "sent";
-    if (created) {
-      logAuthEvent("registered", { userId: created.id });
-      const sent = await sendVerificationCode(input.email, undefined);
-      if (sent.status === "failed") delivery = "failed";
-    } else {
-      const existing = await findUserByEmail(db, input.email);
-      logAuthEvent("register_existing", { userId: existing?.id, verified: Boolean(existing?.emailVerifiedAt) });
-      if (existing && !existing.emailVerifiedAt) {
-        // Not proven yet: the new details wait beside the code and apply only when it is proven.
-        const sent = await sendVerificationCode(input.email, { name: input.name, passwordHash });
-        if (sent.status === "failed") delivery = "failed";
-      } else if (existing) {
-        // Proven: nothing changes; the owner is told instead of being sent a code.
-        if ((await codes.notifyWithinLimits("existing_account", input.email)) === "failed") delivery = "failed";
-      }
+    const created = await insertInactiveCustomer(db, { id: randomUUID(), email: input.email });
+    const existing = created ?? (await findUserByEmail(db, input.email));
+    logAuthEvent(created ? "registered" : "register_existing", { userId: existing?.id, verified: Boolean(existing?.emailVerifiedAt) });
+    if (existing && !existing.emailVerifiedAt) {
+      // Not proven: the details wait beside this signup, for its own client only; the code proves the inbox.
+      const registration = await registrations.add(input.email, { name: input.name, passwordHash });
+      if (!created) await markCodeRequested(db, existing.id, new Date(now()));
+      const sent = await codes.issue({ purpose: "verify_email", keyEmail: input.email, occasion: "signup" });
+      return { ok: true, email: input.email, registration, ...sendReport(sent) };
     }
-    return { ok: true, email: input.email, delivery };
+    // Proven (or gone in between): nothing changes; the owner is told instead of being sent a code.
+    const sent = await codes.notifyWithinLimits("existing_account", input.email, "verify_email");
+    return { ok: true, email: input.email, registration: newRegistrationToken(), ...sendReport(sent) };
   }
 
   async function verifyEmail(input: VerifyInput, context: RequestContext): Promise<VerifyResult> {
+    // A signup's details apply only with its own token; anyone else who proves the inbox chooses their own.
+    const registration = await registrations.find(input.email, input.registration);
+    if (!registration) {
+      if (!input.name || !input.password) return { ok: false, reason: "choose_password" };
+      const weak = passwordProblem(input.password, { appName: config.appName, name: input.name, email: input.email });
+      if (weak) return { ok: false, reason: "weak_password", message: weak };
+    }
     const limits = verifyFailureLimits(config, idOf(input.email), context.ip);
     const outcome = await codes.consume("verify_email", { keyEmail: input.email }, input.otp, limits);
     switch (outcome.status) {
       case "ok": {
-        const pending = outcome.payload ? (JSON.parse(outcome.payload) as PendingDetails) : undefined;
-        const user = await activateUser(db, input.email, pending, new Date(now()));
+        const credentials = registration ?? { name: input.name!, passwordHash: await hashPassword(input.password!) };
+        const user = await activateUser(db, input.email, credentials, new Date(now()));
         if (!user) return { ok: false, reason: "used" };
-        logAuthEvent("verified", { userId: user.id });
-        return { ok: true, user };
+        await registrations.clear(input.email);
+        logAuthEvent("verified", { userId: user.id, registrant: Boolean(registration) });
+        return { ok: true, user, signIn: !registration };
       }
       case "rate_limited":
         return rateLimited(outcome.retryAfterMs, "verify_failures");
@@ -132,46 +137,50 @@ export function createAccounts(deps: AccountDependencies) {
     const user = await findUserByEmail(db, email);
     if (!user || user.emailVerifiedAt) {
       // Spend the same send budget as a real resend, so the limits answer alike for every address.
-      const allowed = await codes.spendSendBudget(email);
+      const allowed = await codes.spendSendBudget(email, "verify_email");
       if (!allowed.allowed) return rateLimited(allowed.retryAfterMs, "send");
       return { ok: true, email, delivery: "sent" };
     }
     // Mailed after the response: the answer and its timing must not tell an unverified account from none.
-    const sent = await codes.issue({ purpose: "verify_email", keyEmail: email, inBackground: true });
+    // The code proves the inbox only; which signup's details apply is the verifier's token's business.
+    const sent = await codes.issue({ purpose: "verify_email", keyEmail: email, occasion: "resend", inBackground: true });
     if (sent.status === "limited") return rateLimited(sent.retryAfterMs, "send");
+    await markCodeRequested(db, user.id, new Date(now()));
     return { ok: true, email, delivery: sent.status };
   }
 
   /**
-   * Checks a password within the login limits (per account, consecutive, per IP): failures are counted,
-   * a right password clears the account's counters. Unknown addresses cost one hash verify too.
+   * Checks a password within the login limits (per account, consecutive, per IP). Every attempt is counted
+   * on all three before any hash is checked, in one atomic step, so parallel guesses cannot slip past a
+   * limit; a right password clears the account's counters and takes its own hit back from the IP's.
+   * Unknown addresses, and accounts without a password, cost one hash verify too.
    */
   async function checkPassword(
     email: string,
     password: string,
     context: RequestContext,
     options: { keepFailures?: boolean } = {},
-  ): Promise<{ ok: true; user: User } | { ok: false; reason: "invalid_credentials" | "locked" } | RateLimited> {
+  ): Promise<{ ok: true; user: User } | { ok: false; reason: "invalid_credentials" | "locked" | "unverified" } | RateLimited> {
     const account = loginAccountLimits(config, idOf(email));
     const ip = ipLimit(config, "login-fail", context.ip);
-    // The account's attempts are counted before the password is checked, atomically, so parallel guesses
-    // cannot slip past its limit; a success clears them again. The per-IP budget counts failures only.
     // The account is read while the store answers: one wait instead of two (a network round trip saved on a
     // remote database). The price, taken knowingly: a refused attempt costs one indexed read as well.
-    const [accountCheck, ipCheck, user] = await Promise.all([
-      store.limits("hit", [account.window, account.consecutive]),
-      store.limits("check", [ip]),
-      findUserByEmail(db, email),
-    ]);
-    if (!accountCheck.allowed) return loginRefusal(accountCheck.retryAfterMs);
-    if (!ipCheck.allowed) return loginRefusal(ipCheck.retryAfterMs);
-    const passwordOk = user ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password), false);
-    if (!user || !passwordOk || (user.emailVerifiedAt && !user.isActive)) {
-      await store.limits("record", [ip]);
+    const [check, user] = await Promise.all([store.limits("hit", [account.window, account.consecutive, ip]), findUserByEmail(db, email)]);
+    if (!check.allowed) return loginRefusal(check.retryAfterMs);
+    if (user && !user.emailVerifiedAt) {
+      // No password of its own until proven. Only a password chosen by one of its pending signups earns the
+      // hint to verify; either way the attempt stays counted, so this cannot be polled without limit.
+      const pendingSignup = await registrations.matchesPassword(email, password);
+      if (!pendingSignup) await burnPasswordCheck(password);
+      logAuthEvent("login_failed", { userId: user.id, reason: pendingSignup ? "unverified" : "wrong_password" });
+      return { ok: false, reason: pendingSignup ? "unverified" : "invalid_credentials" };
+    }
+    const passwordOk = user && user.passwordHash !== NO_PASSWORD ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password), false);
+    if (!user || !passwordOk || !user.isActive) {
       logAuthEvent("login_failed", { userId: user?.id, reason: !user ? "unknown_email" : !passwordOk ? "wrong_password" : "deactivated" });
       return { ok: false, reason: "invalid_credentials" };
     }
-    if (!options.keepFailures) await clearLoginFailures(email);
+    if (!options.keepFailures) await settleLogin(email, context);
     return { ok: true, user };
   }
 
@@ -190,19 +199,23 @@ export function createAccounts(deps: AccountDependencies) {
     await store.limits("reset", [account.window, account.consecutive]);
   }
 
+  /** A right password: the account's failures go, and the attempt no longer counts against the client's IP. */
+  async function settleLogin(email: string, context: RequestContext): Promise<void> {
+    const account = loginAccountLimits(config, idOf(email));
+    await Promise.all([
+      store.limits("reset", [account.window, account.consecutive]),
+      store.limits("refund", [ipLimit(config, "login-fail", context.ip)]),
+    ]);
+  }
+
   async function authenticate(input: LoginInput, context: RequestContext): Promise<AuthenticateResult> {
     // Failures are cleared below, only once every factor the account has is proven.
     const checked = await checkPassword(input.email, input.password, context, { keepFailures: true });
     if (!checked.ok) return checked;
     const { user } = checked;
-    // Only someone who knows the password learns the account is unverified.
-    if (!user.emailVerifiedAt) {
-      await clearLoginFailures(input.email);
-      logAuthEvent("login_inactive", { userId: user.id });
-      return { ok: false, reason: "unverified" };
-    }
-    // ---- Second factor for staff and admin (issue 6; lib/totp.ts). Every password login passes here,
-    // so a reset (which never signs staff in) cannot bypass it. A wrong code counts as a failed login.
+    // Second factor for staff and admin (lib/totp.ts). Every password login passes here, so a reset (which
+    // never signs staff in) cannot bypass it. A wrong code counts as a failed login: the attempt is
+    // already counted on the account and the IP, and stays counted.
     let mfa = false;
     if (needsSecondFactor(user.role) && (await secondFactor.isEnabled(user.id))) {
       if (!input.totp) {
@@ -211,9 +224,6 @@ export function createAccounts(deps: AccountDependencies) {
       }
       const second = await secondFactor.verify(user.id, input.totp);
       if (!second.ok) {
-        // Already counted on the account by checkPassword (not cleared, since the login failed); the
-        // per-IP budget counts failures, so this one too.
-        await store.limits("record", [ipLimit(config, "login-fail", context.ip)]);
         logAuthEvent("login_failed", { userId: user.id, reason: "wrong_second_factor" });
         return { ok: false, reason: "invalid_credentials" };
       }
@@ -222,14 +232,24 @@ export function createAccounts(deps: AccountDependencies) {
     } else {
       logAuthEvent("login_ok", { userId: user.id });
     }
-    // ---- end second factor
     // Clearing the counters can only loosen them, so it waits until after the response.
-    if (deps.defer) deps.defer(() => clearLoginFailures(input.email));
-    else await clearLoginFailures(input.email);
+    if (deps.defer) deps.defer(() => settleLogin(input.email, context));
+    else await settleLogin(input.email, context);
     return { ok: true, user, mfa };
   }
 
-  return { register, verifyEmail, resendCode, authenticate, checkPassword, clearLoginFailures, loginRefusal, codes };
+  return {
+    register,
+    verifyEmail,
+    resendCode,
+    authenticate,
+    checkPassword,
+    clearLoginFailures,
+    loginRefusal,
+    forgetPendingSignups: registrations.clear,
+    isPendingSignup: async (email: string, token: string) => Boolean(await registrations.find(email, token)),
+    codes,
+  };
 }
 
 export type Accounts = ReturnType<typeof createAccounts>;

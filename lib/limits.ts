@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import type { CodePurpose } from "./codes";
 import type { AppConfig } from "./config";
 import type { LimitRule } from "./store/code-store";
 
@@ -21,10 +22,13 @@ export function emailId(hmacKey: Buffer, email: string): string {
   return createHmac("sha256", hmacKey).update(`email:${email}`).digest("base64url").slice(0, 32);
 }
 
-/** Mail to one address (codes and notices, every purpose): a cooldown, an hourly and a daily cap. */
-export function sendLimits(config: LimitConfig, id: string): LimitRule[] {
+/**
+ * Mail to one address: a cooldown per purpose (a code just sent for one purpose must not hold back another
+ * purpose's), and an hourly and a daily cap shared by every purpose, so mail bombing stays bounded.
+ */
+export function sendLimits(config: LimitConfig, id: string, purpose: CodePurpose): LimitRule[] {
   return [
-    { key: `limit:{${id}}:send:cooldown`, limit: 1, windowMs: config.codes.resendCooldownSeconds * 1000 },
+    { key: `limit:{${id}}:send:cooldown:${purpose}`, limit: 1, windowMs: config.codes.resendCooldownSeconds * 1000 },
     { key: `limit:{${id}}:send:hour`, limit: config.limits.sendsPerHour, windowMs: HOUR },
     { key: `limit:{${id}}:send:day`, limit: config.limits.sendsPerDay, windowMs: DAY },
   ];

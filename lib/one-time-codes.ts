@@ -3,7 +3,7 @@ import type { AppConfig } from "./config";
 import { emailId, sendLimits } from "./limits";
 import { logAuthEvent } from "./log";
 import { MailDeliveryError, type Mailer, type MailMessage } from "./mail/mailer";
-import { codeMessage, noticeMessage, type NoticeKind } from "./mail/messages";
+import { codeMessage, noticeMessage, type CodeOccasion, type NoticeKind } from "./mail/messages";
 import { seal, unseal } from "./sealed";
 import type { CodeStore, ConsumeCodeOutcome, LimitRule } from "./store/code-store";
 
@@ -11,6 +11,8 @@ import type { CodeStore, ConsumeCodeOutcome, LimitRule } from "./store/code-stor
 const RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 export type Delivery = "sent" | "failed";
+
+export type { CodeOccasion };
 
 /**
  * Whose record holds a code: an address's (most purposes), or an account's. A pending email change is
@@ -25,7 +27,8 @@ type IssueInput = ({ keyEmail: string; to?: string } | { accountId: string; to: 
   payload?: string;
   /** Word the email as another purpose's (an unverified account asking for a sign-in code gets a verification code). */
   mailAs?: CodePurpose;
-  signedUpAgain?: boolean;
+  /** What led to this code, told in the email with its time, so a reader can tell their own request from another's. */
+  occasion?: CodeOccasion;
   /** Answer once the code is stored and mail it after the response (see `defer`). */
   inBackground?: boolean;
 };
@@ -73,7 +76,7 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
     const key = recordKey(input, input.purpose);
     const code = generateCode();
     const issuedAt = now();
-    const limits = sendLimits(config, idOf(to));
+    const limits = sendLimits(config, idOf(to), input.purpose);
     const issued = await store.issueCode(key, {
       codeHash: hashCode(config.codes.hmacKey, key, code),
       // The store sees pending details (a name and password hash, a new address) only sealed to this record.
@@ -88,7 +91,7 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
     const validMinutes = Math.max(1, Math.round((issued.expiresAt - issuedAt) / 60_000));
     const purpose = input.mailAs ?? input.purpose;
     const send = async () => {
-      const message = codeMessage({ purpose, appName: config.appName, to, code, validMinutes, signedUpAgain: input.signedUpAgain });
+      const message = codeMessage({ purpose, appName: config.appName, to, code, validMinutes, occasion: input.occasion, at: issuedAt });
       const status = await deliver(message, purpose);
       // A send that failed should not make the person wait out the cooldown before trying again.
       if (status === "failed") await store.limits("reset", limits.slice(0, 1));
@@ -113,9 +116,9 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
     return { status: "ok", payload: unseal(config.codes.payloadKey, key, outcome.payload) };
   }
 
-  /** Spends the address's send budget without sending: the same limits answer for every address. */
-  async function spendSendBudget(email: string) {
-    return store.limits("hit", sendLimits(config, idOf(email)));
+  /** Spends the address's send budget for `purpose` without sending: the same limits answer for every address. */
+  async function spendSendBudget(email: string, purpose: CodePurpose) {
+    return store.limits("hit", sendLimits(config, idOf(email), purpose));
   }
 
   function notify(kind: NoticeKind, to: string): Promise<Delivery> {
@@ -124,15 +127,19 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
 
   /**
    * A notice to an address nobody here has proven (someone typed it): within that address's send
-   * limits, exactly like a code, including the cooldown reset when the send fails.
+   * limits for the purpose it answers, exactly like a code, including the cooldown reset when the send fails.
    */
-  async function notifyWithinLimits(kind: NoticeKind, to: string): Promise<Delivery | "limited"> {
-    const limits = sendLimits(config, idOf(to));
+  async function notifyWithinLimits(
+    kind: NoticeKind,
+    to: string,
+    purpose: CodePurpose,
+  ): Promise<{ status: Delivery } | { status: "limited"; retryAfterMs: number }> {
+    const limits = sendLimits(config, idOf(to), purpose);
     const allowed = await store.limits("hit", limits);
-    if (!allowed.allowed) return "limited";
+    if (!allowed.allowed) return { status: "limited", retryAfterMs: allowed.retryAfterMs };
     const status = await notify(kind, to);
     if (status === "failed") await store.limits("reset", limits.slice(0, 1));
-    return status;
+    return { status };
   }
 
   return { idOf, issue, consume, spendSendBudget, notify, notifyWithinLimits };

@@ -14,6 +14,7 @@ export type Outcome =
   | "locked"
   | "totp_required"
   | "weak_password"
+  | "choose_password"
   | "email_taken"
   | "disabled"
   | "mail_unavailable"
@@ -32,6 +33,11 @@ export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
   too_many_attempts: { status: 410, message: "Too many wrong tries for this code. Ask for a new code to try again." },
   rate_limited: { status: 429, message: "Too many attempts. Please wait a little and try again." },
   weak_password: { status: 400, message: "Choose a stronger password." },
+  choose_password: {
+    status: 400,
+    message:
+      "This code is being entered somewhere other than where the signup was made, so the name and password chosen there cannot apply. Choose them here to finish.",
+  },
   email_taken: { status: 409, message: "That address cannot be used for this account. Choose another one." },
   disabled: { status: 404, message: "This way of signing in is not enabled." },
   totp_required: {

@@ -1,5 +1,6 @@
 import type { User } from "@/db/schema";
-import { activateUser, findUserByEmail, setPassword } from "@/db/users";
+import { NO_PASSWORD } from "@/db/schema";
+import { activateUser, findUserByEmail, markCodeRequested, setPassword } from "@/db/users";
 import type { AccountDependencies, Accounts, WeakPassword } from "./accounts";
 import type { AppConfig } from "./config";
 import { ipLimit, loginAccountLimits, verifyFailureLimits } from "./limits";
@@ -41,10 +42,14 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "reset_ip");
     const user = await findUserByEmail(db, email);
     if (!user || (user.emailVerifiedAt && !user.isActive)) {
-      await codes.spendSendBudget(email);
+      const allowed = await codes.spendSendBudget(email, "reset_password");
+      if (!allowed.allowed) return rateLimited(allowed.retryAfterMs, "send");
     } else {
       const sent = await codes.issue({ purpose: "reset_password", keyEmail: email, inBackground: true });
       logAuthEvent("reset_requested", { userId: user.id, delivery: sent.status });
+      // Told truthfully, and alike for an address without an account (the same limits answer above).
+      if (sent.status === "limited") return rateLimited(sent.retryAfterMs, "send");
+      await markCodeRequested(db, user.id, new Date(now()));
     }
     return { ok: true };
   }
@@ -63,8 +68,9 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     const updated = await setPassword(db, user.id, await hashPassword(input.password), new Date(now()), true);
     if (!updated) return { ok: false, reason: "used" };
     await rememberSessionVersion(store, updated);
-    // The code proved the address: the login failures (and a lock after 100 of them) are cleared.
-    await accounts.clearLoginFailures(input.email);
+    // The code proved the address: the login failures (and a lock after 100 of them) are cleared, and no
+    // pending signup may apply over the password just chosen.
+    await Promise.all([accounts.clearLoginFailures(input.email), accounts.forgetPendingSignups(input.email)]);
     await codes.notify("password_changed", input.email);
     logAuthEvent("password_reset", { userId: updated.id });
     return { ok: true, user: updated };
@@ -75,15 +81,26 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     const ipCheck = await store.limits("hit", [ipLimit(config, "resend", context.ip)]);
     if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "sign_in_code_ip");
     const user = await findUserByEmail(db, email);
+    let sent: { status: "sent" | "failed" } | { status: "limited"; retryAfterMs: number };
     if (user && !user.emailVerifiedAt) {
       // Not verified yet: the code verifies the address too, and its email says so.
-      await codes.issue({ purpose: "sign_in", keyEmail: email, payload: VERIFY_ON_SIGN_IN, mailAs: "verify_email", inBackground: true });
+      sent = await codes.issue({
+        purpose: "sign_in",
+        keyEmail: email,
+        payload: VERIFY_ON_SIGN_IN,
+        mailAs: "verify_email",
+        occasion: "sign_in_unverified",
+        inBackground: true,
+      });
+      if (sent.status !== "limited") await markCodeRequested(db, user.id, new Date(now()));
     } else if (user && user.isActive && user.role === "customer") {
-      await codes.issue({ purpose: "sign_in", keyEmail: email, inBackground: true });
+      sent = await codes.issue({ purpose: "sign_in", keyEmail: email, inBackground: true });
     } else {
       // No account, a deactivated one, or staff (never signed in by email): same answer, no mail.
-      await codes.spendSendBudget(email);
+      const allowed = await codes.spendSendBudget(email, "sign_in");
+      sent = allowed.allowed ? { status: "sent" } : { status: "limited", retryAfterMs: allowed.retryAfterMs };
     }
+    if (sent.status === "limited") return rateLimited(sent.retryAfterMs, "send");
     return { ok: true };
   }
 
@@ -96,8 +113,12 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     if (outcome.status !== "ok") return refusal(outcome);
     let user = await findUserByEmail(db, input.email);
     if (user && !user.emailVerifiedAt && outcome.payload === VERIFY_ON_SIGN_IN) {
-      user = await activateUser(db, input.email, undefined, new Date(now()));
-      if (user) logAuthEvent("verified", { userId: user.id });
+      // The inbox is proven, not any signup's details: none apply. The person chooses a password signed in.
+      user = await activateUser(db, input.email, { name: "", passwordHash: NO_PASSWORD }, new Date(now()));
+      if (user) {
+        await accounts.forgetPendingSignups(input.email);
+        logAuthEvent("verified", { userId: user.id, registrant: false });
+      }
     } else if (user && user.isActive && user.role === "customer") {
       await codes.notify("signed_in_by_code", input.email);
     } else {

@@ -64,7 +64,27 @@ export function registerFormSchema(passwordMinLength: number) {
     );
 }
 
+/** The code alone: what a signup's own client sends (its registration token comes from a cookie). */
 export const verifySchema = z.object({ email: emailSchema, otp: otpSchema });
+
+/**
+ * What the server accepts for verification: the code with the signup's registration token, or, from
+ * anywhere else, the code with the name and password the verifier chooses (lib/registrations.ts).
+ */
+export function verifyInputSchema(passwordMinLength: number) {
+  return z.object({
+    email: emailSchema,
+    otp: otpSchema,
+    registration: z.optional(z.string().check(z.maxLength(64, "That registration token is not valid."))),
+    name: z.optional(nameSchema),
+    password: z.optional(passwordSchema(passwordMinLength)),
+  });
+}
+
+/** The verify form where the browser did not make the signup: the code, a name and a password typed twice. */
+export function verifyChoosingFormSchema(passwordMinLength: number) {
+  return withConfirmation({ email: emailSchema, otp: otpSchema, name: nameSchema, password: passwordSchema(passwordMinLength) }, "password");
+}
 /** Resend, reset and sign-in-code requests all take just an address. */
 export const emailOnlySchema = z.object({ email: emailSchema });
 export const resendSchema = emailOnlySchema;
@@ -105,11 +125,17 @@ const currentPasswordSchema = z.string({ error: "Enter your current password." }
   z.normalize("NFC"),
 );
 
+/** currentPassword may be left out only by an account that has none yet (the service decides). */
 export function changePasswordSchema(passwordMinLength: number) {
-  return z.object({ currentPassword: currentPasswordSchema, newPassword: passwordSchema(passwordMinLength) });
+  return z.object({ currentPassword: z.optional(currentPasswordSchema), newPassword: passwordSchema(passwordMinLength) });
 }
 export function changePasswordFormSchema(passwordMinLength: number) {
   return withConfirmation({ currentPassword: currentPasswordSchema, newPassword: passwordSchema(passwordMinLength) }, "newPassword");
+}
+
+/** An account without a password (it proved its address by a code) chooses its first one: no current password. */
+export function choosePasswordFormSchema(passwordMinLength: number) {
+  return withConfirmation({ newPassword: passwordSchema(passwordMinLength) }, "newPassword");
 }
 
 export const changeEmailSchema = z.object({ newEmail: emailSchema, password: currentPasswordSchema });
@@ -117,7 +143,9 @@ export const otpOnlySchema = z.object({ otp: otpSchema });
 
 export type RegisterInput = z.infer<ReturnType<typeof registerSchema>>;
 export type RegisterFormInput = z.input<ReturnType<typeof registerFormSchema>>;
-export type VerifyInput = z.infer<typeof verifySchema>;
+export type VerifyInput = z.infer<ReturnType<typeof verifyInputSchema>>;
+export type VerifyFormInput = z.input<typeof verifySchema>;
+export type VerifyChoosingFormInput = z.input<ReturnType<typeof verifyChoosingFormSchema>>;
 export type LoginInput = z.infer<typeof loginSchema>;
 
 /** Field errors as { field: firstMessage }, the shape forms and the JSON API both report. */

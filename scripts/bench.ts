@@ -607,7 +607,8 @@ async function oneFlow(rec: Recorder) {
   } catch (error) {
     return rec.fail(`inbox: ${(error as Error).message}`);
   }
-  if (!(await expectStatus(rec, "verify", request("POST", "/api/verify-otp", { email, otp: code }), 200))) return;
+  const registration = registrationOf(reg);
+  if (!(await expectStatus(rec, "verify", request("POST", "/api/verify-otp", { email, otp: code, registration }), 200))) return;
   const login = await expectStatus(rec, "login", request("POST", "/api/login", { email, password: PASSWORD }), 200, (r) =>
     String(r.headers["set-cookie"] ?? "").includes("session-token") ? undefined : "no session cookie",
   );
@@ -631,16 +632,22 @@ async function flowPhase(c: number, n: number, warmup: number): Promise<PhaseRes
 }
 
 /** Registers fresh addresses (concurrency 8) and collects their codes. */
-async function issueCodes(count: number, label: string): Promise<Array<{ email: string; code: string }>> {
-  const out: Array<{ email: string; code: string }> = [];
+/** The registration token a signup's answer carries (sent back with the code to apply its details). */
+function registrationOf(reply: Reply): string {
+  return (JSON.parse(reply.body) as { registration: string }).registration;
+}
+
+async function issueCodes(count: number, label: string): Promise<Array<{ email: string; code: string; registration: string }>> {
+  const out: Array<{ email: string; code: string; registration: string }> = [];
   const rec = new Recorder();
   await runPool(label, count, 8, async () => {
     const email = freshEmail("code");
     const mail = inbox.wait(email);
     mail.catch(() => {});
-    if (!(await expectStatus(rec, "register", request("POST", "/api/register", { name: NAME, email, password: PASSWORD }), 201))) return;
+    const reg = await expectStatus(rec, "register", request("POST", "/api/register", { name: NAME, email, password: PASSWORD }), 201);
+    if (!reg) return;
     try {
-      out.push({ email, code: extractCode((await mail).mail) });
+      out.push({ email, code: extractCode((await mail).mail), registration: registrationOf(reg) });
     } catch (error) {
       rec.fail((error as Error).message);
     }
@@ -653,8 +660,8 @@ async function issueCodes(count: number, label: string): Promise<Array<{ email: 
 async function verifyPhase(c: number, n: number, warmup: number, tag = ""): Promise<PhaseResult> {
   const codes = await issueCodes(warmup + n, `verify${tag} c=${c}: issuing ${warmup + n} codes (register)`);
   const verifyOne = (rec: Recorder, list: typeof codes) => async (i: number) => {
-    const { email, code } = list[i];
-    if (await expectStatus(rec, "verify", request("POST", "/api/verify-otp", { email, otp: code }), 200)) verifiedEmails.push(email);
+    const { email, code, registration } = list[i];
+    if (await expectStatus(rec, "verify", request("POST", "/api/verify-otp", { email, otp: code, registration }), 200)) verifiedEmails.push(email);
   };
   const warm = codes.splice(0, warmup);
   const warmRec = new Recorder();

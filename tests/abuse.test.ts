@@ -656,7 +656,7 @@ describe("on the real Redis store", () => {
     const email = unique("resend-race");
     await registerAndGetCode(email);
     // End the cooldown as if the minute had passed (the real clock runs here).
-    await redisStore.limits("reset", sendLimits(config, emailId(config.codes.hmacKey, email)).slice(0, 1));
+    await redisStore.limits("reset", sendLimits(config, emailId(config.codes.hmacKey, email), "verify_email").slice(0, 1));
     const results = await Promise.all(Array.from({ length: 20 }, () => resend(email)));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === "rate_limited")).toBe(true);

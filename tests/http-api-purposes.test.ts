@@ -8,7 +8,8 @@ import { withRedisClient, type RedisClient } from "@/e2e/support/redis-client";
 import type { RedisServer } from "@/e2e/support/redis-server";
 import type { SmtpSink } from "@/e2e/support/smtp-sink";
 import { parseConfig } from "@/lib/config";
-import { emailId, loginAccountLimits, verifyFailureLimits } from "@/lib/limits";
+import { CODE_PURPOSES } from "@/lib/codes";
+import { emailId, loginAccountLimits, sendLimits, verifyFailureLimits } from "@/lib/limits";
 
 /**
  * Issue 8's endpoints under the abuse checks of the hardening issue, against the real production build
@@ -73,9 +74,9 @@ const addressFailuresKey = (email: string) => verifyFailureLimits(codeConfig, st
 
 const withRedis = <T>(run: (client: RedisClient) => Promise<T>) => withRedisClient(redis.url, run);
 
-/** Ends the address's shared 60 s send cooldown, as if the minute had passed (lib/limits.ts sendLimits). */
+/** Ends the address's 60 s send cooldowns (one per purpose), as if the minute had passed (lib/limits.ts sendLimits). */
 async function endCooldown(email: string) {
-  await withRedis((client) => client.del(`limit:{${storeId(email)}}:send:cooldown`));
+  await withRedis((client) => client.del(CODE_PURPOSES.map((purpose) => sendLimits(codeConfig, storeId(email), purpose)[0]!.key)));
 }
 
 async function counter(key: string): Promise<number> {

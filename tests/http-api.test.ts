@@ -49,18 +49,19 @@ const person = (label: string) => ({
   password: PASSWORD,
 });
 
-async function registered(label: string): Promise<{ email: string; code: string }> {
+/** A signup over the API: its address, the mailed code and the registration token that applies its details. */
+async function registered(label: string): Promise<{ email: string; code: string; registration: string }> {
   const p = person(label);
   const before = Date.now();
   const r = await post("/api/register", p);
   expect(r.status, r.text).toBe(201);
   const mail = await sink.waitForMail(p.email, { after: before - 1 });
-  return { email: p.email, code: extractCode(mail) };
+  return { email: p.email, code: extractCode(mail), registration: r.json.registration };
 }
 
 async function verified(label: string): Promise<string> {
-  const { email, code } = await registered(label);
-  const r = await post("/api/verify-otp", { email, otp: code });
+  const { email, code, registration } = await registered(label);
+  const r = await post("/api/verify-otp", { email, otp: code, registration });
   expect(r.status, r.text).toBe(200);
   return email;
 }
@@ -122,42 +123,42 @@ describe("JSON API: error shape and statuses", () => {
   });
 
   it("answers 403 unverified for the right password before verification, and 200 after", async () => {
-    const { email, code } = await registered("login403");
+    const { email, code, registration } = await registered("login403");
     const before = await post("/api/login", { email, password: PASSWORD });
     expect(before.status).toBe(403);
     expectErrorShape(before, "unverified");
-    expect((await post("/api/verify-otp", { email, otp: code })).status).toBe(200);
+    expect((await post("/api/verify-otp", { email, otp: code, registration })).status).toBe(200);
     const after = await post("/api/login", { email, password: PASSWORD });
     expect(after.status, after.text).toBe(200);
   });
 
   it("answers 410 used for a code used twice", async () => {
-    const { email, code } = await registered("used410");
-    const first = await post("/api/verify-otp", { email, otp: code });
+    const { email, code, registration } = await registered("used410");
+    const first = await post("/api/verify-otp", { email, otp: code, registration });
     expect(first.status).toBe(200);
     expect(first.json).toMatchObject({ ok: true, user: { email, role: "customer" } });
     expect(Object.keys(first.json.user).sort()).toEqual(["email", "emailVerifiedAt", "id", "name", "role"]);
-    const second = await post("/api/verify-otp", { email, otp: code });
+    const second = await post("/api/verify-otp", { email, otp: code, registration });
     expect(second.status).toBe(410);
     expectErrorShape(second, "used");
   });
 
   it("answers 410 expired for a code past its ten minutes", async () => {
-    const { email, code } = await registered("expired410");
+    const { email, code, registration } = await registered("expired410");
     const key = codeKey(storeId(email), "verify_email");
     await withRedis(async (client) => {
       const record = await client.hGetAll(key);
       expect(record.h1, `a live code record under ${key}`).toBeTruthy();
       await client.hSet(key, { e1: String(Date.now() - 1_000) });
     });
-    const r = await post("/api/verify-otp", { email, otp: code });
+    const r = await post("/api/verify-otp", { email, otp: code, registration });
     expect(r.status).toBe(410);
     expectErrorShape(r, "expired");
   });
 
   it("answers 400 wrong_code for a wrong code", async () => {
-    const { email, code } = await registered("wrong400");
-    const r = await post("/api/verify-otp", { email, otp: String((Number(code) + 1) % 1_000_000).padStart(6, "0") });
+    const { email, code, registration } = await registered("wrong400");
+    const r = await post("/api/verify-otp", { email, otp: String((Number(code) + 1) % 1_000_000).padStart(6, "0"), registration });
     expect(r.status).toBe(400);
     expectErrorShape(r, "wrong_code");
   });
@@ -218,7 +219,7 @@ describe("JSON API: error shape and statuses", () => {
     expect(r.status, r.text).toBe(201);
     expect((await post("/api/login", { email: p.email, password: PASSWORD })).status).toBe(403);
     const code = extractCode(await sink.waitForMail(p.email));
-    const v = await post("/api/verify-otp", { email: p.email, otp: code });
+    const v = await post("/api/verify-otp", { email: p.email, otp: code, registration: r.json.registration });
     expect(v.json.user).toMatchObject({ role: "customer" });
     expect(v.json.user.id).not.toBe("mine");
   });
@@ -514,7 +515,7 @@ describe("faults", () => {
       const register = await post("/api/register", person("during-outage"));
       expect(register.status, register.text).toBe(503);
       expectErrorShape(register, "store_unavailable");
-      const verify = await post("/api/verify-otp", { email: earlier.email, otp: earlier.code });
+      const verify = await post("/api/verify-otp", { email: earlier.email, otp: earlier.code, registration: earlier.registration });
       expect(verify.status, verify.text).toBe(503);
       expectErrorShape(verify, "store_unavailable");
       const resend = await post("/api/resend-otp", { email: earlier.email });
@@ -541,7 +542,7 @@ describe("faults", () => {
     const resend = await post("/api/resend-otp", { email: earlier.email });
     expect(resend.status, resend.text).toBe(200);
     const code = extractCode(await sink.waitForMail(earlier.email, { after: before - 1 }));
-    const verify = await post("/api/verify-otp", { email: earlier.email, otp: code });
+    const verify = await post("/api/verify-otp", { email: earlier.email, otp: code, registration: earlier.registration });
     expect(verify.status, verify.text).toBe(200);
     expect((await post("/api/login", { email: earlier.email, password: PASSWORD })).status).toBe(200);
   }, 90_000);
@@ -566,7 +567,8 @@ describe("faults", () => {
     const resend = await post("/api/resend-otp", { email: p.email });
     expect(resend.status, resend.text).toBe(200);
     const code = extractCode(await sink.waitForMail(p.email, { after: before - 1, timeoutMs: 15_000 }));
-    const verify = await post("/api/verify-otp", { email: p.email, otp: code });
+    // The failed signup's answer carried no registration token, so the verifier chooses name and password here.
+    const verify = await post("/api/verify-otp", { email: p.email, otp: code, name: p.name, password: PASSWORD });
     expect(verify.status, verify.text).toBe(200);
     expect((await post("/api/login", { email: p.email, password: PASSWORD })).status).toBe(200);
   }, 60_000);

@@ -99,7 +99,7 @@ async function opensAccount(cookie: string, headers: Record<string, string> = {}
 
 /** Ends the address's 60 s send cooldown, as if the minute had passed (lib/limits.ts sendLimits). */
 async function endCooldown(email: string) {
-  const [cooldown] = sendLimits(codeConfig, emailId(codeConfig.codes.hmacKey, email));
+  const [cooldown] = sendLimits(codeConfig, emailId(codeConfig.codes.hmacKey, email), "verify_email");
   await withRedisClient(stack.redis.url, (client) => client.del(cooldown.key));
 }
 

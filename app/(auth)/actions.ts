@@ -7,7 +7,9 @@ import type { FormState } from "@/lib/form-state";
 import { signInWithPassword } from "@/lib/login";
 import { actionContext, failure, guarded, refused, textFields } from "@/lib/form-actions";
 import { getAccounts } from "@/lib/runtime";
-import { fieldErrorsOf, loginSchema, registerFormSchema, resendSchema, verifySchema } from "@/lib/schemas";
+import type { SendReport } from "@/lib/accounts";
+import { forgetRegistration, registrationFromCookie, rememberRegistration } from "@/lib/registration-cookie";
+import { fieldErrorsOf, loginSchema, registerFormSchema, resendSchema, verifyChoosingFormSchema, verifySchema } from "@/lib/schemas";
 
 /* Thin adapters: parse with the shared schema, call the service, turn its result into form state or a redirect. */
 
@@ -22,27 +24,46 @@ export async function registerAction(_previous: FormState, formData: FormData): 
   const state = await guarded(values, async () => {
     const result = await (await getAccounts()).register(parsed.data, await context());
     if (!result.ok) return refused(result, values);
-    destination = verifyUrl(result.email, result.delivery === "failed" ? "&delivery=failed" : "&delivery=sent");
+    // This browser made this signup: with the code, its details apply here in one step.
+    await rememberRegistration(result.registration);
+    destination = verifyUrl(result.email, deliveryQuery(result));
     return { ok: true };
   });
   if (!state.ok) return state;
   redirect(destination);
 }
 
+/** How the verify page hears how the send went (it shows a countdown for "wait"). */
+function deliveryQuery(report: SendReport): string {
+  return report.delivery === "wait" ? `&delivery=wait&retryAfter=${report.retryAfterSeconds}` : `&delivery=${report.delivery}`;
+}
+
 export async function verifyAction(_previous: FormState, formData: FormData): Promise<FormState> {
-  const values = textFields(formData, ["email", "otp"]);
-  const parsed = verifySchema.safeParse(values);
+  const values = textFields(formData, ["email", "otp", "name", "choosing"]);
+  const choosing = values.choosing === "1";
+  const minLength = getConfig().passwordMinLength;
+  const parsed = (choosing ? verifyChoosingFormSchema(minLength) : verifySchema).safeParse(Object.fromEntries(formData));
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
+  const input = { ...parsed.data, registration: choosing ? undefined : await registrationFromCookie() };
+  let signIn = false;
   const state = await guarded(values, async () => {
-    const result = await (await getAccounts()).verifyEmail(parsed.data, await context());
+    const result = await (await getAccounts()).verifyEmail(input, await context());
     if (!result.ok) {
+      // Not this browser's signup: the page asks for a name and password beside the code.
+      if (result.reason === "choose_password") return failure("choose_password", { ...values, choosing: "1" });
       const state = refused(result, values, { what: "trying another code" });
-      return { ...state, fieldErrors: { otp: state.message! } };
+      return result.reason === "weak_password" ? state : { ...state, fieldErrors: { otp: state.message! } };
     }
+    signIn = result.signIn;
     return { ok: true };
   });
   if (!state.ok) return state;
-  redirect(`/login?verified=1&email=${encodeURIComponent(parsed.data.email)}`);
+  await forgetRegistration();
+  const email = parsed.data.email;
+  // Whoever chose the password just now proved the inbox too: they go straight in.
+  const password = choosing ? (parsed.data as unknown as { password: string }).password : "";
+  if (signIn && password && (await signInWithPassword({ email, password })).ok) redirect("/account");
+  redirect(`/login?verified=1&email=${encodeURIComponent(email)}`);
 }
 
 export async function resendAction(_previous: FormState, formData: FormData): Promise<FormState> {

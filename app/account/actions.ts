@@ -7,7 +7,7 @@ import { actionContext, failure, guarded, refused, textFields } from "@/lib/form
 import type { FormState } from "@/lib/form-state";
 import { renewCurrentSession } from "@/lib/login";
 import { getAccountSettings } from "@/lib/runtime";
-import { changeEmailSchema, changePasswordFormSchema, fieldErrorsOf, otpOnlySchema } from "@/lib/schemas";
+import { changeEmailSchema, changePasswordFormSchema, choosePasswordFormSchema, fieldErrorsOf, otpOnlySchema } from "@/lib/schemas";
 
 /* Changes to one's own account: thin adapters over lib/account-settings.ts. */
 
@@ -19,7 +19,10 @@ async function currentUserId(): Promise<string> {
 
 export async function changePasswordAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const userId = await currentUserId();
-  const parsed = changePasswordFormSchema(getConfig().passwordMinLength).safeParse(Object.fromEntries(formData));
+  const fields = Object.fromEntries(formData);
+  // Without a current-password field: an account choosing its first password (the service checks it has none).
+  const schema = "currentPassword" in fields ? changePasswordFormSchema : choosePasswordFormSchema;
+  const parsed = schema(getConfig().passwordMinLength).safeParse(fields);
   if (!parsed.success) return failure("invalid_input", {}, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
   const state = await guarded({}, async () => {
     const result = await (await getAccountSettings()).changePassword(userId, parsed.data, await actionContext());

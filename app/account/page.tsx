@@ -7,6 +7,7 @@ import { AuthShell } from "@/components/auth-shell";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
 import { getDatabase } from "@/db/client";
+import { NO_PASSWORD } from "@/db/schema";
 import { findUserById } from "@/db/users";
 import { auth } from "@/lib/auth";
 import { getConfig } from "@/lib/config";
@@ -64,7 +65,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
           Log out
         </SubmitButton>
       </form>
-      <AccountSettings passwordMinLength={getConfig().passwordMinLength} />
+      <AccountSettings passwordMinLength={getConfig().passwordMinLength} hasPassword={user.passwordHash !== NO_PASSWORD} />
     </AuthShell>
   );
 }

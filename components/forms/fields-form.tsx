@@ -21,6 +21,7 @@ const SCHEMAS = {
   code: () => schemas().then((s) => s.otpOnlySchema),
   resetPassword: (min: number) => schemas().then((s) => s.resetPasswordFormSchema(min)),
   changePassword: (min: number) => schemas().then((s) => s.changePasswordFormSchema(min)),
+  choosePassword: (min: number) => schemas().then((s) => s.choosePasswordFormSchema(min)),
   changeEmail: () => schemas().then((s) => s.changeEmailSchema),
 };
 

@@ -7,7 +7,8 @@ import { describedBy, Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { SubmitButton } from "@/components/ui/submit-button";
 import { initialFormState, type FormState } from "@/lib/form-state";
-import type { VerifyInput } from "@/lib/schemas";
+import { PasswordInput } from "@/components/ui/password-input";
+import type { VerifyChoosingFormInput } from "@/lib/schemas";
 import { useActionForm } from "./use-action-form";
 
 const CODE_LENGTH = 6;
@@ -24,6 +25,8 @@ export function VerifyForm({
   notice,
   cooldownSeconds,
   codeValidity,
+  choosing: choosingAtLoad,
+  passwordMinLength,
 }: {
   email: string;
   /** How the last send went, from the page's query (the register and login redirects say). */
@@ -32,12 +35,17 @@ export function VerifyForm({
   cooldownSeconds: number;
   /** How long a code works, in words, from the server's config ("10 minutes"). */
   codeValidity: string;
+  /** This browser did not make the signup: the person chooses a name and password beside the code. */
+  choosing: boolean;
+  passwordMinLength: number;
 }) {
-  const { state, form, formAction, pending, onSubmit, errorFor, autoFocus, hydrated } = useActionForm<VerifyInput>(
-    () => import("@/lib/schemas").then((schemas) => schemas.verifySchema),
+  const { state, form, formAction, pending, onSubmit, errorFor, autoFocus, hydrated } = useActionForm<VerifyChoosingFormInput>(
+    () => import("@/lib/schemas").then((schemas) => (choosingAtLoad ? schemas.verifyChoosingFormSchema(passwordMinLength) : schemas.verifySchema)),
     verifyAction,
     { email, otp: "" },
   );
+  // The server can also ask for them (the signup's token ran out since the page was loaded).
+  const choosing = choosingAtLoad || state.values?.choosing === "1";
   const [resendState, resendFormAction, resendPending] = useActionState(resendAction, initialFormState);
   const formRef = useRef<HTMLFormElement>(null);
   const codeInput = useRef<HTMLInputElement | null>(null);
@@ -59,7 +67,7 @@ export function VerifyForm({
       input.setSelectionRange(caret, caret);
     }
     void otp.onChange(event);
-    if (digits.length < CODE_LENGTH) autoSubmitted.current = "";
+    if (digits.length < CODE_LENGTH || choosing) autoSubmitted.current = "";
     else if (digits !== autoSubmitted.current) {
       autoSubmitted.current = digits;
       formRef.current?.requestSubmit();
@@ -152,8 +160,45 @@ export function VerifyForm({
             {...describedBy("otp", otpError, true)}
           />
         </Field>
+        {choosing ? (
+          <fieldset className="space-y-5">
+            <legend className="text-sm leading-6 text-muted-foreground">
+              This browser did not make the signup, so the name and password chosen there do not apply. Choose yours: you will be
+              signed in with them.
+            </legend>
+            <input type="hidden" name="choosing" value="1" />
+            <Field id="name" label="Name" error={errorFor("name")}>
+              <Input
+                id="name"
+                autoComplete="name"
+                autoFocus={autoFocus("name")}
+                defaultValue={state.values?.name}
+                {...form.register("name")}
+                {...describedBy("name", errorFor("name"))}
+              />
+            </Field>
+            <Field id="password" label="Choose a password" hint={`At least ${passwordMinLength} characters.`} error={errorFor("password")}>
+              <PasswordInput
+                id="password"
+                autoComplete="new-password"
+                autoFocus={autoFocus("password")}
+                {...form.register("password")}
+                {...describedBy("password", errorFor("password"), true)}
+              />
+            </Field>
+            <Field id="passwordConfirmation" label="Repeat password" error={errorFor("passwordConfirmation")}>
+              <PasswordInput
+                id="passwordConfirmation"
+                autoComplete="new-password"
+                autoFocus={autoFocus("passwordConfirmation")}
+                {...form.register("passwordConfirmation")}
+                {...describedBy("passwordConfirmation", errorFor("passwordConfirmation"))}
+              />
+            </Field>
+          </fieldset>
+        ) : null}
         <SubmitButton pending={pending} pendingLabel="Checking…" className="w-full">
-          Verify email
+          {choosing ? "Verify and sign in" : "Verify email"}
         </SubmitButton>
       </form>
 

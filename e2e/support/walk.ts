@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { expect, type APIRequestContext, type Locator, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type BrowserContext, type Locator, type Page } from "@playwright/test";
 import { waitForCode } from "./mailbox";
 import { withRedisClient, type RedisClient } from "./redis-client";
 
@@ -91,18 +91,24 @@ export async function tabTo(page: Page, target: Locator, max = 20): Promise<void
 
 // ---- Through the JSON API (set-up for specs about a page, not about getting there) ---------------------
 
-/** Registers over POST /api/register and returns the mailed code. */
-export async function registerThroughApi(request: APIRequestContext, person: Person): Promise<string> {
+/** Registers over POST /api/register: the mailed code and the signup's registration token. */
+export async function registerThroughApi(request: APIRequestContext, person: Person): Promise<{ code: string; registration: string }> {
   const before = Date.now();
   const res = await request.post("/api/register", { data: { name: person.name, email: person.email, password: person.password } });
   expect(res.status(), await res.text()).toBe(201);
-  return waitForCode(person.email, { after: before });
+  const { registration } = (await res.json()) as { registration: string };
+  return { code: await waitForCode(person.email, { after: before }), registration };
+}
+
+/** Gives a browser the registration cookie the register page would have set (http, so no __Host- prefix). */
+export async function holdRegistration(context: BrowserContext, baseURL: string, registration: string): Promise<void> {
+  await context.addCookies([{ name: "registration", value: registration, url: baseURL, httpOnly: true, sameSite: "Lax" }]);
 }
 
 /** Registers and verifies over the API: an active account, not logged in. */
 export async function activeAccountThroughApi(request: APIRequestContext, person: Person): Promise<void> {
-  const code = await registerThroughApi(request, person);
-  const res = await request.post("/api/verify-otp", { data: { email: person.email, otp: code } });
+  const { code, registration } = await registerThroughApi(request, person);
+  const res = await request.post("/api/verify-otp", { data: { email: person.email, otp: code, registration } });
   expect(res.status(), await res.text()).toBe(200);
 }
 
@@ -139,11 +145,11 @@ export async function expireVerificationCodes(email: string): Promise<void> {
 }
 
 /**
- * Ends the address's 60-second resend cooldown (lib/limits.ts sendLimits: `limit:{id}:send:cooldown`) as
+ * Ends the address's 60-second resend cooldown for one purpose (lib/limits.ts sendLimits: `limit:{id}:send:cooldown:PURPOSE`) as
  * if the minute had passed, so a spec can ask for another code right after the one sent at signup.
  */
-export async function endResendCooldown(email: string): Promise<void> {
-  const key = `limit:{${emailIdOf(email)}}:send:cooldown`;
+export async function endResendCooldown(email: string, purpose = "verify_email"): Promise<void> {
+  const key = `limit:{${emailIdOf(email)}}:send:cooldown:${purpose}`;
   await withRedis(async (client) => {
     expect(await client.exists(key), `the cooldown key ${key} exists`).toBe(1);
     await client.del(key);

@@ -81,33 +81,57 @@ const CODE_TEXTS: Record<CodePurpose, { subject: string; heading: string; intro:
   },
 };
 
+/** What led to a code: the email names it with its time, so a reader can tell their own request from someone else's. */
+export type CodeOccasion = "signup" | "resend" | "sign_in_unverified";
+
 export interface CodeMessageInput {
   purpose: CodePurpose;
   appName: string;
   to: string;
   code: string;
   validMinutes: number;
-  /** A new signup for an address that had one waiting: this code carries the newly chosen details. */
-  signedUpAgain?: boolean;
+  occasion?: CodeOccasion;
+  /** When the code was issued (ms since the epoch); shown with the occasion. */
+  at?: number;
 }
+
+/** "2026-12-01 14:02 UTC": a reader compares it with when they signed up. */
+export function mailTime(at: number): string {
+  return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function occasionIntro(occasion: CodeOccasion, appName: string, time: string): string {
+  switch (occasion) {
+    case "signup":
+      return `Someone signed up for ${appName} with this address at ${time}. If that was you, enter this code to confirm your address and activate your account.`;
+    case "resend":
+      return `A new code to confirm this address for ${appName} was asked for at ${time}. If that was you, enter this code to activate your account.`;
+    case "sign_in_unverified":
+      return `Someone asked at ${time} to sign in to ${appName} with this address, which has not been confirmed yet. If that was you, enter this code: it confirms the address and signs you in, and you then choose your password.`;
+  }
+}
+
+const UNPROVEN_IGNORE =
+  "If it was not you, ignore this email: nothing happens without this code, and no password chosen by someone who cannot read this inbox will ever work.";
 
 /** The code email as an element, rendered afresh (codeMessage renders it once per distinct body). */
 export function codeEmailElement(input: Omit<CodeMessageInput, "to">): ReactElement {
   const texts = CODE_TEXTS[input.purpose];
-  const intro = input.signedUpAgain
-    ? `Someone signed up again with this address and chose a new name and password. Enter this code only if that was you: it activates your ${input.appName} account with those new details.`
-    : texts.intro(input.appName);
-  return CodeEmail({ appName: input.appName, heading: texts.heading, intro, code: input.code, validMinutes: input.validMinutes, ignoreNote: texts.ignore });
+  const occasion = input.occasion && input.at !== undefined ? input.occasion : undefined;
+  const intro = occasion ? occasionIntro(occasion, input.appName, mailTime(input.at!)) : texts.intro(input.appName);
+  const ignoreNote = occasion ? UNPROVEN_IGNORE : texts.ignore;
+  return CodeEmail({ appName: input.appName, heading: texts.heading, intro, code: input.code, validMinutes: input.validMinutes, ignoreNote });
 }
 
 export async function codeMessage(input: CodeMessageInput): Promise<MailMessage> {
-  const key = JSON.stringify(["code", input.purpose, input.appName, input.validMinutes, Boolean(input.signedUpAgain)]);
+  const time = input.occasion && input.at !== undefined ? mailTime(input.at) : "";
+  const key = JSON.stringify(["code", input.purpose, input.appName, input.validMinutes, input.occasion ?? "", time]);
   const body = await bodyWithCode(key, (code) => codeEmailElement({ ...input, code }), input.code);
   return { to: input.to, subject: `Your ${input.appName} ${CODE_TEXTS[input.purpose].subject}`, ...body };
 }
 
 /** The signup verification email (the shape the signup path and its tests use). */
-export function verificationCodeMessage(input: { appName: string; to: string; code: string; validMinutes: number; signedUpAgain?: boolean }) {
+export function verificationCodeMessage(input: { appName: string; to: string; code: string; validMinutes: number; occasion?: CodeOccasion; at?: number }) {
   return codeMessage({ ...input, purpose: "verify_email" });
 }
 
@@ -144,7 +168,7 @@ const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; headi
     heading: "You signed in with an email code",
     paragraphs: () => [
       "Someone just signed in to your account with a code sent to this address.",
-      "If it was not you, change your password and sign out of every session from your account page.",
+      "If it was not you, reset your password now with “Forgot your password?” on the login page: a reset ends every session.",
     ],
   },
 };

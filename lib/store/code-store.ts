@@ -26,7 +26,9 @@ export type LimitMode =
   /** Counts one on each, whatever the counts are. */
   | "record"
   /** Clears the counters. */
-  | "reset";
+  | "reset"
+  /** Takes back one hit from each counter that has any (never below zero). */
+  | "refund";
 
 export interface IssueCodeInput {
   codeHash: string;

@@ -99,6 +99,13 @@ export class MemoryCodeStore implements CodeStore {
       this.count(rules, now);
       return { allowed: true };
     }
+    if (mode === "refund") {
+      for (const rule of rules) {
+        const counter = this.counter(rule.key, now);
+        if (counter && counter.count > 0) counter.count -= 1;
+      }
+      return { allowed: true };
+    }
     const retry = this.over(rules, now);
     if (retry > 0) return { allowed: false, retryAfterMs: retry };
     if (mode === "hit") this.count(rules, now);

@@ -45,6 +45,12 @@ if mode == 'reset' then
   return {1, 0}
 end
 if mode == 'record' then count(1, 2) return {1, 0} end
+if mode == 'refund' then
+  for j = 1, #KEYS do
+    if tonumber(redis.call('GET', KEYS[j]) or '0') > 0 then redis.call('DECR', KEYS[j]) end
+  end
+  return {1, 0}
+end
 local retry = over(1, 2)
 if retry > 0 then return {0, retry} end
 if mode == 'hit' then count(1, 2) end

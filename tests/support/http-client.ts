@@ -58,7 +58,7 @@ export async function registerAndVerify(
   const r = await post("/api/register", { name: person.name ?? "Ada Lovelace", email: person.email, password: person.password });
   expect(r.status, r.text).toBe(201);
   const code = extractCode(await sink.waitForMail(person.email, { after: before - 1 }));
-  const verified = await post("/api/verify-otp", { email: person.email, otp: code });
+  const verified = await post("/api/verify-otp", { email: person.email, otp: code, registration: r.json.registration });
   expect(verified.status, verified.text).toBe(200);
   return verified;
 }

@@ -3,6 +3,8 @@ import { AuthShell } from "@/components/auth-shell";
 import { VerifyForm, type VerifyNotice } from "@/components/forms/verify-form";
 import { getConfig } from "@/lib/config";
 import { OUTCOMES, waitMessage } from "@/lib/outcomes";
+import { registrationFromCookie } from "@/lib/registration-cookie";
+import { getAccounts } from "@/lib/runtime";
 import { emailFromParams, type SearchParams } from "@/lib/search-params";
 
 export const metadata: Metadata = { title: "Confirm your email" };
@@ -12,6 +14,18 @@ function inWords(seconds: number): string {
   if (seconds % 60 !== 0 && seconds < 600) return `${seconds} seconds`;
   const minutes = Math.round(seconds / 60);
   return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
+/** Whether this browser holds the registration token of a pending signup for the address. */
+async function signupIsFromThisBrowser(email: string): Promise<boolean> {
+  const token = await registrationFromCookie();
+  if (!token) return false;
+  try {
+    return await (await getAccounts()).isPendingSignup(email, token);
+  } catch {
+    // The store is out: checking the code fails too, and says so; show the plain form meanwhile.
+    return true;
+  }
 }
 
 export default async function VerifyPage({ searchParams }: { searchParams: SearchParams }) {
@@ -29,9 +43,13 @@ export default async function VerifyPage({ searchParams }: { searchParams: Searc
           ? { tone: "info", text: waitMessage(retryAfter, "asking for another code") }
           : undefined;
 
+  const choosing = email ? !(await signupIsFromThisBrowser(email)) : false;
+
   return (
     <AuthShell title="Confirm your email" description="Enter the 6-digit code from the email we sent you.">
       <VerifyForm
+        choosing={choosing}
+        passwordMinLength={getConfig().passwordMinLength}
         email={email}
         notice={notice}
         cooldownSeconds={params.delivery === "sent" ? resendCooldownSeconds : params.delivery === "wait" ? retryAfter : 0}

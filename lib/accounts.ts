@@ -113,8 +113,9 @@ export function createAccounts(deps: AccountDependencies) {
       case "ok": {
         const credentials = registration ?? { name: input.name!, passwordHash: await hashPassword(input.password!) };
         const user = await activateUser(db, input.email, credentials, new Date(now()));
+        // The pending signups stay until they expire: they are inert once the address is proven (only an
+        // unverified row is ever activated), and a repeated submit of the same code then answers "used".
         if (!user) return { ok: false, reason: "used" };
-        await registrations.clear(input.email);
         logAuthEvent("verified", { userId: user.id, registrant: Boolean(registration) });
         return { ok: true, user, signIn: !registration };
       }
@@ -246,7 +247,6 @@ export function createAccounts(deps: AccountDependencies) {
     checkPassword,
     clearLoginFailures,
     loginRefusal,
-    forgetPendingSignups: registrations.clear,
     isPendingSignup: async (email: string, token: string) => Boolean(await registrations.find(email, token)),
     codes,
   };

@@ -68,9 +68,8 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     const updated = await setPassword(db, user.id, await hashPassword(input.password), new Date(now()), true);
     if (!updated) return { ok: false, reason: "used" };
     await rememberSessionVersion(store, updated);
-    // The code proved the address: the login failures (and a lock after 100 of them) are cleared, and no
-    // pending signup may apply over the password just chosen.
-    await Promise.all([accounts.clearLoginFailures(input.email), accounts.forgetPendingSignups(input.email)]);
+    // The code proved the address: the login failures (and a lock after 100 of them) are cleared.
+    await accounts.clearLoginFailures(input.email);
     await codes.notify("password_changed", input.email);
     logAuthEvent("password_reset", { userId: updated.id });
     return { ok: true, user: updated };
@@ -115,10 +114,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     if (user && !user.emailVerifiedAt && outcome.payload === VERIFY_ON_SIGN_IN) {
       // The inbox is proven, not any signup's details: none apply. The person chooses a password signed in.
       user = await activateUser(db, input.email, { name: "", passwordHash: NO_PASSWORD }, new Date(now()));
-      if (user) {
-        await accounts.forgetPendingSignups(input.email);
-        logAuthEvent("verified", { userId: user.id, registrant: false });
-      }
+      if (user) logAuthEvent("verified", { userId: user.id, registrant: false });
     } else if (user && user.isActive && user.role === "customer") {
       await codes.notify("signed_in_by_code", input.email);
     } else {

@@ -14,7 +14,8 @@ import type { CodeStore } from "./store/code-store";
  *
  * The store keeps only a hash of each token. Entries are kept per address, newest last, at most
  * MAX_PENDING of them; a write that races another may drop one, which only means that person is asked to
- * choose their password when they verify.
+ * choose their password when they verify. They are not removed when the address is proven: from then on
+ * they are inert (only an unverified account is ever activated) and expire with REGISTRATION_LIFETIME_MS.
  */
 
 export interface PendingRegistration {
@@ -74,12 +75,7 @@ export function createRegistrations({ store, config, now }: { store: CodeStore; 
     return false;
   }
 
-  /** The address is proven: no pending signup may apply any more. */
-  async function clear(email: string): Promise<void> {
-    await store.writeValue(keyOf(email), "", 1);
-  }
-
-  return { add, find, matchesPassword, clear };
+  return { add, find, matchesPassword };
 }
 
 /** Handed out for every signup answer, also where nothing is stored, so answers look alike. */

@@ -537,12 +537,16 @@ describe("faults", () => {
     });
     expect(app.pid).toBe(pid);
 
-    // The account made before the outage is intact; its code went with the non-persistent Redis, so a new one is asked for.
+    // The account made before the outage is intact; its code and its pending signup went with the
+    // non-persistent Redis, so a new code is asked for and the verifier chooses name and password again.
     const before = Date.now();
     const resend = await post("/api/resend-otp", { email: earlier.email });
     expect(resend.status, resend.text).toBe(200);
     const code = extractCode(await sink.waitForMail(earlier.email, { after: before - 1 }));
-    const verify = await post("/api/verify-otp", { email: earlier.email, otp: code, registration: earlier.registration });
+    const stale = await post("/api/verify-otp", { email: earlier.email, otp: code, registration: earlier.registration });
+    expect(stale.status, stale.text).toBe(400);
+    expectErrorShape(stale, "choose_password");
+    const verify = await post("/api/verify-otp", { email: earlier.email, otp: code, name: "Ada Lovelace", password: PASSWORD });
     expect(verify.status, verify.text).toBe(200);
     expect((await post("/api/login", { email: earlier.email, password: PASSWORD })).status).toBe(200);
   }, 90_000);

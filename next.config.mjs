@@ -14,7 +14,14 @@ export default function nextConfig(phase) {
     reactStrictMode: true,
     poweredByHeader: false,
     // forbidden() answers /admin for customers with a real 403 (app/forbidden.tsx).
-    experimental: { authInterrupts: true },
+    experimental: {
+      authInterrupts: true,
+      // Bodies are counted as they stream in and refused at the cap (Next answers an action over it with 500):
+      // the JSON API's 16 kB for server actions too, instead of Next's 1 MB.
+      serverActions: { bodySizeLimit: "16kb" },
+      // proxy.ts never reads a body, but Next copies up to this much of each page POST for it (10 MB by default).
+      proxyClientMaxBodySize: "64kb",
+    },
     // `npm test` runs `tsc --noEmit` as its own step; the build need not type-check a second time.
     typescript: { ignoreBuildErrors: true },
     // proxy.ts sets the headers of pages (they carry a nonce). The JSON API's are static, so they are set

@@ -41,6 +41,33 @@ export function apiFailure(result: { reason: Outcome; retryAfterSeconds?: number
   return apiError(result.reason);
 }
 
+export function payloadTooLarge(): NextResponse<ApiErrorBody> {
+  return rawError(413, "payload_too_large", "The body is too large.");
+}
+
+/**
+ * The body as text, or null once it passes `maxBytes`: counted while it streams in and abandoned at the cap,
+ * so a chunked body without Content-Length is never held whole (request.text() would buffer all of it first).
+ */
+export async function readBodyWithin(request: Request, maxBytes = MAX_BODY_BYTES): Promise<string | null> {
+  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return null;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** Reads a JSON body (application/json only, size-capped) and parses it with a shared schema. */
 export async function parseJsonBody<T extends z.ZodMiniType>(
   request: Request,
@@ -50,12 +77,8 @@ export async function parseJsonBody<T extends z.ZodMiniType>(
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     return { ok: false, response: rawError(415, "unsupported_media_type", "Send the body as application/json.") };
   }
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) return { ok: false, response: rawError(413, "payload_too_large", "The body is too large.") };
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
-    return { ok: false, response: rawError(413, "payload_too_large", "The body is too large.") };
-  }
+  const text = await readBodyWithin(request, MAX_BODY_BYTES);
+  if (text === null) return { ok: false, response: payloadTooLarge() };
   let body: unknown;
   try {
     body = JSON.parse(text);

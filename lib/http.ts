@@ -2,6 +2,7 @@ import { NextResponse } from "next/server";
 import type * as z from "zod/mini";
 import { fieldErrorsOf } from "./schemas";
 import { OUTCOMES, waitMessage, type Outcome } from "./outcomes";
+import { passwordQueueFull } from "./passwords";
 import { StoreUnavailableError } from "./store/code-store";
 
 /** Helpers shared by the JSON API route handlers: one error shape, one body parser, one outage mapping. */
@@ -121,6 +122,8 @@ export function jsonRoute(handler: (request: Request) => Promise<Response>) {
       return await handler(request);
     } catch (error) {
       if (error instanceof StoreUnavailableError) return apiError("store_unavailable");
+      const busy = passwordQueueFull(error);
+      if (busy) return apiError("busy", { retryAfterSeconds: busy.retryAfterSeconds });
       console.error(JSON.stringify({ event: "api_error", type: error instanceof Error ? error.name : "unknown" }));
       return rawError(500, "internal", "Something went wrong on our side. Please try again.");
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { request as httpRequest } from "node:http";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -17,7 +18,9 @@ const PASSWORD = "velvet hammock orbit lantern 42";
 let stack: TestStack;
 let app: AppServer;
 
-withTestStack({ root: ROOT, snapshotPrefix: "http-one-request-", readyPath: "/login" }, (started) => {
+// A tiny password-hash queue (one waiting beyond one per core), so a burst of logins overflows it. The other
+// tests here send one login at a time.
+withTestStack({ root: ROOT, snapshotPrefix: "http-one-request-", readyPath: "/login", env: { PASSWORD_HASH_QUEUE_LIMIT: "1" } }, (started) => {
   stack = started;
   ({ app } = started);
 });
@@ -225,4 +228,25 @@ describe("bodies far above the cap, streamed without Content-Length", () => {
   it("the server still answers normally afterwards", async () => {
     expect(await healthWithin(5_000)).toBe(200);
   });
+});
+
+// ---- A burst of password checks ----------------------------------------------------------------------------
+
+describe("a burst of password checks", () => {
+  it("logins beyond the cores and the configured queue (PASSWORD_HASH_QUEUE_LIMIT=1) are answered 503 busy with Retry-After, the rest as usual", async () => {
+    const burst = Math.max(40, 8 * availableParallelism());
+    const replies = await Promise.all(Array.from({ length: burst }, () => post("/api/login", { email: newEmail("burst"), password: PASSWORD })));
+    const statuses = replies.map((r) => r.status);
+    const busy = replies.filter((r) => r.status === 503);
+    expect(busy.length, JSON.stringify(statuses)).toBeGreaterThan(0);
+    expect(busy.length, "some logins were checked").toBeLessThan(burst);
+    for (const r of replies) {
+      expect([401, 503], r.text).toContain(r.status);
+      expectErrorShape(r, r.status === 503 ? "busy" : "invalid_credentials");
+    }
+    for (const r of busy) expect(r.headers.get("retry-after"), r.text).toBe("1");
+    // Once the burst is over, a login is checked again.
+    const after = await post("/api/login", { email: newEmail("after-burst"), password: PASSWORD });
+    expect(after.status, after.text).toBe(401);
+  }, 60_000);
 });

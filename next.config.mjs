@@ -29,6 +29,8 @@ export default function nextConfig(phase) {
     async headers() {
       const list = (headers) => Object.entries(headers).map(([key, value]) => ({ key, value }));
       const api = securityHeaders({ isProduction });
+      // Answers about accounts and sessions: never kept by a browser or a shared cache.
+      const apiOnly = { ...api, "Cache-Control": "no-store" };
       const files = {
         "X-Content-Type-Options": api["X-Content-Type-Options"],
         "Referrer-Policy": api["Referrer-Policy"],
@@ -36,7 +38,7 @@ export default function nextConfig(phase) {
         ...(isProduction ? { "Strict-Transport-Security": api["Strict-Transport-Security"] } : {}),
       };
       return [
-        { source: "/api/:path*", headers: list(api) },
+        { source: "/api/:path*", headers: list(apiOnly) },
         { source: "/_next/static/:path*", headers: list(files) },
         { source: "/_next/image", headers: list(files) },
         { source: "/favicon.ico", headers: list(files) },

@@ -41,6 +41,7 @@ const envSchema = z.object({
   UPSTASH_REDIS_REST_URL: optionalText,
   UPSTASH_REDIS_REST_TOKEN: optionalText,
   REDIS_URL: optionalText,
+  REDIS_ALLOW_PLAINTEXT: flag,
 
   MAIL_FROM: z.string().default("Verified Signup <no-reply@localhost>"),
   RESEND_API_KEY: optionalText,
@@ -206,6 +207,11 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     if (!e.AUTH_URL && !e.AUTH_TRUST_HOST && !onVercel) {
       problems.push("Set AUTH_URL to the site's public URL, or AUTH_TRUST_HOST=true behind a proxy you trust.");
     }
+    if (codeStore.kind === "redis" && isPlaintextToAnotherHost(codeStore.url) && !e.REDIS_ALLOW_PLAINTEXT) {
+      problems.push(
+        "REDIS_URL is redis:// (no TLS) to another host: use rediss://, or set REDIS_ALLOW_PLAINTEXT=true if that network is private and you accept it.",
+      );
+    }
     if (codeStore.kind === "memory") {
       problems.push("No code store: set UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN, or REDIS_URL (the in-process store is for development only).");
     }
@@ -269,6 +275,19 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       issuer: e.APP_NAME,
     },
   };
+}
+
+/** A redis:// URL (no TLS) whose host is not this machine; an unreadable URL counts as one. */
+function isPlaintextToAnotherHost(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return true;
+  }
+  if (parsed.protocol !== "redis:") return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  return !(host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host));
 }
 
 /** Development only: a per-process random secret, so `npm run dev` works with no configuration. */

@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import type * as z from "zod/mini";
+import { getConfig } from "./config";
 import { fieldErrorsOf } from "./schemas";
 import { OUTCOMES, waitMessage, type Outcome } from "./outcomes";
 import { passwordQueueFull } from "./passwords";
@@ -98,12 +99,13 @@ export async function parseJsonBody<T extends z.ZodMiniType>(
  * Refuses requests a browser marks as cross-site: a page elsewhere must not drive this API with the
  * visitor's cookies. Non-browser clients (curl, Postman) send neither header and pass.
  */
-export function isCrossSite(request: Request): boolean {
+export function isCrossSite(request: Request, { trustProxy }: { trustProxy: boolean }): boolean {
   const site = request.headers.get("sec-fetch-site");
   if (site && site !== "same-origin" && site !== "none") return true;
   const origin = request.headers.get("origin");
   if (!origin) return false;
-  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
+  // Anyone can send X-Forwarded-Host; only a proxy we were told to trust (TRUST_PROXY, Vercel) sets it for real.
+  const host = (trustProxy ? request.headers.get("x-forwarded-host") : null) ?? request.headers.get("host");
   try {
     return origin === "null" || new URL(origin).host !== host;
   } catch {
@@ -117,7 +119,7 @@ export function isCrossSite(request: Request): boolean {
  */
 export function jsonRoute(handler: (request: Request) => Promise<Response>) {
   return async (request: Request): Promise<Response> => {
-    if (isCrossSite(request)) return rawError(403, "cross_site", "Cross-site requests are not accepted.");
+    if (isCrossSite(request, getConfig())) return rawError(403, "cross_site", "Cross-site requests are not accepted.");
     try {
       return await handler(request);
     } catch (error) {

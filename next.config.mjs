@@ -14,7 +14,14 @@ export default function nextConfig(phase) {
     reactStrictMode: true,
     poweredByHeader: false,
     // forbidden() answers /admin for customers with a real 403 (app/forbidden.tsx).
-    experimental: { authInterrupts: true },
+    experimental: {
+      authInterrupts: true,
+      // Bodies are counted as they stream in and refused at the cap (Next answers an action over it with 500):
+      // the JSON API's 16 kB for server actions too, instead of Next's 1 MB.
+      serverActions: { bodySizeLimit: "16kb" },
+      // proxy.ts never reads a body, but Next copies up to this much of each page POST for it (10 MB by default).
+      proxyClientMaxBodySize: "64kb",
+    },
     // `npm test` runs `tsc --noEmit` as its own step; the build need not type-check a second time.
     typescript: { ignoreBuildErrors: true },
     // proxy.ts sets the headers of pages (they carry a nonce). The JSON API's are static, so they are set
@@ -22,6 +29,8 @@ export default function nextConfig(phase) {
     async headers() {
       const list = (headers) => Object.entries(headers).map(([key, value]) => ({ key, value }));
       const api = securityHeaders({ isProduction });
+      // Answers about accounts and sessions: never kept by a browser or a shared cache.
+      const apiOnly = { ...api, "Cache-Control": "no-store" };
       const files = {
         "X-Content-Type-Options": api["X-Content-Type-Options"],
         "Referrer-Policy": api["Referrer-Policy"],
@@ -29,7 +38,7 @@ export default function nextConfig(phase) {
         ...(isProduction ? { "Strict-Transport-Security": api["Strict-Transport-Security"] } : {}),
       };
       return [
-        { source: "/api/:path*", headers: list(api) },
+        { source: "/api/:path*", headers: list(apiOnly) },
         { source: "/_next/static/:path*", headers: list(files) },
         { source: "/_next/image", headers: list(files) },
         { source: "/favicon.ico", headers: list(files) },

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 /**
@@ -12,6 +13,11 @@ const flag = z
   .transform((v) => v === "true" || v === "1");
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/**
+ * About what one Argon2id hash or verify takes on a core (measured 12-19 ms on a 2-core machine): with one in
+ * flight per core, the last of N waiting starts after about N / cores of these.
+ */
+const ARGON2ID_MS = 25;
 /** AUTH_SECRET's least length in production (characters; 32 hex characters are still 128 bits). */
 const MIN_SECRET_LENGTH = 32;
 const optionalText = z
@@ -35,6 +41,7 @@ const envSchema = z.object({
   UPSTASH_REDIS_REST_URL: optionalText,
   UPSTASH_REDIS_REST_TOKEN: optionalText,
   REDIS_URL: optionalText,
+  REDIS_ALLOW_PLAINTEXT: flag,
 
   MAIL_FROM: z.string().default("Verified Signup <no-reply@localhost>"),
   RESEND_API_KEY: optionalText,
@@ -72,6 +79,10 @@ const envSchema = z.object({
     .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined))
     .refine((v) => v === undefined || v.length >= 32, "TOTP_ENCRYPTION_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)"),
   UNVERIFIED_ACCOUNT_RETENTION_DAYS: positiveInt(7),
+  /** Password hashes that may wait for a core (beyond one in flight per core); default sized from PASSWORD_HASH_WAIT_MS. */
+  PASSWORD_HASH_QUEUE_LIMIT: z.coerce.number().int().min(0).optional(),
+  /** The longest a request should wait for a password hash to start. */
+  PASSWORD_HASH_WAIT_MS: positiveInt(1000),
   PASSWORD_MIN_LENGTH: z.coerce
     .number()
     .int()
@@ -133,6 +144,8 @@ export interface AppConfig {
   /** Take the client IP from the platform's forwarded header (on Vercel, or TRUST_PROXY=true). */
   trustProxy: boolean;
   passwordMinLength: number;
+  /** Argon2id work (lib/passwords.ts): hashes running at once, and how many may wait before a request is turned away. */
+  passwordHashing: { maxInFlight: number; maxWaiting: number };
   housekeeping: { cronSecret?: string; unverifiedRetentionDays: number };
   /** Staff/admin second factor (lib/totp.ts): the AES-256-GCM key for TOTP secrets at rest, and the issuer shown in the app. */
   totp: { encryptionKey: Buffer; issuer: string };
@@ -152,6 +165,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
   }
   const e = parsed.data;
+  const cores = Math.max(1, availableParallelism());
   const onVercel = Boolean(e.VERCEL);
   const isProduction = e.NODE_ENV === "production" || onVercel;
   // `next build` runs with NODE_ENV=production but without runtime secrets; the guards apply when the server starts.
@@ -192,6 +206,11 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     }
     if (!e.AUTH_URL && !e.AUTH_TRUST_HOST && !onVercel) {
       problems.push("Set AUTH_URL to the site's public URL, or AUTH_TRUST_HOST=true behind a proxy you trust.");
+    }
+    if (codeStore.kind === "redis" && isPlaintextToAnotherHost(codeStore.url) && !e.REDIS_ALLOW_PLAINTEXT) {
+      problems.push(
+        "REDIS_URL is redis:// (no TLS) to another host: use rediss://, or set REDIS_ALLOW_PLAINTEXT=true if that network is private and you accept it.",
+      );
     }
     if (codeStore.kind === "memory") {
       problems.push("No code store: set UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN, or REDIS_URL (the in-process store is for development only).");
@@ -245,6 +264,10 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     trustProxy: e.TRUST_PROXY || onVercel,
     signInByCode: e.SIGN_IN_BY_CODE,
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
+    passwordHashing: {
+      maxInFlight: cores,
+      maxWaiting: e.PASSWORD_HASH_QUEUE_LIMIT ?? Math.max(1, Math.floor((cores * e.PASSWORD_HASH_WAIT_MS) / ARGON2ID_MS)),
+    },
     housekeeping: { cronSecret: e.CRON_SECRET, unverifiedRetentionDays: e.UNVERIFIED_ACCOUNT_RETENTION_DAYS },
     totp: {
       // Its own key; by default derived from AUTH_SECRET like the code key (set TOTP_ENCRYPTION_KEY to rotate AUTH_SECRET freely).
@@ -252,6 +275,19 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       issuer: e.APP_NAME,
     },
   };
+}
+
+/** A redis:// URL (no TLS) whose host is not this machine; an unreadable URL counts as one. */
+function isPlaintextToAnotherHost(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return true;
+  }
+  if (parsed.protocol !== "redis:") return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  return !(host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host));
 }
 
 /** Development only: a per-process random secret, so `npm run dev` works with no configuration. */

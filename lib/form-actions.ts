@@ -2,6 +2,7 @@ import { headers } from "next/headers";
 import type { FormState } from "./form-state";
 import { OUTCOMES, waitMessage, type Outcome } from "./outcomes";
 import { requestContext } from "./request-context";
+import { passwordQueueFull } from "./passwords";
 import { StoreUnavailableError } from "./store/code-store";
 
 /** Helpers the server actions share: they turn service results into form state. */
@@ -36,12 +37,14 @@ export function refused(
 
 export const actionContext = async () => requestContext(await headers());
 
-/** Runs a service call; an outage of the code store becomes a calm message instead of an error page. */
+/** Runs a service call; an outage of the code store, or a full password queue, becomes a calm message instead of an error page. */
 export async function guarded(values: Record<string, string>, run: () => Promise<FormState>): Promise<FormState> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof StoreUnavailableError) return failure("store_unavailable", values);
+    const busy = passwordQueueFull(error);
+    if (busy) return failure("busy", values, { retryAfterSeconds: busy.retryAfterSeconds });
     throw error;
   }
 }

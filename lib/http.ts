@@ -1,7 +1,9 @@
 import { NextResponse } from "next/server";
 import type * as z from "zod/mini";
+import { getConfig } from "./config";
 import { fieldErrorsOf } from "./schemas";
 import { OUTCOMES, waitMessage, type Outcome } from "./outcomes";
+import { passwordQueueFull } from "./passwords";
 import { StoreUnavailableError } from "./store/code-store";
 
 /** Helpers shared by the JSON API route handlers: one error shape, one body parser, one outage mapping. */
@@ -41,6 +43,33 @@ export function apiFailure(result: { reason: Outcome; retryAfterSeconds?: number
   return apiError(result.reason);
 }
 
+export function payloadTooLarge(): NextResponse<ApiErrorBody> {
+  return rawError(413, "payload_too_large", "The body is too large.");
+}
+
+/**
+ * The body as text, or null once it passes `maxBytes`: counted while it streams in and abandoned at the cap,
+ * so a chunked body without Content-Length is never held whole (request.text() would buffer all of it first).
+ */
+export async function readBodyWithin(request: Request, maxBytes = MAX_BODY_BYTES): Promise<string | null> {
+  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return null;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** Reads a JSON body (application/json only, size-capped) and parses it with a shared schema. */
 export async function parseJsonBody<T extends z.ZodMiniType>(
   request: Request,
@@ -50,12 +79,8 @@ export async function parseJsonBody<T extends z.ZodMiniType>(
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     return { ok: false, response: rawError(415, "unsupported_media_type", "Send the body as application/json.") };
   }
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) return { ok: false, response: rawError(413, "payload_too_large", "The body is too large.") };
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
-    return { ok: false, response: rawError(413, "payload_too_large", "The body is too large.") };
-  }
+  const text = await readBodyWithin(request, MAX_BODY_BYTES);
+  if (text === null) return { ok: false, response: payloadTooLarge() };
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -74,12 +99,13 @@ export async function parseJsonBody<T extends z.ZodMiniType>(
  * Refuses requests a browser marks as cross-site: a page elsewhere must not drive this API with the
  * visitor's cookies. Non-browser clients (curl, Postman) send neither header and pass.
  */
-export function isCrossSite(request: Request): boolean {
+export function isCrossSite(request: Request, { trustProxy }: { trustProxy: boolean }): boolean {
   const site = request.headers.get("sec-fetch-site");
   if (site && site !== "same-origin" && site !== "none") return true;
   const origin = request.headers.get("origin");
   if (!origin) return false;
-  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
+  // Anyone can send X-Forwarded-Host; only a proxy we were told to trust (TRUST_PROXY, Vercel) sets it for real.
+  const host = (trustProxy ? request.headers.get("x-forwarded-host") : null) ?? request.headers.get("host");
   try {
     return origin === "null" || new URL(origin).host !== host;
   } catch {
@@ -93,11 +119,13 @@ export function isCrossSite(request: Request): boolean {
  */
 export function jsonRoute(handler: (request: Request) => Promise<Response>) {
   return async (request: Request): Promise<Response> => {
-    if (isCrossSite(request)) return rawError(403, "cross_site", "Cross-site requests are not accepted.");
+    if (isCrossSite(request, getConfig())) return rawError(403, "cross_site", "Cross-site requests are not accepted.");
     try {
       return await handler(request);
     } catch (error) {
       if (error instanceof StoreUnavailableError) return apiError("store_unavailable");
+      const busy = passwordQueueFull(error);
+      if (busy) return apiError("busy", { retryAfterSeconds: busy.retryAfterSeconds });
       console.error(JSON.stringify({ event: "api_error", type: error instanceof Error ? error.name : "unknown" }));
       return rawError(500, "internal", "Something went wrong on our side. Please try again.");
     }

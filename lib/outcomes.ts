@@ -18,7 +18,8 @@ export type Outcome =
   | "email_taken"
   | "disabled"
   | "mail_unavailable"
-  | "store_unavailable";
+  | "store_unavailable"
+  | "busy";
 
 export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
   invalid_input: { status: 400, message: "Some details need another look." },
@@ -56,6 +57,7 @@ export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
     status: 503,
     message: "We cannot send or check codes right now. Please try again in a moment.",
   },
+  busy: { status: 503, message: "We are very busy right now. Please try again in a moment." },
 };
 
 /** "Please wait 45 seconds" / "about 12 minutes" / "about 3 hours", for a Retry-After. */

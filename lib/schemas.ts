@@ -34,6 +34,8 @@ export const nameSchema = z.string({ error: "Enter your name." }).check(
   z.minLength(1, "Enter your name."),
   z.maxLength(100, "Use at most 100 characters."),
   z.refine((v) => !/\p{Cc}/u.test(v), { error: "Remove the control characters from your name." }),
+  // Bidirectional overrides and isolates can make a name shown to staff or in mail read as something else.
+  z.refine((v) => !/[\u202A-\u202E\u2066-\u2069]/.test(v), { error: "Remove the text-direction control characters from your name." }),
 );
 
 export const otpSchema = z.string({ error: "Enter the 6-digit code." }).check(

@@ -17,7 +17,7 @@ const PRODUCTION_OK = {
   NODE_ENV: "production",
   AUTH_SECRET: "a-long-random-production-secret-value",
   AUTH_URL: "https://signup.example.com",
-  REDIS_URL: "redis://cache.internal:6379",
+  REDIS_URL: "rediss://cache.internal:6379",
   SMTP_URL: "smtp://user:pass@smtp.example.com:587",
   DATABASE_URL: "libsql://app-example.turso.io",
   DATABASE_AUTH_TOKEN: "token",

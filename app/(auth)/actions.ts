@@ -99,13 +99,15 @@ export async function loginAction(_previous: FormState, formData: FormData): Pro
   const values = textFields(formData, ["email", "step"]);
   const parsed = loginSchema.safeParse(Object.fromEntries(formData));
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
-  const result = await signInWithPassword(parsed.data);
-  if (!result.ok) {
+  const state = await guarded(values, async () => {
+    const result = await signInWithPassword(parsed.data);
+    if (result.ok) return { ok: true };
     // Second factor (issue 6): once asked for, the code field stays, and a refusal names it too.
     const secondStep = result.reason === "totp_required" || values.step === "totp";
-    const state = refused(result, { email: parsed.data.email, ...(secondStep ? { step: "totp" } : {}) });
-    return secondStep && result.reason === "invalid_credentials" ? { ...state, message: "Invalid email, password or authentication code." } : state;
-  }
+    const refusal = refused(result, { email: parsed.data.email, ...(secondStep ? { step: "totp" } : {}) });
+    return secondStep && result.reason === "invalid_credentials" ? { ...refusal, message: "Invalid email, password or authentication code." } : refusal;
+  });
+  if (!state.ok) return state;
   redirect("/account");
 }
 

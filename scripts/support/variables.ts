@@ -15,7 +15,7 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
   { group: "Database", vars: [["DATABASE_URL", "url", "default: file:./data/app.db"], ["DATABASE_AUTH_TOKEN", "secret"]] },
   {
     group: "Code store",
-    vars: [["UPSTASH_REDIS_REST_URL", "url"], ["UPSTASH_REDIS_REST_TOKEN", "secret"], ["REDIS_URL", "url"]],
+    vars: [["UPSTASH_REDIS_REST_URL", "url"], ["UPSTASH_REDIS_REST_TOKEN", "secret"], ["REDIS_URL", "url"], ["REDIS_ALLOW_PLAINTEXT", "plain"]],
   },
   {
     group: "Mail",
@@ -59,7 +59,14 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
     ],
   },
   { group: "Staff second factor", vars: [["TOTP_ENCRYPTION_KEY", "secret", "default: derived from AUTH_SECRET"]] },
-  { group: "Passwords", vars: [["PASSWORD_MIN_LENGTH", "plain", "default: 15"]] },
+  {
+    group: "Passwords",
+    vars: [
+      ["PASSWORD_MIN_LENGTH", "plain", "default: 15"],
+      ["PASSWORD_HASH_WAIT_MS", "plain", "default: 1000"],
+      ["PASSWORD_HASH_QUEUE_LIMIT", "plain", "default: cores x PASSWORD_HASH_WAIT_MS / 25 ms"],
+    ],
+  },
   {
     group: "Housekeeping",
     vars: [["CRON_SECRET", "secret", "enables /api/cron/cleanup"], ["UNVERIFIED_ACCOUNT_RETENTION_DAYS", "plain", "default: 7"]],

@@ -87,3 +87,21 @@ export const authEvents = sqliteTable(
 
 export type TotpCredential = typeof totpCredentials.$inferSelect;
 export type AuthEventRow = typeof authEvents.$inferSelect;
+
+/**
+ * The one-time code `npm run create-admin` prints for a staff/admin account's authenticator enrolment (lib/staff-enrolment.ts):
+ * a keyed hash, never the code. Kept in the database rather than the code store: the command line and the app always
+ * share the database, while the store may be a dev server's in-process memory, and a code meant to last days must not
+ * sit in a cache that may evict it.
+ */
+export const staffEnrolmentCodes = sqliteTable("staff_enrolment_codes", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  codeHash: text("code_hash").notNull(),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  failedAttempts: integer("failed_attempts").notNull().default(0),
+  createdAt: integer("created_at", { mode: "timestamp_ms" })
+    .notNull()
+    .default(sql`(unixepoch('subsec') * 1000)`),
+});

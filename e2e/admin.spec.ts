@@ -3,32 +3,58 @@ import AxeBuilder from "@axe-core/playwright";
 import { createClient } from "@libsql/client";
 import type { Page } from "@playwright/test";
 import { Secret, TOTP } from "otpauth";
+import { openDatabase } from "../db/client";
+import { parseConfig } from "../lib/config";
+import { createOrPromoteStaff } from "../lib/create-admin";
 import { hashPassword } from "../lib/passwords";
+import { MemoryCodeStore } from "../lib/store/memory";
 import { expect, test } from "./support/fixtures";
 import { activeAccountThroughApi, alertWith, logIn, newPerson, statusWith, type Person } from "./support/walk";
 
 /**
- * The staff area as people meet it: a customer gets a 403; an admin created in the database (as
- * `npm run create-admin` would) is sent to set up an authenticator app, turns it on with a code computed
- * here from the key on the page, logs in again with password + code (a replayed code is refused), sees
- * the users list and metrics, and changes a customer's role, which signs that customer out on their next
- * request. axe checks the admin pages. One walk also runs without JavaScript.
+ * The staff area as people meet it: a customer gets a 403; an admin made by `npm run create-admin`'s core
+ * is sent to set up an authenticator app, is refused without (or with a wrong) enrolment code, turns it on
+ * with the enrolment code create-admin printed and a code computed here from the key on the page, logs in
+ * again with password + code (a replayed code is refused), sees the users list and metrics, and changes a
+ * customer's role, which signs that customer out on their next request. A staff account no enrolment code
+ * was printed for is told to ask an operator. axe checks the admin pages. One walk also runs without JavaScript.
  */
 
 test.describe.configure({ mode: "parallel" });
 
-/** An active, verified staff/admin account written straight into the app's database. */
-async function staffAccount(prefix: string, role: "admin" | "staff" = "admin"): Promise<Person> {
+type StaffPerson = Person & { enrolmentCode: string };
+
+/** An account made by `npm run create-admin` (its core, on the app's database), with the enrolment code it printed. */
+async function staffAccount(prefix: string, role: "admin" | "staff" = "admin"): Promise<StaffPerson> {
   const person = newPerson(prefix);
   const url = process.env.E2E_DATABASE_URL;
   if (!url) throw new Error("E2E_DATABASE_URL is not set: run the specs through playwright.config.ts.");
-  const client = createClient({ url });
+  const handle = openDatabase(url);
+  await handle.ready;
+  // The app's store is not needed: a new account has no sessions to end.
+  const store = new MemoryCodeStore();
+  try {
+    const config = parseConfig({ NODE_ENV: "test", AUTH_SECRET: process.env.E2E_AUTH_SECRET });
+    const result = await createOrPromoteStaff({ db: handle.db, store, config }, { email: person.email, role, name: "Ops Person", resetTotp: false }, async () => ({
+      password: person.password,
+      confirmation: person.password,
+    }));
+    return { ...person, enrolmentCode: result.enrolmentCode!.code };
+  } finally {
+    handle.client.close();
+  }
+}
+
+/** An active, verified staff account written straight into the database, as an admin's role change leaves it: no enrolment code. */
+async function staffWithoutEnrolmentCode(prefix: string): Promise<Person> {
+  const person = newPerson(prefix);
+  const client = createClient({ url: process.env.E2E_DATABASE_URL! });
   try {
     await client.execute("PRAGMA busy_timeout = 5000");
     const now = Date.now();
     await client.execute({
-      sql: "insert into users (id, email, name, password_hash, role, is_active, email_verified_at, session_version, created_at, updated_at) values (?, ?, ?, ?, ?, 1, ?, 0, ?, ?)",
-      args: [randomUUID(), person.email, "Ops Person", await hashPassword(person.password), role, now, now, now],
+      sql: "insert into users (id, email, name, password_hash, role, is_active, email_verified_at, session_version, created_at, updated_at) values (?, ?, ?, ?, 'staff', 1, ?, 0, ?, ?)",
+      args: [randomUUID(), person.email, "Ops Person", await hashPassword(person.password), now, now, now],
     });
   } finally {
     client.close();
@@ -66,7 +92,7 @@ async function axeClean(page: Page, what: string) {
 }
 
 /** From a first password login to a session opened with the second factor; returns the base32 secret. */
-async function enrolAndLogInAgain(page: Page, admin: Person, options: { checkAxe: boolean }): Promise<string> {
+async function enrolAndLogInAgain(page: Page, admin: StaffPerson, options: { checkAxe: boolean }): Promise<string> {
   await page.goto("/login");
   await logIn(page, admin);
   await expect(page).toHaveURL(/\/account$/);
@@ -85,11 +111,23 @@ async function enrolAndLogInAgain(page: Page, admin: Person, options: { checkAxe
   if (options.checkAxe) await axeClean(page, "/admin/enroll");
 
   const code = codeAt(secret, Date.now());
+  // The password and the app's code are not enough: the enrolment code create-admin printed is asked for.
+  await page.getByLabel("Code from the app").fill(code);
+  await page.getByRole("button", { name: /turn on two-factor/i }).click();
+  await expect(page.getByText("Enter the enrolment code the operator gave you (ten letters and digits).")).toBeVisible();
+  const wrongEnrolmentCode = admin.enrolmentCode.startsWith("a") ? "bbbbb-bbbbb" : "aaaaa-aaaaa";
+  await page.getByLabel("Enrolment code").fill(wrongEnrolmentCode);
+  await page.getByLabel("Code from the app").fill(code);
+  await page.getByRole("button", { name: /turn on two-factor/i }).click();
+  await expect(page.getByText(/That enrolment code is not right/)).toBeVisible();
+
+  await page.getByLabel("Enrolment code").fill(admin.enrolmentCode);
   await page.getByLabel("Code from the app").fill(String((Number(code) + 1) % 1_000_000).padStart(6, "0"));
   await page.getByRole("button", { name: /turn on two-factor/i }).click();
   await expect(page.getByText(/That code is not right/)).toBeVisible();
   if (options.checkAxe) await axeClean(page, "/admin/enroll with a wrong code");
 
+  await page.getByLabel("Enrolment code").fill(admin.enrolmentCode);
   await page.getByLabel("Code from the app").fill(code);
   await page.getByRole("button", { name: /turn on two-factor/i }).click();
   // Turned on: every session ended, this one included; log in again with the code.
@@ -131,6 +169,19 @@ test("customers get a 403 on /admin; a visitor who is not logged in is sent to l
     await expect(page.getByRole("heading", { name: "Not allowed" })).toBeVisible();
   }
   await axeClean(page, "the 403 page");
+});
+
+test("a staff account no enrolment code was printed for cannot set up an authenticator: it is told to ask an operator", async ({ page }) => {
+  const staff = await staffWithoutEnrolmentCode("admin-nocode");
+  await page.goto("/login");
+  await logIn(page, staff);
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto("/admin");
+  await expect(page).toHaveURL(/\/admin\/enroll$/);
+  await expect(page.getByText(/None is waiting for this account/)).toBeVisible();
+  await expect(page.getByText(`npm run create-admin -- --email ${staff.email} --role staff`)).toBeVisible();
+  await expect(page.getByRole("img", { name: /QR code/ })).toHaveCount(0);
+  await expect(page.getByLabel("Code from the app")).toHaveCount(0);
 });
 
 test("an admin sets up TOTP, logs in with a code, sees the list, and a role change signs that customer out", async ({ page, browser, baseURL, clientIp }) => {
@@ -193,6 +244,7 @@ test("an admin sets up TOTP, logs in with a code, sees the list, and a role chan
   expect(recorded).not.toContain("@");
   expect(recorded).not.toContain(secret);
   expect(recorded).not.toContain(admin.password);
+  expect(recorded).not.toContain(admin.enrolmentCode);
 
   // An admin cannot demote themselves: their own row has no actions.
   await page.getByLabel("Email contains").fill(admin.email);

@@ -57,10 +57,10 @@ export async function requireStaff(): Promise<StaffContext> {
   }
 }
 
-/** /admin/enroll: any staff or admin session, with or without the second factor yet. */
+/** /admin/enroll: any staff or admin session of a verified address, with or without the second factor yet. */
 export async function requireStaffForEnrolment(): Promise<StaffContext> {
   const { session, user, db } = await signedInUser();
-  if (!user || !user.isActive) redirect("/login");
+  if (!user || !user.isActive || !user.emailVerifiedAt) redirect("/login");
   if (!needsSecondFactor(user.role) || !needsSecondFactor(session.user.role)) refuse(session.user.id);
   return { user, db, secondFactor: createSecondFactor({ db, config: getConfig() }), mfa: session.user.mfa === true };
 }

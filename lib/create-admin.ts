@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { users, type User } from "@/db/schema";
+import { reclaimUnverifiedAccount } from "@/db/staff";
 import { findUserByEmail } from "@/db/users";
 import type { AppConfig } from "./config";
 import { logAuthEvent } from "./log";
@@ -16,7 +17,8 @@ import { createSecondFactor } from "./totp";
 /**
  * The core of `npm run create-admin` (scripts/create-admin.ts holds the terminal part): creates a
  * verified, active staff or admin account, or promotes an existing one, as Django's createsuperuser
- * does. The password is asked interactively, only for a new account; it never comes from argv or env.
+ * does. The password is asked interactively, for a new account and for an address nobody verified; it
+ * never comes from argv or env. Every account left without an authenticator gets an enrolment code.
  */
 
 export const CREATE_ADMIN_USAGE =
@@ -83,34 +85,49 @@ export interface CreateAdminDependencies {
   now?: () => number;
 }
 
-export type CreateAdminResult = { action: "created" | "promoted"; user: User; totpReset: boolean };
+export interface CreateAdminResult {
+  /** reclaimed: the address was never verified; what its signup chose was discarded for what the operator typed. */
+  action: "created" | "promoted" | "reclaimed";
+  user: User;
+  totpReset: boolean;
+  /** For the operator's terminal only, once; absent when the account's authenticator stays on. */
+  enrolmentCode?: { code: string; expiresAt: Date };
+}
+
+/** unverifiedSignup: the account exists, but nobody proved its address; its password is about to be replaced. */
+type AskPassword = (context: { name: string; unverifiedSignup: boolean }) => Promise<{ password: string; confirmation: string }>;
 
 /**
- * Creates or promotes. `askPassword` is called only for a new account and must return a password that
- * passed newPasswordProblem (the script asks until it does); it is checked again here.
+ * Creates, promotes or reclaims. `askPassword` is called for a new account and for one whose address was
+ * never verified, and must return a password that passed newPasswordProblem (the script asks until it
+ * does); it is checked again here.
  */
 export async function createOrPromoteStaff(
   deps: CreateAdminDependencies,
   input: Pick<CreateAdminInput, "email" | "role" | "name" | "resetTotp">,
-  askPassword: (context: { name: string }) => Promise<{ password: string; confirmation: string }>,
+  askPassword: AskPassword,
 ): Promise<CreateAdminResult> {
   const { db, store, config } = deps;
   const now = new Date((deps.now ?? Date.now)());
+  const secondFactor = createSecondFactor({ db, config, now: deps.now });
   const existing = await findUserByEmail(db, input.email);
+  const name = input.name ?? input.email.split("@")[0]!;
+  const typedPasswordHash = async () => {
+    const { password, confirmation } = await askPassword({ name, unverifiedSignup: Boolean(existing) });
+    const problem = newPasswordProblem(password, confirmation, { minLength: config.passwordMinLength, appName: config.appName, name, email: input.email });
+    if (problem) throw new Error(problem);
+    return hashPassword(password.normalize("NFC"));
+  };
   let result: CreateAdminResult;
 
   if (!existing) {
-    const name = input.name ?? input.email.split("@")[0]!;
-    const { password, confirmation } = await askPassword({ name });
-    const problem = newPasswordProblem(password, confirmation, { minLength: config.passwordMinLength, appName: config.appName, name, email: input.email });
-    if (problem) throw new Error(problem);
     const [user] = await db
       .insert(users)
       .values({
         id: randomUUID(),
         email: input.email,
         name,
-        passwordHash: await hashPassword(password.normalize("NFC")),
+        passwordHash: await typedPasswordHash(),
         role: input.role,
         isActive: true,
         emailVerifiedAt: now,
@@ -120,6 +137,14 @@ export async function createOrPromoteStaff(
       .returning();
     logAuthEvent("admin_created", { userId: user!.id, to: input.role });
     result = { action: "created", user: user!, totpReset: false };
+  } else if (!existing.emailVerifiedAt) {
+    // Nobody proved this address: its password and name may be an attacker's, registered ahead of the
+    // operator. They are replaced, as for a new account, and any session ends.
+    const user = await reclaimUnverifiedAccount(db, existing.id, { name, passwordHash: await typedPasswordHash(), role: input.role }, now);
+    if (!user) throw new Error(`${input.email} changed while this ran (it was verified meanwhile): run the command again.`);
+    await rememberSessionVersion(store, user);
+    logAuthEvent("admin_reclaimed", { userId: user.id, from: existing.role, to: input.role });
+    result = { action: "reclaimed", user, totpReset: false };
   } else {
     // The operator vouches for the address; every session of the account ends (its role changes under it).
     const [user] = await db
@@ -127,7 +152,6 @@ export async function createOrPromoteStaff(
       .set({
         role: input.role,
         isActive: true,
-        emailVerifiedAt: existing.emailVerifiedAt ?? now,
         ...(input.name ? { name: input.name } : {}),
         sessionVersion: sql`${users.sessionVersion} + 1`,
         updatedAt: now,
@@ -140,8 +164,34 @@ export async function createOrPromoteStaff(
   }
 
   if (input.resetTotp) {
-    await createSecondFactor({ db, config }).reset(result.user.id);
+    await secondFactor.reset(result.user.id);
     result.totpReset = true;
   }
+  // Enrolment needs this code besides the password, so a password alone cannot bind someone else's phone.
+  if (!(await secondFactor.isEnabled(result.user.id))) result.enrolmentCode = await secondFactor.enrolmentCodes.issue(result.user.id);
   return result;
+}
+
+/** What the command prints after the change (the enrolment code among it: the terminal is its only copy). */
+export function createAdminReport(result: CreateAdminResult): string[] {
+  const lines: string[] = [];
+  if (result.action === "reclaimed") {
+    lines.push(
+      "This address had signed up but was never verified: the password and name chosen at that signup were discarded. Only the password typed here works.",
+    );
+  }
+  if (result.action !== "created") lines.push("Every existing session of this account has ended.");
+  if (result.totpReset) lines.push("Its authenticator and recovery codes were removed.");
+  if (result.enrolmentCode) {
+    const { code, expiresAt } = result.enrolmentCode;
+    lines.push(
+      `Enrolment code: ${code}`,
+      `  Shown only now; it works once, until ${expiresAt.toISOString()}. Give it to the account's owner yourself (not by email).`,
+      "  At the first login, /admin asks to set up an authenticator app (TOTP) and for this code before it opens.",
+      "  A new one: run this command again for the same address.",
+    );
+  } else {
+    lines.push("Its authenticator app stays on: it logs in with a code from that app.");
+  }
+  return lines;
 }

@@ -29,6 +29,8 @@ export type AuthEvent =
   | "recovery_code_used"
   | "admin_created"
   | "admin_promoted"
+  | "admin_reclaimed"
+  | "enrolment_code_issued"
   | "role_changed"
   | "account_deactivated"
   | "account_reactivated"

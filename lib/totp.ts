@@ -7,6 +7,7 @@ import { recoveryCodes, totpCredentials, type Role } from "@/db/schema";
 import type { AppConfig } from "./config";
 import { logAuthEvent } from "./log";
 import { seal, unseal } from "./sealed";
+import { createEnrolmentCodes, type EnrolmentCodeCheck } from "./staff-enrolment";
 
 /**
  * The second factor for staff and admin accounts: TOTP (RFC 6238) from an authenticator app, plus ten
@@ -107,6 +108,8 @@ export interface PendingEnrolment {
   recoveryCodes: string[];
 }
 
+export type EnrolmentRefusal = "wrong_code" | "not_pending" | `enrolment_code_${Extract<EnrolmentCodeCheck, { ok: false }>["reason"]}`;
+
 export type SecondFactorCheck = { ok: true; method: "totp" | "recovery_code" } | { ok: false; reason: "wrong_code" | "not_enrolled" };
 
 export interface SecondFactorStatus {
@@ -119,6 +122,7 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
   const { db } = deps;
   const { encryptionKey: key, issuer } = deps.config.totp;
   const now = deps.now ?? Date.now;
+  const enrolmentCodes = createEnrolmentCodes({ db, config: deps.config, now });
 
   async function credentialOf(userId: string) {
     return db.query.totpCredentials.findFirst({ where: eq(totpCredentials.userId, userId) });
@@ -174,10 +178,11 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
   }
 
   /**
-   * Turns the second factor on once the person proves their app shows the right code. The recovery codes
-   * shown during enrolment become hashes; the code's time-step counts as used.
+   * Turns the second factor on once the person proves their app shows the right code and gives the
+   * enrolment code an operator handed them (spent here, once). The recovery codes shown during
+   * enrolment become hashes; the code's time-step counts as used.
    */
-  async function confirmEnrolment(userId: string, code: string): Promise<{ ok: true } | { ok: false; reason: "wrong_code" | "not_pending" }> {
+  async function confirmEnrolment(userId: string, code: string, enrolmentCode: string): Promise<{ ok: true } | { ok: false; reason: EnrolmentRefusal }> {
     const credential = await credentialOf(userId);
     if (!credential || credential.confirmedAt || !credential.pendingRecoveryCodes) return { ok: false, reason: "not_pending" };
     const secret = decryptForUser(key, userId, credential.secretCiphertext);
@@ -186,6 +191,9 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
       logAuthEvent("totp_enrolment_failed", { userId, reason: "wrong_code" });
       return { ok: false, reason: "wrong_code" };
     }
+    // Checked after the app's code, so a mistyped app code does not use up the enrolment code's tries.
+    const spent = await enrolmentCodes.spend(userId, enrolmentCode);
+    if (!spent.ok) return { ok: false, reason: `enrolment_code_${spent.reason}` };
     const codes = JSON.parse(decryptForUser(key, userId, credential.pendingRecoveryCodes, "pending-recovery-codes")) as string[];
     const at = new Date(now());
     await db.batch([
@@ -251,7 +259,7 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
     logAuthEvent("totp_reset", { userId });
   }
 
-  return { isEnabled, status, pendingEnrolment, restartEnrolment, confirmEnrolment, verify, reset, issuer };
+  return { isEnabled, status, pendingEnrolment, restartEnrolment, confirmEnrolment, verify, reset, issuer, enrolmentCodes };
 }
 
 export type SecondFactor = ReturnType<typeof createSecondFactor>;

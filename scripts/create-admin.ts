@@ -2,14 +2,16 @@
  * npm run create-admin -- --email ADDRESS [--role admin|staff] [--name NAME] [--reset-totp] [--env-file FILE]
  *
  * Creates a verified, active staff or admin account, or promotes an existing account (its sessions end).
- * The password of a new account is typed twice in the terminal, hidden; it is never read from the command
- * line or the environment. --reset-totp removes the account's authenticator (a lost phone): at the next
- * login the person sets up a new one. The core is lib/create-admin.ts.
+ * The password of a new account, or of an existing one whose address was never verified (its signup's
+ * password is discarded), is typed twice in the terminal, hidden; it is never read from the command line
+ * or the environment. --reset-totp removes the account's authenticator (a lost phone). Whenever the account
+ * is left without an authenticator, a one-time enrolment code is printed here, and only here: the person
+ * needs it to set one up. The core is lib/create-admin.ts.
  */
 import { stdin, stdout } from "node:process";
 import { applyMigrations } from "@/db/client";
 import { createAuditLog } from "@/lib/audit";
-import { createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/create-admin";
+import { createAdminReport, createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/create-admin";
 import { migrationsUpToDate, readMigrationStatus } from "@/lib/health";
 import { setAuthEventSink } from "@/lib/log";
 import { createCodeStore, runScript, scriptConfig } from "./support/cli";
@@ -49,23 +51,20 @@ async function main(): Promise<number> {
       }
     }
     store = await createCodeStore(config.codeStore);
-    const result = await createOrPromoteStaff({ db, store, config }, input, async ({ name }) => {
-      console.log(`Creating ${input.role} account ${input.email}. Choose a password (at least ${config.passwordMinLength} characters; it is not shown).`);
+    const result = await createOrPromoteStaff({ db, store, config }, input, async ({ name, unverifiedSignup }) => {
+      if (unverifiedSignup) console.log(`${input.email} signed up but never verified the address: the password chosen at that signup will be discarded.`);
+      console.log(`Setting the password of ${input.role} account ${input.email}. Choose one (at least ${config.passwordMinLength} characters; it is not shown).`);
       return askNewPassword({ input: stdin, output: stdout }, (password, confirmation) =>
         newPasswordProblem(password, confirmation, { minLength: config.passwordMinLength, appName: config.appName, name, email: input.email }),
       );
     });
     await audit.flush();
-    const what = result.action === "created" ? "Created" : "Promoted";
+    const what = { created: "Created", promoted: "Promoted", reclaimed: "Reclaimed" }[result.action];
     console.log(`${what} ${result.user.email} as ${result.user.role} (verified, active) in ${describeUrl(url)}.`);
-    if (result.action === "promoted") {
-      console.log("Every existing session of this account has ended.");
-      if (config.codeStore.kind === "memory") {
-        console.log("(No shared code store is configured: a running dev server may accept old sessions for up to a minute.)");
-      }
+    for (const line of createAdminReport(result)) console.log(line);
+    if (result.action !== "created" && config.codeStore.kind === "memory") {
+      console.log("(No shared code store is configured: a running dev server may accept old sessions for up to a minute.)");
     }
-    if (result.totpReset) console.log("Its authenticator and recovery codes were removed: it sets up a new one at the next login.");
-    console.log("At the first login, /admin asks to set up an authenticator app (TOTP) before it opens.");
     return 0;
   } catch (error) {
     if (error instanceof PromptCancelled) {

@@ -2,14 +2,14 @@ import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import { findUserByEmail } from "@/db/users";
-import { createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/create-admin";
+import { createAdminReport, createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/create-admin";
 import { setAuthEventSink, type AuthEvent } from "@/lib/log";
-import { verifyPassword } from "@/lib/passwords";
+import { hashPassword, verifyPassword } from "@/lib/passwords";
 import { checkSession, newSessionClaims } from "@/lib/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { createSecondFactor, totpCodeAt } from "@/lib/totp";
 import { askHidden, askNewPassword, PromptCancelled } from "@/scripts/support/prompt";
-import { freshDatabase, insertUser, testConfig } from "./support/admin-fixtures";
+import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
 
 const PASSWORD = "velvet hammock orbit lantern 42";
 const rules = { minLength: testConfig.passwordMinLength, appName: testConfig.appName, email: "ops@example.test" };
@@ -117,13 +117,14 @@ describe("createOrPromoteStaff", () => {
   it("creates a verified, active admin with the password asked for", async () => {
     const ask = vi.fn(async () => ({ password: PASSWORD, confirmation: PASSWORD }));
     const result = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "admin", resetTotp: false }, ask);
-    expect(ask).toHaveBeenCalledWith({ name: "ops" });
+    expect(ask).toHaveBeenCalledWith({ name: "ops", unverifiedSignup: false });
     expect(result.action).toBe("created");
+    expect(result.enrolmentCode?.code).toMatch(/^[a-z2-9]{5}-[a-z2-9]{5}$/);
     const user = (await findUserByEmail(db, "ops@example.test"))!;
     expect(user).toMatchObject({ role: "admin", isActive: true, name: "ops" });
     expect(user.emailVerifiedAt).toBeInstanceOf(Date);
     expect(await verifyPassword(user.passwordHash, PASSWORD)).toBe(true);
-    expect(events).toEqual(["admin_created"]);
+    expect(events).toEqual(["admin_created", "enrolment_code_issued"]);
   });
 
   it("refuses a password that breaks the rules even if the prompt let it through", async () => {
@@ -133,27 +134,59 @@ describe("createOrPromoteStaff", () => {
     expect(await findUserByEmail(db, "ops@example.test")).toBeUndefined();
   });
 
-  it("promotes an existing (even unverified) account without asking for a password, and ends its sessions", async () => {
-    const existing = await insertUser(db, { email: "ops@example.test", verified: false });
+  it("promotes a verified account keeping its password, ends its sessions, and prints an enrolment code", async () => {
+    const existing = await insertUser(db, { email: "ops@example.test" });
     const session = newSessionClaims(existing, Date.now());
     const ask = vi.fn();
     const result = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "staff", name: "Ops", resetTotp: false }, ask);
     expect(ask).not.toHaveBeenCalled();
     expect(result).toMatchObject({ action: "promoted", user: { role: "staff", isActive: true, name: "Ops", sessionVersion: existing.sessionVersion + 1 } });
-    expect(result.user.emailVerifiedAt).toBeInstanceOf(Date);
+    expect(result.user.emailVerifiedAt).toEqual(existing.emailVerifiedAt);
     expect(result.user.passwordHash).toBe(existing.passwordHash);
+    expect(result.enrolmentCode).toBeDefined();
     expect(await checkSession({ db, store, config: testConfig.auth }, session, Date.now())).toBe("ended");
-    expect(events).toEqual(["admin_promoted"]);
+    expect(events).toEqual(["admin_promoted", "enrolment_code_issued"]);
+  });
+
+  it("an address nobody verified: the signup's password and name are replaced by the typed ones, and the report says so", async () => {
+    const existing = await insertUser(db, { email: "ops@example.test", verified: false, name: "Mallory", passwordHash: await hashPassword("attacker chose this one 99") });
+    const session = newSessionClaims(existing, Date.now());
+    const ask = vi.fn(async () => ({ password: PASSWORD, confirmation: PASSWORD }));
+    const result = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "admin", resetTotp: false }, ask);
+    expect(ask).toHaveBeenCalledWith({ name: "ops", unverifiedSignup: true });
+    expect(result).toMatchObject({ action: "reclaimed", user: { role: "admin", isActive: true, name: "ops", sessionVersion: existing.sessionVersion + 1 } });
+    expect(result.user.emailVerifiedAt).toBeInstanceOf(Date);
+    const user = (await findUserByEmail(db, "ops@example.test"))!;
+    expect(await verifyPassword(user.passwordHash, "attacker chose this one 99")).toBe(false);
+    expect(await verifyPassword(user.passwordHash, PASSWORD)).toBe(true);
+    expect(await checkSession({ db, store, config: testConfig.auth }, session, Date.now())).toBe("ended");
+    expect(events).toEqual(["admin_reclaimed", "enrolment_code_issued"]);
+    const report = createAdminReport(result).join("\n");
+    expect(report).toMatch(/never verified: the password and name chosen at that signup were discarded/);
+    expect(report).toContain(`Enrolment code: ${result.enrolmentCode!.code}`);
+    expect(report).not.toContain(PASSWORD);
+  });
+
+  it("an address nobody verified, with a password that breaks the rules: nothing changes", async () => {
+    const existing = await insertUser(db, { email: "ops@example.test", verified: false });
+    await expect(
+      createOrPromoteStaff(deps(), { email: "ops@example.test", role: "admin", resetTotp: false }, async () => ({ password: "short", confirmation: "short" })),
+    ).rejects.toThrow(/at least 15/);
+    expect(await findUserByEmail(db, "ops@example.test")).toEqual(existing);
   });
 
   it("--reset-totp removes an enrolled authenticator", async () => {
     const existing = await insertUser(db, { email: "ops@example.test", role: "admin" });
     const factor = createSecondFactor({ db, config: testConfig });
     const pending = (await factor.pendingEnrolment(existing))!;
-    await factor.confirmEnrolment(existing.id, totpCodeAt(pending.secret, Date.now()));
+    await factor.confirmEnrolment(existing.id, totpCodeAt(pending.secret, Date.now()), await issueEnrolmentCode(db, existing.id));
     expect(await factor.isEnabled(existing.id)).toBe(true);
+    const kept = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "admin", resetTotp: false }, vi.fn());
+    expect(kept.enrolmentCode).toBeUndefined();
+    expect(createAdminReport(kept).join("\n")).toMatch(/authenticator app stays on/);
     const result = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "admin", resetTotp: true }, vi.fn());
     expect(result.totpReset).toBe(true);
+    expect(result.enrolmentCode).toBeDefined();
     expect(await factor.isEnabled(existing.id)).toBe(false);
   });
 });

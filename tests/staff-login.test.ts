@@ -9,7 +9,7 @@ import { createRecovery } from "@/lib/recovery";
 import { loginSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { createSecondFactor, totpCodeAt, type PendingEnrolment } from "@/lib/totp";
-import { freshDatabase, insertUser, testConfig } from "./support/admin-fixtures";
+import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
 
 /**
  * accounts.authenticate for staff and admin with a second factor: every password login passes through it,
@@ -56,7 +56,7 @@ beforeEach(async () => {
   staff = await insertUser(db, { email: "ops@example.test", role: "staff", passwordHash });
   const factor = createSecondFactor({ db, config, now: () => Date.now() });
   enrolment = (await factor.pendingEnrolment(staff))!;
-  await factor.confirmEnrolment(staff.id, codeNow());
+  await factor.confirmEnrolment(staff.id, codeNow(), await issueEnrolmentCode(db, staff.id));
   // The next step: the enrolment's own code is spent.
   vi.setSystemTime(Date.now() + STEP);
 });

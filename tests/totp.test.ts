@@ -16,7 +16,7 @@ import {
   totpCodeAt,
   type SecondFactor,
 } from "@/lib/totp";
-import { freshDatabase, insertUser, testConfig } from "./support/admin-fixtures";
+import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
 
 const KEY = testConfig.totp.encryptionKey;
 const STEP = 30_000;
@@ -103,7 +103,7 @@ describe("the second-factor service", () => {
 
   async function enrol() {
     const pending = (await factor.pendingEnrolment(user))!;
-    expect(await factor.confirmEnrolment(user.id, totpCodeAt(pending.secret, now))).toEqual({ ok: true });
+    expect(await factor.confirmEnrolment(user.id, totpCodeAt(pending.secret, now), await issueEnrolmentCode(db, user.id, () => now))).toEqual({ ok: true });
     return pending;
   }
 
@@ -140,11 +140,12 @@ describe("the second-factor service", () => {
 
   it("refuses a wrong first code and turns on with the right one; recovery codes are then stored only as hashes", async () => {
     const pending = (await factor.pendingEnrolment(user))!;
+    const enrolmentCode = await issueEnrolmentCode(db, user.id, () => now);
     const wrong = String((Number(totpCodeAt(pending.secret, now)) + 1) % 1_000_000).padStart(6, "0");
-    expect(await factor.confirmEnrolment(user.id, wrong)).toEqual({ ok: false, reason: "wrong_code" });
+    expect(await factor.confirmEnrolment(user.id, wrong, enrolmentCode)).toEqual({ ok: false, reason: "wrong_code" });
     expect(await factor.isEnabled(user.id)).toBe(false);
 
-    expect(await factor.confirmEnrolment(user.id, totpCodeAt(pending.secret, now))).toEqual({ ok: true });
+    expect(await factor.confirmEnrolment(user.id, totpCodeAt(pending.secret, now), enrolmentCode)).toEqual({ ok: true });
     expect(await factor.isEnabled(user.id)).toBe(true);
     expect(await factor.status(user.id)).toEqual({ enabled: true, pending: false, recoveryCodesLeft: 10 });
     expect(await factor.pendingEnrolment(user)).toBeUndefined();
@@ -193,7 +194,7 @@ describe("the second-factor service", () => {
     const pending = await enrol();
     const other = await insertUser(db, { email: "other@example.test", role: "staff" });
     const otherPending = (await factor.pendingEnrolment(other))!;
-    await factor.confirmEnrolment(other.id, totpCodeAt(otherPending.secret, now));
+    await factor.confirmEnrolment(other.id, totpCodeAt(otherPending.secret, now), await issueEnrolmentCode(db, other.id, () => now));
     expect(await factor.verify(other.id, pending.recoveryCodes[0]!)).toEqual({ ok: false, reason: "wrong_code" });
   });
 

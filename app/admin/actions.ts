@@ -9,6 +9,7 @@ import { signOut } from "@/lib/auth";
 import type { FormState } from "@/lib/form-state";
 import { getCodeStore } from "@/lib/runtime";
 import { bumpSessionVersion } from "@/lib/sessions";
+import type { EnrolmentRefusal } from "@/lib/totp";
 
 /* Server actions of the staff area: thin adapters over lib/totp.ts and lib/admin.ts, each behind the gate. */
 
@@ -17,18 +18,36 @@ const authenticatorCode = z.string().check(
   z.regex(/^\d{6}$/, "Enter the 6-digit code your authenticator app shows."),
 );
 
+const enrolmentCode = z.string().check(
+  z.overwrite((v) => v.replace(/[\s-]/g, "").toLowerCase()),
+  z.regex(/^[a-z0-9]{10}$/, "Enter the enrolment code the operator gave you (ten letters and digits)."),
+);
+
+const ASK_OPERATOR = "Ask an operator for a new one (npm run create-admin prints it).";
+
+const ENROLMENT_REFUSALS: Record<EnrolmentRefusal, { field: "code" | "enrolmentCode"; message: string }> = {
+  wrong_code: { field: "code", message: "That code is not right. Check that the app's clock is set automatically, and enter the code it shows now." },
+  not_pending: { field: "code", message: "Two-factor authentication is already on for this account." },
+  enrolment_code_wrong_code: { field: "enrolmentCode", message: "That enrolment code is not right. Check it with the operator who gave it to you." },
+  enrolment_code_used_up: { field: "enrolmentCode", message: `That enrolment code no longer works after too many wrong tries. ${ASK_OPERATOR}` },
+  enrolment_code_none: { field: "enrolmentCode", message: `No enrolment code is waiting for this account (it was used, or it expired). ${ASK_OPERATOR}` },
+};
+
 /** Confirms the enrolment; then every session ends (this one too) and the person logs in again with a code. */
 export async function confirmEnrolmentAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const { user, db, secondFactor } = await requireStaffForEnrolment();
-  const parsed = authenticatorCode.safeParse(formData.get("code") ?? "");
-  if (!parsed.success) return { ok: false, fieldErrors: { code: parsed.error.issues[0]!.message } };
-  const result = await secondFactor.confirmEnrolment(user.id, parsed.data);
+  const code = authenticatorCode.safeParse(formData.get("code") ?? "");
+  const enrolment = enrolmentCode.safeParse(formData.get("enrolmentCode") ?? "");
+  if (!code.success || !enrolment.success) {
+    const fieldErrors: Record<string, string> = {};
+    if (!enrolment.success) fieldErrors.enrolmentCode = enrolment.error.issues[0]!.message;
+    if (!code.success) fieldErrors.code = code.error.issues[0]!.message;
+    return { ok: false, fieldErrors };
+  }
+  const result = await secondFactor.confirmEnrolment(user.id, code.data, enrolment.data);
   if (!result.ok) {
-    const message =
-      result.reason === "wrong_code"
-        ? "That code is not right. Check that the app's clock is set automatically, and enter the code it shows now."
-        : "Two-factor authentication is already on for this account.";
-    return { ok: false, fieldErrors: { code: message } };
+    const { field, message } = ENROLMENT_REFUSALS[result.reason];
+    return { ok: false, fieldErrors: { [field]: message } };
   }
   await bumpSessionVersion(db, await getCodeStore(), user.id);
   await signOut({ redirectTo: `/login?mfa=on&email=${encodeURIComponent(user.email)}` });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { openDatabase, type Database } from "@/db/client";
 import { users, type Role, type User } from "@/db/schema";
 import { parseConfig } from "@/lib/config";
+import { createEnrolmentCodes } from "@/lib/staff-enrolment";
 
 /** Shared by the issue-6 tests (second factor, audit log, admin area, metrics, create-admin). */
 
@@ -46,4 +47,9 @@ export async function insertUser(
     })
     .returning();
   return row!;
+}
+
+/** The enrolment code create-admin would print for this account (issued as it does). */
+export async function issueEnrolmentCode(db: Database, userId: string, now: () => number = Date.now): Promise<string> {
+  return (await createEnrolmentCodes({ db, config: testConfig, now }).issue(userId)).code;
 }

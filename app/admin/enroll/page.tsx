@@ -58,6 +58,22 @@ export default async function EnrollPage() {
     );
   }
 
+  if (!(await secondFactor.enrolmentCodes.isOutstanding(user.id))) {
+    return (
+      <AuthShell title="Set up two-factor authentication" description={`For ${user.email}`}>
+        <Alert tone="info">
+          Staff and admin accounts need an enrolment code from an operator to set up an authenticator app. None is waiting for this account (it was used, or it
+          expired).
+        </Alert>
+        <p className="mt-4 text-sm text-muted-foreground">
+          Ask an operator to run <code className="rounded bg-muted px-1">npm run create-admin -- --email {user.email} --role {user.role}</code>: it prints a new code
+          for them to give you.
+        </p>
+        <LogOut />
+      </AuthShell>
+    );
+  }
+
   // Started (once) on the first visit; a reload shows the same secret.
   const pending = (await secondFactor.pendingEnrolment(user))!;
   const qr = `data:image/svg+xml;base64,${Buffer.from(await qrCodeSvg(pending.uri)).toString("base64")}`;
@@ -92,7 +108,9 @@ export default async function EnrollPage() {
           </ul>
         </li>
         <li className="space-y-3">
-          <p>Enter the code the app shows now. Then log in again, with your password and a code from the app.</p>
+          <p>
+            Enter the enrolment code the operator gave you and the code the app shows now. Then log in again, with your password and a code from the app.
+          </p>
           <EnrollForm />
         </li>
       </ol>

@@ -29,6 +29,38 @@ const verifyUrl = (email: string) => `/verify?email=${encodeURIComponent(email)}
 const RESEND_WAIT = /Please wait (\d+) seconds? before asking for another code/;
 
 function walkTests(javaScript: boolean) {
+  test("verify from another device: the code alone does not apply the signup's password; the person chooses name and password there and is signed in", async ({
+    page,
+    browser,
+    baseURL,
+    clientIp,
+  }) => {
+    const person = newPerson("other-device");
+    const sentAfter = await registerThroughForm(page, person);
+    const code = await waitForCode(person.email, { after: sentAfter });
+
+    // The mail opened on a phone: a browser without this signup's registration cookie.
+    const phone = await browser.newContext({ baseURL, javaScriptEnabled: javaScript, extraHTTPHeaders: { "x-forwarded-for": clientIp } });
+    try {
+      const other = await phone.newPage();
+      await other.goto(verifyUrl(person.email));
+      await expect(other.getByText(/this browser did not make the signup/i)).toBeVisible();
+      const field = other.getByLabel("Verification code");
+      if (javaScript) await hydrated(field);
+      await field.fill(code);
+      await other.getByLabel("Name").fill("Ada on the phone");
+      await other.getByLabel("Choose a password").fill("a phone-chosen passphrase of some length");
+      await other.getByLabel("Repeat password").fill("a phone-chosen passphrase of some length");
+      await other.getByRole("button", { name: /verify and sign in/i }).click();
+      await expect(other).toHaveURL(/\/account$/);
+      await expect(other.getByTestId("account-name")).toHaveText("Ada on the phone");
+    } finally {
+      await phone.close();
+    }
+    // The password typed at signup in the first browser was never applied.
+    expect((await page.request.post("/api/login", { data: { email: person.email, password: person.password } })).status()).toBe(401);
+  });
+
   test("register, verify by emailed code, log in, see the account, log out", async ({ page }) => {
     const person = newPerson();
     const sentAfter = await registerThroughForm(page, person);

@@ -22,7 +22,3 @@ export async function rememberRegistration(token: string): Promise<void> {
 export async function registrationFromCookie(): Promise<string | undefined> {
   return (await cookies()).get(cookieName())?.value;
 }
-
-export async function forgetRegistration(): Promise<void> {
-  (await cookies()).delete(cookieName());
-}

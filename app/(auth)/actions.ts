@@ -8,7 +8,7 @@ import { signInWithPassword } from "@/lib/login";
 import { actionContext, failure, guarded, refused, textFields } from "@/lib/form-actions";
 import { getAccounts } from "@/lib/runtime";
 import type { SendReport } from "@/lib/accounts";
-import { forgetRegistration, registrationFromCookie, rememberRegistration } from "@/lib/registration-cookie";
+import { registrationFromCookie, rememberRegistration } from "@/lib/registration-cookie";
 import { fieldErrorsOf, loginSchema, registerFormSchema, resendSchema, verifyChoosingFormSchema, verifySchema } from "@/lib/schemas";
 
 /* Thin adapters: parse with the shared schema, call the service, turn its result into form state or a redirect. */
@@ -58,7 +58,7 @@ export async function verifyAction(_previous: FormState, formData: FormData): Pr
     return { ok: true };
   });
   if (!state.ok) return state;
-  await forgetRegistration();
+  // The registration cookie stays until it expires: inert now, and a repeated submit then hears "used".
   const email = parsed.data.email;
   // Whoever chose the password just now proved the inbox too: they go straight in.
   const password = choosing ? (parsed.data as unknown as { password: string }).password : "";

@@ -3,9 +3,11 @@ import { findUserByEmail } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
 import { createAccounts } from "@/lib/accounts";
 import { parseConfig } from "@/lib/config";
-import { loginSchema, registerSchema, resendSchema, verifySchema } from "@/lib/schemas";
+import { NO_PASSWORD } from "@/db/schema";
+import { loginSchema, registerSchema, resendSchema, verifyInputSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
+import { SignupTokens, withoutToken } from "./support/signups";
 
 /**
  * The service rules against a real libSQL file database, the in-process code store, a capturing mailer
@@ -29,10 +31,12 @@ const harness = serviceHarness("accounts-test");
 let handle: Awaited<ReturnType<typeof harness.freshDatabase>>;
 let mailer: CapturingMailer;
 let accounts: ReturnType<typeof createAccounts>;
+let tokens: SignupTokens;
 
 beforeEach(async () => {
   handle = await harness.freshDatabase();
   mailer = new CapturingMailer();
+  tokens = new SignupTokens();
   startFakeClock();
   accounts = createAccounts({ db: handle.db, store: new MemoryCodeStore(), mailer, config, now: () => Date.now() });
 });
@@ -42,9 +46,12 @@ let ipCounter = 0;
 const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
 
 // The adapters parse with these schemas before calling the service; so do the tests.
-const register = (input: Record<string, unknown>) =>
-  accounts.register(registerSchema(config.passwordMinLength).parse(input), ctx());
-const verify = (email: string, otp: string) => accounts.verifyEmail(verifySchema.parse({ email, otp }), ctx());
+// Each signup's client keeps its registration token and shows it when it verifies (tests/support/signups.ts).
+const register = async (input: Record<string, unknown>) =>
+  tokens.remember(await accounts.register(registerSchema(config.passwordMinLength).parse(input), ctx()));
+/** Verifies as the newest signup's own client would: with its registration token, unless `extra` says otherwise. */
+const verify = (email: string, otp: string, extra: { registration?: string; name?: string; password?: string } = { registration: tokens.of(email) }) =>
+  accounts.verifyEmail(verifyInputSchema(config.passwordMinLength).parse({ email, otp, ...extra }), ctx());
 const resend = (email: string) => accounts.resendCode(resendSchema.parse({ email }).email, ctx());
 const login = (email: string, password: string) => accounts.authenticate(loginSchema.parse({ email, password }), ctx());
 
@@ -57,26 +64,32 @@ async function userCount(email?: string): Promise<number> {
 
 async function registerAndGetCode(email: string, name = "Ada Lovelace", password = PASSWORD): Promise<string> {
   const result = await register({ name, email, password });
-  expect(result).toEqual({ ok: true, email, delivery: "sent" });
+  expect(withoutToken(result)).toEqual({ ok: true, email, delivery: "sent" });
   return mailer.lastCode(email);
 }
 
 describe("register", () => {
-  it("creates one inactive customer, not yet verified, under the normalised email", async () => {
+  it("creates one inactive customer, not yet verified, under the normalised email, holding no name and no password until proven", async () => {
     const result = await register({ name: "  Ada Lovelace ", email: "  Ada.Lovelace@Example.COM ", password: PASSWORD });
 
-    expect(result).toEqual({ ok: true, email: "ada.lovelace@example.com", delivery: "sent" });
+    expect(withoutToken(result)).toEqual({ ok: true, email: "ada.lovelace@example.com", delivery: "sent" });
     const user = await findUserByEmail(handle.db, "ada.lovelace@example.com");
     expect(user).toMatchObject({
       email: "ada.lovelace@example.com",
-      name: "Ada Lovelace",
+      name: "",
+      passwordHash: NO_PASSWORD,
       role: "customer",
       isActive: false,
       emailVerifiedAt: null,
     });
-    expect(user!.passwordHash).toMatch(/^\$argon2id\$/);
-    expect(user!.passwordHash).not.toContain(PASSWORD);
     expect(await userCount()).toBe(1);
+
+    // Proven with this signup's own token: the details it chose apply, hashed.
+    const verified = await verify("ada.lovelace@example.com", mailer.lastCode("ada.lovelace@example.com"));
+    expect(verified).toMatchObject({ ok: true, signIn: false, user: { name: "Ada Lovelace", isActive: true } });
+    const proven = await findUserByEmail(handle.db, "ada.lovelace@example.com");
+    expect(proven!.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(proven!.passwordHash).not.toContain(PASSWORD);
   });
 
   it.each(["1q2w3e4r5t6y7u8i", "qwerty123456789", "Ada Lovelace 1815 Ada"])(
@@ -125,7 +138,7 @@ describe("register", () => {
     mailer.failing = true;
     const result = await register({ name: "Ada", email: "ada@example.com", password: PASSWORD });
 
-    expect(result).toEqual({ ok: true, email: "ada@example.com", delivery: "failed" });
+    expect(withoutToken(result)).toEqual({ ok: true, email: "ada@example.com", delivery: "failed" });
     expect(mailer.sent).toHaveLength(0);
     expect(await findUserByEmail(handle.db, "ada@example.com")).toMatchObject({ isActive: false, emailVerifiedAt: null });
 
@@ -137,23 +150,50 @@ describe("register", () => {
     expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
   });
 
-  it("re-registering an unverified email mails a fresh code; the new name and password apply only once it is proven", async () => {
-    await registerAndGetCode("ada@example.com", "Ada Old", PASSWORD);
+  it("re-registering an unverified email mails a fresh code and adds a pending registration; each one's details apply only with its own token and the code", async () => {
+    const first = await register({ name: "Ada Old", email: "ada@example.com", password: PASSWORD });
+    const firstCode = mailer.lastCode("ada@example.com");
     advance(COOLDOWN_MS + 1000);
 
     const again = await register({ name: "Ada New", email: "ada@example.com", password: OTHER_PASSWORD });
-    expect(again).toEqual({ ok: true, email: "ada@example.com", delivery: "sent" });
+    expect(withoutToken(again)).toEqual({ ok: true, email: "ada@example.com", delivery: "sent" });
+    const [firstToken, againToken] = [first, again].map((r) => (r.ok ? r.registration : ""));
+    expect(againToken).not.toBe(firstToken);
     expect(mailer.to("ada@example.com")).toHaveLength(2);
     const freshCode = mailer.lastCode("ada@example.com");
     expect(await userCount("ada@example.com")).toBe(1);
 
-    // Not proven yet: the account still has the old details.
-    expect((await findUserByEmail(handle.db, "ada@example.com"))!.name).toBe("Ada Old");
-    expect(await login("ada@example.com", OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    // Not proven yet: the account holds neither signup's details; both wait, and either password only earns the hint.
+    expect(await findUserByEmail(handle.db, "ada@example.com")).toMatchObject({ name: "", passwordHash: NO_PASSWORD, emailVerifiedAt: null });
+    expect(await login("ada@example.com", OTHER_PASSWORD)).toEqual({ ok: false, reason: "unverified" });
     expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "unverified" });
+    expect(await login("ada@example.com", "neither signup chose this one")).toEqual({ ok: false, reason: "invalid_credentials" });
 
-    const verified = await verify("ada@example.com", freshCode);
-    expect(verified).toMatchObject({ ok: true, user: { name: "Ada New", isActive: true } });
+    // A code alone applies nobody's details; a token that is not a pending one of this address neither.
+    expect(await verify("ada@example.com", freshCode, {})).toEqual({ ok: false, reason: "choose_password" });
+    expect(await verify("ada@example.com", freshCode, { registration: "A".repeat(43) })).toEqual({ ok: false, reason: "choose_password" });
+
+    // The first signup's token with a valid code (any code of the address proves the inbox) applies the first's details only.
+    const verified = await verify("ada@example.com", firstCode === freshCode ? freshCode : firstCode, { registration: firstToken });
+    expect(verified).toMatchObject({ ok: true, signIn: false, user: { name: "Ada Old", isActive: true } });
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+    expect(await login("ada@example.com", OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+
+    // Proven: the other pending registration is inert, with the other code or without one, and its password earns no hint.
+    if (freshCode !== firstCode) {
+      expect(await verify("ada@example.com", freshCode, { registration: againToken })).toEqual({ ok: false, reason: "used" });
+    }
+    expect(await login("ada@example.com", OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await findUserByEmail(handle.db, "ada@example.com")).toMatchObject({ name: "Ada Old", isActive: true });
+  });
+
+  it("the newer registration's token applies the newer details, and the older password then no longer works", async () => {
+    await registerAndGetCode("ada@example.com", "Ada Old", PASSWORD);
+    advance(COOLDOWN_MS + 1000);
+    await register({ name: "Ada New", email: "ada@example.com", password: OTHER_PASSWORD });
+
+    const verified = await verify("ada@example.com", mailer.lastCode("ada@example.com"));
+    expect(verified).toMatchObject({ ok: true, signIn: false, user: { name: "Ada New", isActive: true } });
     expect(await login("ada@example.com", OTHER_PASSWORD)).toMatchObject({ ok: true });
     expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
   });
@@ -167,7 +207,7 @@ describe("register", () => {
 
     const again = await register({ name: "Mallory", email: "ada@example.com", password: OTHER_PASSWORD });
 
-    expect(again).toEqual(fresh);
+    expect(withoutToken(again)).toEqual(withoutToken(fresh));
     expect(await findUserByEmail(handle.db, "ada@example.com")).toEqual(before);
     expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
     expect(await login("ada@example.com", OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
@@ -188,8 +228,13 @@ describe("register", () => {
     expect(results.every((r) => r.ok && r.email === "race@example.com")).toBe(true);
     expect(await userCount("race@example.com")).toBe(1);
     expect(mailer.to("race@example.com")).toHaveLength(1);
-    const verified = await verify("race@example.com", mailer.lastCode("race@example.com"));
-    expect(verified.ok).toBe(true);
+    // Racing writes of the pending list may drop some registrations (those verifiers choose a password);
+    // at least one stays, and its token completes the signup with the one code.
+    const pending: string[] = [];
+    for (const r of results) if (r.ok && (await accounts.isPendingSignup("race@example.com", r.registration))) pending.push(r.registration);
+    expect(pending.length).toBeGreaterThanOrEqual(1);
+    const verified = await verify("race@example.com", mailer.lastCode("race@example.com"), { registration: pending[0] });
+    expect(verified).toMatchObject({ ok: true, signIn: false, user: { name: "Ada" } });
   });
 });
 
@@ -215,6 +260,9 @@ describe("verifyEmail", () => {
     const code = await registerAndGetCode("ada@example.com");
     expect((await verify("ada@example.com", code)).ok).toBe(true);
     expect(await verify("ada@example.com", code)).toEqual({ ok: false, reason: "used" });
+    // Nor does the spent code apply details someone else chooses.
+    expect(await verify("ada@example.com", code, { name: "Someone Else", password: OTHER_PASSWORD })).toEqual({ ok: false, reason: "used" });
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
   });
 
   it("answers wrong_code for a wrong code and keeps the account inactive", async () => {
@@ -224,7 +272,39 @@ describe("verifyEmail", () => {
   });
 
   it("answers wrong_code for an email with no code, the same as for a wrong code", async () => {
-    expect(await verify("nobody@example.com", "123456")).toEqual({ ok: false, reason: "wrong_code" });
+    // Without a signup's token the verifier chooses a name and password; the code decides the answer.
+    const chosen = { name: "Someone", password: OTHER_PASSWORD };
+    expect(await verify("nobody@example.com", "123456", chosen)).toEqual({ ok: false, reason: "wrong_code" });
+    const code = await registerAndGetCode("ada@example.com");
+    expect(await verify("ada@example.com", wrongCodeFor(code), chosen)).toEqual({ ok: false, reason: "wrong_code" });
+  });
+
+  it("without its registration token, a code needs the name and password the verifier chooses: choose_password before the code is checked", async () => {
+    const code = await registerAndGetCode("ada@example.com");
+
+    // Neither the right nor a wrong code is checked: no attempt is spent, the code still works.
+    expect(await verify("ada@example.com", code, {})).toEqual({ ok: false, reason: "choose_password" });
+    for (let i = 0; i < 6; i++) {
+      expect(await verify("ada@example.com", wrongCodeFor(code), { name: "Only A Name" })).toEqual({ ok: false, reason: "choose_password" });
+    }
+    expect(await findUserByEmail(handle.db, "ada@example.com")).toMatchObject({ isActive: false, emailVerifiedAt: null });
+    expect(await verify("ada@example.com", code, { password: OTHER_PASSWORD })).toEqual({ ok: false, reason: "choose_password" });
+    // A weak chosen password is refused before the code too.
+    expect(await verify("ada@example.com", code, { name: "Eve", password: "qwerty123456789" })).toMatchObject({ ok: false, reason: "weak_password" });
+
+    expect(await verify("ada@example.com", code)).toMatchObject({ ok: true, signIn: false, user: { name: "Ada Lovelace" } });
+  });
+
+  it("with the code but no token, the verifier's own name and password apply (signIn), and no pending signup's password works", async () => {
+    const code = await registerAndGetCode("ada@example.com", "Ada Lovelace", PASSWORD);
+
+    const verified = await verify("ada@example.com", code, { name: "Inbox Reader", password: OTHER_PASSWORD });
+    expect(verified).toMatchObject({ ok: true, signIn: true, user: { name: "Inbox Reader", isActive: true } });
+    expect(await login("ada@example.com", OTHER_PASSWORD)).toMatchObject({ ok: true });
+    expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    // The pending signup is inert from now on: its token with the (spent) code changes nothing.
+    expect(await verify("ada@example.com", code)).toEqual({ ok: false, reason: "used" });
+    expect(await findUserByEmail(handle.db, "ada@example.com")).toMatchObject({ name: "Inbox Reader" });
   });
 
   it("still accepts the right code after 4 wrong tries", async () => {
@@ -334,10 +414,22 @@ describe("authenticate", () => {
     expect(wrong).toEqual(unknown);
   });
 
-  it("answers unverified for the right password on an unverified account, invalid_credentials for a wrong one", async () => {
+  it("answers unverified for a pending signup's password on an unverified account, invalid_credentials for a wrong one", async () => {
     await registerAndGetCode("ada@example.com");
     expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "unverified" });
     expect(await login("ada@example.com", OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    // The hint never lets anyone in, and the account stays as it was.
+    expect(await findUserByEmail(handle.db, "ada@example.com")).toMatchObject({ isActive: false, emailVerifiedAt: null, passwordHash: NO_PASSWORD });
+  });
+
+  it("an account without a password (verified by a sign-in code) lets no password in, not even an empty-looking one", async () => {
+    await registerAndGetCode("ada@example.com");
+    await handle.client.execute({
+      sql: "UPDATE users SET is_active = 1, email_verified_at = ? WHERE email = ?",
+      args: [Date.now(), "ada@example.com"],
+    });
+    expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await login("ada@example.com", " ")).toEqual({ ok: false, reason: "invalid_credentials" });
   });
 
   it("lets a verified account in with its password, whatever the case of the email typed", async () => {

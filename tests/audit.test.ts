@@ -7,7 +7,7 @@ import { createAccounts } from "@/lib/accounts";
 import { createAuditLog, toAuditRow } from "@/lib/audit";
 import { logAuthEvent, setAuthEventSink } from "@/lib/log";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
-import { loginSchema, registerSchema, verifySchema } from "@/lib/schemas";
+import { loginSchema, registerSchema, verifyInputSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { freshDatabase, testConfig } from "./support/admin-fixtures";
 
@@ -174,10 +174,14 @@ describe("the auth_events sink", () => {
     const accounts = createAccounts({ db, store: new MemoryCodeStore(), mailer, config: testConfig });
     const email = "walk@example.test";
     const password = "velvet hammock orbit lantern 42";
-    await accounts.register(registerSchema(testConfig.passwordMinLength).parse({ name: "Ada", email, password }), { ip: "198.51.100.1" });
+    const signup = await accounts.register(registerSchema(testConfig.passwordMinLength).parse({ name: "Ada", email, password }), { ip: "198.51.100.1" });
+    expect(signup.ok).toBe(true);
+    // The signup's own client verifies: with its registration token (lib/registrations.ts).
+    const registration = signup.ok ? signup.registration : undefined;
+    const verifyInput = (otp: string) => verifyInputSchema(testConfig.passwordMinLength).parse({ email, otp, registration });
     const code = extractCode({ text: sent.at(-1)!.text });
-    await accounts.verifyEmail(verifySchema.parse({ email, otp: String((Number(code) + 1) % 1_000_000).padStart(6, "0") }), { ip: "198.51.100.1" });
-    await accounts.verifyEmail(verifySchema.parse({ email, otp: code }), { ip: "198.51.100.1" });
+    await accounts.verifyEmail(verifyInput(String((Number(code) + 1) % 1_000_000).padStart(6, "0")), { ip: "198.51.100.1" });
+    expect(await accounts.verifyEmail(verifyInput(code), { ip: "198.51.100.1" })).toMatchObject({ ok: true });
     await accounts.authenticate(loginSchema.parse({ email, password: "wrong password entirely" }), { ip: "198.51.100.1" });
     await accounts.authenticate(loginSchema.parse({ email, password }), { ip: "198.51.100.1" });
     logAuthEvent("login_failed", { reason: "wrong_password", email, otp: code });

@@ -1,9 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
-import { users } from "@/db/schema";
+import { NO_PASSWORD, users } from "@/db/schema";
+import { findUserByEmail } from "@/db/users";
+import { createAccounts } from "@/lib/accounts";
+import { parseConfig } from "@/lib/config";
+import { createRecovery } from "@/lib/recovery";
+import { MemoryCodeStore } from "@/lib/store/memory";
+import { CapturingMailer } from "./support/service-harness";
 import { countUnverifiedAccounts, createCleanupHandler, deleteUnverifiedAccounts, hasCronSecret } from "@/lib/cleanup";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -34,8 +40,9 @@ async function addUser(email: string, createdDaysAgo: number, verifiedDaysAgo?: 
   await db.insert(users).values({
     id: email,
     email,
-    name: email.split("@")[0]!,
-    passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-hash",
+    // As the service leaves them: an unverified account holds no name and no password (lib/registrations.ts).
+    name: verifiedDaysAgo === undefined ? "" : email.split("@")[0]!,
+    passwordHash: verifiedDaysAgo === undefined ? NO_PASSWORD : "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-hash",
     isActive: verifiedDaysAgo !== undefined,
     emailVerifiedAt: verifiedDaysAgo === undefined ? null : new Date(NOW.getTime() - verifiedDaysAgo * DAY),
     createdAt: new Date(NOW.getTime() - createdDaysAgo * DAY),
@@ -197,12 +204,101 @@ describe("an unverified account that asked for a code recently", () => {
     await db.insert(users).values({
       id: "old-but-active",
       email: "old-but-active@example.test",
-      name: "Old",
-      passwordHash: "x",
+      name: "",
+      passwordHash: NO_PASSWORD,
       createdAt: new Date(NOW.getTime() - 30 * DAY),
       updatedAt: new Date(NOW.getTime() - 1 * DAY),
     });
     expect(await deleteUnverifiedAccounts(db, { olderThanDays: 7, now: NOW })).toBe(0);
     expect(await remainingEmails()).toEqual(["old-but-active@example.test"]);
+  });
+
+  describe("through the service (the owner asks for a code, the nightly cleanup runs, the code works)", () => {
+    const config = parseConfig({ NODE_ENV: "test", AUTH_SECRET: "test-secret-for-cleanup-tests", SIGN_IN_BY_CODE: "true" });
+    const RETENTION_DAYS = config.housekeeping.unverifiedRetentionDays;
+    const PASSWORD = "correct horse battery staple";
+    let mailer: CapturingMailer;
+    let accounts: ReturnType<typeof createAccounts>;
+    let recovery: ReturnType<typeof createRecovery>;
+    let ip = 0;
+    const ctx = () => ({ ip: `198.51.100.${++ip % 250}` });
+
+    beforeEach(() => {
+      vi.spyOn(console, "info").mockImplementation(() => {});
+      vi.useFakeTimers({ toFake: ["Date"] });
+      vi.setSystemTime(NOW.getTime() - (RETENTION_DAYS + 3) * DAY);
+      mailer = new CapturingMailer();
+      const deps = { db, store: new MemoryCodeStore(), mailer, config, now: () => Date.now() };
+      accounts = createAccounts(deps);
+      recovery = createRecovery(deps, accounts);
+    });
+
+    afterEach(() => {
+      vi.useRealTimers();
+      vi.restoreAllMocks();
+    });
+
+    /** The database stamps rows on its own clock: signups made "long ago" get their stamps moved there. */
+    const OLD = () => new Date(NOW.getTime() - (RETENTION_DAYS + 3) * DAY);
+    const backdate = async (...emails: string[]) => {
+      for (const email of emails) await handle.client.execute({ sql: "UPDATE users SET created_at = ?, updated_at = ? WHERE email = ?", args: [OLD().getTime(), OLD().getTime(), email] });
+    };
+
+    const cleanupNow = () => deleteUnverifiedAccounts(db, { olderThanDays: RETENTION_DAYS, now: new Date(Date.now()) });
+
+    it("an account older than the retention whose owner asked for a new code (resend) is spared, and the code then works", async () => {
+      const signup = await accounts.register({ name: "Ada", email: "late@example.test", password: PASSWORD }, ctx());
+      await accounts.register({ name: "Idle", email: "idle@example.test", password: PASSWORD }, ctx());
+      expect(signup.ok).toBe(true);
+      await backdate("late@example.test", "idle@example.test");
+      vi.setSystemTime(NOW);
+
+      expect(await accounts.resendCode("late@example.test", ctx())).toEqual({ ok: true, email: "late@example.test", delivery: "sent" });
+      expect((await findUserByEmail(db, "late@example.test"))!.updatedAt.getTime()).toBe(NOW.getTime());
+      expect(await countUnverifiedAccounts(db, { olderThanDays: RETENTION_DAYS, now: NOW })).toBe(1);
+      expect(await cleanupNow()).toBe(1);
+      expect(await remainingEmails()).toEqual(["late@example.test"]);
+
+      // The pending signup expired long ago (a day), so its token applies nothing: the owner chooses a password with the code.
+      const code = mailer.lastCode("late@example.test");
+      const registration = signup.ok ? signup.registration : undefined;
+      expect(await accounts.verifyEmail({ email: "late@example.test", otp: code, registration }, ctx())).toEqual({ ok: false, reason: "choose_password" });
+      const verified = await accounts.verifyEmail({ email: "late@example.test", otp: code, name: "Ada", password: "velvet hammock orbit lantern 42" }, ctx());
+      expect(verified).toMatchObject({ ok: true, signIn: true, user: { email: "late@example.test", isActive: true } });
+      expect(await cleanupNow()).toBe(0);
+      expect(await remainingEmails()).toEqual(["late@example.test"]);
+    });
+
+    it("a re-registration of an old unverified address spares it too, and its own token with its code completes it", async () => {
+      await accounts.register({ name: "Ada", email: "again@example.test", password: PASSWORD }, ctx());
+      await backdate("again@example.test");
+      vi.setSystemTime(NOW);
+      const again = await accounts.register({ name: "Ada", email: "again@example.test", password: PASSWORD }, ctx());
+      expect(await cleanupNow()).toBe(0);
+      // Within a day of the new signup, its own token and the code it sent complete it.
+      const verified = await accounts.verifyEmail(
+        { email: "again@example.test", otp: mailer.lastCode("again@example.test"), registration: again.ok ? again.registration : undefined },
+        ctx(),
+      );
+      expect(verified).toMatchObject({ ok: true, signIn: false, user: { name: "Ada", isActive: true } });
+    });
+
+    it("asking for a sign-in code or a reset code spares an old unverified account too, and that code works", async () => {
+      await accounts.register({ name: "Ada", email: "signin@example.test", password: PASSWORD }, ctx());
+      await accounts.register({ name: "Ada", email: "reset@example.test", password: PASSWORD }, ctx());
+      await backdate("signin@example.test", "reset@example.test");
+      vi.setSystemTime(NOW);
+
+      expect(await recovery.requestSignInCode("signin@example.test", ctx())).toEqual({ ok: true });
+      expect(await recovery.requestPasswordReset("reset@example.test", ctx())).toEqual({ ok: true });
+      expect(await cleanupNow()).toBe(0);
+
+      expect(await recovery.signInWithCode({ email: "signin@example.test", otp: mailer.lastCode("signin@example.test") }, ctx())).toMatchObject({ ok: true });
+      const NEW_PASSWORD = "velvet hammock orbit lantern 42";
+      expect(await recovery.resetPassword({ email: "reset@example.test", otp: mailer.lastCode("reset@example.test"), password: NEW_PASSWORD }, ctx())).toMatchObject({
+        ok: true,
+      });
+      expect(await accounts.authenticate({ email: "reset@example.test", password: NEW_PASSWORD }, ctx())).toMatchObject({ ok: true });
+    });
   });
 });

@@ -433,6 +433,54 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       expect(await store.limits("hit", [r])).toEqual({ allowed: true });
     });
 
+    it("refund: takes back one hit from each counter that has any, and answers allowed", async () => {
+      fresh();
+      const r = rule(`${key}:refund`, 2, HOUR);
+      await store.limits("hit", [r]);
+      await store.limits("hit", [r]);
+      expect((await store.limits("check", [r])).allowed).toBe(false);
+      expect(await store.limits("refund", [r])).toEqual({ allowed: true });
+      expect(await store.limits("check", [r])).toEqual({ allowed: true });
+      // One taken back, one left: the next hit fills the limit again.
+      expect(await store.limits("hit", [r])).toEqual({ allowed: true });
+      expect((await store.limits("hit", [r])).allowed).toBe(false);
+    });
+
+    it("refund: never below zero, on a counter that never counted or was refunded to zero", async () => {
+      fresh();
+      const counted = rule(`${key}:refund-counted`, 2, HOUR);
+      const empty = rule(`${key}:refund-empty`, 2, HOUR);
+      await store.limits("hit", [counted]);
+      for (let i = 0; i < 3; i++) expect(await store.limits("refund", [counted, empty])).toEqual({ allowed: true });
+      // Neither went below zero: each still takes exactly its limit of hits.
+      for (const r of [counted, empty]) {
+        expect(await store.limits("hit", [r])).toEqual({ allowed: true });
+        expect(await store.limits("hit", [r])).toEqual({ allowed: true });
+        expect((await store.limits("hit", [r])).allowed).toBe(false);
+      }
+    });
+
+    it("refund: parallel refunds are atomic and stop at zero", async () => {
+      fresh();
+      const r = rule(`${key}:refund-race`, 10, HOUR);
+      for (let i = 0; i < 10; i++) await store.limits("hit", [r]);
+      const answers = await Promise.all(Array.from({ length: 25 }, () => store.limits("refund", [r])));
+      expect(answers.every((a) => a.allowed)).toBe(true);
+      for (let i = 0; i < 10; i++) expect(await store.limits("hit", [r]), `hit ${i + 1}`).toEqual({ allowed: true });
+      expect((await store.limits("hit", [r])).allowed).toBe(false);
+    });
+
+    it("refund: a refunded counter still ends after its window", async () => {
+      fresh();
+      const r = rule(`${key}:refund-window`, 1, 300);
+      expect(await store.limits("hit", [r])).toEqual({ allowed: true });
+      await store.limits("refund", [r]);
+      expect(await store.limits("hit", [r])).toEqual({ allowed: true });
+      expect((await store.limits("hit", [r])).allowed).toBe(false);
+      await sleep(450);
+      expect(await store.limits("hit", [r])).toEqual({ allowed: true });
+    });
+
     it("a window ends on the store's clock: the counter starts over after windowMs", async () => {
       fresh();
       const r = rule(`${key}:window`, 1, 300);

@@ -32,13 +32,33 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+const PASSWORD = "correct horse battery staple";
+let dbCount = 0;
+
+async function freshAccounts() {
+  const handle = openDatabase(`file:${path.join(root, `app-${++dbCount}.db`)}`);
+  await handle.ready;
+  return createAccounts({ db: handle.db, store, mailer: codeMailer, config });
+}
+
+/** Keeps the last code mailed, so a signup can be verified. */
+let lastCode = "";
+const codeMailer: Mailer = {
+  send: async (message) => {
+    lastCode = /\b(\d{6})\b/.exec(message.text)?.[1] ?? lastCode;
+    await silentMailer.send(message);
+  },
+  verify: async () => {},
+};
+
 describe("parallel wrong passwords on one account", () => {
   it("are evaluated at most LOGIN_FAILURES_PER_ACCOUNT times; the rest are refused before any hash check", async () => {
-    const handle = openDatabase(`file:${path.join(root, "app.db")}`);
-    await handle.ready;
-    const accounts = createAccounts({ db: handle.db, store, mailer: silentMailer, config });
+    const accounts = await freshAccounts();
     const email = "race@example.com";
-    await accounts.register({ name: "Race", email, password: "correct horse battery staple" }, { ip: "10.0.0.1" });
+    const signup = await accounts.register({ name: "Race", email, password: PASSWORD }, { ip: "10.0.0.1" });
+    // A verified account, with its password: the ordinary password check.
+    const verified = await accounts.verifyEmail({ email, otp: lastCode, registration: signup.ok ? signup.registration : undefined }, { ip: "10.0.0.1" });
+    expect(verified).toMatchObject({ ok: true });
 
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -51,5 +71,36 @@ describe("parallel wrong passwords on one account", () => {
     expect(evaluated).toHaveLength(config.limits.loginFailuresPerAccount);
     expect(refused).toHaveLength(50 - config.limits.loginFailuresPerAccount);
     expect(evaluated.every((r) => !r.ok && r.reason === "invalid_credentials")).toBe(true);
+  });
+
+  it("on an unverified account too, the pending signup's password among them: at most LOGIN_FAILURES_PER_ACCOUNT evaluated", async () => {
+    const accounts = await freshAccounts();
+    const email = "race-unverified@example.com";
+    await accounts.register({ name: "Race", email, password: PASSWORD }, { ip: "10.0.0.2" });
+
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        accounts.authenticate({ email, password: i % 2 ? PASSWORD : `wrong password number ${i}` }, { ip: `10.2.${i}.1` }),
+      ),
+    );
+
+    const evaluated = results.filter((r) => !r.ok && r.reason !== "rate_limited");
+    expect(evaluated).toHaveLength(config.limits.loginFailuresPerAccount);
+    expect(results.filter((r) => !r.ok && r.reason === "rate_limited")).toHaveLength(50 - config.limits.loginFailuresPerAccount);
+    expect(evaluated.every((r) => !r.ok && (r.reason === "invalid_credentials" || r.reason === "unverified"))).toBe(true);
+    expect(results.some((r) => r.ok)).toBe(false);
+  });
+});
+
+describe("parallel logins from one IP across accounts", () => {
+  it("are evaluated at most LOGIN_FAILURES_PER_IP times: the IP is counted atomically before any hash check", async () => {
+    const accounts = await freshAccounts();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => accounts.authenticate({ email: `nobody${i}@example.com`, password: PASSWORD }, { ip: "10.3.0.1" })),
+    );
+    const evaluated = results.filter((r) => !r.ok && r.reason !== "rate_limited");
+    expect(evaluated).toHaveLength(config.limits.loginFailuresPerIp);
+    expect(evaluated.every((r) => !r.ok && r.reason === "invalid_credentials")).toBe(true);
+    expect(results.filter((r) => !r.ok && r.reason === "rate_limited")).toHaveLength(50 - config.limits.loginFailuresPerIp);
   });
 });

@@ -4,7 +4,7 @@ import { startResendStub, type ResendStub } from "@/e2e/support/resend-stub";
 import { startSmtpSink, type SmtpSink } from "@/e2e/support/smtp-sink";
 import { parseConfig } from "@/lib/config";
 import { MailDeliveryError } from "@/lib/mail/mailer";
-import { codeEmailElement, codeMessage, renderBody, verificationCodeMessage } from "@/lib/mail/messages";
+import { codeEmailElement, codeMessage, noticeMessage, renderBody, verificationCodeMessage, type CodeOccasion } from "@/lib/mail/messages";
 import { CODE_PURPOSES } from "@/lib/codes";
 import { ResendMailer } from "@/lib/mail/resend";
 import { SmtpMailer } from "@/lib/mail/smtp";
@@ -37,10 +37,18 @@ describe("verificationCodeMessage", () => {
 
 describe("codeMessage (each body rendered once, the code put in per message)", () => {
   it("equals a fresh render for every purpose, code and variant, and carries only its own code", async () => {
+    const AT = Date.UTC(2030, 0, 15, 12, 0, 0);
+    const occasions: Array<{ occasion?: CodeOccasion; at?: number }> = [
+      {},
+      { occasion: "signup", at: AT },
+      { occasion: "signup", at: AT + 60_000 },
+      { occasion: "resend", at: AT },
+      { occasion: "sign_in_unverified", at: AT },
+    ];
     for (const purpose of CODE_PURPOSES) {
-      for (const signedUpAgain of [false, true]) {
+      for (const variant of occasions) {
         for (const [code, validMinutes] of [["031415", 10], ["999999", 10], ["000000", 3], ["123456", 10]] as const) {
-          const input = { purpose, appName: "Verified Signup", code, validMinutes, signedUpAgain };
+          const input = { purpose, appName: "Verified Signup", code, validMinutes, ...variant };
           const built = await codeMessage({ ...input, to: "ada@example.com" });
           const fresh = await renderBody(codeEmailElement(input));
           expect(built.html).toBe(fresh.html);
@@ -50,6 +58,34 @@ describe("codeMessage (each body rendered once, the code put in per message)", (
         }
       }
     }
+  });
+
+  it("a code mail names its occasion and time: a signup's, a resend's, an unverified sign-in's", async () => {
+    const at = Date.UTC(2030, 0, 15, 12, 0, 0);
+    const input = { appName: "Verified Signup", to: "ada@example.com", code: "314159", validMinutes: 10, at };
+    const signup = await verificationCodeMessage({ ...input, occasion: "signup" });
+    expect(signup.text).toContain("Someone signed up for Verified Signup with this address at 2030-01-15 12:00 UTC. If that was you");
+    const later = await verificationCodeMessage({ ...input, occasion: "signup", at: at + 61_000 });
+    expect(later.text).toContain("at 2030-01-15 12:01 UTC");
+    const resend = await verificationCodeMessage({ ...input, occasion: "resend" });
+    expect(resend.text).toContain("was asked for at 2030-01-15 12:00 UTC");
+    const signIn = await verificationCodeMessage({ ...input, occasion: "sign_in_unverified" });
+    expect(signIn.text).toContain("Someone asked at 2030-01-15 12:00 UTC to sign in to Verified Signup");
+    for (const built of [signup, later, resend, signIn]) {
+      // An address nobody has proven: the mail says a password chosen without the inbox never works.
+      expect(built.text).toMatch(/no password chosen by someone who cannot read this inbox will ever work/);
+      expect(extractCode({ text: built.text })).toBe("314159");
+    }
+    // Without an occasion, the plain wording.
+    expect((await verificationCodeMessage(input)).text).toContain("Enter this code to confirm your email address");
+  });
+
+  it("the signed-in-by-code notice promises no way out it does not offer: it points to a reset, which ends every session", async () => {
+    const notice = await noticeMessage("signed_in_by_code", { appName: "Verified Signup", to: "ada@example.com" });
+    expect(notice.text).not.toMatch(/sign out of every session from your account page/i);
+    expect(notice.text).toMatch(/reset your password/i);
+    expect(notice.text).toMatch(/a reset ends every session/i);
+    expect(`${notice.subject}${notice.text}`).not.toMatch(/\b\d{6}\b/);
   });
 
   it("never leaves the placeholder in a message, whatever the code", async () => {

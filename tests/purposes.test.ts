@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { users, type Role } from "@/db/schema";
+import { NO_PASSWORD, users, type Role } from "@/db/schema";
 import { findUserByEmail, findUserById } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
 import { createAccountSettings } from "@/lib/account-settings";
@@ -20,11 +20,13 @@ import {
   registerSchema,
   resendSchema,
   resetPasswordSchema,
+  verifyInputSchema,
   verifySchema,
 } from "@/lib/schemas";
 import { checkSession, newSessionClaims } from "@/lib/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
+import { SignupTokens, withoutToken } from "./support/signups";
 
 /**
  * Issue 8's proof at the service level: every purpose of the one code machinery (verify email, reset
@@ -63,6 +65,7 @@ let store: MemoryCodeStore;
 let accounts: ReturnType<typeof createAccounts>;
 let recovery: ReturnType<typeof createRecovery>;
 let settings: ReturnType<typeof createAccountSettings>;
+let tokens: SignupTokens;
 
 /** As lib/runtime.ts: one set of dependencies, the account service, and the two services built on it. */
 function wire(cfg: AppConfig) {
@@ -76,6 +79,7 @@ beforeEach(async () => {
   handle = await harness.freshDatabase();
   mailer = new CapturingMailer();
   store = new MemoryCodeStore();
+  tokens = new SignupTokens();
   startFakeClock();
   wire(config);
 });
@@ -86,9 +90,11 @@ const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
 
 // ---- The adapters' calls, through the adapters' schemas ---------------------------------------------------
 
-const register = (email: string, password = PASSWORD, name = "Ada Lovelace") =>
-  accounts.register(registerSchema(config.passwordMinLength).parse({ name, email, password }), ctx());
-const verify = (email: string, otp: string) => accounts.verifyEmail(verifySchema.parse({ email, otp }), ctx());
+// Each signup's client keeps its registration token and shows it when it verifies (tests/support/signups.ts).
+const register = async (email: string, password = PASSWORD, name = "Ada Lovelace") =>
+  tokens.remember(await accounts.register(registerSchema(config.passwordMinLength).parse({ name, email, password }), ctx()));
+const verify = (email: string, otp: string, extra: { registration?: string; name?: string; password?: string } = { registration: tokens.of(email) }) =>
+  accounts.verifyEmail(verifyInputSchema(config.passwordMinLength).parse({ email, otp, ...extra }), ctx());
 const resend = (email: string) => accounts.resendCode(resendSchema.parse({ email }).email, ctx());
 const login = (email: string, password: string) => accounts.authenticate(loginSchema.parse({ email, password }), ctx());
 
@@ -108,7 +114,7 @@ const requestSignInCode = async (email: string) => {
 };
 const signInWithCode = (email: string, otp: string) => recovery.signInWithCode(verifySchema.parse({ email, otp }), ctx());
 
-const changePassword = (userId: string, currentPassword: string, newPassword: string) =>
+const changePassword = (userId: string, currentPassword: string | undefined, newPassword: string) =>
   settings.changePassword(userId, changePasswordSchema(config.passwordMinLength).parse({ currentPassword, newPassword }), ctx());
 const requestEmailChange = (userId: string, newEmail: string, password = PASSWORD) =>
   settings.requestEmailChange(userId, changeEmailSchema.parse({ newEmail, password }), ctx());
@@ -118,7 +124,7 @@ const confirmEmailChange = (userId: string, otp: string) => settings.confirmEmai
 
 /** Registers (unverified) and returns the account's id and its verification code. */
 async function unverifiedAccount(email: string, password = PASSWORD): Promise<{ id: string; code: string }> {
-  expect(await register(email, password)).toEqual({ ok: true, email, delivery: "sent" });
+  expect(withoutToken(await register(email, password))).toEqual({ ok: true, email, delivery: "sent" });
   const user = await findUserByEmail(handle.db, email);
   return { id: user!.id, code: mailer.lastCode(email) };
 }
@@ -129,6 +135,18 @@ async function verifiedAccount(email: string, password = PASSWORD): Promise<stri
   expect((await verify(email, code)).ok).toBe(true);
   advance(COOLDOWN_MS + SECOND);
   return id;
+}
+
+/**
+ * A live change_email code for an account that cannot ask for one itself: an unverified account has no
+ * password to confirm the request with (lib/account-settings.ts), so the code is issued exactly as
+ * requestEmailChange issues it, to test what a code of that purpose does where it meets the others.
+ */
+async function issueEmailChangeCode(accountId: string, newEmail: string): Promise<string> {
+  expect(await requestEmailChange(accountId, newEmail)).toEqual({ ok: false, reason: "invalid_credentials" });
+  const sent = await accounts.codes.issue({ purpose: "change_email", accountId, to: newEmail, payload: JSON.stringify({ newEmail }) });
+  expect(sent).toEqual({ status: "sent" });
+  return mailer.lastCode(newEmail);
 }
 
 /** A verified, active staff or admin account made directly (as npm run create-admin does). */
@@ -257,8 +275,7 @@ describe("a code works only for its own purpose", () => {
     advance(COOLDOWN_MS + SECOND);
     expect(await requestSignInCode(OLD)).toEqual({ ok: true });
     const signInCode = mailer.lastCode(OLD);
-    expect(await requestEmailChange(id, NEW)).toEqual({ ok: true, email: NEW });
-    const changeCode = mailer.lastCode(NEW);
+    const changeCode = await issueEmailChangeCode(id, NEW);
     const codes: Record<CodePurpose, string> = { verify_email: verifyCode, reset_password: resetCode, change_email: changeCode, sign_in: signInCode };
     return { id, codes };
   }
@@ -289,7 +306,7 @@ describe("a code works only for its own purpose", () => {
       // The code tried as the new address's own is not accepted there either.
       if (target === "verify_email" || target === "reset_password" || target === "sign_in") {
         const asNewAddress =
-          target === "verify_email" ? await verify(NEW, code) : target === "reset_password" ? await reset(NEW, code) : await signInWithCode(NEW, code);
+          target === "verify_email" ? await verify(NEW, code, { name: "Someone", password: OTHER_PASSWORD }) : target === "reset_password" ? await reset(NEW, code) : await signInWithCode(NEW, code);
         expect(asNewAddress, `${source} code used for ${target} of the new address`).toEqual({ ok: false, reason: "wrong_code" });
       }
     }
@@ -539,6 +556,41 @@ describe("change of password (signed in)", () => {
     expect(await changePassword(id, PASSWORD, NEW_PASSWORD)).toMatchObject({ ok: false, reason: "rate_limited" });
     expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: false, reason: "rate_limited" });
   });
+
+  it("an account that has a password cannot change it without the current one: invalid_credentials, counted as a failed login", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    const before = await userById(id);
+    for (let i = 0; i < config.limits.loginFailuresPerAccount; i++) {
+      expect(await changePassword(id, undefined, NEW_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    }
+    expect(await userById(id)).toEqual(before);
+    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: false, reason: "rate_limited" });
+  });
+
+  it("a first password without the current one only for a verified account with none: an unverified account cannot set one", async () => {
+    const { id } = await unverifiedAccount("ada@example.com");
+    expect(await changePassword(id, undefined, NEW_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    // Not even with a pending signup's password as the "current" one: that only earns a login hint.
+    expect(await changePassword(id, PASSWORD, NEW_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await userById(id)).toMatchObject({ passwordHash: NO_PASSWORD, emailVerifiedAt: null, isActive: false });
+    expect(await login("ada@example.com", NEW_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+  });
+
+  it("a first password (no current one, after a sign-in by code) obeys the password rules, ends other sessions and is told by mail", async () => {
+    const { id } = await unverifiedAccount("ada@example.com");
+    advance(COOLDOWN_MS + SECOND);
+    await requestSignInCode("ada@example.com");
+    expect((await signInWithCode("ada@example.com", mailer.lastCode("ada@example.com"))).ok).toBe(true);
+    const otherSession = await sessionNow(id);
+
+    expect(await changePassword(id, undefined, COMMON_PASSWORD)).toMatchObject({ ok: false, reason: "weak_password" });
+    expect(await changePassword(id, undefined, NEW_PASSWORD)).toMatchObject({ ok: true });
+    expect(await sessionState(otherSession)).toBe("ended");
+    expect(mailer.last("ada@example.com").subject).toMatch(/password was changed/i);
+    // Once it has one, the next change needs it.
+    expect(await changePassword(id, undefined, OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await changePassword(id, NEW_PASSWORD, OTHER_PASSWORD)).toMatchObject({ ok: true });
+  });
 });
 
 // =============================================================================================================
@@ -687,16 +739,37 @@ describe("what the code store is given", () => {
     expect(await confirmEmailChange(id, mailer.lastCode("ada.new@example.com"))).toMatchObject({ ok: true, user: { email: "ada.new@example.com" } });
   });
 
-  it("a re-registration's name and password hash reach the store sealed, and apply when its code is proven", async () => {
+  /** Every value the services write to the store with writeValue, as the store receives it. */
+  function captureWrites(): Array<{ key: string; value: string }> {
+    const writes: Array<{ key: string; value: string }> = [];
+    const write = store.writeValue.bind(store);
+    store.writeValue = (key, value, ttlMs) => {
+      writes.push({ key, value });
+      return write(key, value, ttlMs);
+    };
+    return writes;
+  }
+
+  it("a registration's name and password hash reach the store sealed beside the code, never in it, and apply with its token and code", async () => {
     expect((await register("ada@example.com")).ok).toBe(true);
     advance(COOLDOWN_MS + SECOND);
     const payloads = capturePayloads();
-    expect((await register("ada@example.com", OTHER_PASSWORD, "Grace Hopper")).ok).toBe(true);
+    const writes = captureWrites();
+    const again = await register("ada@example.com", OTHER_PASSWORD, "Grace Hopper");
+    expect(again.ok).toBe(true);
 
-    expect(payloads).toHaveLength(1);
-    expect(payloads[0]).toMatch(/^v1\./);
-    expect(payloads[0]).not.toMatch(/Grace|argon2/);
-    expect(await verify("ada@example.com", mailer.lastCode("ada@example.com"))).toMatchObject({ ok: true, user: { name: "Grace Hopper" } });
+    // The code carries nothing: it proves the inbox only.
+    expect(payloads).toEqual([""]);
+    // The pending registrations are one sealed value per address, under a key that names no address.
+    const sealed = writes.filter((w) => w.key.startsWith("registration:"));
+    expect(sealed).toHaveLength(1);
+    expect(sealed[0].key).not.toContain("ada");
+    expect(sealed[0].value).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(sealed[0].value).not.toMatch(/Grace|Ada|argon2/);
+    // Nor does the store hold the token itself (only its digest, inside the seal).
+    expect(sealed[0].value).not.toContain((again as { registration: string }).registration);
+
+    expect(await verify("ada@example.com", mailer.lastCode("ada@example.com"))).toMatchObject({ ok: true, signIn: false, user: { name: "Grace Hopper" } });
   });
 });
 
@@ -772,12 +845,37 @@ describe("sign in with a code", () => {
     expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
     expectWording(mailer.last("ada@example.com"), "verify_email");
 
+    const mail = mailer.last("ada@example.com");
+    expect(mail.text).toContain("Someone asked at 2030-01-15 12:01 UTC to sign in to");
+    expect(mail.text).toMatch(/you then choose your password/);
+
     const result = await signInWithCode("ada@example.com", mailer.lastCode("ada@example.com"));
     expect(result).toMatchObject({ ok: true, user: { id } });
     const user = await userById(id);
     expect(user.isActive).toBe(true);
     expect(user.emailVerifiedAt?.getTime()).toBe(Date.now());
-    expect(await login("ada@example.com", PASSWORD)).toMatchObject({ ok: true });
+    // The code proved the inbox, not the signup: none of its details apply. No password works until one is chosen.
+    expect(user).toMatchObject({ name: "", passwordHash: NO_PASSWORD });
+    // The pending signup is inert now: its password earns no hint and lets nobody in.
+    expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+
+    // Signed in, the person chooses a first password without a current one.
+    expect(await changePassword(id, undefined, NEW_PASSWORD)).toMatchObject({ ok: true, user: { id } });
+    expect(await login("ada@example.com", NEW_PASSWORD)).toMatchObject({ ok: true });
+    expect(await login("ada@example.com", PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
+  });
+
+  it("a pending signup's token does not apply over a sign-in by code: its verify code then answers used", async () => {
+    await unverifiedAccount("ada@example.com");
+    const verifyCode = mailer.lastCode("ada@example.com");
+    advance(COOLDOWN_MS + SECOND);
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    expect((await signInWithCode("ada@example.com", mailer.lastCode("ada@example.com"))).ok).toBe(true);
+
+    expect(await verify("ada@example.com", verifyCode)).toEqual({ ok: false, reason: "used" });
+    // The code itself is still live, but the address is proven already: nothing is activated over the sign-in.
+    expect(await verify("ada@example.com", verifyCode, { name: "Ada Lovelace", password: PASSWORD })).toEqual({ ok: false, reason: "used" });
+    expect(await findUserByEmail(handle.db, "ada@example.com")).toMatchObject({ name: "", passwordHash: NO_PASSWORD });
   });
 
   it("10 wrong codes (over two codes) reach the per-account login limit: even the right code, and the right password, answer rate_limited", async () => {
@@ -842,8 +940,7 @@ describe("budgets shared across purposes (switching purpose does not reset them)
     advance(COOLDOWN_MS + SECOND);
     await requestReset("ada@example.com");
     const resetCode = mailer.lastCode("ada@example.com");
-    await requestEmailChange(id, "ada.new@example.com");
-    const changeCode = mailer.lastCode("ada.new@example.com");
+    const changeCode = await issueEmailChangeCode(id, "ada.new@example.com");
     const wrong = wrongCodeFor(verifyCode, resetCode, changeCode);
 
     for (let i = 0; i < 4; i++) expect(await verify("ada@example.com", wrong)).toEqual({ ok: false, reason: "wrong_code" });
@@ -863,29 +960,84 @@ describe("budgets shared across purposes (switching purpose does not reset them)
     expect(await verify("ada@example.com", verifyCode)).toEqual({ ok: false, reason: "expired" });
 
     // Another address is not affected.
-    expect(await verify("grace@example.com", wrong)).toEqual({ ok: false, reason: "wrong_code" });
+    expect(await verify("grace@example.com", wrong, { name: "Grace", password: OTHER_PASSWORD })).toEqual({ ok: false, reason: "wrong_code" });
   });
 
-  it("the cooldown is shared: right after one code, no code of another purpose goes to that address", async () => {
+  it("the cooldown is per purpose: a code just sent for one purpose holds back only that purpose's next one", async () => {
     await unverifiedAccount("ada@example.com"); // the verification code just went out
     const mails = () => mailer.to("ada@example.com").length;
     expect(mails()).toBe(1);
 
-    expect(await requestReset("ada@example.com")).toEqual({ ok: true }); // answers alike, but sends nothing
-    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    // Within the verification code's minute: another verification code waits, other purposes' codes go out.
     expect(await resend("ada@example.com")).toMatchObject({ ok: false, reason: "rate_limited" });
     expect(mails()).toBe(1);
+    expect(await requestReset("ada@example.com")).toEqual({ ok: true });
+    expect(mails()).toBe(2);
+    expectWording(mailer.last("ada@example.com"), "reset_password");
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    expect(mails()).toBe(3);
+    // Each purpose's own cooldown holds, and says so truthfully.
+    const again = await requestReset("ada@example.com");
+    expect(again).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect((again as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(COOLDOWN_MS / SECOND);
+    expect(await requestSignInCode("ada@example.com")).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(mails()).toBe(3);
 
     advance(COOLDOWN_MS + SECOND);
     expect(await requestReset("ada@example.com")).toEqual({ ok: true });
-    expect(mails()).toBe(2);
-    // A change of email to an address within its cooldown sends nothing to it either.
+    expect(mails()).toBe(4);
+
+    // A change of email to an address that just got another purpose's code (a reset, spent without an account) still gets its code.
     const otherId = await verifiedAccount("grace@example.com");
-    const mailsBefore = mails();
-    await requestReset("grace.new@example.com"); // no account: spends the address's budget all the same
+    expect(await requestReset("grace.new@example.com")).toEqual({ ok: true }); // no account: spends the address's budget all the same
     expect(await requestEmailChange(otherId, "grace.new@example.com")).toEqual({ ok: true, email: "grace.new@example.com" });
-    expect(mailer.to("grace.new@example.com")).toHaveLength(0);
-    expect(mails()).toBe(mailsBefore);
+    expect(mailer.to("grace.new@example.com")).toHaveLength(1);
+    expectWording(mailer.last("grace.new@example.com"), "change_email");
+    // The change's own cooldown: a second request within the minute is refused truthfully and sends nothing.
+    expect(await requestEmailChange(otherId, "grace.new@example.com")).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(mailer.to("grace.new@example.com")).toHaveLength(1);
+  });
+
+  it("verified, then a reset asked for within the same minute: the reset code goes out and works", async () => {
+    const { code } = await unverifiedAccount("ada@example.com");
+    expect((await verify("ada@example.com", code)).ok).toBe(true);
+    advance(10 * SECOND); // well within the verification code's cooldown
+
+    expect(await requestReset("ada@example.com")).toEqual({ ok: true });
+    expect(mailer.to("ada@example.com")).toHaveLength(2);
+    expectWording(mailer.last("ada@example.com"), "reset_password");
+    expect(await reset("ada@example.com", mailer.lastCode("ada@example.com"))).toMatchObject({ ok: true });
+    expect(await login("ada@example.com", NEW_PASSWORD)).toMatchObject({ ok: true });
+  });
+
+  it("a send refused by a limit answers rate_limited truthfully, identically for an address without an account", async () => {
+    const id = await verifiedAccount("ada@example.com");
+    const graceId = await verifiedAccount("grace@example.com");
+    await verifiedAccount("carol@example.com");
+    // Each purpose's first request goes out (or, without an account, is spent alike)...
+    expect(await requestReset("ada@example.com")).toEqual({ ok: true });
+    expect(await requestReset("nobody@example.com")).toEqual({ ok: true });
+    expect(await requestSignInCode("ada@example.com")).toEqual({ ok: true });
+    expect(await requestSignInCode("nobody@example.com")).toEqual({ ok: true });
+    expect(await resend("ada@example.com")).toEqual({ ok: true, email: "ada@example.com", delivery: "sent" }); // verified: nothing sent
+    expect(await resend("nobody@example.com")).toEqual({ ok: true, email: "nobody@example.com", delivery: "sent" });
+    expect(await requestEmailChange(id, "free@example.com")).toEqual({ ok: true, email: "free@example.com" });
+    expect(await requestEmailChange(graceId, "carol@example.com")).toEqual({ ok: true, email: "carol@example.com" });
+    expect(mailer.last("carol@example.com").subject).toMatch(/sign-up attempt/i);
+    advance(10 * SECOND);
+
+    // ...and the next within the cooldown is refused, with the same answer and the same wait for both addresses.
+    const known = [await requestReset("ada@example.com"), await requestSignInCode("ada@example.com"), await resend("ada@example.com")];
+    const unknown = [await requestReset("nobody@example.com"), await requestSignInCode("nobody@example.com"), await resend("nobody@example.com")];
+    expect(known).toEqual(unknown);
+    for (const answer of known) expect(answer).toEqual({ ok: false, reason: "rate_limited", retryAfterSeconds: 50 });
+    expect(mailer.to("nobody@example.com")).toHaveLength(0);
+
+    // An email change within the cooldown: to a free address and to one with an account (which got the notice), alike.
+    const toTaken = await requestEmailChange(graceId, "carol@example.com");
+    const toFree = await requestEmailChange(id, "free@example.com");
+    expect(toTaken).toEqual({ ok: false, reason: "rate_limited", retryAfterSeconds: 50 });
+    expect(toFree).toEqual(toTaken);
   });
 
   it("the hourly (5) and daily (10) send caps count every purpose's codes to one address", async () => {

@@ -32,7 +32,8 @@ local function over(k0, a0)
 end
 local function count(k0, a0)
   for j = 0, #KEYS - k0 do
-    if redis.call('INCR', KEYS[k0 + j]) == 1 then redis.call('PEXPIRE', KEYS[k0 + j], ARGV[a0 + 2 * j + 1]) end
+    -- A window starts with its first hit; a counter refunded to zero keeps the window it has.
+    if redis.call('INCR', KEYS[k0 + j]) == 1 and redis.call('PTTL', KEYS[k0 + j]) < 0 then redis.call('PEXPIRE', KEYS[k0 + j], ARGV[a0 + 2 * j + 1]) end
   end
 end
 `;

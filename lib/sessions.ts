@@ -24,10 +24,19 @@ export interface SessionClaims {
 
 type SessionConfig = Pick<AppConfig["auth"], "sessionMaxAgeSeconds" | "sessionIdleTimeoutSeconds">;
 
-/** The session version is cached this long; a bump writes the cache, so this only bounds a failed write. */
+/** The user's session state is cached this long; a bump writes the cache, so this only bounds a failed write. */
 const VERSION_CACHE_MS = 60_000;
 const denyKey = (sid: string) => `session:deny:${sid}`;
-const versionKey = (userId: string) => `session:version:${userId}`;
+const userStateKey = (userId: string) => `session:user-state:${userId}`;
+
+/**
+ * The version and whether the account is active, as one number that only grows: deactivation bumps the
+ * version in the same UPDATE (lib/admin.ts) and activation adds one, so a newer state is always a higher
+ * number and the cache can refuse to go back (CodeStore.raiseValue) when a request that read the database
+ * before a bump writes after it. A deleted account is -1. A session of version v is valid only at 2v + 1.
+ */
+const userState = (user: { sessionVersion: number; isActive: boolean } | undefined) =>
+  user ? user.sessionVersion * 2 + (user.isActive ? 1 : 0) : -1;
 
 export function newSessionClaims(user: { id: string; sessionVersion: number }, now: number): SessionClaims {
   return { sub: user.id, sid: randomUUID(), sv: user.sessionVersion, authTime: now, lastSeen: now };
@@ -45,16 +54,14 @@ export async function checkSession(
   if (!sub || !sid || typeof sv !== "number" || typeof authTime !== "number" || typeof lastSeen !== "number") return "ended";
   if (now - authTime > deps.config.sessionMaxAgeSeconds * 1000) return "expired";
   if (now - lastSeen > deps.config.sessionIdleTimeoutSeconds * 1000) return "idle";
-  const [denied, cached] = await deps.store.readValues([denyKey(sid), versionKey(sub)]);
+  const [denied, cached] = await deps.store.readValues([denyKey(sid), userStateKey(sub)]);
   if (denied) return "ended";
-  let version = cached === null ? undefined : Number(cached);
-  if (version === undefined) {
-    const user = await findUserById(deps.db, sub);
-    // A deactivated or deleted account has no valid version at all.
-    version = user && user.isActive ? user.sessionVersion : -1;
-    await deps.store.writeValue(versionKey(sub), String(version), VERSION_CACHE_MS);
+  let state = cached === null ? undefined : Number(cached);
+  if (state === undefined) {
+    // A bump may land between this read and the write: the store then keeps (and answers) the newer state.
+    state = await deps.store.raiseValue(userStateKey(sub), userState(await findUserById(deps.db, sub)), VERSION_CACHE_MS);
   }
-  return version === sv ? "ok" : "ended";
+  return state === userState({ sessionVersion: sv, isActive: true }) ? "ok" : "ended";
 }
 
 /** Logout: this session's token stops working, also a copy replayed later, until it would have expired. */
@@ -76,7 +83,7 @@ export async function bumpSessionVersion(db: Database, store: CodeStore, userId:
 
 /** After the version changed in the database: the cached copy follows at once. */
 export async function rememberSessionVersion(store: CodeStore, user: { id: string; sessionVersion: number; isActive: boolean }): Promise<void> {
-  await store.writeValue(versionKey(user.id), String(user.isActive ? user.sessionVersion : -1), VERSION_CACHE_MS);
+  await store.raiseValue(userStateKey(user.id), userState(user), VERSION_CACHE_MS);
 }
 
 /**

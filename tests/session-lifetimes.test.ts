@@ -107,3 +107,37 @@ describe("session lifetimes", () => {
     await expect(checkSession(deps, seenAt(newSessionClaims({ ...user, sessionVersion: 4 }, LOGIN), now), now)).resolves.toBe("ok");
   });
 });
+
+describe("the cached session version", () => {
+  /**
+   * The store, except that the first write of a key naming `userId` waits for `meanwhile` to run first:
+   * a request read the user's version from the database, and before it could cache it, a bump happened.
+   */
+  function interleaved(inner: MemoryCodeStore, userId: string, meanwhile: () => Promise<void>): MemoryCodeStore {
+    let armed = true;
+    return new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== "function" || property === "readValues") return value.bind?.(target) ?? value;
+        return async (...args: unknown[]) => {
+          if (armed && typeof args[0] === "string" && args[0].includes(userId)) {
+            armed = false;
+            await meanwhile();
+          }
+          return value.apply(target, args);
+        };
+      },
+    });
+  }
+
+  it("cannot be lowered by a version read just before a bump: the ended session stays ended", async () => {
+    const user = await insertUser(0);
+    const now = LOGIN + DAY;
+    const claims = seenAt(newSessionClaims(user, LOGIN), now);
+    // "Sign out everywhere" lands between the request's database read (version 0) and its cache write.
+    const racing = interleaved(store, user.id, () => bumpSessionVersion(handle.db, store, user.id));
+    // The racing request itself is answered with the newer state the store kept.
+    await expect(checkSession({ ...deps, store: racing }, claims, now)).resolves.toBe("ended");
+    await expect(checkSession(deps, claims, now + SECOND), "a session of version 0 after the bump to 1").resolves.toBe("ended");
+  });
+});

@@ -5,7 +5,7 @@ import { findUserByEmail } from "@/db/users";
 import { createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/create-admin";
 import { setAuthEventSink, type AuthEvent } from "@/lib/log";
 import { verifyPassword } from "@/lib/passwords";
-import { checkSession, newSessionClaims } from "@/lib/sessions";
+import { checkSession, startSession } from "@/lib/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { createSecondFactor, totpCodeAt } from "@/lib/totp";
 import { askHidden, askNewPassword, PromptCancelled } from "@/scripts/support/prompt";
@@ -135,7 +135,7 @@ describe("createOrPromoteStaff", () => {
 
   it("promotes an existing (even unverified) account without asking for a password, and ends its sessions", async () => {
     const existing = await insertUser(db, { email: "ops@example.test", verified: false });
-    const session = newSessionClaims(existing, Date.now());
+    const session = await startSession(db, existing, Date.now());
     const ask = vi.fn();
     const result = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "staff", name: "Ops", resetTotp: false }, ask);
     expect(ask).not.toHaveBeenCalled();

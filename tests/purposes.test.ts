@@ -22,7 +22,7 @@ import {
   resetPasswordSchema,
   verifySchema,
 } from "@/lib/schemas";
-import { checkSession, newSessionClaims } from "@/lib/sessions";
+import { checkSession, startSession } from "@/lib/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
 
@@ -156,7 +156,7 @@ async function userById(id: string) {
 
 /** A session as Auth.js would have minted it for `userId` now (lib/sessions.ts claims). */
 async function sessionNow(userId: string) {
-  return newSessionClaims(await userById(userId), Date.now());
+  return startSession(handle.db, await userById(userId), Date.now());
 }
 const sessionState = (claims: Awaited<ReturnType<typeof sessionNow>>) =>
   checkSession({ db: handle.db, store, config: config.auth }, claims, Date.now());

@@ -8,7 +8,8 @@ import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Rep
  * Sessions that end stay ended, replayed against the production build (`next start`) with its own Redis:
  * an attacker holds a copy of a session cookie, the session is ended (logout, or a new login in that
  * browser), and then Redis loses its data (a restart without persistence, an eviction; here FLUSHALL).
- * The copy must still be refused, on a page and on a JSON route that needs a session.
+ * The copy must still be refused, on a page and on a JSON route that needs a session. And Auth.js's own
+ * credentials callback, a login path that would not end the session the browser came with, is closed.
  */
 
 const ROOT = process.cwd();
@@ -126,4 +127,22 @@ describe("an ended session stays ended when Redis loses its data", () => {
     expect(await account(session)).toBe("open");
     expect(await passwordApi(session)).toBe(400);
   });
+});
+
+describe("Auth.js's credentials callback is not a login path", () => {
+  for (const provider of ["credentials", "email-code"]) {
+    it(`POST /api/auth/callback/${provider} with Auth.js's CSRF token and the right password is refused: no new session, the old one untouched`, async () => {
+      const email = await verifiedAccount(`callback-${provider}`);
+      const old = await logIn(email);
+      const csrf = await csrfFor(old);
+      const r = await postForm(
+        `/api/auth/callback/${provider}`,
+        { email, password: PASSWORD, otp: "000000", csrfToken: csrf.token, callbackUrl: "/account" },
+        `${old}; ${csrf.cookie}`,
+      );
+      expect(cookieHeaderOf(r.headers, SESSION_COOKIE) !== "", "Auth.js's callback set a session cookie").toBe(false);
+      expect(r.status).toBe(404);
+      expect(await account(old)).toBe("open");
+    });
+  }
 });

@@ -105,3 +105,27 @@ export const staffEnrolmentCodes = sqliteTable("staff_enrolment_codes", {
     .notNull()
     .default(sql`(unixepoch('subsec') * 1000)`),
 });
+
+/**
+ * One row per session Auth.js issued (its JWT carries the id as `sid`): a session is valid only while its
+ * row exists and has no endedAt, so ending one outlives the code store's cache (lib/sessions.ts).
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    /** Refreshed at most once per cache period, when the database is asked whether the session still holds. */
+    lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }).notNull(),
+    endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+    userAgent: text("user_agent"),
+    /** The client's network, never its full address: an IPv4 /24 or an IPv6 /48. */
+    ipPrefix: text("ip_prefix"),
+  },
+  (table) => [index("sessions_user").on(table.userId)],
+);
+
+export type SessionRow = typeof sessions.$inferSelect;

@@ -4,8 +4,9 @@ import { getDatabase } from "@/db/client";
 import type { Role } from "@/db/schema";
 import { getConfig } from "./config";
 import { getAccounts, getCodeStore, getRecovery } from "./runtime";
-import { acceptSessionRenewal, checkSession, denySession, newSessionClaims, type SessionClaims } from "./sessions";
+import { acceptSessionRenewal, checkSession, endSession, startSession, type SessionClaims } from "./sessions";
 import { requestContext } from "./request-context";
+import { sessionDevice, type SessionDevice } from "./session-device";
 import { loginSchema, verifySchema as codeSignInSchema } from "./schemas";
 
 declare module "next-auth" {
@@ -17,6 +18,8 @@ declare module "next-auth" {
     sessionVersion?: number;
     /** A second factor was proven at this sign-in (lib/totp.ts); /admin requires it. */
     mfa?: boolean;
+    /** Where this sign-in came from, for the session's row (lib/session-device.ts). */
+    device?: SessionDevice;
   }
 }
 
@@ -59,7 +62,7 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
           if (!input.success) throw new LoginRefused({ reason: "invalid_credentials" });
           const result = await (await getAccounts()).authenticate(input.data, requestContext(request.headers));
           if (!result.ok) throw new LoginRefused(result);
-          return { ...sessionUser(result.user), mfa: result.mfa };
+          return { ...sessionUser(result.user), mfa: result.mfa, device: sessionDevice(request.headers) };
         },
       }),
       // Sign-in by an emailed code (SIGN_IN_BY_CODE=true; lib/recovery.ts decides who may).
@@ -71,18 +74,20 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
           if (!input.success) throw new LoginRefused({ reason: "wrong_code" });
           const result = await (await getRecovery()).signInWithCode(input.data, requestContext(request.headers));
           if (!result.ok) throw new LoginRefused(result);
-          return sessionUser(result.user);
+          return { ...sessionUser(result.user), device: sessionDevice(request.headers) };
         },
       }),
     ],
     callbacks: {
       async jwt({ token, user, trigger, session }) {
         const now = Date.now();
+        const db = await getDatabase();
         if (user) {
           // Signing in: the login time, a session id and the user's session version travel in the token.
-          return { ...token, role: user.role, mfa: user.mfa === true, ...newSessionClaims({ id: user.id!, sessionVersion: user.sessionVersion ?? 0 }, now) };
+          const claims = await startSession(db, { id: user.id!, sessionVersion: user.sessionVersion ?? 0 }, now, user.device);
+          return { ...token, role: user.role, mfa: user.mfa === true, ...claims };
         }
-        const deps = { db: await getDatabase(), store: await getCodeStore(), config: config.auth };
+        const deps = { db, store: await getCodeStore(), config: config.auth };
         const renewal = trigger === "update" ? acceptSessionRenewal(config.auth.secret, (session as { renewFor?: unknown })?.renewFor, now) : undefined;
         if (renewal && renewal.userId === token.sub) {
           // Right after this person changed their own password or email (a grant only this server can
@@ -105,7 +110,9 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
     events: {
       async signOut(message) {
         const token = "token" in message ? message.token : null;
-        if (token) await denySession(await getCodeStore(), token as Partial<SessionClaims>, config.auth, Date.now());
+        if (!token) return;
+        const deps = { db: await getDatabase(), store: await getCodeStore(), config: config.auth };
+        await endSession(deps, token as Partial<SessionClaims>, Date.now());
       },
     },
     logger: {

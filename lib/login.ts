@@ -1,12 +1,13 @@
 import { CredentialsSignin } from "next-auth";
 import { decode } from "next-auth/jwt";
 import { cookies } from "next/headers";
+import { getDatabase } from "@/db/client";
 import { signIn, updateSession } from "./auth";
 import { getConfig } from "./config";
 import { logAuthEvent } from "./log";
 import { getCodeStore } from "./runtime";
 import { sessionTokens } from "./session-cookie";
-import { denySession, grantSessionRenewal, type SessionClaims } from "./sessions";
+import { endSession, grantSessionRenewal, type SessionClaims } from "./sessions";
 import type { LoginInput } from "./schemas";
 import { StoreUnavailableError } from "./store/code-store";
 
@@ -50,8 +51,8 @@ async function establishSession(provider: string, credentials: Record<string, st
 /** The sign-in has happened (its cookie is set): a store outage here is logged, not reported as a failed login. */
 async function endReplacedSessions(replaced: Partial<SessionClaims>[]): Promise<void> {
   try {
-    const store = await getCodeStore();
-    await Promise.all(replaced.map((claims) => denySession(store, claims, getConfig().auth, Date.now())));
+    const deps = { db: await getDatabase(), store: await getCodeStore(), config: getConfig().auth };
+    await Promise.all(replaced.map((claims) => endSession(deps, claims, Date.now())));
   } catch (error) {
     if (!(error instanceof StoreUnavailableError)) throw error;
     logAuthEvent("store_unavailable", { during: "ending_replaced_session" });

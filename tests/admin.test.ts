@@ -13,7 +13,7 @@ import {
   type UserAdministration,
 } from "@/lib/admin";
 import { setAuthEventSink, type AuthEvent, type AuthEventFields } from "@/lib/log";
-import { checkSession, newSessionClaims } from "@/lib/sessions";
+import { checkSession, startSession } from "@/lib/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { freshDatabase, insertUser, testConfig } from "./support/admin-fixtures";
 
@@ -115,12 +115,12 @@ describe("listUsers and the admin actions", () => {
   });
 
   /** A session of `user` as it stands now: checkSession says whether it still works. */
-  const sessionOf = (user: User) => newSessionClaims({ id: user.id, sessionVersion: user.sessionVersion }, Date.now());
-  const check = (claims: ReturnType<typeof sessionOf>) => checkSession({ db, store, config: testConfig.auth }, claims, Date.now());
+  const sessionOf = (user: User) => startSession(db, { id: user.id, sessionVersion: user.sessionVersion }, Date.now());
+  const check = (claims: Awaited<ReturnType<typeof sessionOf>>) => checkSession({ db, store, config: testConfig.auth }, claims, Date.now());
 
   it("a role change ends that person's sessions on their next request, and is recorded with who did it", async () => {
     const customer = await insertUser(db, { email: "c@example.test" });
-    const session = sessionOf(customer);
+    const session = await sessionOf(customer);
     expect(await check(session)).toBe("ok");
     const result = await admin.changeRole(boss, customer.id, "staff");
     expect(result).toMatchObject({ ok: true, user: { role: "staff", sessionVersion: customer.sessionVersion + 1 } });
@@ -130,7 +130,7 @@ describe("listUsers and the admin actions", () => {
 
   it("deactivation ends the sessions; reactivation is for verified accounts only", async () => {
     const customer = await insertUser(db, { email: "c@example.test" });
-    const session = sessionOf(customer);
+    const session = await sessionOf(customer);
     expect(await admin.setActive(boss, customer.id, false)).toMatchObject({ ok: true, user: { isActive: false } });
     expect(await check(session)).toBe("ended");
     expect(await admin.setActive(boss, customer.id, false)).toEqual({ ok: false, reason: "unchanged" });
@@ -143,7 +143,7 @@ describe("listUsers and the admin actions", () => {
 
   it("sign out everywhere ends every session and changes nothing else", async () => {
     const customer = await insertUser(db, { email: "c@example.test" });
-    const sessions = [sessionOf(customer), sessionOf(customer)];
+    const sessions = [await sessionOf(customer), await sessionOf(customer)];
     expect(await admin.signOutEverywhere(boss, customer.id)).toMatchObject({ ok: true, user: { role: "customer", isActive: true } });
     for (const session of sessions) expect(await check(session)).toBe("ended");
     expect(events).toEqual([["sessions_revoked", { userId: customer.id, actorId: boss.id }]]);

@@ -510,6 +510,42 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
     });
   });
 
+  describe("raiseValue", () => {
+    it("stores a number, refuses to lower it, raises it, and answers what the key holds", async () => {
+      fresh();
+      expect(await store.raiseValue(`${key}:n`, 5, MINUTE)).toBe(5);
+      expect(await store.raiseValue(`${key}:n`, 3, MINUTE)).toBe(5);
+      expect(await store.readValues([`${key}:n`])).toEqual(["5"]);
+      expect(await store.raiseValue(`${key}:n`, 5, MINUTE)).toBe(5);
+      expect(await store.raiseValue(`${key}:n`, 9, MINUTE)).toBe(9);
+      expect(await store.readValues([`${key}:n`])).toEqual(["9"]);
+      expect(await store.raiseValue(`${key}:neg`, -1, MINUTE)).toBe(-1);
+      expect(await store.raiseValue(`${key}:neg`, 0, MINUTE)).toBe(0);
+    });
+
+    it("keeps a higher number with its own ttl when a lower one is refused, and takes any number once it expired", async () => {
+      fresh();
+      await store.raiseValue(`${key}:n`, 7, 250);
+      expect(await store.raiseValue(`${key}:n`, 2, MINUTE)).toBe(7);
+      await sleep(400);
+      expect(await store.readValues([`${key}:n`])).toEqual([null]);
+      expect(await store.raiseValue(`${key}:n`, 2, MINUTE)).toBe(2);
+    });
+
+    it("replaces a value that is not a number", async () => {
+      fresh();
+      await store.writeValue(`${key}:n`, "not a number", MINUTE);
+      expect(await store.raiseValue(`${key}:n`, 1, MINUTE)).toBe(1);
+    });
+
+    it("ends on the highest of 20 parallel raises, whatever order they land in", async () => {
+      fresh();
+      const values = Array.from({ length: 20 }, (_, i) => (i * 7) % 20);
+      await Promise.all(values.map((v) => store.raiseValue(`${key}:n`, v, MINUTE)));
+      expect(await store.readValues([`${key}:n`])).toEqual(["19"]);
+    });
+  });
+
   describe("races", () => {
     it("20 parallel consumes with the right code: exactly one ok, the rest used", async () => {
       fresh();
@@ -582,6 +618,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
             ["limits", store.limits("hit", [rule(`${key}:l`, 5, MINUTE)])],
             ["readValues", store.readValues([`${key}:v`])],
             ["writeValue", store.writeValue(`${key}:v`, "x", MINUTE)],
+            ["raiseValue", store.raiseValue(`${key}:n`, 1, MINUTE)],
             ["ping", store.ping()],
           ];
           const settled = await Promise.all(calls.map(async ([name, p]) => ({ name, ...(await settle(p)) })));
@@ -617,6 +654,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
         expect(await store.limits("hit", [rule(`${key}:l`, 1, MINUTE)])).toEqual({ allowed: true });
         await store.writeValue(`${key}:v`, "back", MINUTE);
         expect(await store.readValues([`${key}:v`])).toEqual(["back"]);
+        expect(await store.raiseValue(`${key}:n`, 4, MINUTE)).toBe(4);
       }, 60_000);
     });
   }

@@ -5,7 +5,7 @@ import { findUserByEmail } from "@/db/users";
 import { createAdminReport, createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/create-admin";
 import { setAuthEventSink, type AuthEvent } from "@/lib/log";
 import { hashPassword, verifyPassword } from "@/lib/passwords";
-import { checkSession, newSessionClaims } from "@/lib/sessions";
+import { checkSession, startSession } from "@/lib/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { createSecondFactor, totpCodeAt } from "@/lib/totp";
 import { askHidden, askNewPassword, PromptCancelled } from "@/scripts/support/prompt";
@@ -136,7 +136,7 @@ describe("createOrPromoteStaff", () => {
 
   it("promotes a verified account keeping its password, ends its sessions, and prints an enrolment code", async () => {
     const existing = await insertUser(db, { email: "ops@example.test" });
-    const session = newSessionClaims(existing, Date.now());
+    const session = await startSession(db, existing, Date.now());
     const ask = vi.fn();
     const result = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "staff", name: "Ops", resetTotp: false }, ask);
     expect(ask).not.toHaveBeenCalled();
@@ -150,7 +150,7 @@ describe("createOrPromoteStaff", () => {
 
   it("an address nobody verified: the signup's password and name are replaced by the typed ones, and the report says so", async () => {
     const existing = await insertUser(db, { email: "ops@example.test", verified: false, name: "Mallory", passwordHash: await hashPassword("attacker chose this one 99") });
-    const session = newSessionClaims(existing, Date.now());
+    const session = await startSession(db, existing, Date.now());
     const ask = vi.fn(async () => ({ password: PASSWORD, confirmation: PASSWORD }));
     const result = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "admin", resetTotp: false }, ask);
     expect(ask).toHaveBeenCalledWith({ name: "ops", unverifiedSignup: true });

@@ -23,7 +23,7 @@ import {
   verifyInputSchema,
   verifySchema,
 } from "@/lib/schemas";
-import { checkSession, newSessionClaims } from "@/lib/sessions";
+import { checkSession, startSession } from "@/lib/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
 import { SignupTokens, withoutToken } from "./support/signups";
@@ -174,7 +174,7 @@ async function userById(id: string) {
 
 /** A session as Auth.js would have minted it for `userId` now (lib/sessions.ts claims). */
 async function sessionNow(userId: string) {
-  return newSessionClaims(await userById(userId), Date.now());
+  return startSession(handle.db, await userById(userId), Date.now());
 }
 const sessionState = (claims: Awaited<ReturnType<typeof sessionNow>>) =>
   checkSession({ db: handle.db, store, config: config.auth }, claims, Date.now());

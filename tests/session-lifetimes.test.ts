@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { users } from "@/db/schema";
+import { sessions, users } from "@/db/schema";
 import { parseConfig } from "@/lib/config";
-import { bumpSessionVersion, checkSession, denySession, newSessionClaims, type SessionClaims } from "@/lib/sessions";
+import { bumpSessionVersion, checkSession, endSession, newSessionClaims, startSession, type SessionClaims } from "@/lib/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { serviceHarness } from "./support/service-harness";
 
@@ -44,19 +45,19 @@ beforeEach(async () => {
 });
 
 describe("session lifetimes", () => {
-  it("defaults to 30 days absolute and 7 days idle; newSessionClaims stamps authTime = lastSeen = now and a fresh sid", async () => {
+  it("defaults to 30 days absolute and 7 days idle; startSession stamps authTime = lastSeen = now and a fresh sid", async () => {
     expect(config.sessionMaxAgeSeconds).toBe(30 * 24 * 3600);
     expect(config.sessionIdleTimeoutSeconds).toBe(7 * 24 * 3600);
     const user = await insertUser(4);
-    const a = newSessionClaims(user, LOGIN);
-    const b = newSessionClaims(user, LOGIN);
+    const a = await startSession(handle.db, user, LOGIN);
+    const b = await startSession(handle.db, user, LOGIN);
     expect(a).toEqual({ sub: user.id, sid: expect.stringMatching(/^[0-9a-f-]{36}$/), sv: 4, authTime: LOGIN, lastSeen: LOGIN });
     expect(b.sid).not.toBe(a.sid);
     await expect(checkSession(deps, a, LOGIN)).resolves.toBe("ok");
   });
 
   it("is ok just before 30 days after authTime despite activity a minute ago, and expired just after", async () => {
-    const claims = newSessionClaims(await insertUser(0), LOGIN);
+    const claims = await startSession(handle.db, await insertUser(0), LOGIN);
     const justBefore = LOGIN + MAX_AGE_MS - 1;
     const justAfter = LOGIN + MAX_AGE_MS + 1;
     await expect(checkSession(deps, seenAt(claims, justBefore - 60 * SECOND), justBefore)).resolves.toBe("ok");
@@ -67,7 +68,7 @@ describe("session lifetimes", () => {
   });
 
   it("is idle once lastSeen is more than 7 days old, even well within the 30 days", async () => {
-    const claims = newSessionClaims(await insertUser(0), LOGIN);
+    const claims = await startSession(handle.db, await insertUser(0), LOGIN);
     const lastSeen = LOGIN + 10 * DAY;
     const active = seenAt(claims, lastSeen);
     await expect(checkSession(deps, active, lastSeen + IDLE_MS - 1)).resolves.toBe("ok");
@@ -81,11 +82,11 @@ describe("session lifetimes", () => {
 
   it("answers ended for a denied sid (logout), while another session of the same user stays ok", async () => {
     const user = await insertUser(0);
-    const loggedOut = newSessionClaims(user, LOGIN);
-    const other = newSessionClaims(user, LOGIN);
+    const loggedOut = await startSession(handle.db, user, LOGIN);
+    const other = await startSession(handle.db, user, LOGIN);
     const now = LOGIN + DAY;
     await expect(checkSession(deps, seenAt(loggedOut, now), now)).resolves.toBe("ok");
-    await denySession(store, loggedOut, config, now);
+    await endSession(deps, loggedOut, now);
     await expect(checkSession(deps, seenAt(loggedOut, now), now)).resolves.toBe("ended");
     await expect(checkSession(deps, seenAt(loggedOut, now + SECOND), now + SECOND)).resolves.toBe("ended");
     await expect(checkSession(deps, seenAt(other, now), now)).resolves.toBe("ok");
@@ -95,15 +96,79 @@ describe("session lifetimes", () => {
     const user = await insertUser(3);
     const now = LOGIN + DAY;
     // Cache miss: the version comes from the database.
-    const stale: SessionClaims = { ...newSessionClaims(user, LOGIN), sv: 2, lastSeen: now };
+    const stale: SessionClaims = { ...(await startSession(handle.db, user, LOGIN)), sv: 2, lastSeen: now };
     await expect(checkSession(deps, stale, now)).resolves.toBe("ended");
-    const current = seenAt(newSessionClaims(user, LOGIN), now);
+    const current = seenAt(await startSession(handle.db, user, LOGIN), now);
     await expect(checkSession({ ...deps, store: new MemoryCodeStore() }, current, now)).resolves.toBe("ok");
     await expect(checkSession(deps, current, now)).resolves.toBe("ok"); // now from the cached version
 
     // "Sign out everywhere": the version goes to 4, the session made at 3 ends.
     await bumpSessionVersion(handle.db, store, user.id);
     await expect(checkSession(deps, current, now)).resolves.toBe("ended");
-    await expect(checkSession(deps, seenAt(newSessionClaims({ ...user, sessionVersion: 4 }, LOGIN), now), now)).resolves.toBe("ok");
+    await expect(checkSession(deps, seenAt(await startSession(handle.db, { ...user, sessionVersion: 4 }, LOGIN), now), now)).resolves.toBe("ok");
+  });
+});
+
+describe("the session's row in the database", () => {
+  it("keeps a logged-out session ended when the store has lost its data", async () => {
+    const user = await insertUser(0);
+    const now = LOGIN + DAY;
+    const loggedOut = seenAt(await startSession(handle.db, user, LOGIN), now);
+    await endSession(deps, loggedOut, now);
+    await expect(checkSession({ ...deps, store: new MemoryCodeStore() }, loggedOut, now + SECOND)).resolves.toBe("ended");
+  });
+
+  it("keeps a live session ok when the store has lost its data, and records its last activity", async () => {
+    const user = await insertUser(0);
+    const now = LOGIN + DAY;
+    const live = seenAt(await startSession(handle.db, user, LOGIN, { userAgent: "Test/1.0", ipPrefix: "203.0.113.0/24" }), now);
+    await expect(checkSession({ ...deps, store: new MemoryCodeStore() }, live, now)).resolves.toBe("ok");
+    const [row] = await handle.db.select().from(sessions).where(eq(sessions.id, live.sid));
+    expect(row).toMatchObject({ userId: user.id, userAgent: "Test/1.0", ipPrefix: "203.0.113.0/24", endedAt: null });
+    expect(row.createdAt.getTime()).toBe(LOGIN);
+    expect(row.lastSeenAt.getTime()).toBe(now);
+  });
+
+  it("answers ended for a session this server never recorded, or recorded for another user", async () => {
+    const user = await insertUser(0);
+    const now = LOGIN + DAY;
+    await expect(checkSession(deps, seenAt(newSessionClaims(user, LOGIN), now), now)).resolves.toBe("ended");
+    const other = await insertUser(0);
+    const theirs = await startSession(handle.db, other, LOGIN);
+    await expect(checkSession(deps, seenAt({ ...theirs, sub: user.id }, now), now)).resolves.toBe("ended");
+  });
+});
+
+describe("the cached session version", () => {
+  /**
+   * The store, except that the first write of a key naming `userId` waits for `meanwhile` to run first:
+   * a request read the user's version from the database, and before it could cache it, a bump happened.
+   */
+  function interleaved(inner: MemoryCodeStore, userId: string, meanwhile: () => Promise<void>): MemoryCodeStore {
+    let armed = true;
+    return new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== "function" || property === "readValues") return value.bind?.(target) ?? value;
+        return async (...args: unknown[]) => {
+          if (armed && typeof args[0] === "string" && args[0].includes(userId)) {
+            armed = false;
+            await meanwhile();
+          }
+          return value.apply(target, args);
+        };
+      },
+    });
+  }
+
+  it("cannot be lowered by a version read just before a bump: the ended session stays ended", async () => {
+    const user = await insertUser(0);
+    const now = LOGIN + DAY;
+    const claims = seenAt(await startSession(handle.db, user, LOGIN), now);
+    // "Sign out everywhere" lands between the request's database read (version 0) and its cache write.
+    const racing = interleaved(store, user.id, () => bumpSessionVersion(handle.db, store, user.id));
+    // The racing request itself is answered with the newer state the store kept.
+    await expect(checkSession({ ...deps, store: racing }, claims, now)).resolves.toBe("ended");
+    await expect(checkSession(deps, claims, now + SECOND), "a session of version 0 after the bump to 1").resolves.toBe("ended");
   });
 });

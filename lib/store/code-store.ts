@@ -75,6 +75,11 @@ export interface CodeStore {
   /** Plain values with an expiry (session deny-list, cached session versions): one round trip each. */
   readValues(keys: string[]): Promise<Array<string | null>>;
   writeValue(key: string, value: string, ttlMs: number): Promise<void>;
+  /**
+   * A cached number that must never go back (a user's session state): stores `value` with the ttl unless the
+   * key holds a higher number, which is kept with its own expiry. Atomic; answers the number the key holds after.
+   */
+  raiseValue(key: string, value: number, ttlMs: number): Promise<number>;
   ping(): Promise<void>;
 }
 

@@ -124,6 +124,15 @@ export class MemoryCodeStore implements CodeStore {
     this.values.set(key, { value, expiresAt: Date.now() + ttlMs });
   }
 
+  async raiseValue(key: string, value: number, ttlMs: number): Promise<number> {
+    const now = Date.now();
+    const entry = this.values.get(key);
+    const held = entry && entry.expiresAt > now ? Number(entry.value) : undefined;
+    if (held !== undefined && held > value) return held;
+    this.values.set(key, { value: String(value), expiresAt: now + ttlMs });
+    return value;
+  }
+
   async ping(): Promise<void> {}
 
   private record(key: string, now: number): CodeRecord | undefined {

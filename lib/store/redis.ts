@@ -5,9 +5,11 @@ import {
   CONSUME_CODE_SCRIPT,
   ISSUE_CODE_SCRIPT,
   LIMITS_SCRIPT,
+  RAISE_VALUE_SCRIPT,
   parseConsumeReply,
   parseIssueReply,
   parseLimitReply,
+  parseRaiseReply,
   scriptCalls,
 } from "./scripts";
 
@@ -52,6 +54,9 @@ export class RedisCodeStore implements CodeStore {
   writeValue: CodeStore["writeValue"] = async (key, value, ttlMs) => {
     await this.call((c) => c.set(key, value, { expiration: { type: "PX", value: Math.max(1, Math.ceil(ttlMs)) } }));
   };
+
+  raiseValue: CodeStore["raiseValue"] = async (key, value, ttlMs) =>
+    parseRaiseReply(await this.run(RAISE_VALUE_SCRIPT, scriptCalls.raise(key, value, ttlMs)));
 
   async ping(): Promise<void> {
     await this.call((c) => c.ping());

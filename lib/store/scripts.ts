@@ -126,6 +126,15 @@ end
 return {'wrong_code', 0}
 `;
 
+/** KEYS: the value's key. ARGV: value, ttlMs. -> the number the key holds afterwards */
+export const RAISE_VALUE_SCRIPT = `
+local held = tonumber(redis.call('GET', KEYS[1]))
+local value = tonumber(ARGV[1])
+if held and held > value then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return value
+`;
+
 function limitArgs(rules: LimitRule[]): string[] {
   return rules.flatMap((rule) => [String(rule.limit), String(rule.windowMs)]);
 }
@@ -141,6 +150,9 @@ export const scriptCalls = {
       args: [i.codeHash, i.payload, String(i.now), String(i.ttlMs), String(i.maxLifetimeMs), String(i.retentionMs), ...limitArgs(i.sendLimits)],
     };
   },
+  raise(key: string, value: number, ttlMs: number) {
+    return { keys: [key], args: [String(value), String(Math.max(1, Math.ceil(ttlMs)))] };
+  },
   consume(key: string, i: { codeHash: string; now: number; maxAttempts: number; failureLimits: LimitRule[] }) {
     return {
       keys: [key, ...i.failureLimits.map((r) => r.key)],
@@ -148,6 +160,12 @@ export const scriptCalls = {
     };
   },
 };
+
+export function parseRaiseReply(reply: unknown): number {
+  const held = Number(reply);
+  if (!Number.isInteger(held)) throw new Error("Unexpected reply from the raise-value script");
+  return held;
+}
 
 export function parseLimitReply(reply: unknown): LimitOutcome {
   const [allowed, retry] = reply as [number | string, number | string];

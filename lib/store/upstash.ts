@@ -4,9 +4,11 @@ import {
   CONSUME_CODE_SCRIPT,
   ISSUE_CODE_SCRIPT,
   LIMITS_SCRIPT,
+  RAISE_VALUE_SCRIPT,
   parseConsumeReply,
   parseIssueReply,
   parseLimitReply,
+  parseRaiseReply,
   scriptCalls,
 } from "./scripts";
 
@@ -31,6 +33,7 @@ export class UpstashCodeStore implements CodeStore {
       issue: this.redis.createScript<unknown>(ISSUE_CODE_SCRIPT),
       consume: this.redis.createScript<unknown>(CONSUME_CODE_SCRIPT),
       limits: this.redis.createScript<unknown>(LIMITS_SCRIPT),
+      raise: this.redis.createScript<unknown>(RAISE_VALUE_SCRIPT),
     };
   }
 
@@ -54,6 +57,11 @@ export class UpstashCodeStore implements CodeStore {
 
   writeValue: CodeStore["writeValue"] = async (key, value, ttlMs) => {
     await this.call(() => this.redis.set(key, value, { px: Math.max(1, Math.ceil(ttlMs)) }));
+  };
+
+  raiseValue: CodeStore["raiseValue"] = async (key, value, ttlMs) => {
+    const { keys, args } = scriptCalls.raise(key, value, ttlMs);
+    return parseRaiseReply(await this.call(() => this.scripts.raise.exec(keys, args)));
   };
 
   async ping(): Promise<void> {

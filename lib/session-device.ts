@@ -1,0 +1,33 @@
+import { isIP } from "node:net";
+import { clientIp } from "./client-ip";
+import { getConfig } from "./config";
+
+/** What a session row records about where it was started: enough to recognise a device, not to locate a person. */
+export interface SessionDevice {
+  userAgent?: string;
+  ipPrefix?: string;
+}
+
+const MAX_USER_AGENT = 256;
+
+export function sessionDevice(headers: Headers): SessionDevice {
+  const config = getConfig();
+  const userAgent = headers.get("user-agent")?.slice(0, MAX_USER_AGENT) || undefined;
+  return { userAgent, ipPrefix: networkPrefix(clientIp(headers, { trustProxy: config.trustProxy, onVercel: config.onVercel })) };
+}
+
+/** The network an address belongs to: IPv4 /24, IPv6 /48; undefined for anything that is not an address. */
+export function networkPrefix(ip: string): string | undefined {
+  const address = ip.trim().toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+  const version = isIP(address);
+  if (version === 4) return `${address.split(".").slice(0, 3).join(".")}.0/24`;
+  if (version !== 6) return undefined;
+  const [head, tail = ""] = address.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = address.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
+  return `${groups
+    .slice(0, 3)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(":")}::/48`;
+}

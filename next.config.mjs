@@ -15,8 +15,6 @@ export default function nextConfig(phase) {
     poweredByHeader: false,
     // forbidden() answers /admin for customers with a real 403 (app/forbidden.tsx).
     experimental: { authInterrupts: true },
-    // `npm test` runs `tsc --noEmit` as its own step; the build need not type-check a second time.
-    typescript: { ignoreBuildErrors: true },
     // proxy.ts sets the headers of pages (they carry a nonce). The JSON API's are static, so they are set
     // here, without a proxy run per request; static files get the ones that apply to them.
     async headers() {

@@ -3,6 +3,7 @@ import type { FormState } from "./form-state";
 import { OUTCOMES, waitMessage, type Outcome } from "./outcomes";
 import { requestContext } from "./request-context";
 import { StoreUnavailableError } from "./store/code-store";
+import { databaseOutageOf, logDatabaseOutage } from "@/db/outage";
 
 /** Helpers the server actions share: they turn service results into form state. */
 
@@ -36,12 +37,17 @@ export function refused(
 
 export const actionContext = async () => requestContext(await headers());
 
-/** Runs a service call; an outage of the code store becomes a calm message instead of an error page. */
+/** Runs a service call; an outage of the code store or the database becomes a calm message instead of an error page. */
 export async function guarded(values: Record<string, string>, run: () => Promise<FormState>): Promise<FormState> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof StoreUnavailableError) return failure("store_unavailable", values);
+    const outage = databaseOutageOf(error);
+    if (outage) {
+      logDatabaseOutage(outage, "form_action");
+      return failure("database_unavailable", values);
+    }
     throw error;
   }
 }

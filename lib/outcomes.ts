@@ -17,7 +17,8 @@ export type Outcome =
   | "email_taken"
   | "disabled"
   | "mail_unavailable"
-  | "store_unavailable";
+  | "store_unavailable"
+  | "database_unavailable";
 
 export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
   invalid_input: { status: 400, message: "Some details need another look." },
@@ -49,6 +50,10 @@ export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
   store_unavailable: {
     status: 503,
     message: "We cannot send or check codes right now. Please try again in a moment.",
+  },
+  database_unavailable: {
+    status: 503,
+    message: "We cannot reach our account records right now. Please try again in a moment.",
   },
 };
 

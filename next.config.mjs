@@ -22,8 +22,6 @@ export default function nextConfig(phase) {
       // proxy.ts never reads a body, but Next copies up to this much of each page POST for it (10 MB by default).
       proxyClientMaxBodySize: "64kb",
     },
-    // `npm test` runs `tsc --noEmit` as its own step; the build need not type-check a second time.
-    typescript: { ignoreBuildErrors: true },
     // proxy.ts sets the headers of pages (they carry a nonce). The JSON API's are static, so they are set
     // here, without a proxy run per request; static files get the ones that apply to them.
     async headers() {

@@ -13,6 +13,14 @@ export default defineConfig({
   workers: 2,
   forbidOnly: !!process.env.CI,
   reporter: [["list"], ["json", { outputFile: "test-results/playwright.json" }]],
+  projects: [
+    // Every spec, against the app on a local file database and Redis over TCP.
+    { name: "chromium" },
+    // The walk again on the production stack's other parts: a remote libSQL server (sqld, JWT over
+    // WebSocket), and the code store through the Upstash REST adapter (e2e/support/upstash-bridge.ts).
+    { name: "walk-sqld", testMatch: "walk.spec.ts", metadata: { baseUrlVariable: "BASE_URL_SQLD" } },
+    { name: "walk-upstash", testMatch: "walk.spec.ts", metadata: { baseUrlVariable: "BASE_URL_UPSTASH" } },
+  ],
   // A subfolder: Playwright empties outputDir at start, and test-results/ also holds the other reports.
   outputDir: "test-results/playwright",
   use: {

@@ -1,13 +1,39 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 
+/** The suites that reach db/: run a second time on a real libSQL server (tests/support/test-database.ts). */
+const DATABASE_SUITES = [
+  "tests/accounts.test.ts",
+  "tests/purposes.test.ts",
+  "tests/cleanup.test.ts",
+  "tests/audit.test.ts",
+  "tests/admin.test.ts",
+  "tests/metrics.test.ts",
+];
+
+const VERCEL_BUILD_SUITE = "tests/vercel-build.test.ts";
+
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
     environment: "node",
-    include: ["lib/**/*.test.ts", "e2e/support/**/*.test.ts", "tests/**/*.test.ts"],
-    exclude: ["e2e/**/*.spec.ts", "node_modules/**"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "file",
+          include: ["lib/**/*.test.ts", "e2e/support/**/*.test.ts", "tests/**/*.test.ts"],
+          exclude: ["e2e/**/*.spec.ts", "node_modules/**", VERCEL_BUILD_SUITE],
+        },
+      },
+      {
+        extends: true,
+        test: { name: "sqld", include: DATABASE_SUITES, env: { TEST_DATABASE: "sqld" } },
+      },
+      // A full `vercel build` (about 2 minutes): scripts/test-all.mjs runs it on its own, after the browser tests.
+      { extends: true, test: { name: "vercel", include: [VERCEL_BUILD_SUITE] } },
+    ],
   },
 });

@@ -4,6 +4,7 @@ import { OUTCOMES, waitMessage, type Outcome } from "./outcomes";
 import { requestContext } from "./request-context";
 import { passwordQueueFull } from "./passwords";
 import { StoreUnavailableError } from "./store/code-store";
+import { databaseOutageOf, logDatabaseOutage } from "@/db/outage";
 
 /** Helpers the server actions share: they turn service results into form state. */
 
@@ -37,7 +38,7 @@ export function refused(
 
 export const actionContext = async () => requestContext(await headers());
 
-/** Runs a service call; an outage of the code store, or a full password queue, becomes a calm message instead of an error page. */
+/** Runs a service call; an outage of the code store or the database, or a full password queue, becomes a calm message instead of an error page. */
 export async function guarded(values: Record<string, string>, run: () => Promise<FormState>): Promise<FormState> {
   try {
     return await run();
@@ -45,6 +46,11 @@ export async function guarded(values: Record<string, string>, run: () => Promise
     if (error instanceof StoreUnavailableError) return failure("store_unavailable", values);
     const busy = passwordQueueFull(error);
     if (busy) return failure("busy", values, { retryAfterSeconds: busy.retryAfterSeconds });
+    const outage = databaseOutageOf(error);
+    if (outage) {
+      logDatabaseOutage(outage, "form_action");
+      return failure("database_unavailable", values);
+    }
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import journal from "@/db/migrations/meta/_journal.json";
+import { databaseOutageOf, type DatabaseOutageCause } from "@/db/outage";
 import type { CodeStoreConfig, MailConfig } from "./config";
 import type { CodeStore } from "./store/code-store";
 
@@ -108,9 +109,20 @@ export async function checkDatabase(getDb: () => Promise<Database>, timeoutMs = 
     }
     return { ok: true, latencyMs, migrations };
   } catch (error) {
-    return { ok: false, latencyMs: elapsed(started), error: describeFailure(error, "database unreachable or failing") };
+    const outage = error instanceof CheckTimeoutError ? undefined : databaseOutageOf(error);
+    const description = outage ? DATABASE_OUTAGE_DESCRIPTIONS[outage.outage] : describeFailure(error, "database unreachable or failing");
+    return { ok: false, latencyMs: elapsed(started), error: description };
   }
 }
+
+/** Fixed texts: what a health check may say about a database outage (the cause, never the URL). */
+const DATABASE_OUTAGE_DESCRIPTIONS: Record<DatabaseOutageCause, string> = {
+  auth_refused: "database refused the credentials (check DATABASE_AUTH_TOKEN)",
+  unreachable: "database unreachable (check DATABASE_URL)",
+  timeout: "database did not answer in time",
+  connection_closed: "database closed the connection (check DATABASE_AUTH_TOKEN and DATABASE_URL)",
+  server_error: "database server error",
+};
 
 export async function checkCodeStore(
   kind: CodeStoreConfig["kind"],

@@ -5,6 +5,7 @@ import { fieldErrorsOf } from "./schemas";
 import { OUTCOMES, waitMessage, type Outcome } from "./outcomes";
 import { passwordQueueFull } from "./passwords";
 import { StoreUnavailableError } from "./store/code-store";
+import { databaseOutageOf, logDatabaseOutage } from "@/db/outage";
 
 /** Helpers shared by the JSON API route handlers: one error shape, one body parser, one outage mapping. */
 
@@ -126,6 +127,11 @@ export function jsonRoute(handler: (request: Request) => Promise<Response>) {
       if (error instanceof StoreUnavailableError) return apiError("store_unavailable");
       const busy = passwordQueueFull(error);
       if (busy) return apiError("busy", { retryAfterSeconds: busy.retryAfterSeconds });
+      const outage = databaseOutageOf(error);
+      if (outage) {
+        logDatabaseOutage(outage, new URL(request.url).pathname);
+        return apiError("database_unavailable");
+      }
       console.error(JSON.stringify({ event: "api_error", type: error instanceof Error ? error.name : "unknown" }));
       return rawError(500, "internal", "Something went wrong on our side. Please try again.");
     }

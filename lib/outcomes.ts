@@ -19,7 +19,8 @@ export type Outcome =
   | "disabled"
   | "mail_unavailable"
   | "store_unavailable"
-  | "busy";
+  | "busy"
+  | "database_unavailable";
 
 export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
   invalid_input: { status: 400, message: "Some details need another look." },
@@ -58,6 +59,10 @@ export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
     message: "We cannot send or check codes right now. Please try again in a moment.",
   },
   busy: { status: 503, message: "We are very busy right now. Please try again in a moment." },
+  database_unavailable: {
+    status: 503,
+    message: "We cannot reach our account records right now. Please try again in a moment.",
+  },
 };
 
 /** "Please wait 45 seconds" / "about 12 minutes" / "about 3 hours", for a Retry-After. */

@@ -7,6 +7,7 @@
  * Exit code 1 when any check fails. Production problems are failures when NODE_ENV=production, VERCEL is set or
  * --production is given, and warnings otherwise (so `npm run doctor` passes on a development machine).
  */
+import { databaseOutageOf, OUTAGE_ADVICE } from "@/db/outage";
 import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig, type MailConfig } from "@/lib/config";
 import { migrationsUpToDate, readMigrationStatus, withTimeout } from "@/lib/health";
 import type { Mailer } from "@/lib/mail/mailer";
@@ -134,7 +135,9 @@ async function checkDatabase(config: AppConfig): Promise<void> {
       ]);
     }
   } catch (error) {
-    report("fail", `cannot query the database: ${describeError(error, [authToken])}`, [
+    const outage = databaseOutageOf(error);
+    const cause = outage ? `${OUTAGE_ADVICE[outage.outage]} Driver said: ` : "";
+    report("fail", `cannot query the database: ${cause}${describeError(error, [authToken])}`, [
       isLocalFile
         ? "Check the path and that the directory is readable and writable."
         : "Check DATABASE_URL (libsql://<database>-<org>.turso.io) and DATABASE_AUTH_TOKEN (`turso db tokens create <database>`); a 401 means the token is wrong or expired.",

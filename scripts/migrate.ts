@@ -6,6 +6,7 @@
  * remote database is never migrated by the running app. A local file database is also migrated when the app starts.
  */
 import { applyMigrations } from "@/db/client";
+import { databaseOutageOf, OUTAGE_ADVICE } from "@/db/outage";
 import { readMigrationStatus, migrationsUpToDate } from "@/lib/health";
 import { parseScriptArgs, runScript, scriptConfig } from "./support/cli";
 import { connectDatabase } from "./support/database";
@@ -45,7 +46,8 @@ async function main(): Promise<number> {
     );
     return migrationsUpToDate(after) ? 0 : 1;
   } catch (error) {
-    const message = describeError(error, [database.authToken]);
+    const outage = databaseOutageOf(error);
+    const message = `${outage ? `${OUTAGE_ADVICE[outage.outage]} Driver said: ` : ""}${describeError(error, [database.authToken])}`;
     console.error(`Migration failed on ${target}: ${message}`);
     console.error(
       database.url.startsWith("file:")

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm test: typecheck, Vitest, production build, Playwright, in that order.
+// npm test: typecheck, Vitest (on a file database and on sqld), production build, Playwright, then Vercel's
+// own build of a temporary copy with the checks over its output, in that order.
 // Prints each runner's output live and ends with one line "N passed, N failed" for the CI.
 // A skipped test is not a pass; with CI=true it is a failure. A runner that fails without
 // a readable report counts as 1 failure.
@@ -12,6 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ci = process.env.CI === "true";
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
 const VITEST_REPORT = "test-results/vitest.json";
+const VERCEL_REPORT = "test-results/vitest-vercel.json";
 const PLAYWRIGHT_REPORT = "test-results/playwright.json"; // as in playwright.config.ts
 
 mkdirSync(join(root, "test-results"), { recursive: true });
@@ -53,13 +55,22 @@ function suite(name, bin, args, report, count) {
 
 check("typecheck", "tsc", ["--noEmit", "-p", "."]);
 
-suite("vitest", "vitest", ["run", "--reporter=default", "--reporter=json", `--outputFile=${VITEST_REPORT}`], VITEST_REPORT, (r) => {
-  // A file that fails to load has no failed test of its own: count it once.
+/** Counts of a Vitest JSON report. A file that fails to load has no failed test of its own: count it once. */
+function vitestCounts(r) {
   const brokenFiles = r.testResults.filter(
     (file) => file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed"),
   ).length;
   return { passed: r.numPassedTests, failed: r.numFailedTests + brokenFiles, skipped: r.numPendingTests + r.numTodoTests };
-});
+}
+const vitestRun = (projects, report) => [
+  "run",
+  ...projects.flatMap((project) => ["--project", project]),
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile=${report}`,
+];
+
+suite("vitest", "vitest", vitestRun(["file", "sqld"], VITEST_REPORT), VITEST_REPORT, vitestCounts);
 
 if (check("next build", "next", ["build"])) {
   suite("playwright", "playwright", ["test"], PLAYWRIGHT_REPORT, (r) => ({
@@ -71,6 +82,9 @@ if (check("next build", "next", ["build"])) {
   console.error("playwright: not run, the build failed");
   results.push({ name: "playwright", passed: 0, failed: 1, skipped: 0 });
 }
+
+// Last and alone: a whole second build, which would slow the timing-sensitive suites beside it.
+suite("vercel build", "vitest", vitestRun(["vercel"], VERCEL_REPORT), VERCEL_REPORT, vitestCounts);
 
 let passed = 0;
 let failed = 0;

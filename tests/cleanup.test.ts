@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { openDatabase, type Database } from "@/db/client";
+import type { Database } from "@/db/client";
 import { NO_PASSWORD, users } from "@/db/schema";
 import { findUserByEmail } from "@/db/users";
 import { createAccounts } from "@/lib/accounts";
@@ -10,26 +7,23 @@ import { parseConfig } from "@/lib/config";
 import { createRecovery } from "@/lib/recovery";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { CapturingMailer } from "./support/service-harness";
+import { openFreshTestDatabase, type TestDatabaseHandle } from "./support/test-database";
 import { countUnverifiedAccounts, createCleanupHandler, deleteUnverifiedAccounts, hasCronSecret } from "@/lib/cleanup";
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = new Date("2026-03-01T12:00:00Z");
 const SECRET = "cron-secret-for-tests-0123456789abcdef";
 
-let dir: string;
-let handle: ReturnType<typeof openDatabase>;
+let handle: TestDatabaseHandle;
 let db: Database;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "cleanup-test-"));
-  handle = openDatabase(`file:${path.join(dir, "app.db")}`);
-  await handle.ready;
+  handle = await openFreshTestDatabase();
   db = handle.db;
 });
 
 afterAll(() => {
   handle.client.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 beforeEach(async () => {
@@ -162,7 +156,7 @@ describe("the route module wired to the configuration", () => {
   it("reads CRON_SECRET and the retention from the environment", async () => {
     // A fresh module graph reads this environment; the database is this test's file.
     vi.resetModules();
-    const env = { CRON_SECRET: SECRET, UNVERIFIED_ACCOUNT_RETENTION_DAYS: "3", DATABASE_URL: `file:${path.join(dir, "app.db")}` };
+    const env = { CRON_SECRET: SECRET, UNVERIFIED_ACCOUNT_RETENTION_DAYS: "3", DATABASE_URL: handle.url, DATABASE_AUTH_TOKEN: handle.authToken ?? "" };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
     const holder = globalThis as { __database?: unknown };

@@ -211,6 +211,10 @@ export interface TestStackOptions {
   upstash?: boolean;
   /** Added after testAppEnv (SIGN_IN_BY_CODE and the like). */
   env?: Record<string, string | undefined>;
+  /** A database the caller started and migrated (sqld) instead of a temp file. */
+  database?: { url: string; authToken?: string };
+  /** Share these instead of starting a Redis and an SMTP sink of its own (the caller stops them). */
+  shared?: { redis: RedisServer; sink: SmtpSink };
 }
 
 export interface TestStack {
@@ -239,10 +243,16 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     })());
 
   try {
-    const redis = await startRedis();
-    cleanups.push(() => redis.stop());
-    const sink = await startSmtpSink();
-    cleanups.push(() => sink.close());
+    let redis: RedisServer;
+    let sink: SmtpSink;
+    if (options.shared) {
+      ({ redis, sink } = options.shared);
+    } else {
+      redis = await startRedis();
+      cleanups.push(() => redis.stop());
+      sink = await startSmtpSink();
+      cleanups.push(() => sink.close());
+    }
     let bridge: UpstashBridge | undefined;
     if (options.upstash) {
       bridge = await startUpstashBridge(redis.url);
@@ -260,7 +270,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
       logFile = options.logFile ?? join(root, "test-results/next-server.log");
     }
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const databaseUrl = `file:${join(dataDir, "app.db")}`;
+    const databaseUrl = options.database?.url ?? `file:${join(dataDir, "app.db")}`;
 
     const app = await startApp({
       root,
@@ -270,6 +280,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
         // Blank, not unset: a developer's Resend key, Upstash database or AUTH_URL cannot leak into the run.
         ...blankDeveloperEnv(),
         ...testAppEnv({ authSecret, redisUrl: redis.url, smtpPort: sink.port, databaseUrl }),
+        DATABASE_AUTH_TOKEN: options.database?.authToken ?? "",
         ...options.env,
         ...(bridge ? { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token } : {}),
       },

@@ -6,13 +6,27 @@ import { openDatabase, type Database } from "@/db/client";
 import { users, type Role, type User } from "@/db/schema";
 import { parseConfig } from "@/lib/config";
 import { createEnrolmentCodes } from "@/lib/staff-enrolment";
+import { openFreshTestDatabase, testDatabaseBackend } from "./test-database";
 
 /** Shared by the issue-6 tests (second factor, audit log, admin area, metrics, create-admin). */
 
 export const testConfig = parseConfig({ NODE_ENV: "test", AUTH_SECRET: "test-secret-for-admin-tests-0123456789" });
 
-/** A fresh migrated libSQL file database in its own temporary directory. */
+/**
+ * A fresh migrated libSQL file database in its own temporary directory; in the "sqld" Vitest project a fresh
+ * database on sqld (tests/support/test-database.ts), which has no file.
+ */
 export async function freshDatabase(prefix: string): Promise<{ db: Database; close: () => void; file: string }> {
+  if (testDatabaseBackend === "sqld") {
+    const handle = await openFreshTestDatabase();
+    return {
+      db: handle.db,
+      close: () => handle.client.close(),
+      get file(): string {
+        throw new Error("A database on sqld has no file: keep this test out of the sqld project (vitest.config.mts).");
+      },
+    };
+  }
   const dir = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
   const file = path.join(dir, "app.db");
   const handle = openDatabase(`file:${file}`);

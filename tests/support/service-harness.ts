@@ -1,14 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, afterEach, beforeEach, vi } from "vitest";
-import { openDatabase } from "@/db/client";
+import { afterEach, beforeEach, vi } from "vitest";
+import type { openDatabase } from "@/db/client";
 import { extractCode } from "@/e2e/support/mailbox";
 import { MailDeliveryError, type Mailer, type MailMessage } from "@/lib/mail/mailer";
+import { openFreshTestDatabase } from "./test-database";
 
 /**
- * What the service-level tests (accounts, abuse, purposes) share: a capturing mailer, a real libSQL file
- * database per test, the mail hand-off after the answer (Next's after()), and a fake clock on Date only
+ * What the service-level tests (accounts, abuse, purposes) share: a capturing mailer, a real libSQL database
+ * per test (a file, or a database on sqld in the "sqld" Vitest project: tests/support/test-database.ts), the mail hand-off after the answer (Next's after()), and a fake clock on Date only
  * (real timers keep running for libSQL and argon2; the in-process store reads Date.now() for its limits).
  */
 
@@ -45,7 +43,7 @@ export class CapturingMailer implements Mailer {
 type DatabaseHandle = ReturnType<typeof openDatabase>;
 
 export interface ServiceHarness {
-  /** A fresh migrated database file in the file's temp directory; closed after the test. */
+  /** A fresh migrated database (see tests/support/test-database.ts); closed after the test. */
   freshDatabase(): Promise<DatabaseHandle>;
   /** As the app's after(): runs `task` once the current answer is out. */
   defer(task: () => Promise<unknown>): void;
@@ -55,14 +53,11 @@ export interface ServiceHarness {
 
 /**
  * Registers the hooks (call at the top of a test file): before each test console.info is silenced (one JSON
- * line per event); after it the test's database is closed, real timers are back and mocks are restored; after
- * the file the temp directory `prefix-XXXXXX` is removed.
+ * line per event); after it the test's database is closed, real timers are back and mocks are restored.
+ * `label` names the file's harness in failures only (the databases' temp files are test-database.ts's).
  */
-export function serviceHarness(prefix: string): ServiceHarness {
-  const root = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+export function serviceHarness(_label: string): ServiceHarness {
 
-  let dbCount = 0;
   let open: DatabaseHandle | undefined;
   const afterResponse: Array<Promise<unknown>> = [];
 
@@ -79,8 +74,7 @@ export function serviceHarness(prefix: string): ServiceHarness {
 
   return {
     async freshDatabase() {
-      const handle = openDatabase(`file:${path.join(root, `app-${++dbCount}.db`)}`);
-      await handle.ready;
+      const handle = await openFreshTestDatabase();
       open = handle;
       return handle;
     },

@@ -41,7 +41,9 @@ export async function registerThroughForm(page: Page, person: Person): Promise<n
   await page.getByLabel("Repeat password").fill(person.password);
   const before = Date.now();
   await page.getByRole("button", { name: /create account/i }).click();
-  await expect(page).toHaveURL(/\/verify\?/);
+  // A signup costs a hash and several database round trips (a remote libSQL server in one project): wait
+  // for the page as a person would, not by the default 5 s.
+  await expect(page).toHaveURL(/\/verify\?/, { timeout: 20_000 });
   return before;
 }
 

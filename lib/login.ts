@@ -1,12 +1,12 @@
 import { CredentialsSignin } from "next-auth";
 import { decode } from "next-auth/jwt";
-import { cookies } from "next/headers";
+import { headers } from "next/headers";
 import { getDatabase } from "@/db/client";
 import { signIn, updateSession } from "./auth";
 import { getConfig } from "./config";
 import { logAuthEvent } from "./log";
 import { getCodeStore } from "./runtime";
-import { sessionTokens } from "./session-cookie";
+import { cookiePairs, sessionTokens } from "./session-cookie";
 import { endSession, grantSessionRenewal, type SessionClaims } from "./sessions";
 import type { LoginInput } from "./schemas";
 import { StoreUnavailableError } from "./store/code-store";
@@ -63,7 +63,9 @@ async function endReplacedSessions(replaced: Partial<SessionClaims>[]): Promise<
 async function sessionsInCookies(): Promise<Partial<SessionClaims>[]> {
   const secret = getConfig().auth.secret;
   const decoded = await Promise.all(
-    [...sessionTokens((await cookies()).getAll())].map(([salt, token]) => decode<Partial<SessionClaims>>({ token, secret, salt }).catch(() => null)),
+    sessionTokens(cookiePairs((await headers()).get("cookie"))).map(([salt, token]) =>
+      decode<Partial<SessionClaims>>({ token, secret, salt }).catch(() => null),
+    ),
   );
   return decoded.filter((claims): claims is Partial<SessionClaims> => claims !== null);
 }

@@ -40,14 +40,16 @@ export function passwordProblem(password: string, context: { appName: string; na
   if (new Set(squashed).size <= 2 || isSequence(squashed)) {
     return "That password is a simple pattern. Choose something less predictable, like a few unrelated words.";
   }
-  // A password that is mostly a repeated common word ("passwordpassword") is just as guessable.
-  for (let size = 2; size <= 4; size++) {
-    if (squashed.length % size === 0) {
-      const part = squashed.slice(0, squashed.length / size);
-      if (part.repeat(size) === squashed && (commonPasswords().has(part) || part.length < 4)) {
-        return "That password is a repeated word or pattern. Choose something less predictable.";
-      }
-    }
+  // A repeated word or pattern ("passwordpassword", "monkey" six times) is as guessable as the word itself,
+  // however many times it is repeated.
+  const unit = repeatedUnit(squashed);
+  if (unit && (unit.length < 4 || commonPasswords().has(unit) || isSequence(unit) || /^\d+$/.test(unit))) {
+    return "That password is a repeated word or pattern. Choose something less predictable.";
+  }
+  // A long run along the keyboard, alphabet or digits with a little added ("12345678901234567890abc").
+  const run = longestSequenceRun(squashed);
+  if (run >= 6 && squashed.length - run < 8) {
+    return "That password is a simple pattern. Choose something less predictable, like a few unrelated words.";
   }
   const words = [context.appName, context.name, context.email?.split("@")[0]]
     .flatMap((w) => (w ? [squash(w), ...w.toLowerCase().split(/[\s._+-]+/).map(squash)] : []))
@@ -59,6 +61,26 @@ export function passwordProblem(password: string, context: { appName: string; na
     }
   }
   return undefined;
+}
+
+/** The shortest string the password is a repetition of (two or more times), or undefined. */
+function repeatedUnit(value: string): string | undefined {
+  const period = (value + value).indexOf(value, 1);
+  return period > 0 && period < value.length ? value.slice(0, period) : undefined;
+}
+
+/** The length of the longest stretch of the password that is itself a sequence (isSequence). */
+function longestSequenceRun(value: string): number {
+  let longest = 0;
+  for (let start = 0; start < value.length; start++) {
+    for (let end = value.length; end - start > Math.max(longest, 5); end--) {
+      if (isSequence(value.slice(start, end))) {
+        longest = end - start;
+        break;
+      }
+    }
+  }
+  return longest;
 }
 
 const SEQUENCES = ["abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "qwertzuiopasdfghjklyxcvbnm", "azertyuiopqsdfghjklmwxcvbn", "01234567890123456789"];

@@ -12,15 +12,45 @@ export function hasSessionCookie(names: Iterable<string>): boolean {
   return false;
 }
 
-/** Each session token the cookies carry, by cookie name (Auth.js's salt for it), chunks joined in order as Auth.js does. */
-export function sessionTokens(cookies: Iterable<{ name: string; value: string }>): Map<string, string> {
-  const chunksByName = new Map<string, string[]>();
+/**
+ * Each session token the cookies may carry, as [cookie name (Auth.js's salt for it), token], chunks joined in
+ * order as Auth.js does. A header can repeat a name ("a=OLD; a=x"): Auth.js reads the first, other parsers the
+ * last, so both readings are returned, and whoever ends "the session this request came with" ends either.
+ */
+export function sessionTokens(cookies: Iterable<{ name: string; value: string }>): Array<[string, string]> {
+  const first = new Map<string, string[]>();
+  const last = new Map<string, string[]>();
   for (const { name, value } of cookies) {
     const match = SESSION_COOKIE.exec(name);
     if (!match) continue;
-    const chunks = chunksByName.get(match[1]) ?? [];
-    chunks[match[2] === undefined ? 0 : Number(match[2])] = value;
-    chunksByName.set(match[1], chunks);
+    const index = match[2] === undefined ? 0 : Number(match[2]);
+    for (const [chunksByName, keep] of [[first, true], [last, false]] as const) {
+      const chunks = chunksByName.get(match[1]) ?? [];
+      if (!keep || chunks[index] === undefined) chunks[index] = value;
+      chunksByName.set(match[1], chunks);
+    }
   }
-  return new Map([...chunksByName].map(([name, chunks]) => [name, chunks.join("")]));
+  const tokens = new Map<string, [string, string]>();
+  for (const chunksByName of [first, last]) {
+    for (const [name, chunks] of chunksByName) tokens.set(`${name}=${chunks.join("")}`, [name, chunks.join("")]);
+  }
+  return [...tokens.values()];
+}
+
+/** Every name=value pair of a Cookie header, repeats kept (Next's parsed cookies keep one value per name). */
+export function cookiePairs(header: string | null): Array<{ name: string; value: string }> {
+  if (!header) return [];
+  return header.split(";").flatMap((part) => {
+    const at = part.indexOf("=");
+    if (at < 0) return [];
+    const name = part.slice(0, at).trim();
+    let value = part.slice(at + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // Left as sent: it will simply not decrypt.
+    }
+    return name ? [{ name, value }] : [];
+  });
 }

@@ -73,20 +73,15 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
     const checked = await confirmPassword(userId, input.password, context);
     if (!checked.ok) return checked;
     const taken = input.newEmail === checked.user.email ? checked.user : await findUserByEmail(db, input.newEmail);
-    let limitedForMs = 0;
-    if (taken && taken.id === userId) {
-      const allowed = await codes.spendSendBudget(input.newEmail, "change_email");
-      if (!allowed.allowed) limitedForMs = allowed.retryAfterMs;
-    } else {
-      const sent = taken
-        ? await codes.notifyWithinLimits("existing_account", input.newEmail, "change_email")
-        : // One pending change per account (its record, see RecordOwner); the new address rides in the payload.
-          await codes.issue({ purpose: "change_email", accountId: userId, to: input.newEmail, payload: JSON.stringify({ newEmail: input.newEmail }) });
-      if (sent.status === "limited") limitedForMs = sent.retryAfterMs;
-    }
+    // One pending change per account (its record, see RecordOwner); the new address rides in the payload. A taken
+    // address (this account's own too) gets a decoy code that is never mailed, so the codes answer alike.
+    const target = { purpose: "change_email", accountId: userId, to: input.newEmail } as const;
+    const sent = !taken
+      ? await codes.issue({ ...target, payload: JSON.stringify({ newEmail: input.newEmail }) })
+      : await codes.issue({ ...target, decoy: taken.id === userId ? {} : { notice: "existing_account" } });
     logAuthEvent("email_change_requested", { userId });
     // Told truthfully, and alike whether or not the new address has an account.
-    if (limitedForMs > 0) return rateLimited(limitedForMs, "send");
+    if (sent.status === "limited") return rateLimited(sent.retryAfterMs, "send");
     return { ok: true, email: input.newEmail };
   }
 

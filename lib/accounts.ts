@@ -4,7 +4,8 @@ import type { User } from "@/db/schema";
 import { NO_PASSWORD } from "@/db/schema";
 import { activateUser, findUserByEmail, insertInactiveCustomer, markCodeRequested } from "@/db/users";
 import type { AppConfig } from "./config";
-import { ipLimit, loginAccountLimits, verifyFailureLimits } from "./limits";
+import { createGuessingAlarm } from "./guessing-alarm";
+import { ipLimit, ipLimits, loginAccountLimits, verifyFailureLimits } from "./limits";
 import { logAuthEvent } from "./log";
 import type { Mailer } from "./mail/mailer";
 import { createCodeMachinery, type Delivery } from "./one-time-codes";
@@ -12,6 +13,7 @@ import { passwordProblem } from "./password-policy";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords";
 import { createRegistrations, newRegistrationToken } from "./registrations";
 import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { createSecondFactorNotice } from "./second-factor-notice";
 import type { LoginInput, RegisterInput, VerifyInput } from "./schemas";
 import type { CodeStore } from "./store/code-store";
 import { createSecondFactor, needsSecondFactor } from "./totp";
@@ -30,6 +32,8 @@ export interface AccountDependencies {
   now?: () => number;
   /** Work after the response (see lib/one-time-codes.ts); mail is sent inline without it. */
   defer?: (task: () => Promise<unknown>) => void;
+  /** How a code check waits while the guessing alarm is on (lib/guessing-alarm.ts); a real timer without it. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export type { Delivery, RequestContext };
@@ -69,7 +73,10 @@ export function sendReport(sent: { status: Delivery } | { status: "limited"; ret
 export function createAccounts(deps: AccountDependencies) {
   const { db, store, mailer, config } = deps;
   const now = deps.now ?? Date.now;
-  const codes = createCodeMachinery({ store, mailer, config, now, defer: deps.defer });
+  const alarm = createGuessingAlarm({ store, config, now, sleep: deps.sleep });
+  const codes = createCodeMachinery({ store, mailer, config, now, defer: deps.defer, alarm });
+  const secondFactorNotice = createSecondFactorNotice({ store, config, codes });
+  const afterResponse = async (task: () => Promise<unknown>) => void (deps.defer ? deps.defer(task) : await task());
   const registrations = createRegistrations({ store, config, now });
   const { idOf } = codes;
   const secondFactor = createSecondFactor({ db, config, now });
@@ -163,10 +170,10 @@ export function createAccounts(deps: AccountDependencies) {
     options: { keepFailures?: boolean } = {},
   ): Promise<{ ok: true; user: User } | { ok: false; reason: "invalid_credentials" | "locked" | "unverified" } | RateLimited> {
     const account = loginAccountLimits(config, idOf(email));
-    const ip = ipLimit(config, "login-fail", context.ip);
+    const ip = ipLimits(config, "login-fail", context.ip);
     // The account is read while the store answers: one wait instead of two (a network round trip saved on a
     // remote database). The price, taken knowingly: a refused attempt costs one indexed read as well.
-    const [check, user] = await Promise.all([store.limits("hit", [account.window, account.consecutive, ip]), findUserByEmail(db, email)]);
+    const [check, user] = await Promise.all([store.limits("hit", [account.window, account.consecutive, ...ip]), findUserByEmail(db, email)]);
     if (!check.allowed) return loginRefusal(check.retryAfterMs);
     if (user && !user.emailVerifiedAt) {
       // No password of its own until proven. Only a password chosen by one of its pending signups earns the
@@ -205,7 +212,7 @@ export function createAccounts(deps: AccountDependencies) {
     const account = loginAccountLimits(config, idOf(email));
     await Promise.all([
       store.limits("reset", [account.window, account.consecutive]),
-      store.limits("refund", [ipLimit(config, "login-fail", context.ip)]),
+      store.limits("refund", ipLimits(config, "login-fail", context.ip)),
     ]);
   }
 
@@ -226,9 +233,11 @@ export function createAccounts(deps: AccountDependencies) {
       const second = await secondFactor.verify(user.id, input.totp);
       if (!second.ok) {
         logAuthEvent("login_failed", { userId: user.id, reason: "wrong_second_factor" });
+        await afterResponse(() => secondFactorNotice.wrongCode(user));
         return { ok: false, reason: "invalid_credentials" };
       }
       mfa = true;
+      await afterResponse(() => secondFactorNotice.cleared(user.id));
       logAuthEvent("login_ok", { userId: user.id, method: second.method });
     } else {
       logAuthEvent("login_ok", { userId: user.id });

@@ -62,8 +62,15 @@ const envSchema = z.object({
   VERIFY_FAILURES_PER_HOUR: positiveInt(10),
   VERIFY_FAILURES_PER_DAY: positiveInt(25),
   VERIFY_FAILURES_PER_IP_PER_HOUR: positiveInt(60),
+  VERIFY_FAILURES_PER_IPV6_56_PER_HOUR: positiveInt(120),
+  VERIFY_FAILURES_PER_IPV6_48_PER_HOUR: positiveInt(240),
   LOGIN_FAILURES_PER_ACCOUNT: positiveInt(10),
   LOGIN_FAILURES_PER_IP: positiveInt(30),
+  LOGIN_FAILURES_PER_IPV6_56: positiveInt(60),
+  LOGIN_FAILURES_PER_IPV6_48: positiveInt(120),
+  CODE_FAILURE_ALARM_PER_HOUR: positiveInt(2000),
+  CODE_FAILURE_ALARM_DELAY_MS: positiveInt(1000),
+  SECOND_FACTOR_NOTICE_AFTER: positiveInt(3),
   LOGIN_FAILURE_WINDOW_SECONDS: positiveInt(900),
   LOGIN_LOCKOUT_AFTER: positiveInt(100),
   REGISTER_PER_IP_PER_HOUR: positiveInt(20),
@@ -132,8 +139,18 @@ export interface AppConfig {
     verifyFailuresPerHour: number;
     verifyFailuresPerDay: number;
     verifyFailuresPerIpPerHour: number;
+    /** The same across an IPv6 /56 and /48 (many /64s of one network guessing together). */
+    verifyFailuresPerIpv6_56PerHour: number;
+    verifyFailuresPerIpv6_48PerHour: number;
     loginFailuresPerAccount: number;
     loginFailuresPerIp: number;
+    loginFailuresPerIpv6_56: number;
+    loginFailuresPerIpv6_48: number;
+    /** Wrong codes an hour across every address and client beyond which code checks are slowed (lib/guessing-alarm.ts). */
+    codeFailureAlarmPerHour: number;
+    codeFailureAlarmDelayMs: number;
+    /** Consecutive wrong second-factor codes after which the staff account's address gets a notice. */
+    secondFactorNoticeAfter: number;
     loginFailureWindowSeconds: number;
     loginLockoutAfter: number;
     registerPerIpPerHour: number;
@@ -254,8 +271,15 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       verifyFailuresPerHour: e.VERIFY_FAILURES_PER_HOUR,
       verifyFailuresPerDay: e.VERIFY_FAILURES_PER_DAY,
       verifyFailuresPerIpPerHour: e.VERIFY_FAILURES_PER_IP_PER_HOUR,
+      verifyFailuresPerIpv6_56PerHour: e.VERIFY_FAILURES_PER_IPV6_56_PER_HOUR,
+      verifyFailuresPerIpv6_48PerHour: e.VERIFY_FAILURES_PER_IPV6_48_PER_HOUR,
       loginFailuresPerAccount: e.LOGIN_FAILURES_PER_ACCOUNT,
       loginFailuresPerIp: e.LOGIN_FAILURES_PER_IP,
+      loginFailuresPerIpv6_56: e.LOGIN_FAILURES_PER_IPV6_56,
+      loginFailuresPerIpv6_48: e.LOGIN_FAILURES_PER_IPV6_48,
+      codeFailureAlarmPerHour: e.CODE_FAILURE_ALARM_PER_HOUR,
+      codeFailureAlarmDelayMs: e.CODE_FAILURE_ALARM_DELAY_MS,
+      secondFactorNoticeAfter: e.SECOND_FACTOR_NOTICE_AFTER,
       loginFailureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
       loginLockoutAfter: e.LOGIN_LOCKOUT_AFTER,
       registerPerIpPerHour: e.REGISTER_PER_IP_PER_HOUR,

@@ -42,8 +42,18 @@ export function verifyFailureLimits(config: LimitConfig, id: string, ip: string)
   return [
     { key: `limit:{${id}}:verify-fail:hour`, limit: config.limits.verifyFailuresPerHour, windowMs: HOUR },
     { key: `limit:{${id}}:verify-fail:day`, limit: config.limits.verifyFailuresPerDay, windowMs: DAY },
-    ipLimit(config, "code-fail", ip),
+    ...ipLimits(config, "code-fail", ip),
   ];
+}
+
+/**
+ * Every wrong code, whatever the address or client, on one counter: the product-wide signal that
+ * lib/guessing-alarm.ts watches. Never refuses anything itself.
+ */
+export const CODE_FAILURES_ALL = { key: "limit:all:code-fail", windowMs: HOUR };
+
+export function allCodeFailuresRule(): LimitRule {
+  return { ...CODE_FAILURES_ALL, limit: Number.MAX_SAFE_INTEGER };
 }
 
 export function loginAccountLimits(config: LimitConfig, id: string) {
@@ -68,16 +78,38 @@ export function ipLimit(config: LimitConfig, action: IpAction, ip: string): Limi
   return { key: `limit:ip:${ipKey(ip)}:${action}`, limit, windowMs };
 }
 
-/** IPv6 clients are grouped by /64 (one subscriber usually holds a whole /64); IPv4 by address. */
-export function ipKey(ip: string): string {
+/**
+ * The per-IP rule and, for an IPv6 client, the failure rules of its /56 and /48 as well: a subscriber
+ * often holds a /56 or a /48, which is 256 or 65,536 /64s. IPv4 clients have the one rule.
+ */
+export function ipLimits(config: LimitConfig, action: "code-fail" | "login-fail", ip: string): LimitRule[] {
+  const first = ipLimit(config, action, ip);
+  if (!first.key.endsWith(`::/64:${action}`)) return [first];
+  const { limits } = config;
+  const [limit56, limit48] =
+    action === "code-fail"
+      ? [limits.verifyFailuresPerIpv6_56PerHour, limits.verifyFailuresPerIpv6_48PerHour]
+      : [limits.loginFailuresPerIpv6_56, limits.loginFailuresPerIpv6_48];
+  return [
+    first,
+    { key: `limit:ip:${ipKey(ip, 56)}:${action}`, limit: limit56, windowMs: first.windowMs },
+    { key: `limit:ip:${ipKey(ip, 48)}:${action}`, limit: limit48, windowMs: first.windowMs },
+  ];
+}
+
+/** IPv6 clients are grouped by /64 (one subscriber usually holds a whole /64) or a shorter prefix; IPv4 by address. */
+export function ipKey(ip: string, prefix: 64 | 56 | 48 = 64): string {
   const address = ip.trim().toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
   if (!address.includes(":")) return address || "unknown";
   const [head, tail = ""] = address.split("::");
   const left = head ? head.split(":") : [];
   const right = tail ? tail.split(":") : [];
   const groups = address.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => (parseInt(g, 16) || 0).toString(16))
-    .join(":")}::/64`;
+  const kept = groups.slice(0, 4).map((g) => parseInt(g, 16) || 0);
+  // A /56 keeps the high byte of the fourth group; a /48 drops it.
+  kept[3] = prefix === 64 ? kept[3]! : prefix === 56 ? kept[3]! & 0xff00 : 0;
+  return `${kept
+    .slice(0, prefix === 48 ? 3 : 4)
+    .map((g) => g.toString(16))
+    .join(":")}::/${prefix}`;
 }

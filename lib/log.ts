@@ -19,6 +19,8 @@ export type AuthEvent =
   | "password_changed"
   | "email_change_requested"
   | "email_changed"
+  | "code_guessing_alarm"
+  | "second_factor_notice"
   // Roles, second factor and the admin area (issue 6).
   | "login_second_factor_required"
   | "totp_enrolled"

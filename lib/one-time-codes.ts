@@ -31,7 +31,16 @@ type IssueInput = ({ keyEmail: string; to?: string } | { accountId: string; to: 
   occasion?: CodeOccasion;
   /** Answer once the code is stored and mail it after the response (see `defer`). */
   inBackground?: boolean;
+  /**
+   * A decoy where no code may be mailed (no account, a taken address): stored like a real one, within the
+   * same limits and with the same attempts, but never mailed (`notice` goes instead, if given) and never
+   * accepted, so checking codes answers alike whether or not there is a real record.
+   */
+  decoy?: { notice?: NoticeKind };
 };
+
+/** What a decoy record carries instead of pending details: even its (unknowable) code is never accepted. */
+const DECOY_PAYLOAD = JSON.stringify({ decoy: true });
 
 export interface CodeMachineryDependencies {
   store: CodeStore;
@@ -44,13 +53,15 @@ export interface CodeMachineryDependencies {
    * addresses have accounts by their timing), the mail is handed off here. Without it, mail is sent inline.
    */
   defer?: (task: () => Promise<unknown>) => void;
+  /** The product-wide guessing signal (lib/guessing-alarm.ts): paces each check and counts each wrong code. */
+  alarm?: { pace(): Promise<void>; counted: LimitRule[] };
 }
 
 /**
  * The one code machinery every purpose uses: issue a code within the address's send limits, mail it,
  * and consume it atomically within the failure budgets. The service decides who gets which code.
  */
-export function createCodeMachinery({ store, mailer, config, now, defer }: CodeMachineryDependencies) {
+export function createCodeMachinery({ store, mailer, config, now, defer, alarm }: CodeMachineryDependencies) {
   const idOf = (email: string) => emailId(config.codes.hmacKey, email);
   const recordKey = (owner: RecordOwner, purpose: CodePurpose) =>
     codeKey("keyEmail" in owner ? idOf(owner.keyEmail) : `account:${owner.accountId}`, purpose);
@@ -80,7 +91,7 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
     const issued = await store.issueCode(key, {
       codeHash: hashCode(config.codes.hmacKey, key, code),
       // The store sees pending details (a name and password hash, a new address) only sealed to this record.
-      payload: input.payload ? seal(config.codes.payloadKey, key, input.payload) : "",
+      payload: input.decoy ? seal(config.codes.payloadKey, key, DECOY_PAYLOAD) : input.payload ? seal(config.codes.payloadKey, key, input.payload) : "",
       now: issuedAt,
       ttlMs: config.codes.ttlSeconds * 1000,
       maxLifetimeMs: config.codes.maxLifetimeSeconds * 1000,
@@ -88,6 +99,12 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
       sendLimits: limits,
     });
     if (issued.status === "limited") return issued;
+    if (input.decoy) {
+      if (!input.decoy.notice) return { status: "sent" };
+      const status = await notify(input.decoy.notice, to);
+      if (status === "failed") await store.limits("reset", limits.slice(0, 1));
+      return { status };
+    }
     const validMinutes = Math.max(1, Math.round((issued.expiresAt - issuedAt) / 60_000));
     const purpose = input.mailAs ?? input.purpose;
     const send = async () => {
@@ -105,15 +122,17 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
   }
 
   async function consume(purpose: CodePurpose, owner: RecordOwner, otp: string, failureLimits: LimitRule[]): Promise<ConsumeCodeOutcome> {
+    await alarm?.pace();
     const key = recordKey(owner, purpose);
     const outcome = await store.consumeCode(key, {
       codeHash: hashCode(config.codes.hmacKey, key, otp),
       now: now(),
       maxAttempts: config.codes.maxAttempts,
-      failureLimits,
+      failureLimits: alarm ? [...failureLimits, ...alarm.counted] : failureLimits,
     });
     if (outcome.status !== "ok" || !outcome.payload) return outcome;
-    return { status: "ok", payload: unseal(config.codes.payloadKey, key, outcome.payload) };
+    const payload = unseal(config.codes.payloadKey, key, outcome.payload);
+    return payload === DECOY_PAYLOAD ? { status: "used" } : { status: "ok", payload };
   }
 
   /** Spends the address's send budget for `purpose` without sending: the same limits answer for every address. */

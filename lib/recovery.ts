@@ -3,7 +3,7 @@ import { NO_PASSWORD } from "@/db/schema";
 import { activateUser, findUserByEmail, markCodeRequested, setPassword } from "@/db/users";
 import type { AccountDependencies, Accounts, WeakPassword } from "./accounts";
 import type { AppConfig } from "./config";
-import { ipLimit, loginAccountLimits, verifyFailureLimits } from "./limits";
+import { ipLimit, ipLimits, loginAccountLimits, verifyFailureLimits } from "./limits";
 import { logAuthEvent } from "./log";
 import { passwordProblem } from "./password-policy";
 import { hashPassword } from "./passwords";
@@ -42,8 +42,9 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "reset_ip");
     const user = await findUserByEmail(db, email);
     if (!user || (user.emailVerifiedAt && !user.isActive)) {
-      const allowed = await codes.spendSendBudget(email, "reset_password");
-      if (!allowed.allowed) return rateLimited(allowed.retryAfterMs, "send");
+      // A decoy record (never mailed): wrong codes then run out and expire exactly as for a real one.
+      const decoy = await codes.issue({ purpose: "reset_password", keyEmail: email, decoy: {} });
+      if (decoy.status === "limited") return rateLimited(decoy.retryAfterMs, "send");
     } else {
       const sent = await codes.issue({ purpose: "reset_password", keyEmail: email, inBackground: true });
       logAuthEvent("reset_requested", { userId: user.id, delivery: sent.status });
@@ -95,9 +96,8 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     } else if (user && user.isActive && user.role === "customer") {
       sent = await codes.issue({ purpose: "sign_in", keyEmail: email, inBackground: true });
     } else {
-      // No account, a deactivated one, or staff (never signed in by email): same answer, no mail.
-      const allowed = await codes.spendSendBudget(email, "sign_in");
-      sent = allowed.allowed ? { status: "sent" } : { status: "limited", retryAfterMs: allowed.retryAfterMs };
+      // No account, a deactivated one, or staff (never signed in by email): same answer, a decoy record, no mail.
+      sent = await codes.issue({ purpose: "sign_in", keyEmail: email, decoy: {} });
     }
     if (sent.status === "limited") return rateLimited(sent.retryAfterMs, "send");
     return { ok: true };
@@ -107,7 +107,11 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     if (!config.signInByCode) return { ok: false, reason: "disabled" };
     // Guessing a sign-in code spends the same budget as guessing the password.
     const account = loginAccountLimits(config, codes.idOf(input.email));
-    const outcome = await codes.consume("sign_in", { keyEmail: input.email }, input.otp, [account.window, account.consecutive, ipLimit(config, "login-fail", context.ip)]);
+    const outcome = await codes.consume("sign_in", { keyEmail: input.email }, input.otp, [
+      account.window,
+      account.consecutive,
+      ...ipLimits(config, "login-fail", context.ip),
+    ]);
     if (outcome.status === "rate_limited") return accounts.loginRefusal(outcome.retryAfterMs);
     if (outcome.status !== "ok") return refusal(outcome);
     let user = await findUserByEmail(db, input.email);

@@ -1123,3 +1123,91 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T
   const result = await work();
   return { ms: performance.now() - started, result };
 }
+
+// =============================================================================================================
+
+describe("wrong codes answer alike whether or not a record exists (decoy records)", () => {
+  const TRIES = 7;
+  /** The reason of each of 7 wrong codes; wrong for sure when the mailed code is known, else any 6 digits. */
+  async function wrongTries(check: (otp: string) => Promise<{ ok: boolean; reason?: string }>, code?: string): Promise<string[]> {
+    const reasons: string[] = [];
+    for (let i = 0; i < TRIES; i++) reasons.push(String((await check(code ? wrongCodeFor(code) : "000000")).reason));
+    return reasons;
+  }
+
+  it("password reset: an address with an account, one without and a deactivated one answer 7 wrong codes alike (too_many_attempts after 5); only the account is mailed", async () => {
+    await verifiedAccount("known@example.com");
+    const deactivatedId = await verifiedAccount("deactivated@example.com");
+    await handle.db.update(users).set({ isActive: false }).where(eq(users.id, deactivatedId));
+    const seen: Record<string, string[]> = {};
+    for (const email of ["known@example.com", "nobody@example.com", "deactivated@example.com"]) {
+      const before = mailer.to(email).length;
+      expect(await requestReset(email)).toEqual({ ok: true });
+      const code = mailer.to(email).length > before ? mailer.lastCode(email) : undefined;
+      seen[email] = await wrongTries((otp) => reset(email, otp), code);
+    }
+    expect(seen["known@example.com"]).toEqual(["wrong_code", "wrong_code", "wrong_code", "wrong_code", "too_many_attempts", "too_many_attempts", "too_many_attempts"]);
+    expect(seen["nobody@example.com"]).toEqual(seen["known@example.com"]);
+    expect(seen["deactivated@example.com"]).toEqual(seen["known@example.com"]);
+    expect(mailer.to("nobody@example.com")).toEqual([]);
+    expect(mailer.to("deactivated@example.com").filter((m) => /reset/i.test(m.subject))).toEqual([]);
+  });
+
+  it("password reset: 10 minutes after the request a code answers expired alike with and without an account", async () => {
+    await verifiedAccount("known@example.com");
+    expect(await requestReset("known@example.com")).toEqual({ ok: true });
+    const code = mailer.lastCode("known@example.com");
+    expect(await requestReset("nobody@example.com")).toEqual({ ok: true });
+    advance(TTL_MS + SECOND);
+    expect(await reset("known@example.com", code)).toEqual({ ok: false, reason: "expired" });
+    expect(await reset("nobody@example.com", "123456")).toEqual({ ok: false, reason: "expired" });
+  });
+
+  it("sign-in by code: a customer, an address without an account and a staff account answer 7 wrong codes alike; only the customer is mailed", async () => {
+    await verifiedAccount("customer@example.com");
+    await privilegedAccount("ops@example.com", "staff");
+    const seen: Record<string, string[]> = {};
+    for (const email of ["customer@example.com", "nobody@example.com", "ops@example.com"]) {
+      const before = mailer.to(email).length;
+      expect(await requestSignInCode(email)).toEqual({ ok: true });
+      const code = mailer.to(email).length > before ? mailer.lastCode(email) : undefined;
+      seen[email] = await wrongTries((otp) => signInWithCode(email, otp), code);
+    }
+    expect(seen["customer@example.com"]).toContain("too_many_attempts");
+    expect(seen["nobody@example.com"]).toEqual(seen["customer@example.com"]);
+    expect(seen["ops@example.com"]).toEqual(seen["customer@example.com"]);
+    expect(mailer.to("nobody@example.com")).toEqual([]);
+    expect(mailer.to("ops@example.com")).toEqual([]);
+  });
+
+  it("change of email: a change to a free address, to a taken one and to the account's own answer 7 wrong codes alike; the taken address gets the usual notice, no code", async () => {
+    await verifiedAccount("taken@example.com");
+    const seen: Record<string, string[]> = {};
+    for (const [requester, target] of [
+      ["first@example.com", "free@example.com"],
+      ["second@example.com", "taken@example.com"],
+      ["third@example.com", "third@example.com"],
+    ] as const) {
+      const id = await verifiedAccount(requester);
+      const before = mailer.to(target).length;
+      expect(await requestEmailChange(id, target)).toEqual({ ok: true, email: target });
+      const mailed = mailer.to(target).slice(before);
+      const code = target === "free@example.com" ? mailer.lastCode(target) : undefined;
+      if (target === "taken@example.com") expect(mailed.map((m) => m.subject)).toEqual([expect.stringMatching(/sign-up attempt/i)]);
+      if (target === "third@example.com") expect(mailed).toEqual([]);
+      seen[target] = await wrongTries((otp) => confirmEmailChange(id, otp), code);
+    }
+    expect(seen["free@example.com"]).toContain("too_many_attempts");
+    expect(seen["taken@example.com"]).toEqual(seen["free@example.com"]);
+    expect(seen["third@example.com"]).toEqual(seen["free@example.com"]);
+  });
+
+  it("a decoy request spends the same send limits as a real one: within the cooldown both answer rate_limited with the same wait", async () => {
+    await verifiedAccount("known@example.com");
+    for (const email of ["known@example.com", "nobody@example.com"]) expect(await requestReset(email)).toEqual({ ok: true });
+    const known = await requestReset("known@example.com");
+    const unknown = await requestReset("nobody@example.com");
+    expect(known).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(unknown).toEqual(known);
+  });
+});

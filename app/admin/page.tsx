@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { logoutAction } from "@/app/(auth)/actions";
+import { GuessingAlarmNotice } from "@/components/admin/guessing-alarm-notice";
 import { MetricsPanel } from "@/components/admin/metrics-panel";
 import { UsersTable } from "@/components/admin/users-table";
 import { Alert } from "@/components/ui/alert";
@@ -8,7 +9,10 @@ import { SubmitButton } from "@/components/ui/submit-button";
 import { canManageUsers, listUsers, parseUserListQuery } from "@/lib/admin";
 import { requireStaff } from "@/lib/admin-access";
 import { auditLogStats } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
+import { createGuessingAlarm } from "@/lib/guessing-alarm";
 import { authMetrics } from "@/lib/metrics";
+import { getCodeStore } from "@/lib/runtime";
 import type { SearchParams } from "@/lib/search-params";
 
 export const metadata: Metadata = { title: "Admin" };
@@ -30,11 +34,13 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
   const params = await searchParams;
   const query = parseUserListQuery(params);
   const result = typeof params.result === "string" ? RESULTS[params.result] : undefined;
-  const [page, day, week, factor] = await Promise.all([
+  const alarm = createGuessingAlarm({ store: await getCodeStore(), config: getConfig() });
+  const [page, day, week, factor, alarmOn] = await Promise.all([
     listUsers(db, query),
     authMetrics(db, "24h"),
     authMetrics(db, "7d"),
     secondFactor.status(user.id),
+    alarm.isOn(),
   ]);
   const audit = auditLogStats();
 
@@ -70,6 +76,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
         </Alert>
       ) : null}
 
+      <GuessingAlarmNotice on={alarmOn} threshold={alarm.threshold} delayMs={getConfig().limits.codeFailureAlarmDelayMs} />
       <MetricsPanel day={day} week={week} />
       <UsersTable page={page} query={query} actorId={user.id} canManage={canManageUsers(user.role)} />
     </div>

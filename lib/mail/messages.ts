@@ -135,7 +135,7 @@ export function verificationCodeMessage(input: { appName: string; to: string; co
   return codeMessage({ ...input, purpose: "verify_email" });
 }
 
-export type NoticeKind = "existing_account" | "password_changed" | "email_changed" | "signed_in_by_code";
+export type NoticeKind = "existing_account" | "password_changed" | "email_changed" | "signed_in_by_code" | "second_factor_failures";
 
 const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; heading: string; paragraphs: (app: string) => string[] }> = {
   existing_account: {
@@ -161,6 +161,14 @@ const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; headi
     paragraphs: () => [
       "Your account now logs in with a different email address, which was just proven with a code. This address no longer works for it.",
       "If you did not do this, reply to this email or contact support right away.",
+    ],
+  },
+  second_factor_failures: {
+    subject: (app) => `Wrong authenticator codes on your ${app} account`,
+    heading: "Someone entered wrong authenticator codes",
+    paragraphs: () => [
+      "Your password was just entered correctly, followed by several wrong codes from your authenticator app. Nobody signed in.",
+      "If this was you, there is nothing more to do. If it was not, someone knows your password: change it now, and tell an administrator.",
     ],
   },
   signed_in_by_code: {

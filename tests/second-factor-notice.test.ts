@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Database } from "@/db/client";
+import type { User } from "@/db/schema";
+import { createAccounts, type Accounts } from "@/lib/accounts";
+import { emailId, sendLimits } from "@/lib/limits";
+import type { Mailer, MailMessage } from "@/lib/mail/mailer";
+import { hashPassword } from "@/lib/passwords";
+import { loginSchema } from "@/lib/schemas";
+import { MemoryCodeStore } from "@/lib/store/memory";
+import { createSecondFactor, totpCodeAt, type PendingEnrolment } from "@/lib/totp";
+import { freshDatabase, insertUser, issueEnrolmentCode, testConfig as config } from "./support/admin-fixtures";
+
+/**
+ * Wrong second-factor codes come after the right password: after SECOND_FACTOR_NOTICE_AFTER (3) in a row,
+ * the staff account's address is told, once per run, within the address's send limits.
+ */
+
+const PASSWORD = "velvet hammock orbit lantern 42";
+const STEP = 30_000;
+
+class CapturingMailer implements Mailer {
+  readonly sent: MailMessage[] = [];
+  async send(message: MailMessage): Promise<void> {
+    this.sent.push(message);
+  }
+  async verify(): Promise<void> {}
+}
+
+let db: Database;
+let close: () => void;
+let accounts: Accounts;
+let store: MemoryCodeStore;
+let mailer: CapturingMailer;
+let staff: User;
+let enrolment: PendingEnrolment;
+let passwordHash: string;
+
+let ipCounter = 0;
+const ctx = () => ({ ip: `203.0.113.${(ipCounter++ % 250) + 1}` });
+const login = (totp: string) => accounts.authenticate(loginSchema.parse({ email: staff.email, password: PASSWORD, totp }), ctx());
+const rightCode = () => totpCodeAt(enrolment.secret, Date.now());
+const wrongCode = () => String((Number(rightCode()) + 500_000) % 1_000_000).padStart(6, "0");
+const notices = () => mailer.sent.filter((m) => m.to === staff.email && /wrong authenticator codes/i.test(m.subject));
+
+beforeEach(async () => {
+  vi.spyOn(console, "info").mockImplementation(() => {});
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(Date.UTC(2030, 0, 15, 12, 0, 15));
+  ({ db, close } = await freshDatabase("second-factor-notice-test"));
+  store = new MemoryCodeStore();
+  mailer = new CapturingMailer();
+  accounts = createAccounts({ db, store, mailer, config, now: () => Date.now() });
+  passwordHash ??= await hashPassword(PASSWORD);
+  staff = await insertUser(db, { email: "ops@example.test", role: "staff", passwordHash });
+  const factor = createSecondFactor({ db, config, now: () => Date.now() });
+  enrolment = (await factor.pendingEnrolment(staff))!;
+  await factor.confirmEnrolment(staff.id, rightCode(), await issueEnrolmentCode(db, staff.id));
+  vi.setSystemTime(Date.now() + STEP);
+});
+
+afterEach(() => {
+  close();
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe("a notice after repeated wrong second-factor codes", () => {
+  it("the third wrong code in a row mails the account's address one notice, with no code; the fourth and fifth mail nothing more", async () => {
+    expect(config.limits.secondFactorNoticeAfter).toBe(3);
+    for (let i = 0; i < 2; i++) expect(await login(wrongCode())).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(notices()).toEqual([]);
+    expect(await login(wrongCode())).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(notices()).toHaveLength(1);
+    expect(notices()[0]!.text).not.toMatch(/\b\d{6}\b/);
+    expect(notices()[0]!.text).not.toContain(enrolment.secret);
+    for (let i = 0; i < 2; i++) await login(wrongCode());
+    expect(notices()).toHaveLength(1);
+  });
+
+  it("a right code ends the run: two wrong, a right one, two wrong mail nothing", async () => {
+    for (let i = 0; i < 2; i++) await login(wrongCode());
+    expect((await login(rightCode())).ok).toBe(true);
+    vi.setSystemTime(Date.now() + STEP);
+    for (let i = 0; i < 2; i++) await login(wrongCode());
+    expect(notices()).toEqual([]);
+  });
+
+  it("stays within the address's send limits: with its hourly budget spent, three wrong codes mail nothing", async () => {
+    const limits = sendLimits(config, emailId(config.codes.hmacKey, staff.email), "verify_email").slice(1);
+    for (let i = 0; i < config.limits.sendsPerHour; i++) await store.limits("record", limits);
+    for (let i = 0; i < 3; i++) await login(wrongCode());
+    expect(mailer.sent).toEqual([]);
+  });
+});

@@ -110,11 +110,12 @@ export async function setPassword(db: Database, id: string, passwordHash: string
  */
 export async function changeEmail(db: Database, id: string, email: string, now: Date): Promise<User | undefined> {
   try {
-    const [row] = await db
-      .update(users)
-      .set({ email, sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: now })
-      .where(eq(users.id, id))
-      .returning();
+    // An unverified signup does not own its address (it holds no credentials): the person who just proved the
+    // inbox takes the address over, and the signup goes, in the same batch.
+    const [, [row]] = await db.batch([
+      db.delete(users).where(and(eq(users.email, email), isNull(users.emailVerifiedAt))),
+      db.update(users).set({ email, sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: now }).where(eq(users.id, id)).returning(),
+    ]);
     return row;
   } catch (error) {
     // drizzle wraps the driver's error ("Failed query: …"); the UNIQUE violation is in its cause.

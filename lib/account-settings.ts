@@ -62,7 +62,7 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
   }
 
   /**
-   * Sends a code to the new address. An address that already has an account gets the same notice a
+   * Sends a code to the new address. An address that already has a verified account gets the same notice a
    * signup would send, and the person here gets the same answer: nothing beyond what signup reveals.
    */
   async function requestEmailChange(
@@ -72,7 +72,9 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
   ): Promise<EmailChangeRequestResult> {
     const checked = await confirmPassword(userId, input.password, context);
     if (!checked.ok) return checked;
-    const taken = input.newEmail === checked.user.email ? checked.user : await findUserByEmail(db, input.newEmail);
+    const holder = input.newEmail === checked.user.email ? checked.user : await findUserByEmail(db, input.newEmail);
+    // An unverified signup does not own the address: proving the inbox takes it over (changeEmail).
+    const taken = holder?.emailVerifiedAt ? holder : undefined;
     // One pending change per account (its record, see RecordOwner); the new address rides in the payload. A taken
     // address (this account's own too) gets a decoy code that is never mailed, so the codes answer alike.
     const target = { purpose: "change_email", accountId: userId, to: input.newEmail } as const;

@@ -102,7 +102,9 @@ export function createAccounts(deps: AccountDependencies) {
       return { ok: true, email: input.email, registration, ...sendReport(sent) };
     }
     // Proven (or gone in between): nothing changes; the owner is told instead of being sent a code.
-    const sent = await codes.notifyWithinLimits("existing_account", input.email, "verify_email");
+    // A decoy verification record beside the notice: wrong codes for this address then run out and expire
+    // exactly as they do where a signup is pending.
+    const sent = await codes.issue({ purpose: "verify_email", keyEmail: input.email, decoy: { notice: "existing_account" } });
     return { ok: true, email: input.email, registration: newRegistrationToken(), ...sendReport(sent) };
   }
 
@@ -144,9 +146,10 @@ export function createAccounts(deps: AccountDependencies) {
     if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "resend_ip");
     const user = await findUserByEmail(db, email);
     if (!user || user.emailVerifiedAt) {
-      // Spend the same send budget as a real resend, so the limits answer alike for every address.
-      const allowed = await codes.spendSendBudget(email, "verify_email");
-      if (!allowed.allowed) return rateLimited(allowed.retryAfterMs, "send");
+      // A decoy record within the same send limits as a real resend, never mailed: the limits and the code
+      // checks that follow answer alike for every address.
+      const decoy = await codes.issue({ purpose: "verify_email", keyEmail: email, decoy: {} });
+      if (decoy.status === "limited") return rateLimited(decoy.retryAfterMs, "send");
       return { ok: true, email, delivery: "sent" };
     }
     // Mailed after the response: the answer and its timing must not tell an unverified account from none.

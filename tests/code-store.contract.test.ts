@@ -128,13 +128,14 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       expect(await store.consumeCode(key, consumeInput(h, T))).toEqual({ status: "ok", payload: "" });
     });
 
-    it("answers used for a second consume of the same code, and for any code after that", async () => {
+    it("answers used for a second consume of the same code, and missing for any other code (only the used code learns it was used)", async () => {
       fresh();
       const h = digest();
       await store.issueCode(key, issueInput(h, T));
       expect((await store.consumeCode(key, consumeInput(h, T))).status).toBe("ok");
       expect(await store.consumeCode(key, consumeInput(h, T))).toEqual({ status: "used" });
-      expect(await store.consumeCode(key, consumeInput(digest(), T))).toEqual({ status: "used" });
+      expect(await store.consumeCode(key, consumeInput(digest(), T))).toEqual({ status: "missing" });
+      expect(await store.consumeCode(key, consumeInput(h, T))).toEqual({ status: "used" });
     });
 
     it("answers wrong_code for a wrong code and still accepts the right one afterwards", async () => {
@@ -165,8 +166,9 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       const late = digest();
       await store.issueCode(`${key}:b`, issueInput(late, T));
       expect(await store.consumeCode(`${key}:b`, consumeInput(late, T + TTL))).toEqual({ status: "expired" });
-      // Expired is told apart from wrong: a wrong code on an expired record also says expired, not wrong.
-      expect(await store.consumeCode(`${key}:b`, consumeInput(digest(), T + TTL + 1))).toEqual({ status: "expired" });
+      // Only the expired code hears "expired": any other code is answered as if there were no record.
+      expect(await store.consumeCode(`${key}:b`, consumeInput(digest(), T + TTL + 1))).toEqual({ status: "missing" });
+      expect(await store.consumeCode(`${key}:b`, consumeInput(late, T + TTL + 1))).toEqual({ status: "expired" });
     });
 
     it("answers missing for a key that never had a code", async () => {
@@ -349,7 +351,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       expect((await store.consumeCode(key, consumeInput(c2, T + MINUTE, { failureLimits: failures }))).status).toBe("ok");
     });
 
-    it("counts a consume on a missing record as a failure, but not a used, void or expired one", async () => {
+    it("counts as a failure a consume on a missing record and any other code on a used or expired one, but not the used or expired code itself", async () => {
       fresh();
       const fail = rule(`${key}:fail`, 100, HOUR);
       const probe = (limit: number) => store.limits("check", [{ ...fail, limit }]);
@@ -361,10 +363,15 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       const h = digest();
       await store.issueCode(key, issueInput(h, T));
       await store.consumeCode(key, consumeInput(h, T, { failureLimits: [fail] })); // ok
-      await store.consumeCode(key, consumeInput(digest(), T, { failureLimits: [fail] })); // used
-      await store.issueCode(`${key}:old`, issueInput(digest(), T));
-      await store.consumeCode(`${key}:old`, consumeInput(digest(), T + TTL, { failureLimits: [fail] })); // expired
+      await store.consumeCode(key, consumeInput(h, T, { failureLimits: [fail] })); // used: the used code itself
+      const old = digest();
+      await store.issueCode(`${key}:old`, issueInput(old, T));
+      await store.consumeCode(`${key}:old`, consumeInput(old, T + TTL, { failureLimits: [fail] })); // expired: the expired code itself
       expect(await probe(2)).toEqual({ allowed: true });
+      await store.consumeCode(key, consumeInput(digest(), T, { failureLimits: [fail] })); // another code on the used record
+      await store.consumeCode(`${key}:old`, consumeInput(digest(), T + TTL, { failureLimits: [fail] })); // and on the expired one
+      expect(await probe(3)).toMatchObject({ allowed: false });
+      expect(await probe(4)).toEqual({ allowed: true });
     });
   });
 

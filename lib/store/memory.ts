@@ -69,15 +69,26 @@ export class MemoryCodeStore implements CodeStore {
       this.count(input.failureLimits, now);
       return { status: "missing" };
     }
-    if (record.state === "used") return { status: "used" };
+    // "Used" and "expired" are told only to the code they are about (as the Lua script does).
+    const ours = () => [record.h1, record.h2].some((hash) => hash !== undefined && sameDigest(hash, input.codeHash));
+    if (record.state === "used") {
+      if (ours()) return { status: "used" };
+      this.count(input.failureLimits, now);
+      return { status: "missing" };
+    }
     if (record.state === "void") return { status: "too_many_attempts" };
     const live1 = record.h1 !== undefined && record.e1 > now;
     const live2 = record.h2 !== undefined && record.e2 > now;
-    if (!live1 && !live2) return { status: "expired" };
+    if (!live1 && !live2) {
+      if (ours()) return { status: "expired" };
+      this.count(input.failureLimits, now);
+      return { status: "missing" };
+    }
     const payload =
       live1 && sameDigest(record.h1!, input.codeHash) ? record.p1 : live2 && sameDigest(record.h2!, input.codeHash) ? record.p2 : undefined;
     if (payload !== undefined) {
-      Object.assign(record, { state: "used", h1: undefined, h2: undefined, p1: "", p2: "" });
+      // The hashes stay (so the record's own codes still hear "used"); the pending details go.
+      Object.assign(record, { state: "used", p1: "", p2: "" });
       return { status: "ok", payload };
     }
     this.count(input.failureLimits, now);

@@ -7,7 +7,8 @@ import type { ConsumeCodeOutcome, IssueCodeOutcome, LimitMode, LimitOutcome, Lim
  *
  * Code record (a hash): h1/e1 current code hash and expiry, h2/e2 the previous code kept beside it,
  * a wrong attempts (shared by both), f first issue of the series, s state (live | used | void),
- * p1/p2 the pending payload mailed with each code (a code applies only the details it was sent with). Limit counters: plain keys counting within a window set on their first hit.
+ * p1/p2 the pending payload mailed with each code (a code applies only the details it was sent with); once
+ * used, the hashes stay so that the record's own codes (and only they) hear "used". Limit counters: plain keys counting within a window set on their first hit.
  */
 
 // same(): no early exit on the first differing byte (plain arithmetic, so no reliance on the bit library).
@@ -104,17 +105,29 @@ if not r[5] then
   count(2, 4)
   return {'missing', 0}
 end
-if r[5] == 'used' then return {'used', 0} end
+-- "Used" and "expired" are told only to the code they are about; any other code is a guess at a record that
+-- no longer has a live code, answered and counted as if there were no record at all.
+local ours = (r[1] and same(r[1], ARGV[1])) or (r[3] and same(r[3], ARGV[1]))
+if r[5] == 'used' then
+  if ours then return {'used', 0} end
+  count(2, 4)
+  return {'missing', 0}
+end
 if r[5] == 'void' then return {'too_many_attempts', 0} end
 local live1 = r[1] and tonumber(r[2]) > now
 local live2 = r[3] and tonumber(r[4]) > now
-if not live1 and not live2 then return {'expired', 0} end
+if not live1 and not live2 then
+  if ours then return {'expired', 0} end
+  count(2, 4)
+  return {'missing', 0}
+end
 local payload = nil
 if live1 and same(r[1], ARGV[1]) then payload = r[6] or ''
 elseif live2 and same(r[3], ARGV[1]) then payload = r[7] or '' end
 if payload then
+  -- The hashes stay (so the codes of this record still hear "used"); the pending details go.
   redis.call('HSET', KEYS[1], 's', 'used')
-  redis.call('HDEL', KEYS[1], 'h1', 'h2', 'p1', 'p2')
+  redis.call('HDEL', KEYS[1], 'p1', 'p2')
   return {'ok', payload}
 end
 count(2, 4)

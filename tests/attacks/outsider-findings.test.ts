@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { TestStack } from "@/e2e/support/app-server";
+import { withRedisClient } from "@/e2e/support/redis-client";
 import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/tests/support/http-client";
 
 /**
@@ -61,5 +62,88 @@ describe("the password rules refuse a common word repeated any number of times",
     const r = await post("/api/register", { name: "Ada", email: newEmail("run"), password: "12345678901234567890abc" });
     expect(r.status, r.text).toBe(400);
     expect(r.json.error.code).toBe("weak_password");
+  });
+});
+
+/** Ends every send cooldown of the address, as if the minute had passed. */
+async function minutePasses(): Promise<void> {
+  await withRedisClient(stack.redis.url, async (client) => {
+    const keys = await client.keys("limit:{*}:send:cooldown*");
+    if (keys.length > 0) await client.del(keys);
+  });
+}
+
+describe("code checks tell nothing about whether an address was verified or signed up", () => {
+  const CHOSEN = { name: "Zed", password: "another long passphrase here" };
+
+  it("a code with a chosen name and password answers a recently verified address exactly like an unknown one", async () => {
+    const verified = newEmail("oracle-verified");
+    await registerAndVerify(post, stack.sink, { email: verified, password: PASSWORD });
+    const unknown = newEmail("oracle-unknown");
+    const answers = [];
+    for (const email of [verified, unknown]) {
+      const r = await post("/api/verify-otp", { email, otp: "123456", ...CHOSEN });
+      answers.push(`${r.status} ${r.json?.error?.code}`);
+    }
+    expect(answers[0]).toBe(answers[1]);
+  });
+
+  it("after a new code is asked for, five wrong codes answer alike for a verified, an unverified and an unknown address", async () => {
+    const verified = newEmail("tries-verified");
+    await registerAndVerify(post, stack.sink, { email: verified, password: PASSWORD });
+    const unverified = newEmail("tries-unverified");
+    expect((await post("/api/register", { name: "Ada", email: unverified, password: PASSWORD })).status).toBe(201);
+    const unknown = newEmail("tries-unknown");
+    await minutePasses();
+    const seen: Record<string, string[]> = {};
+    for (const email of [verified, unverified, unknown]) {
+      expect((await post("/api/resend-otp", { email })).status).toBe(200);
+      seen[email] = [];
+      for (let i = 0; i < 6; i++) {
+        const r = await post("/api/verify-otp", { email, otp: String(100_000 + i), ...CHOSEN });
+        seen[email]!.push(`${r.status} ${r.json?.error?.code}`);
+      }
+    }
+    expect(seen[unverified]).toContain("410 too_many_attempts");
+    expect(seen[verified]).toEqual(seen[unverified]);
+    expect(seen[unknown]).toEqual(seen[unverified]);
+  });
+});
+
+describe("an unverified signup cannot hold an address against the person who proves its inbox", () => {
+  async function signedIn(email: string): Promise<string> {
+    await registerAndVerify(post, stack.sink, { email, password: PASSWORD });
+    const r = await post("/api/login", { email, password: PASSWORD });
+    return `authjs.session-token=${sessionValue(r)}`;
+  }
+
+  it("an address registered (and never verified) by someone else before the change gets a code, and proving it moves the account there", async () => {
+    const mine = newEmail("move-from");
+    const target = newEmail("squatted");
+    const cookie = await signedIn(mine);
+    expect((await post("/api/register", { name: "Squatter", email: target, password: "squatter's own long passphrase 9" })).status).toBe(201);
+    await minutePasses();
+    const askedAt = Date.now();
+    const asked = await post("/api/account/email", { newEmail: target, password: PASSWORD }, { cookie, headers: { origin: stack.app.url } });
+    expect(asked.status, asked.text).toBe(200);
+    const mail = await stack.sink.waitForMail(target, { after: askedAt - 1 });
+    const code = mail.text.match(/\b(\d{6})\b/)?.[1];
+    expect(code, `a code, not a notice ("${mail.subject}")`).toBeDefined();
+    const done = await post("/api/account/email/verify", { otp: code }, { cookie, headers: { origin: stack.app.url } });
+    expect(done.status, done.text).toBe(200);
+    expect((await post("/api/login", { email: target, password: PASSWORD })).status).toBe(200);
+  });
+
+  it("an address registered by someone else after the code was sent is taken over on proof, not refused", async () => {
+    const mine = newEmail("move-from-late");
+    const target = newEmail("squatted-late");
+    const cookie = await signedIn(mine);
+    await minutePasses();
+    const askedAt = Date.now();
+    expect((await post("/api/account/email", { newEmail: target, password: PASSWORD }, { cookie, headers: { origin: stack.app.url } })).status).toBe(200);
+    const code = (await stack.sink.waitForMail(target, { after: askedAt - 1 })).text.match(/\b(\d{6})\b/)?.[1];
+    expect((await post("/api/register", { name: "Squatter", email: target, password: "squatter's own long passphrase 9" })).status).toBe(201);
+    const done = await post("/api/account/email/verify", { otp: code }, { cookie, headers: { origin: stack.app.url } });
+    expect(done.status, done.text).toBe(200);
   });
 });

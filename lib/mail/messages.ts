@@ -168,6 +168,7 @@ const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; headi
     heading: "You signed in with an email code",
     paragraphs: () => [
       "Someone just signed in to your account with a code sent to this address.",
+      "Your account page lists every device signed in to your account (/account#sessions): you can end any you do not recognise there.",
       "If it was not you, reset your password now with “Forgot your password?” on the login page: a reset ends every session.",
     ],
   },

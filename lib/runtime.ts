@@ -5,6 +5,8 @@ import { createAccounts, type Accounts } from "./accounts";
 import { installAuditLog } from "./audit";
 import { createRecovery, type Recovery } from "./recovery";
 import { createSessionList, type SessionList } from "./session-list";
+import { createOwnSecondFactor, type OwnSecondFactor } from "./own-second-factor";
+import { createAccountData, type AccountData } from "./account-data";
 import { getConfig } from "./config";
 import type { Mailer } from "./mail/mailer";
 import type { CodeStore } from "./store/code-store";
@@ -16,7 +18,7 @@ import type { CodeStore } from "./store/code-store";
 const holder = globalThis as {
   __codeStore?: CodeStore;
   __mailer?: Mailer;
-  __services?: Promise<{ accounts: Accounts; recovery: Recovery; settings: AccountSettings; sessionList: SessionList }>;
+  __services?: Promise<{ accounts: Accounts; recovery: Recovery; settings: AccountSettings; sessionList: SessionList; ownSecondFactor: OwnSecondFactor; accountData: AccountData }>;
 };
 
 /** The services, wired once to the configured database, code store and mailer. */
@@ -32,6 +34,8 @@ function services() {
       recovery: createRecovery(deps, accounts),
       settings: createAccountSettings(deps, accounts),
       sessionList: createSessionList({ db, store, config: deps.config.auth }),
+      ownSecondFactor: createOwnSecondFactor(deps, accounts),
+      accountData: createAccountData(deps, accounts),
     };
   })().catch((error: unknown) => {
     holder.__services = undefined; // try again on the next request rather than failing forever
@@ -43,6 +47,8 @@ function services() {
 export const getRecovery = async () => (await services()).recovery;
 export const getAccountSettings = async () => (await services()).settings;
 export const getSessionList = async () => (await services()).sessionList;
+export const getOwnSecondFactor = async () => (await services()).ownSecondFactor;
+export const getAccountData = async () => (await services()).accountData;
 
 /** The account service (signup, verification, login). */
 export async function getAccounts(): Promise<Accounts> {

@@ -4,6 +4,8 @@ import { redirect } from "next/navigation";
 import { logoutAction } from "@/app/(auth)/actions";
 import { AccountSettings } from "@/components/account-settings";
 import { SessionsList } from "@/components/account/sessions-list";
+import { DeleteAccount } from "@/components/account/delete-account";
+import { TwoFactor } from "@/components/account/two-factor";
 import { AuthShell } from "@/components/auth-shell";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
@@ -12,7 +14,7 @@ import { NO_PASSWORD } from "@/db/schema";
 import { findUserById } from "@/db/users";
 import { getConfig } from "@/lib/config";
 import { currentSession } from "@/lib/current-session";
-import { getSessionList } from "@/lib/runtime";
+import { getOwnSecondFactor, getSessionList } from "@/lib/runtime";
 import type { SearchParams } from "@/lib/search-params";
 
 export const metadata: Metadata = { title: "Your account" };
@@ -70,6 +72,14 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
       </form>
       <AccountSettings passwordMinLength={getConfig().passwordMinLength} hasPassword={user.passwordHash !== NO_PASSWORD} />
       <SessionsList sessions={sessions} notice={typeof params.sessions === "string" ? params.sessions : undefined} />
+      {user.role === "customer" ? (
+        <TwoFactor
+          status={await (await getOwnSecondFactor()).status(user.id)}
+          pending={await (await getOwnSecondFactor()).pending(user.id)}
+          notice={typeof params.twofactor === "string" ? params.twofactor : undefined}
+        />
+      ) : null}
+      <DeleteAccount codeSent={params.delete === "sent"} />
     </AuthShell>
   );
 }

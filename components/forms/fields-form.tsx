@@ -23,6 +23,9 @@ const SCHEMAS = {
   changePassword: (min: number) => schemas().then((s) => s.changePasswordFormSchema(min)),
   choosePassword: (min: number) => schemas().then((s) => s.choosePasswordFormSchema(min)),
   changeEmail: () => schemas().then((s) => s.changeEmailSchema),
+  password: () => schemas().then((s) => s.passwordOnlySchema),
+  enableTotp: () => schemas().then((s) => s.enableTotpSchema),
+  disableTotp: () => schemas().then((s) => s.disableTotpSchema),
 };
 
 export interface FieldSpec {

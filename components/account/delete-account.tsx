@@ -24,6 +24,7 @@ export function DeleteAccount({ codeSent }: { codeSent: boolean }) {
           <>
             <Alert tone="info">We emailed you a code. Enter it to delete your account.</Alert>
             <FieldsForm
+          idPrefix="delete-code-"
               schema="code"
               action={deleteAccountAction}
               fields={[{ name: "otp", label: "Code from the email", kind: "code" }]}
@@ -33,6 +34,7 @@ export function DeleteAccount({ codeSent }: { codeSent: boolean }) {
           </>
         ) : (
           <FieldsForm
+          idPrefix="delete-start-"
             schema="password"
             action={requestDeletionAction}
             fields={[{ name: "password", label: "Password", kind: "current-password" }]}

@@ -25,6 +25,7 @@ export async function TwoFactor({ status, pending, notice }: { status: SecondFac
             On. {status.recoveryCodesLeft} of 10 recovery codes left.
           </p>
           <FieldsForm
+          idPrefix="disable-totp-"
             schema="disableTotp"
             action={disableTotpAction}
             fields={[
@@ -41,6 +42,7 @@ export async function TwoFactor({ status, pending, notice }: { status: SecondFac
         <>
           <p className="text-sm text-muted-foreground">Off. With it on, logging in with your password also asks for a code from an authenticator app.</p>
           <FieldsForm
+          idPrefix="totp-start-"
             schema="password"
             action={startTotpAction}
             fields={[{ name: "password", label: "Password", kind: "current-password" }]}
@@ -71,6 +73,7 @@ async function Enrolment({ pending }: { pending: PendingEnrolment }) {
       </ul>
       <p>3. Enter a code from the app and the code we emailed you.</p>
       <FieldsForm
+          idPrefix="totp-confirm-"
         schema="enableTotp"
         action={confirmTotpAction}
         fields={[
@@ -83,6 +86,7 @@ async function Enrolment({ pending }: { pending: PendingEnrolment }) {
       <details>
         <summary className="cursor-pointer">No email? Send a new code</summary>
         <FieldsForm
+          idPrefix="totp-resend-"
           schema="password"
           action={startTotpAction}
           fields={[{ name: "password", label: "Password", kind: "current-password" }]}

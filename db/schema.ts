@@ -124,6 +124,12 @@ export const sessions = sqliteTable(
     userAgent: text("user_agent"),
     /** The client's network, never its full address: an IPv4 /24 or an IPv6 /48. */
     ipPrefix: text("ip_prefix"),
+    /**
+     * The user's session version this session carries (raised when the session is renewed across a change):
+     * a bump ends sessions without touching their rows, so the list of live sessions compares this. Null on
+     * rows from before it was recorded.
+     */
+    sessionVersion: integer("session_version"),
   },
   (table) => [index("sessions_user").on(table.userId)],
 );

@@ -7,6 +7,7 @@ export interface NewSession {
   userId: string;
   userAgent?: string;
   ipPrefix?: string;
+  sessionVersion?: number;
 }
 
 export async function insertSession(db: Database, session: NewSession, now: Date): Promise<void> {

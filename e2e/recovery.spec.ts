@@ -161,7 +161,8 @@ function flows(javaScript: boolean) {
     await logInOnPage(page, person, javaScript);
 
     await page.getByLabel("New email").fill(newEmail);
-    await page.getByLabel("Password", { exact: true }).fill(person.password);
+    // /account has other password fields (second factor, deletion): this one is the email change's.
+    await page.getByRole("region", { name: "Change email" }).getByLabel("Password", { exact: true }).fill(person.password);
     const askedAt = Date.now();
     await submit(page, javaScript, /send a code to the new address/i);
 

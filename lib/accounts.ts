@@ -16,7 +16,7 @@ import { rateLimited, type RateLimited, type RequestContext } from "./results";
 import { createSecondFactorNotice } from "./second-factor-notice";
 import type { LoginInput, RegisterInput, VerifyInput } from "./schemas";
 import type { CodeStore } from "./store/code-store";
-import { createSecondFactor, needsSecondFactor } from "./totp";
+import { createSecondFactor } from "./totp";
 
 /**
  * The rules of signup, verification and login, in one place. Server actions, the JSON API and Auth.js's
@@ -224,11 +224,12 @@ export function createAccounts(deps: AccountDependencies) {
     const checked = await checkPassword(input.email, input.password, context, { keepFailures: true });
     if (!checked.ok) return checked;
     const { user } = checked;
-    // Second factor for staff and admin (lib/totp.ts). Every password login passes here, so a reset (which
-    // never signs staff in) cannot bypass it. A wrong code counts as a failed login: the attempt is
-    // already counted on the account and the IP, and stays counted.
+    // Second factor (lib/totp.ts): asked of every account that has one on, whatever its role (staff and
+    // admin must, customers may). Every password login passes here, so a reset (which signs in through
+    // here) cannot bypass it. A wrong code counts as a failed login: the attempt is already counted on the
+    // account and the IP, and stays counted.
     let mfa = false;
-    if (needsSecondFactor(user.role) && (await secondFactor.isEnabled(user.id))) {
+    if (await secondFactor.isEnabled(user.id)) {
       if (!input.totp) {
         logAuthEvent("login_second_factor_required", { userId: user.id });
         return { ok: false, reason: "totp_required" };

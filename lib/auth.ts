@@ -1,6 +1,7 @@
 import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { getDatabase } from "@/db/client";
+import { recordSessionVersion } from "@/db/session-list";
 import type { Role } from "@/db/schema";
 import { getConfig } from "./config";
 import { getAccounts, getCodeStore, getRecovery } from "./runtime";
@@ -95,6 +96,8 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
           // deny-list and lifetimes still apply.
           const renewed = { ...token, sv: renewal.sessionVersion, email: renewal.email };
           if ((await checkSession(deps, renewed as Partial<SessionClaims>, now)) !== "ok") return null;
+          // Its row follows, so the owner's list of sessions still shows it.
+          await recordSessionVersion(db, String(token.sid), token.sub, renewal.sessionVersion);
           return { ...renewed, lastSeen: now };
         }
         if ((await checkSession(deps, token as Partial<SessionClaims>, now)) !== "ok") return null;

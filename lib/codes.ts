@@ -5,7 +5,7 @@ import { createHmac, randomInt } from "node:crypto";
  * limits on sending and guessing are per address across purposes (lib/limits.ts), so switching purpose
  * does not multiply them.
  */
-export const CODE_PURPOSES = ["verify_email", "reset_password", "change_email", "sign_in"] as const;
+export const CODE_PURPOSES = ["verify_email", "reset_password", "change_email", "sign_in", "enable_totp", "delete_account"] as const;
 export type CodePurpose = (typeof CODE_PURPOSES)[number];
 
 /** Six digits from the CSPRNG, leading zeros kept. */

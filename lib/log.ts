@@ -37,7 +37,13 @@ export type AuthEvent =
   | "account_deactivated"
   | "account_reactivated"
   | "sessions_revoked"
-  | "admin_forbidden";
+  | "admin_forbidden"
+  // The owner's own sessions, second factor and account.
+  | "session_ended_by_owner"
+  | "other_sessions_ended_by_owner"
+  | "totp_disabled"
+  | "account_deleted"
+  | "data_exported";
 
 export type AuthEventFields = Record<string, string | number | boolean | undefined>;
 

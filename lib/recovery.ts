@@ -10,6 +10,7 @@ import { hashPassword } from "./passwords";
 import { rateLimited, type RateLimited, type RequestContext } from "./results";
 import { rememberSessionVersion } from "./sessions";
 import type { ConsumeCodeOutcome } from "./store/code-store";
+import { createSecondFactor } from "./totp";
 
 /**
  * Getting in without the password: reset by code, and (when enabled) sign-in by code. Both run on the
@@ -29,6 +30,12 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
   const { db, store, config } = deps;
   const now = deps.now ?? Date.now;
   const { codes } = accounts;
+  const secondFactor = createSecondFactor({ db, config, now });
+
+  /** Who may sign in by an emailed code alone: active customers without a second factor (the code is one factor). */
+  async function signsInByCode(user: User | undefined): Promise<boolean> {
+    return Boolean(user && user.isActive && user.role === "customer" && !(await secondFactor.isEnabled(user.id)));
+  }
 
   function refusal(outcome: Exclude<ConsumeCodeOutcome, { status: "ok" } | { status: "rate_limited" }>): CodeRefusal {
     const reason = outcome.status === "missing" ? "wrong_code" : outcome.status;
@@ -93,10 +100,11 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
         inBackground: true,
       });
       if (sent.status !== "limited") await markCodeRequested(db, user.id, new Date(now()));
-    } else if (user && user.isActive && user.role === "customer") {
+    } else if (await signsInByCode(user)) {
       sent = await codes.issue({ purpose: "sign_in", keyEmail: email, inBackground: true });
     } else {
-      // No account, a deactivated one, or staff (never signed in by email): same answer, a decoy record, no mail.
+      // No account, a deactivated one, staff, or a second factor on (never signed in by email): same answer, a
+      // decoy record, no mail.
       sent = await codes.issue({ purpose: "sign_in", keyEmail: email, decoy: {} });
     }
     if (sent.status === "limited") return rateLimited(sent.retryAfterMs, "send");
@@ -119,7 +127,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
       // The inbox is proven, not any signup's details: none apply. The person chooses a password signed in.
       user = await activateUser(db, input.email, { name: "", passwordHash: NO_PASSWORD }, new Date(now()));
       if (user) logAuthEvent("verified", { userId: user.id, registrant: false });
-    } else if (user && user.isActive && user.role === "customer") {
+    } else if (await signsInByCode(user)) {
       await codes.notify("signed_in_by_code", input.email);
     } else {
       user = undefined;

@@ -4,6 +4,9 @@ import { createAccountSettings, type AccountSettings } from "./account-settings"
 import { createAccounts, type Accounts } from "./accounts";
 import { installAuditLog } from "./audit";
 import { createRecovery, type Recovery } from "./recovery";
+import { createSessionList, type SessionList } from "./session-list";
+import { createOwnSecondFactor, type OwnSecondFactor } from "./own-second-factor";
+import { createAccountData, type AccountData } from "./account-data";
 import { getConfig } from "./config";
 import type { Mailer } from "./mail/mailer";
 import type { CodeStore } from "./store/code-store";
@@ -15,7 +18,7 @@ import type { CodeStore } from "./store/code-store";
 const holder = globalThis as {
   __codeStore?: CodeStore;
   __mailer?: Mailer;
-  __services?: Promise<{ accounts: Accounts; recovery: Recovery; settings: AccountSettings }>;
+  __services?: Promise<{ accounts: Accounts; recovery: Recovery; settings: AccountSettings; sessionList: SessionList; ownSecondFactor: OwnSecondFactor; accountData: AccountData }>;
 };
 
 /** The services, wired once to the configured database, code store and mailer. */
@@ -26,7 +29,14 @@ function services() {
     // Mail that must not show in an answer's timing goes out after the response (lib/one-time-codes.ts).
     const deps = { db, store, mailer, config: getConfig(), defer: (task: () => Promise<unknown>) => after(task) };
     const accounts = createAccounts(deps);
-    return { accounts, recovery: createRecovery(deps, accounts), settings: createAccountSettings(deps, accounts) };
+    return {
+      accounts,
+      recovery: createRecovery(deps, accounts),
+      settings: createAccountSettings(deps, accounts),
+      sessionList: createSessionList({ db, store, config: deps.config.auth }),
+      ownSecondFactor: createOwnSecondFactor(deps, accounts),
+      accountData: createAccountData(deps, accounts),
+    };
   })().catch((error: unknown) => {
     holder.__services = undefined; // try again on the next request rather than failing forever
     throw error;
@@ -36,6 +46,9 @@ function services() {
 
 export const getRecovery = async () => (await services()).recovery;
 export const getAccountSettings = async () => (await services()).settings;
+export const getSessionList = async () => (await services()).sessionList;
+export const getOwnSecondFactor = async () => (await services()).ownSecondFactor;
+export const getAccountData = async () => (await services()).accountData;
 
 /** The account service (signup, verification, login). */
 export async function getAccounts(): Promise<Accounts> {

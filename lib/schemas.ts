@@ -142,6 +142,10 @@ export function choosePasswordFormSchema(passwordMinLength: number) {
 
 export const changeEmailSchema = z.object({ newEmail: emailSchema, password: currentPasswordSchema });
 export const otpOnlySchema = z.object({ otp: otpSchema });
+export const passwordOnlySchema = z.object({ password: currentPasswordSchema });
+/** Turning a customer's TOTP on: the app's code and the code mailed to the address. */
+export const enableTotpSchema = z.object({ code: otpSchema, emailCode: otpSchema });
+export const disableTotpSchema = z.object({ password: currentPasswordSchema, code: z.string({ error: "Enter a code from your app." }).check(z.trim(), z.minLength(6, "Enter a code from your app."), z.maxLength(32, "That code is too long.")) });
 
 export type RegisterInput = z.infer<ReturnType<typeof registerSchema>>;
 export type RegisterFormInput = z.input<ReturnType<typeof registerFormSchema>>;

@@ -56,7 +56,7 @@ export async function startSession(
   device: SessionDevice = {},
 ): Promise<SessionClaims> {
   const claims = newSessionClaims(user, now);
-  await insertSession(db, { id: claims.sid, userId: user.id, ...device }, new Date(now));
+  await insertSession(db, { id: claims.sid, userId: user.id, sessionVersion: user.sessionVersion, ...device }, new Date(now));
   return claims;
 }
 
@@ -105,7 +105,7 @@ export async function endSession(
 }
 
 /** The deny entry lives until the session would have expired anyway. */
-async function denyInStore(store: CodeStore, claims: Partial<SessionClaims>, config: SessionConfig, now: number): Promise<void> {
+export async function denyInStore(store: CodeStore, claims: Partial<SessionClaims>, config: SessionConfig, now: number): Promise<void> {
   if (!claims.sid || typeof claims.authTime !== "number") return;
   const remaining = claims.authTime + config.sessionMaxAgeSeconds * 1000 - now;
   if (remaining > 0) await store.writeValue(denyKey(claims.sid), "1", remaining);

@@ -183,6 +183,21 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
    * enrolment become hashes; the code's time-step counts as used.
    */
   async function confirmEnrolment(userId: string, code: string, enrolmentCode: string): Promise<{ ok: true } | { ok: false; reason: EnrolmentRefusal }> {
+    return confirmEnrolmentProven(userId, code, async (): Promise<{ ok: true } | { ok: false; reason: EnrolmentRefusal }> => {
+      const spent = await enrolmentCodes.spend(userId, enrolmentCode);
+      return spent.ok ? { ok: true } : { ok: false, reason: `enrolment_code_${spent.reason}` };
+    });
+  }
+
+  /**
+   * The same with another proof of the account (a customer's: a code mailed after a password check),
+   * asked for only once the app's code is right.
+   */
+  async function confirmEnrolmentProven<R extends string>(
+    userId: string,
+    code: string,
+    proveAccount: () => Promise<{ ok: true } | { ok: false; reason: R }>,
+  ): Promise<{ ok: true } | { ok: false; reason: "wrong_code" | "not_pending" | R }> {
     const credential = await credentialOf(userId);
     if (!credential || credential.confirmedAt || !credential.pendingRecoveryCodes) return { ok: false, reason: "not_pending" };
     const secret = decryptForUser(key, userId, credential.secretCiphertext);
@@ -192,8 +207,8 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
       return { ok: false, reason: "wrong_code" };
     }
     // Checked after the app's code, so a mistyped app code does not use up the enrolment code's tries.
-    const spent = await enrolmentCodes.spend(userId, enrolmentCode);
-    if (!spent.ok) return { ok: false, reason: `enrolment_code_${spent.reason}` };
+    const proven = await proveAccount();
+    if (!proven.ok) return proven;
     const codes = JSON.parse(decryptForUser(key, userId, credential.pendingRecoveryCodes, "pending-recovery-codes")) as string[];
     const at = new Date(now());
     await db.batch([
@@ -259,7 +274,7 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
     logAuthEvent("totp_reset", { userId });
   }
 
-  return { isEnabled, status, pendingEnrolment, restartEnrolment, confirmEnrolment, verify, reset, issuer, enrolmentCodes };
+  return { isEnabled, status, pendingEnrolment, restartEnrolment, confirmEnrolment, confirmEnrolmentProven, verify, reset, issuer, enrolmentCodes };
 }
 
 export type SecondFactor = ReturnType<typeof createSecondFactor>;

@@ -507,6 +507,17 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       expect(await store.readValues([])).toEqual([]);
     });
 
+    it("forget removes code records and values, and leaves other keys alone", async () => {
+      fresh();
+      await store.issueCode(`${key}:c`, { codeHash: "h1", payload: "", now: T, ttlMs: MINUTE, maxLifetimeMs: 30 * MINUTE, retentionMs: MINUTE, sendLimits: [] });
+      await store.writeValue(`${key}:v`, "1", MINUTE);
+      await store.writeValue(`${key}:kept`, "2", MINUTE);
+      await store.forget([`${key}:c`, `${key}:v`]);
+      expect(await store.readValues([`${key}:v`, `${key}:kept`])).toEqual([null, "2"]);
+      expect((await store.consumeCode(`${key}:c`, { codeHash: "h1", now: T + 1, maxAttempts: 5, failureLimits: [] })).status).toBe("missing");
+      await store.forget([]);
+    });
+
     it("overwrites a value and forgets it after its ttl", async () => {
       fresh();
       await store.writeValue(`${key}:v`, "1", MINUTE);

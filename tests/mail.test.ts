@@ -88,6 +88,12 @@ describe("codeMessage (each body rendered once, the code put in per message)", (
     expect(`${notice.subject}${notice.text}`).not.toMatch(/\b\d{6}\b/);
   });
 
+  it("the signed-in-by-code notice points to the list of sessions on the account page (/account#sessions)", async () => {
+    const notice = await noticeMessage("signed_in_by_code", { appName: "Verified Signup", to: "ada@example.com" });
+    expect(notice.text).toContain("/account#sessions");
+    expect(notice.html).toContain("/account#sessions");
+  });
+
   it("never leaves the placeholder in a message, whatever the code", async () => {
     const built = await codeMessage({ purpose: "sign_in", appName: "Verified Signup", to: "ada@example.com", code: "424242", validMinutes: 7 });
     expect(built.html + built.text).not.toMatch(/QZXQZX/);

@@ -198,6 +198,8 @@ const WORDING: Record<CodePurpose, { subject: RegExp; heading: string }> = {
   reset_password: { subject: /password reset code/i, heading: "Your password reset code" },
   change_email: { subject: /confirm your new address/i, heading: "Confirm your new email address" },
   sign_in: { subject: /sign-in code/i, heading: "Your sign-in code" },
+  enable_totp: { subject: /turn on two-factor authentication/i, heading: "Turn on two-factor authentication" },
+  delete_account: { subject: /delete your account/i, heading: "Delete your account" },
 };
 
 function expectWording(message: MailMessage, purpose: CodePurpose) {
@@ -260,6 +262,10 @@ describe("each purpose's email says what it is for", () => {
 // =============================================================================================================
 
 describe("a code works only for its own purpose", () => {
+  // The purposes an unverified account can be issued; enable_totp and delete_account need a signed-in,
+  // verified account and have their own cross-purpose test (tests/account-ownership.test.ts).
+  const ADDRESS_PURPOSES = ["verify_email", "reset_password", "change_email", "sign_in"] as const;
+  type AddressPurpose = (typeof ADDRESS_PURPOSES)[number];
   const OLD = "ada@example.com";
   const NEW = "ada.new@example.com";
 
@@ -276,12 +282,12 @@ describe("a code works only for its own purpose", () => {
     expect(await requestSignInCode(OLD)).toEqual({ ok: true });
     const signInCode = mailer.lastCode(OLD);
     const changeCode = await issueEmailChangeCode(id, NEW);
-    const codes: Record<CodePurpose, string> = { verify_email: verifyCode, reset_password: resetCode, change_email: changeCode, sign_in: signInCode };
+    const codes: Record<AddressPurpose, string> = { verify_email: verifyCode, reset_password: resetCode, change_email: changeCode, sign_in: signInCode };
     return { id, codes };
   }
 
   /** Uses `otp` as a code for `purpose`, for the account `id` at `OLD`. */
-  function tryAs(purpose: CodePurpose, id: string, otp: string) {
+  function tryAs(purpose: AddressPurpose, id: string, otp: string) {
     switch (purpose) {
       case "verify_email":
         return verify(OLD, otp);
@@ -294,12 +300,12 @@ describe("a code works only for its own purpose", () => {
     }
   }
 
-  it.each(CODE_PURPOSES)("a %s code is refused as a code for each other purpose, changes nothing, and still works for its own", async (source) => {
+  it.each(ADDRESS_PURPOSES)("a %s code is refused as a code for each other purpose, changes nothing, and still works for its own", async (source) => {
     const { id, codes } = await everyPurposeIssued();
     const code = codes[source];
     const before = await userById(id);
 
-    for (const target of CODE_PURPOSES.filter((p) => p !== source)) {
+    for (const target of ADDRESS_PURPOSES.filter((p) => p !== source)) {
       // Six random digits can coincide (1 in a million): then the refusal is not observable.
       if (code === codes[target]) continue;
       expect(await tryAs(target, id, code), `${source} code used for ${target}`).toEqual({ ok: false, reason: "wrong_code" });

@@ -3,14 +3,18 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import { logoutAction } from "@/app/(auth)/actions";
 import { AccountSettings } from "@/components/account-settings";
+import { SessionsList } from "@/components/account/sessions-list";
+import { DeleteAccount } from "@/components/account/delete-account";
+import { TwoFactor } from "@/components/account/two-factor";
 import { AuthShell } from "@/components/auth-shell";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
 import { getDatabase } from "@/db/client";
 import { NO_PASSWORD } from "@/db/schema";
 import { findUserById } from "@/db/users";
-import { auth } from "@/lib/auth";
 import { getConfig } from "@/lib/config";
+import { currentSession } from "@/lib/current-session";
+import { getOwnSecondFactor, getSessionList } from "@/lib/runtime";
 import type { SearchParams } from "@/lib/search-params";
 
 export const metadata: Metadata = { title: "Your account" };
@@ -21,12 +25,13 @@ const CHANGED: Record<string, string> = {
 };
 
 export default async function AccountPage({ searchParams }: { searchParams: SearchParams }) {
-  const changed = (await searchParams).changed;
-  const notice = typeof changed === "string" ? CHANGED[changed] : undefined;
-  const session = await auth();
-  if (!session?.user?.id) redirect("/login");
-  const user = await findUserById(await getDatabase(), session.user.id);
+  const params = await searchParams;
+  const notice = typeof params.changed === "string" ? CHANGED[params.changed] : undefined;
+  const session = await currentSession();
+  if (!session) redirect("/login");
+  const user = await findUserById(await getDatabase(), session.userId);
   if (!user) redirect("/login");
+  const sessions = await (await getSessionList()).list(user.id, session.sessionId, Date.now());
 
   const rows: Array<[string, string]> = [
     ["Name", user.name],
@@ -66,6 +71,15 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
         </SubmitButton>
       </form>
       <AccountSettings passwordMinLength={getConfig().passwordMinLength} hasPassword={user.passwordHash !== NO_PASSWORD} />
+      <SessionsList sessions={sessions} notice={typeof params.sessions === "string" ? params.sessions : undefined} />
+      {user.role === "customer" ? (
+        <TwoFactor
+          status={await (await getOwnSecondFactor()).status(user.id)}
+          pending={await (await getOwnSecondFactor()).pending(user.id)}
+          notice={typeof params.twofactor === "string" ? params.twofactor : undefined}
+        />
+      ) : null}
+      <DeleteAccount codeSent={params.delete === "sent"} />
     </AuthShell>
   );
 }

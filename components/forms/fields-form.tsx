@@ -23,6 +23,9 @@ const SCHEMAS = {
   changePassword: (min: number) => schemas().then((s) => s.changePasswordFormSchema(min)),
   choosePassword: (min: number) => schemas().then((s) => s.choosePasswordFormSchema(min)),
   changeEmail: () => schemas().then((s) => s.changeEmailSchema),
+  password: () => schemas().then((s) => s.passwordOnlySchema),
+  enableTotp: () => schemas().then((s) => s.enableTotpSchema),
+  disableTotp: () => schemas().then((s) => s.disableTotpSchema),
 };
 
 export interface FieldSpec {
@@ -45,6 +48,7 @@ export function FieldsForm({
   submitLabel,
   pendingLabel,
   footer,
+  idPrefix = "",
 }: {
   schema: keyof typeof SCHEMAS;
   passwordMinLength?: number;
@@ -53,6 +57,8 @@ export function FieldsForm({
   submitLabel: string;
   pendingLabel: string;
   footer?: ReactNode;
+  /** Keeps element ids unique when several forms with the same field names share a page. */
+  idPrefix?: string;
 }) {
   const defaults = Object.fromEntries(fields.map((f) => [f.name, f.value ?? ""]));
   const { state, form, formAction, pending, onSubmit, errorFor } = useActionForm<FieldValues>(
@@ -68,10 +74,11 @@ export function FieldsForm({
         {fields.map((field) => {
           const name = field.name as Path<FieldValues>;
           const error = errorFor(name);
-          const common = { id: field.name, ...form.register(name), ...describedBy(field.name, error, Boolean(field.hint)) };
+          const id = `${idPrefix}${field.name}`;
+          const common = { id, ...form.register(name), ...describedBy(id, error, Boolean(field.hint)) };
           if (field.kind === "hidden") return <input key={field.name} type="hidden" {...form.register(name)} value={field.value} />;
           return (
-            <Field key={field.name} id={field.name} label={field.label} hint={field.hint} error={error}>
+            <Field key={field.name} id={id} label={field.label} hint={field.hint} error={error}>
               {field.kind === "new-password" || field.kind === "current-password" ? (
                 <PasswordInput autoComplete={field.kind} {...common} />
               ) : field.kind === "code" ? (

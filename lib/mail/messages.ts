@@ -79,6 +79,18 @@ const CODE_TEXTS: Record<CodePurpose, { subject: string; heading: string; intro:
     intro: (app) => `Enter this code to sign in to ${app}.`,
     ignore: "If you did not try to sign in, ignore this email; nobody can sign in without this code.",
   },
+  enable_totp: {
+    subject: "code to turn on two-factor authentication",
+    heading: "Turn on two-factor authentication",
+    intro: (app) => `Enter this code to add an authenticator app to your ${app} account.`,
+    ignore: "If you did not ask for this, someone knows your password: change it now. Nothing is added without this code.",
+  },
+  delete_account: {
+    subject: "code to delete your account",
+    heading: "Delete your account",
+    intro: (app) => `Enter this code to delete your ${app} account and everything it holds, for good.`,
+    ignore: "If you did not ask for this, someone knows your password: change it now. Nothing is deleted without this code.",
+  },
 };
 
 /** What led to a code: the email names it with its time, so a reader can tell their own request from someone else's. */
@@ -135,7 +147,13 @@ export function verificationCodeMessage(input: { appName: string; to: string; co
   return codeMessage({ ...input, purpose: "verify_email" });
 }
 
-export type NoticeKind = "existing_account" | "password_changed" | "email_changed" | "signed_in_by_code" | "second_factor_failures";
+export type NoticeKind =
+  | "existing_account"
+  | "password_changed"
+  | "email_changed"
+  | "signed_in_by_code"
+  | "second_factor_failures"
+  | "account_deleted";
 
 const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; heading: string; paragraphs: (app: string) => string[] }> = {
   existing_account: {
@@ -176,7 +194,17 @@ const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; headi
     heading: "You signed in with an email code",
     paragraphs: () => [
       "Someone just signed in to your account with a code sent to this address.",
+      "Your account page lists every device signed in to your account (/account#sessions): you can end any you do not recognise there.",
       "If it was not you, reset your password now with “Forgot your password?” on the login page: a reset ends every session.",
+    ],
+  },
+  account_deleted: {
+    subject: (app) => `Your ${app} account was deleted`,
+    heading: "Your account was deleted",
+    paragraphs: (app) => [
+      `Your ${app} account was deleted just now, with its password and a code sent to this address. Every session was signed out.`,
+      "We no longer hold your name, this address, your sessions or your second factor. The security log keeps only anonymous entries.",
+      "You can sign up again with this address at any time.",
     ],
   },
 };

@@ -80,6 +80,8 @@ export interface CodeStore {
    * key holds a higher number, which is kept with its own expiry. Atomic; answers the number the key holds after.
    */
   raiseValue(key: string, value: number, ttlMs: number): Promise<number>;
+  /** Removes whatever the keys hold (code records, values): an account's deletion. One round trip. */
+  forget(keys: string[]): Promise<void>;
   ping(): Promise<void>;
 }
 

@@ -131,6 +131,14 @@ export class MemoryCodeStore implements CodeStore {
     });
   }
 
+  async forget(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      this.records.delete(key);
+      this.counters.delete(key);
+      this.values.delete(key);
+    }
+  }
+
   async writeValue(key: string, value: string, ttlMs: number): Promise<void> {
     this.values.set(key, { value, expiresAt: Date.now() + ttlMs });
   }

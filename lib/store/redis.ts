@@ -51,6 +51,10 @@ export class RedisCodeStore implements CodeStore {
 
   readValues: CodeStore["readValues"] = async (keys) => (keys.length ? this.call((c) => c.mGet(keys)) : []);
 
+  forget: CodeStore["forget"] = async (keys) => {
+    if (keys.length) await this.call((c) => c.del(keys));
+  };
+
   writeValue: CodeStore["writeValue"] = async (key, value, ttlMs) => {
     await this.call((c) => c.set(key, value, { expiration: { type: "PX", value: Math.max(1, Math.ceil(ttlMs)) } }));
   };

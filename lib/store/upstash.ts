@@ -55,6 +55,10 @@ export class UpstashCodeStore implements CodeStore {
   readValues: CodeStore["readValues"] = async (keys) =>
     keys.length ? this.call(() => this.redis.mget<Array<string | null>>(...keys)) : [];
 
+  forget: CodeStore["forget"] = async (keys) => {
+    if (keys.length) await this.call(() => this.redis.del(...keys));
+  };
+
   writeValue: CodeStore["writeValue"] = async (key, value, ttlMs) => {
     await this.call(() => this.redis.set(key, value, { px: Math.max(1, Math.ceil(ttlMs)) }));
   };

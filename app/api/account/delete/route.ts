@@ -1,0 +1,19 @@
+import { NextResponse } from "next/server";
+import { signedInUserId } from "@/lib/api-session";
+import { apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/http";
+import { requestContext } from "@/lib/request-context";
+import { getAccountData } from "@/lib/runtime";
+import { passwordOnlySchema } from "@/lib/schemas";
+
+
+/** Asks to delete the account: the password again; a code goes to the address. */
+export const POST = jsonRoute(async (request) => {
+  const userId = await signedInUserId();
+  if (!userId) return unauthenticated();
+  const body = await parseJsonBody(request, passwordOnlySchema);
+  if (!body.ok) return body.response;
+  const result = await (await getAccountData()).requestDeletion(userId, body.data.password, requestContext(request.headers));
+  if (result.ok) return NextResponse.json({ ok: true, delivery: result.delivery });
+  if (result.reason === "last_admin") return NextResponse.json({ error: { code: "last_admin", message: "You are the last admin: make someone else an admin before deleting this account." } }, { status: 409 });
+  return apiFailure(result);
+});

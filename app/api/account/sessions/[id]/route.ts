@@ -1,0 +1,16 @@
+import { NextResponse } from "next/server";
+import { currentSession } from "@/lib/current-session";
+import { jsonRoute, unauthenticated } from "@/lib/http";
+import { getSessionList } from "@/lib/runtime";
+
+/** Ends one of the signed-in person's sessions (this one too, if asked: that is a logout). */
+export function DELETE(request: Request, context: { params: Promise<{ id: string }> }) {
+  return jsonRoute(async () => {
+    const session = await currentSession();
+    if (!session) return unauthenticated();
+    const { id } = await context.params;
+    const result = await (await getSessionList()).endOne(session.userId, id.slice(0, 64), Date.now());
+    if (!result.ok) return NextResponse.json({ error: { code: "not_found", message: "No such session is open on your account." } }, { status: 404 });
+    return NextResponse.json({ ok: true, current: id === session.sessionId });
+  })(request);
+}

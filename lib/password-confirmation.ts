@@ -1,0 +1,26 @@
+import type { User } from "@/db/schema";
+import { findUserById } from "@/db/users";
+import type { Accounts } from "./accounts";
+import type { Database } from "@/db/client";
+import type { RateLimited, RequestContext } from "./results";
+
+export type PasswordRefusal = { ok: false; reason: "invalid_credentials" | "locked" } | RateLimited;
+
+/**
+ * The signed-in person types their password again, within the login limits (a wrong one counts as a failed
+ * login). keepFailures: the attempt stays counted until the caller's next factor is proven too.
+ */
+export async function confirmOwnPassword(
+  deps: { db: Database; accounts: Accounts },
+  userId: string,
+  password: string,
+  context: RequestContext,
+  options: { keepFailures?: boolean } = {},
+): Promise<{ ok: true; user: User } | PasswordRefusal> {
+  const user = await findUserById(deps.db, userId);
+  if (!user) return { ok: false, reason: "invalid_credentials" };
+  const checked = await deps.accounts.checkPassword(user.email, password, context, options);
+  // Signed-in accounts are verified; the signup hint has no place here.
+  if (!checked.ok && checked.reason === "unverified") return { ok: false, reason: "invalid_credentials" };
+  return checked as { ok: true; user: User } | PasswordRefusal;
+}

@@ -33,7 +33,7 @@ export type User = typeof users.$inferSelect;
 /** The password_hash of an account without a password: no password verifies against it. */
 export const NO_PASSWORD = "";
 
-// ---- Second factor and audit log (issue 6: roles and admin; lib/totp.ts, lib/audit.ts) ----------------
+// ---- Second factor and audit log (roles and admin; lib/totp.ts, lib/audit.ts) -----------------------------
 
 /** One authenticator app per staff/admin account. Enabled once confirmedAt is set. */
 export const totpCredentials = sqliteTable("totp_credentials", {

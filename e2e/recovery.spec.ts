@@ -5,7 +5,7 @@ import { expect, test } from "./support/fixtures";
 import { activeAccountThroughApi, endResendCooldown, hydrated, logIn, newPerson, type Person } from "./support/walk";
 
 /**
- * Issue 8 through the browser, against the production build: password reset, change of password and
+ * Getting back in, through the browser, against the production build: password reset, change of password and
  * of email on the account page, and sign-in by code (global-setup starts the app with
  * SIGN_IN_BY_CODE=true), each with JavaScript on and off, mail read from the SMTP sink; axe on every
  * new page.

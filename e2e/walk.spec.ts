@@ -17,7 +17,7 @@ import {
 } from "./support/walk";
 
 /**
- * The walk of issues 3 and 4 through the browser, against the production build: register -> code by
+ * The signup walk through the browser, against the production build: register -> code by
  * email (SMTP sink) -> verify -> log in -> account -> log out, and every way it can go wrong on the
  * way. The same tests run with JavaScript and without it (plain form posts to the server actions).
  */

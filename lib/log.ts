@@ -21,7 +21,7 @@ export type AuthEvent =
   | "email_changed"
   | "code_guessing_alarm"
   | "second_factor_notice"
-  // Roles, second factor and the admin area (issue 6).
+  // Roles, second factor and the admin area.
   | "login_second_factor_required"
   | "totp_enrolled"
   | "totp_enrolment_failed"

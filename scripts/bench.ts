@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `npm run bench`: how close the product runs to its hashing floor (issue 7).
+ * `npm run bench`: how close the product runs to its hashing floor.
  *
  * Starts its own redis-server, SMTP sink and `next start` (production build, built when missing) on free
  * loopback ports, runs the phases below against the JSON API, prints a table, writes
@@ -51,7 +51,7 @@ const NAME = "Bench User";
 
 /**
  * RATE LIMITS OFF FOR THE BENCH. Every request comes from 127.0.0.1, so per-IP (and per-email) limits would
- * turn the load into 429s. When issue 5 lands, put whatever its settings are called here, set very high.
+ * turn the load into 429s. Limits the bench must not trip are set very high here.
  * The names below are the ones lib/config.ts reads today; unknown names are harmless.
  */
 /**

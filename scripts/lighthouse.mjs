@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run lighthouse`: Lighthouse (desktop preset) on /register, /verify and /login of the production
- * build, with Debian's Chromium. Issue 4 asks for performance, accessibility and best practices all 100.
+ * build, with Debian's Chromium. The target is performance, accessibility and best practices all 100.
  *
  * Without BASE_URL it starts what the app needs the way e2e/global-setup.ts does, from the same
  * e2e/support modules: the build (`next build` if there is none), a throwaway Redis, the SMTP sink, a

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run size`: the JavaScript each page sends on first load, from the production build (issue 4, "Weight").
+ * `npm run size`: the JavaScript each page sends on first load, from the production build.
  *
  * Reads .next/diagnostics/route-bundle-stats.json (building first when it is missing, or with --build),
  * gzips each route's first-load chunks (zlib level 9, like Next's old "First Load JS"; 1 kB = 1000 bytes),

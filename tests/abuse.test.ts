@@ -16,7 +16,7 @@ import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor 
 import { SignupTokens, withoutToken } from "./support/signups";
 
 /**
- * The abuse cases of the hardening issue, at the service level: createAccounts over a real libSQL file
+ * The abuse cases, at the service level: createAccounts over a real libSQL file
  * database, a capturing mailer, and either the in-process store with a fake clock (limits that take
  * hours or days to show) or the real Redis store (races and outages, on the real clock).
  *

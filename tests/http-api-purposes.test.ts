@@ -12,7 +12,7 @@ import { CODE_PURPOSES } from "@/lib/codes";
 import { emailId, loginAccountLimits, sendLimits, verifyFailureLimits } from "@/lib/limits";
 
 /**
- * Issue 8's endpoints under the abuse checks of the hardening issue, against the real production build
+ * The recovery and account endpoints under the abuse checks, against the real production build
  * (`next start`, SIGN_IN_BY_CODE=true) with its own throwaway Redis, SMTP sink and file database, the
  * way tests/http-api.test.ts runs the signup endpoints: fuzzed bodies never get a 5xx and every refusal
  * has the error shape; /api/account/* without a session is 401 unauthenticated; racing consumes of the

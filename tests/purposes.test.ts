@@ -29,7 +29,7 @@ import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor 
 import { SignupTokens, withoutToken } from "./support/signups";
 
 /**
- * Issue 8's proof at the service level: every purpose of the one code machinery (verify email, reset
+ * The proof at the service level: every purpose of the one code machinery (verify email, reset
  * password, change email, sign in), wired as lib/runtime.ts wires them (createAccounts, then
  * createRecovery and createAccountSettings over the same dependencies and accounts), against a real
  * libSQL file database, the in-process code store, a capturing mailer and a fake clock.

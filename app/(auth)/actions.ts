@@ -102,7 +102,7 @@ export async function loginAction(_previous: FormState, formData: FormData): Pro
   const state = await guarded(values, async () => {
     const result = await signInWithPassword(parsed.data);
     if (result.ok) return { ok: true };
-    // Second factor (issue 6): once asked for, the code field stays, and a refusal names it too.
+    // Second factor: once asked for, the code field stays, and a refusal names it too.
     const secondStep = result.reason === "totp_required" || values.step === "totp";
     const refusal = refused(result, { email: parsed.data.email, ...(secondStep ? { step: "totp" } : {}) });
     return secondStep && result.reason === "invalid_credentials" ? { ...refusal, message: "Invalid email, password or authentication code." } : refusal;

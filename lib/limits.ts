@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { CodePurpose } from "./codes";
 import type { AppConfig } from "./config";
+import { ipv6Groups, plainAddress } from "./ip-address";
 import type { LimitRule } from "./store/code-store";
 
 /**
@@ -99,15 +100,11 @@ export function ipLimits(config: LimitConfig, action: "code-fail" | "login-fail"
 
 /** IPv6 clients are grouped by /64 (one subscriber usually holds a whole /64) or a shorter prefix; IPv4 by address. */
 export function ipKey(ip: string, prefix: 64 | 56 | 48 = 64): string {
-  const address = ip.trim().toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+  const address = plainAddress(ip);
   if (!address.includes(":")) return address || "unknown";
-  const [head, tail = ""] = address.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = address.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
-  const kept = groups.slice(0, 4).map((g) => parseInt(g, 16) || 0);
+  const kept = ipv6Groups(address).slice(0, 4);
   // A /56 keeps the high byte of the fourth group; a /48 drops it.
-  kept[3] = prefix === 64 ? kept[3]! : prefix === 56 ? kept[3]! & 0xff00 : 0;
+  kept[3] = prefix === 64 ? (kept[3] ?? 0) : prefix === 56 ? (kept[3] ?? 0) & 0xff00 : 0;
   return `${kept
     .slice(0, prefix === 48 ? 3 : 4)
     .map((g) => g.toString(16))

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { clientIp } from "./client-ip";
 import { getConfig } from "./config";
+import { ipv6Groups, plainAddress } from "./ip-address";
 
 /** What a session row records about where it was started: enough to recognise a device, not to locate a person. */
 export interface SessionDevice {
@@ -18,16 +19,12 @@ export function sessionDevice(headers: Headers): SessionDevice {
 
 /** The network an address belongs to: IPv4 /24, IPv6 /48; undefined for anything that is not an address. */
 export function networkPrefix(ip: string): string | undefined {
-  const address = ip.trim().toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+  const address = plainAddress(ip);
   const version = isIP(address);
   if (version === 4) return `${address.split(".").slice(0, 3).join(".")}.0/24`;
   if (version !== 6) return undefined;
-  const [head, tail = ""] = address.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = address.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
-  return `${groups
+  return `${ipv6Groups(address)
     .slice(0, 3)
-    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .map((g) => g.toString(16))
     .join(":")}::/48`;
 }

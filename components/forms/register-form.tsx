@@ -4,9 +4,9 @@ import { registerAction } from "@/app/(auth)/actions";
 import { Alert } from "@/components/ui/alert";
 import { describedBy, Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
-import { PasswordInput } from "@/components/ui/password-input";
 import { SubmitButton } from "@/components/ui/submit-button";
 import type { RegisterFormInput } from "@/lib/schemas";
+import { NewPasswordFields } from "./new-password-fields";
 import { useActionForm } from "./use-action-form";
 
 /** A short, honest hint: length is what makes a password strong (NIST SP 800-63B), so that is what it counts. */
@@ -47,29 +47,7 @@ export function RegisterForm({ passwordMinLength }: { passwordMinLength: number 
           {...describedBy("email", errorFor("email"))}
         />
       </Field>
-      <Field id="password" label="Password" hint={hint} error={errorFor("password")}>
-        <PasswordInput
-          id="password"
-          autoComplete="new-password"
-          autoFocus={autoFocus("password")}
-          {...form.register("password", {
-            // A changed password re-checks the repeat, once the person has filled that in.
-            onChange: () => {
-              if (form.getFieldState("passwordConfirmation").isTouched) void form.trigger("passwordConfirmation");
-            },
-          })}
-          {...describedBy("password", errorFor("password"), true)}
-        />
-      </Field>
-      <Field id="passwordConfirmation" label="Repeat password" error={errorFor("passwordConfirmation")}>
-        <PasswordInput
-          id="passwordConfirmation"
-          autoComplete="new-password"
-          autoFocus={autoFocus("passwordConfirmation")}
-          {...form.register("passwordConfirmation")}
-          {...describedBy("passwordConfirmation", errorFor("passwordConfirmation"))}
-        />
-      </Field>
+      <NewPasswordFields form={form} errorFor={errorFor} autoFocus={autoFocus} label="Password" hint={hint} />
       <SubmitButton pending={pending} pendingLabel="Creating your account…" className="w-full">
         Create account
       </SubmitButton>

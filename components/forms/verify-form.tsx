@@ -7,8 +7,8 @@ import { describedBy, Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { SubmitButton } from "@/components/ui/submit-button";
 import { initialFormState, type FormState } from "@/lib/form-state";
-import { PasswordInput } from "@/components/ui/password-input";
 import type { VerifyChoosingFormInput } from "@/lib/schemas";
+import { NewPasswordFields } from "./new-password-fields";
 import { useActionForm } from "./use-action-form";
 
 const CODE_LENGTH = 6;
@@ -177,24 +177,13 @@ export function VerifyForm({
                 {...describedBy("name", errorFor("name"))}
               />
             </Field>
-            <Field id="password" label="Choose a password" hint={`At least ${passwordMinLength} characters.`} error={errorFor("password")}>
-              <PasswordInput
-                id="password"
-                autoComplete="new-password"
-                autoFocus={autoFocus("password")}
-                {...form.register("password")}
-                {...describedBy("password", errorFor("password"), true)}
-              />
-            </Field>
-            <Field id="passwordConfirmation" label="Repeat password" error={errorFor("passwordConfirmation")}>
-              <PasswordInput
-                id="passwordConfirmation"
-                autoComplete="new-password"
-                autoFocus={autoFocus("passwordConfirmation")}
-                {...form.register("passwordConfirmation")}
-                {...describedBy("passwordConfirmation", errorFor("passwordConfirmation"))}
-              />
-            </Field>
+            <NewPasswordFields
+              form={form}
+              errorFor={errorFor}
+              autoFocus={autoFocus}
+              label="Choose a password"
+              hint={`At least ${passwordMinLength} characters.`}
+            />
           </fieldset>
         ) : null}
         <SubmitButton pending={pending} pendingLabel="Checking…" className="w-full">

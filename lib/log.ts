@@ -35,7 +35,13 @@ export type AuthEvent =
   | "account_deactivated"
   | "account_reactivated"
   | "sessions_revoked"
-  | "admin_forbidden";
+  | "admin_forbidden"
+  // Passkeys (lib/passkeys.ts).
+  | "passkey_added"
+  | "passkey_add_failed"
+  | "passkey_renamed"
+  | "passkey_removed"
+  | "passkey_counter_refused";
 
 export type AuthEventFields = Record<string, string | number | boolean | undefined>;
 

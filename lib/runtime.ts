@@ -3,6 +3,7 @@ import { getDatabase } from "@/db/client";
 import { createAccountSettings, type AccountSettings } from "./account-settings";
 import { createAccounts, type Accounts } from "./accounts";
 import { installAuditLog } from "./audit";
+import { createPasskeys, type Passkeys } from "./passkeys";
 import { createRecovery, type Recovery } from "./recovery";
 import { getConfig } from "./config";
 import type { Mailer } from "./mail/mailer";
@@ -15,7 +16,7 @@ import type { CodeStore } from "./store/code-store";
 const holder = globalThis as {
   __codeStore?: CodeStore;
   __mailer?: Mailer;
-  __services?: Promise<{ accounts: Accounts; recovery: Recovery; settings: AccountSettings }>;
+  __services?: Promise<{ accounts: Accounts; recovery: Recovery; settings: AccountSettings; passkeys: Passkeys }>;
 };
 
 /** The services, wired once to the configured database, code store and mailer. */
@@ -26,7 +27,7 @@ function services() {
     // Mail that must not show in an answer's timing goes out after the response (lib/one-time-codes.ts).
     const deps = { db, store, mailer, config: getConfig(), defer: (task: () => Promise<unknown>) => after(task) };
     const accounts = createAccounts(deps);
-    return { accounts, recovery: createRecovery(deps, accounts), settings: createAccountSettings(deps, accounts) };
+    return { accounts, recovery: createRecovery(deps, accounts), settings: createAccountSettings(deps, accounts), passkeys: createPasskeys(deps, accounts) };
   })().catch((error: unknown) => {
     holder.__services = undefined; // try again on the next request rather than failing forever
     throw error;
@@ -36,6 +37,7 @@ function services() {
 
 export const getRecovery = async () => (await services()).recovery;
 export const getAccountSettings = async () => (await services()).settings;
+export const getPasskeys = async () => (await services()).passkeys;
 
 /** The account service (signup, verification, login). */
 export async function getAccounts(): Promise<Accounts> {

@@ -143,6 +143,15 @@ export function choosePasswordFormSchema(passwordMinLength: number) {
 export const changeEmailSchema = z.object({ newEmail: emailSchema, password: currentPasswordSchema });
 export const otpOnlySchema = z.object({ otp: otpSchema });
 
+export const passkeyNameSchema = z.object({
+  name: z.string({ error: "Give the passkey a name." }).check(
+    z.trim(),
+    z.minLength(1, "Give the passkey a name."),
+    z.maxLength(64, "Use at most 64 characters."),
+    z.refine((v) => !/[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(v), { error: "Remove the control characters from the name." }),
+  ),
+});
+
 export type RegisterInput = z.infer<ReturnType<typeof registerSchema>>;
 export type RegisterFormInput = z.input<ReturnType<typeof registerFormSchema>>;
 export type VerifyInput = z.infer<ReturnType<typeof verifyInputSchema>>;

@@ -185,3 +185,19 @@ describe("PASSWORD_MIN_LENGTH", () => {
     expect(parseConfig({ PASSWORD_MIN_LENGTH: "8" }).passwordMinLength).toBe(8);
   });
 });
+
+describe("passkeys' relying party", () => {
+  it("takes the origin and the RP ID from AUTH_URL (path and port dropped from the RP ID)", () => {
+    expect(parseConfig({ AUTH_URL: "https://login.example.com:8443/app" }).passkeys).toEqual({
+      rpName: "Verified Signup",
+      origin: "https://login.example.com:8443",
+      rpId: "login.example.com",
+    });
+  });
+
+  it("leaves both to the request's host when AUTH_URL is not set", () => {
+    const { passkeys } = parseConfig({ AUTH_TRUST_HOST: "true" });
+    expect(passkeys.origin).toBeUndefined();
+    expect(passkeys.rpId).toBeUndefined();
+  });
+});

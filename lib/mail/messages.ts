@@ -135,7 +135,7 @@ export function verificationCodeMessage(input: { appName: string; to: string; co
   return codeMessage({ ...input, purpose: "verify_email" });
 }
 
-export type NoticeKind = "existing_account" | "password_changed" | "email_changed" | "signed_in_by_code";
+export type NoticeKind = "existing_account" | "password_changed" | "email_changed" | "signed_in_by_code" | "passkey_added" | "passkey_removed";
 
 const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; heading: string; paragraphs: (app: string) => string[] }> = {
   existing_account: {
@@ -169,6 +169,22 @@ const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; headi
     paragraphs: () => [
       "Someone just signed in to your account with a code sent to this address.",
       "If it was not you, reset your password now with “Forgot your password?” on the login page: a reset ends every session.",
+    ],
+  },
+  passkey_added: {
+    subject: (app) => `A passkey was added to your ${app} account`,
+    heading: "A passkey was added to your account",
+    paragraphs: () => [
+      "A new passkey can now sign in to your account. You can see, rename and remove your passkeys on your account page.",
+      "If you did not add it, remove it there right away and change your password.",
+    ],
+  },
+  passkey_removed: {
+    subject: (app) => `A passkey was removed from your ${app} account`,
+    heading: "A passkey was removed from your account",
+    paragraphs: () => [
+      "One of your passkeys was removed from your account and can no longer sign in.",
+      "If you did not remove it, sign in and check your account page, and change your password.",
     ],
   },
 };

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { logoutAction } from "@/app/(auth)/actions";
+import { PasskeyOffer, PasskeysSection } from "@/components/account/passkeys";
 import { AccountSettings } from "@/components/account-settings";
 import { AuthShell } from "@/components/auth-shell";
 import { Alert } from "@/components/ui/alert";
@@ -11,6 +12,7 @@ import { NO_PASSWORD } from "@/db/schema";
 import { findUserById } from "@/db/users";
 import { auth } from "@/lib/auth";
 import { getConfig } from "@/lib/config";
+import { passkeyItems, passkeyNotice } from "@/lib/passkey-page";
 import type { SearchParams } from "@/lib/search-params";
 
 export const metadata: Metadata = { title: "Your account" };
@@ -21,12 +23,15 @@ const CHANGED: Record<string, string> = {
 };
 
 export default async function AccountPage({ searchParams }: { searchParams: SearchParams }) {
-  const changed = (await searchParams).changed;
+  const params = await searchParams;
+  const changed = params.changed;
   const notice = typeof changed === "string" ? CHANGED[changed] : undefined;
   const session = await auth();
   if (!session?.user?.id) redirect("/login");
   const user = await findUserById(await getDatabase(), session.user.id);
   if (!user) redirect("/login");
+
+  const passkeys = await passkeyItems(user.id);
 
   const rows: Array<[string, string]> = [
     ["Name", user.name],
@@ -43,6 +48,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
           {notice}
         </Alert>
       ) : null}
+      {passkeys.offer ? <PasskeyOffer /> : null}
       <dl className="divide-y divide-border text-sm">
         {rows.map(([term, value]) => (
           <div key={term} className="grid grid-cols-3 gap-4 py-3">
@@ -65,6 +71,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
           Log out
         </SubmitButton>
       </form>
+      <PasskeysSection passkeys={passkeys.items} notice={passkeyNotice(params.passkey)} />
       <AccountSettings passwordMinLength={getConfig().passwordMinLength} hasPassword={user.passwordHash !== NO_PASSWORD} />
     </AuthShell>
   );

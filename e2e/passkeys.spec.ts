@@ -197,3 +197,34 @@ test("an admin adds a passkey from a session opened with TOTP; signing in with t
   await page.goto("/admin");
   await expect(page.getByRole("heading", { name: "Admin", level: 1 })).toBeVisible();
 });
+
+test("without JavaScript: no passkey buttons; the account's passkeys are listed and can be renamed and removed as plain forms", async ({ page, browser, request, baseURL, clientIp }) => {
+  const person = newPerson("passkey-nojs");
+  await activeAccountThroughApi(request, person);
+  await virtualAuthenticator(page);
+  await page.goto("/login");
+  await logIn(page, person);
+  await expect(page).toHaveURL(/\/account$/);
+  await addPasskeyFromAccount(page);
+
+  const plain = await browser.newContext({ baseURL, javaScriptEnabled: false, extraHTTPHeaders: { "x-forwarded-for": clientIp } });
+  try {
+    await plain.addCookies(await page.context().cookies());
+    const noJs = await plain.newPage();
+    await noJs.goto("/account");
+    await expect(noJs.getByTestId("passkey")).toHaveCount(1);
+    await expect(noJs.getByRole("button", { name: /add a passkey/i })).toHaveCount(0);
+    await noJs.getByTestId("passkey").getByLabel("Name").fill("Phone");
+    await noJs.getByRole("button", { name: "Rename" }).click();
+    await expect(noJs.getByTestId("passkey")).toContainText("Phone");
+    await noJs.getByRole("button", { name: "Remove the passkey Phone" }).click();
+    await expect(noJs.getByRole("status").filter({ hasText: "The passkey was removed" })).toBeVisible();
+    await expect(noJs.getByTestId("passkey")).toHaveCount(0);
+
+    await noJs.goto("/login");
+    await expect(noJs.getByLabel("Email")).toBeVisible();
+    await expect(noJs.getByRole("button", { name: /passkey/i })).toHaveCount(0);
+  } finally {
+    await plain.close();
+  }
+});

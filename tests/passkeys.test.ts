@@ -214,6 +214,19 @@ describe("login limits", () => {
     expect(await signIn(credential)).toMatchObject({ ok: false, reason: "rate_limited" });
   });
 
+  it("failed passkey sign-ins from one IP count on that IP's login failures, unknown passkeys too: after the limit even a right passkey from it is refused", async () => {
+    const credential = await addPasskey();
+    const stranger = createCredential({ challenge: "x", user: { id: "nobody" } }, here).credential;
+    const ip = { ip: "192.0.2.7" };
+    for (let i = 0; i < testConfig.limits.loginFailuresPerIp; i++) {
+      const options = await passkeys.signInOptions(rp);
+      expect(await passkeys.signIn(assert(stranger, options.challenge, here), rp, ip)).toEqual({ ok: false, reason: "invalid_credentials" });
+    }
+    const options = await passkeys.signInOptions(rp);
+    expect(await passkeys.signIn(assert(credential, options.challenge, here), rp, ip)).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(await signIn(credential)).toMatchObject({ ok: true });
+  });
+
   it("a passkey sign-in clears the account's earlier failures, as a right password does", async () => {
     const credential = await addPasskey();
     for (let i = 0; i < testConfig.limits.loginFailuresPerAccount - 1; i++) await signIn(credential, { ...here, rpId: "evil.example" });

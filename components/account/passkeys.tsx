@@ -1,81 +1,39 @@
-"use client";
-
-import { browserSupportsWebAuthn, startRegistration } from "@simplewebauthn/browser";
-import { useEffect, useState } from "react";
-import { addPasskeyAction, passkeyRegistrationOptionsAction, removePasskeyAction, renamePasskeyAction } from "@/app/account/passkey-actions";
+import { removePasskeyAction, renamePasskeyAction } from "@/app/account/passkey-actions";
 import { Alert } from "@/components/ui/alert";
-import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { SubmitButton } from "@/components/ui/submit-button";
 import type { PasskeyItem, PasskeyNotice } from "@/lib/passkey-page";
+import { AddPasskeyButton, WebAuthnOnly } from "./add-passkey";
 
 /**
- * The account's passkeys. The list, rename and remove are plain forms that work without JavaScript; adding one
- * needs the browser's WebAuthn, so its button appears only after hydration, where the browser has it.
+ * The account's passkeys, rendered on the server. The list, rename and remove are plain forms that work without
+ * JavaScript; adding one needs the browser's WebAuthn, so that button (./add-passkey.tsx) appears only after
+ * hydration, where the browser has it.
  */
-
-function useWebAuthn(): boolean {
-  const [supported, setSupported] = useState(false);
-  useEffect(() => setSupported(browserSupportsWebAuthn()), []);
-  return supported;
-}
-
-function AddPasskeyButton({ label = "Add a passkey", variant = "secondary" }: { label?: string; variant?: "primary" | "secondary" }) {
-  const [pending, setPending] = useState(false);
-  const [message, setMessage] = useState<string>();
-
-  async function add() {
-    setPending(true);
-    setMessage(undefined);
-    try {
-      const options = await passkeyRegistrationOptionsAction();
-      if (!options.ok) return setMessage(options.message);
-      let response;
-      try {
-        response = await startRegistration({ optionsJSON: options.options });
-      } catch {
-        return setMessage("No passkey was added: the request was cancelled or timed out. Try again when you are ready.");
-      }
-      const result = await addPasskeyAction(JSON.stringify(response));
-      if (!result.ok) return setMessage(result.message ?? "That passkey could not be added. Try again.");
-      // A fresh page: the list and the notice come from the server.
-      window.location.assign("/account?passkey=added#passkeys");
-    } finally {
-      setPending(false);
-    }
-  }
-
-  return (
-    <div className="space-y-3">
-      {message ? <Alert tone="error">{message}</Alert> : null}
-      <Button type="button" variant={variant} onClick={add} aria-disabled={pending || undefined} disabled={pending} className="w-full">
-        {pending ? "Waiting for your passkey…" : label}
-      </Button>
-    </div>
-  );
-}
 
 /** Offered once, on the first visit after the address was verified, where the browser can make passkeys. */
 export function PasskeyOffer() {
-  const supported = useWebAuthn();
-  if (!supported) return null;
   return (
-    <section aria-labelledby="passkey-offer-heading" className="mb-6 space-y-3 rounded-lg border border-info/30 bg-info-surface p-4 text-info-foreground">
-      <h2 id="passkey-offer-heading" className="text-base font-semibold">
-        Sign in faster with a passkey
-      </h2>
-      <p className="text-sm">
-        A passkey lets this device sign you in with its screen lock (fingerprint, face or PIN) instead of your password. It cannot be
-        phished or reused on another site.
-      </p>
-      <AddPasskeyButton label="Add a passkey now" variant="primary" />
-    </section>
+    <WebAuthnOnly>
+      <section
+        aria-labelledby="passkey-offer-heading"
+        className="mb-6 space-y-3 rounded-lg border border-info/30 bg-info-surface p-4 text-info-foreground"
+      >
+        <h2 id="passkey-offer-heading" className="text-base font-semibold">
+          Sign in faster with a passkey
+        </h2>
+        <p className="text-sm">
+          A passkey lets this device sign you in with its screen lock (fingerprint, face or PIN) instead of your password. It cannot be phished or
+          reused on another site.
+        </p>
+        <AddPasskeyButton label="Add a passkey now" variant="primary" />
+      </section>
+    </WebAuthnOnly>
   );
 }
 
 export function PasskeysSection({ passkeys, notice }: { passkeys: PasskeyItem[]; notice?: PasskeyNotice }) {
-  const supported = useWebAuthn();
   return (
     <section id="passkeys" aria-labelledby="passkeys-heading" className="mt-8 space-y-4 border-t border-border pt-6">
       <h2 id="passkeys-heading" className="text-lg font-semibold">
@@ -83,7 +41,9 @@ export function PasskeysSection({ passkeys, notice }: { passkeys: PasskeyItem[];
       </h2>
       {notice ? <Alert tone={notice.tone}>{notice.text}</Alert> : null}
       {passkeys.length === 0 ? (
-        <p className="text-sm text-muted-foreground">No passkeys yet. A passkey signs you in with this device&apos;s screen lock, without a password.</p>
+        <p className="text-sm text-muted-foreground">
+          No passkeys yet. A passkey signs you in with this device&apos;s screen lock, without a password.
+        </p>
       ) : (
         <ul className="space-y-4" aria-label="Your passkeys">
           {passkeys.map((passkey) => (
@@ -118,7 +78,9 @@ export function PasskeysSection({ passkeys, notice }: { passkeys: PasskeyItem[];
           ))}
         </ul>
       )}
-      {supported ? <AddPasskeyButton /> : null}
+      <WebAuthnOnly>
+        <AddPasskeyButton />
+      </WebAuthnOnly>
     </section>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, WebAuthnAbortService, type AuthenticationResponseJSON } from "@simplewebauthn/browser";
+import type { AuthenticationResponseJSON } from "@simplewebauthn/browser";
 import { useEffect, useState } from "react";
 import { passkeySignInAction, passkeySignInOptionsAction } from "@/app/(auth)/passkey-actions";
 import { Alert } from "@/components/ui/alert";
@@ -25,22 +25,28 @@ export function PasskeySignIn() {
   }
 
   useEffect(() => {
-    if (!browserSupportsWebAuthn()) return;
+    if (typeof window.PublicKeyCredential !== "function") return;
     setSupported(true);
     let active = true;
+    // Loaded after the page (not part of its first load): the password form never waits for it.
+    const webauthn = import("@simplewebauthn/browser");
     (async () => {
+      const { browserSupportsWebAuthnAutofill, startAuthentication } = await webauthn;
       if (!(await browserSupportsWebAuthnAutofill())) return;
       const options = await passkeySignInOptionsAction();
       if (!options || !active) return;
       // Waits, without any prompt, until the person picks a passkey among the email field's suggestions.
-      const response = await startAuthentication({ optionsJSON: options, useBrowserAutofill: true });
+      const response = await startAuthentication({
+        optionsJSON: options,
+        useBrowserAutofill: true,
+      });
       if (active) await finish(response);
     })().catch(() => {
       // Aborted (the button started its own request, or the page is leaving) or dismissed: nothing to say.
     });
     return () => {
       active = false;
-      WebAuthnAbortService.cancelCeremony();
+      void webauthn.then(({ WebAuthnAbortService }) => WebAuthnAbortService.cancelCeremony());
     };
   }, []);
 
@@ -48,6 +54,7 @@ export function PasskeySignIn() {
     setMessage(undefined);
     const options = await passkeySignInOptionsAction();
     if (!options) return setMessage("Passkeys are not available here right now. Log in with your email and password.");
+    const { startAuthentication } = await import("@simplewebauthn/browser");
     let response;
     try {
       response = await startAuthentication({ optionsJSON: options });

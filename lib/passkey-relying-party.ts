@@ -8,18 +8,21 @@ export interface RelyingParty {
 }
 
 /**
- * AUTH_URL decides when it is set. Without it the app runs under AUTH_TRUST_HOST (or in development), and, like
- * Auth.js there, takes the host the request names: a forged host cannot help anyone, since a browser only ever
- * lets an authenticator sign for the site it is really on. Browsers refuse WebAuthn on an IP address, so open
- * the site by a name (localhost in development and in the browser tests).
+ * AUTH_URL decides when it is set. Without it (AUTH_TRUST_HOST, or development) the host the request names does:
+ * X-Forwarded-Host and -Proto only behind a proxy the deployment trusts (TRUST_PROXY, Vercel), else Host. Then the
+ * phishing resistance of passkeys rests on that host being the site's own: a relay that reaches the app under
+ * another name would have its own name accepted. So production sets AUTH_URL, or a proxy that answers only the
+ * site's own names. Browsers refuse WebAuthn on an IP address: open the site by a name (the browser tests use
+ * localhost).
  */
-export function relyingParty(config: Pick<AppConfig, "passkeys" | "auth">, headers: Headers): RelyingParty | undefined {
+export function relyingParty(config: Pick<AppConfig, "passkeys" | "auth" | "trustProxy">, headers: Headers): RelyingParty | undefined {
   const { rpName, origin, rpId } = config.passkeys;
   if (origin && rpId) return { name: rpName, id: rpId, origin };
   if (!config.auth.trustHost) return undefined;
-  const host = first(headers.get("x-forwarded-host")) ?? first(headers.get("host"));
+  const forwarded = config.trustProxy ? first(headers.get("x-forwarded-host")) : undefined;
+  const host = forwarded ?? first(headers.get("host"));
   if (!host) return undefined;
-  const protocol = first(headers.get("x-forwarded-proto")) === "https" ? "https" : "http";
+  const protocol = config.trustProxy && first(headers.get("x-forwarded-proto")) === "https" ? "https" : "http";
   try {
     const url = new URL(`${protocol}://${host}`);
     return { name: rpName, id: url.hostname, origin: url.origin };

@@ -1,6 +1,7 @@
+import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
-import { NO_PASSWORD, type User } from "@/db/schema";
+import { NO_PASSWORD, users, type User } from "@/db/schema";
 import { createAccounts } from "@/lib/accounts";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import type { RelyingParty } from "@/lib/passkey-relying-party";
@@ -106,8 +107,6 @@ describe("adding a passkey and signing in with it", () => {
 
   it("refuses a passkey sign-in to an account that is deactivated", async () => {
     const credential = await addPasskey();
-    const { users } = await import("@/db/schema");
-    const { eq } = await import("drizzle-orm");
     await db.update(users).set({ isActive: false }).where(eq(users.id, user.id));
     expect(await signIn(credential)).toEqual({ ok: false, reason: "invalid_credentials" });
   });

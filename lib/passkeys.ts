@@ -14,7 +14,7 @@ import { countPasskeys, findPasskey, insertPasskey, listPasskeys, recordPasskeyU
 import type { Passkey, User } from "@/db/schema";
 import { findUserById } from "@/db/users";
 import type { AccountDependencies, Accounts } from "./accounts";
-import { ipLimit, loginAccountLimits } from "./limits";
+import { ipKey, ipLimit, loginAccountLimits } from "./limits";
 import { logAuthEvent } from "./log";
 import type { RelyingParty } from "./passkey-relying-party";
 import type { RateLimited, RequestContext } from "./results";
@@ -34,6 +34,11 @@ export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
 /** After verification, the passkey offer waits this long for the account's first visit to /account. */
 const OFFER_TTL_MS = 30 * 24 * 3600_000;
 const MAX_PASSKEYS = 20;
+/**
+ * Sign-in options need no account, and each leaves a challenge in the store for 5 minutes: one client IP may ask
+ * this many an hour (every login page load asks once, for the autofill).
+ */
+export const SIGN_IN_OPTIONS_PER_IP_PER_HOUR = 300;
 /**
  * EdDSA, ES256, RS256: what authenticators offer today. Named here rather than left to the library, whose default
  * probes Node's experimental Web Crypto (a warning in every server log) for post-quantum algorithms.
@@ -149,7 +154,9 @@ export function createPasskeys(deps: AccountDependencies, accounts: Pick<Account
   }
 
   /** Options for a sign-in by any passkey of this site: the browser offers the ones it holds (no address needed). */
-  async function signInOptions(rp: RelyingParty): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  async function signInOptions(rp: RelyingParty, context: RequestContext): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
+    const rule = { key: `limit:ip:${ipKey(context.ip)}:passkey-options`, limit: SIGN_IN_OPTIONS_PER_IP_PER_HOUR, windowMs: 3600_000 };
+    if (!(await store.limits("hit", [rule])).allowed) return undefined;
     const options = await generateAuthenticationOptions({ rpID: rp.id, userVerification: "required", timeout: PASSKEY_CHALLENGE_TTL_MS });
     await store.writeValue(challengeKey(options.challenge), "sign_in", PASSKEY_CHALLENGE_TTL_MS);
     return options;

@@ -5,7 +5,7 @@ import { NO_PASSWORD, users, type User } from "@/db/schema";
 import { createAccounts } from "@/lib/accounts";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import type { RelyingParty } from "@/lib/passkey-relying-party";
-import { createPasskeys, PASSKEY_CHALLENGE_TTL_MS, type Passkeys } from "@/lib/passkeys";
+import { createPasskeys, PASSKEY_CHALLENGE_TTL_MS, SIGN_IN_OPTIONS_PER_IP_PER_HOUR, type Passkeys } from "@/lib/passkeys";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { freshDatabase, insertUser, testConfig } from "./support/admin-fixtures";
 import { assert, createCredential, type Ceremony, type SoftCredential } from "./support/soft-authenticator";
@@ -62,8 +62,15 @@ async function addPasskey(to: User = user, ceremony: Ceremony = here): Promise<S
   return credential;
 }
 
+/** Sign-in options, which the tests always get (each from its own client IP unless told). */
+async function signInOptions(context = ctx()) {
+  const options = await passkeys.signInOptions(rp, context);
+  if (!options) throw new Error("no sign-in options");
+  return options;
+}
+
 async function signIn(credential: SoftCredential, ceremony: Ceremony & { signCount?: number } = here) {
-  const options = await passkeys.signInOptions(rp);
+  const options = await signInOptions();
   return passkeys.signIn(assert(credential, options.challenge, ceremony), rp, ctx());
 }
 
@@ -84,7 +91,7 @@ describe("adding a passkey and signing in with it", () => {
     const again = await passkeys.registrationOptions({ userId: user.id, mfa: false }, rp);
     expect(again.ok && again.options.authenticatorSelection).toMatchObject({ residentKey: "required", userVerification: "required" });
     expect(again.ok && again.options.excludeCredentials?.map((c) => c.id)).toEqual([credential.id]);
-    expect((await passkeys.signInOptions(rp)).userVerification).toBe("required");
+    expect((await signInOptions()).userVerification).toBe("required");
   });
 
   it("refuses an authenticator that did not verify the person (no PIN or biometric), at registration and at sign-in", async () => {
@@ -122,14 +129,14 @@ describe("challenges", () => {
 
   it("a sign-in challenge works once: a replayed assertion is refused, even with a higher counter", async () => {
     const credential = await addPasskey();
-    const options = await passkeys.signInOptions(rp);
+    const options = await signInOptions();
     expect(await passkeys.signIn(assert(credential, options.challenge, here), rp, ctx())).toMatchObject({ ok: true });
     expect(await passkeys.signIn(assert(credential, options.challenge, here), rp, ctx())).toEqual({ ok: false, reason: "expired" });
   });
 
   it("a wrong answer spends the challenge too: the right one afterwards is refused", async () => {
     const credential = await addPasskey();
-    const options = await passkeys.signInOptions(rp);
+    const options = await signInOptions();
     expect(await passkeys.signIn(assert(credential, options.challenge, { ...here, origin: "https://evil.example" }), rp, ctx())).toEqual({
       ok: false,
       reason: "invalid_credentials",
@@ -139,8 +146,8 @@ describe("challenges", () => {
 
   it("a challenge expires after 5 minutes: 1 ms before, it works; at 5 minutes it is refused", async () => {
     const credential = await addPasskey();
-    const early = await passkeys.signInOptions(rp);
-    const late = await passkeys.signInOptions(rp);
+    const early = await signInOptions();
+    const late = await signInOptions();
     vi.setSystemTime(Date.now() + PASSKEY_CHALLENGE_TTL_MS - 1);
     expect(await passkeys.signIn(assert(credential, early.challenge, here), rp, ctx())).toMatchObject({ ok: true });
     vi.setSystemTime(Date.now() + 1);
@@ -149,7 +156,7 @@ describe("challenges", () => {
   });
 
   it("a challenge made up by the client, or one issued for signing in, does not add a passkey", async () => {
-    const signInChallenge = (await passkeys.signInOptions(rp)).challenge;
+    const signInChallenge = (await signInOptions()).challenge;
     for (const challenge of ["bWFkZSB1cA", signInChallenge]) {
       const { response } = createCredential({ challenge, user: { id: "x" } }, here);
       expect(await passkeys.addPasskey({ userId: user.id, mfa: false }, response, rp)).toEqual({ ok: false, reason: "expired" });
@@ -163,9 +170,18 @@ describe("challenges", () => {
     expect(await passkeys.addPasskey({ userId: other.id, mfa: false }, response, rp)).toEqual({ ok: false, reason: "expired" });
   });
 
+  it("sign-in options, which need no account, are limited per client IP: 300 an hour, then none from that IP", async () => {
+    const ip = { ip: "192.0.2.99" };
+    for (let i = 0; i < SIGN_IN_OPTIONS_PER_IP_PER_HOUR; i++) expect(await passkeys.signInOptions(rp, ip)).toBeDefined();
+    expect(await passkeys.signInOptions(rp, ip)).toBeUndefined();
+    expect(await passkeys.signInOptions(rp, ctx())).toBeDefined();
+    vi.setSystemTime(Date.now() + 3600_000);
+    expect(await passkeys.signInOptions(rp, ip)).toBeDefined();
+  });
+
   it("the store holds a digest of the challenge, never the challenge itself", async () => {
     const spy = vi.spyOn(store, "writeValue");
-    const { challenge } = await passkeys.signInOptions(rp);
+    const { challenge } = await signInOptions();
     const [key, value] = spy.mock.calls[0]!;
     expect(`${key}${value}`).not.toContain(challenge);
   });
@@ -218,10 +234,10 @@ describe("login limits", () => {
     const stranger = createCredential({ challenge: "x", user: { id: "nobody" } }, here).credential;
     const ip = { ip: "192.0.2.7" };
     for (let i = 0; i < testConfig.limits.loginFailuresPerIp; i++) {
-      const options = await passkeys.signInOptions(rp);
+      const options = await signInOptions();
       expect(await passkeys.signIn(assert(stranger, options.challenge, here), rp, ip)).toEqual({ ok: false, reason: "invalid_credentials" });
     }
-    const options = await passkeys.signInOptions(rp);
+    const options = await signInOptions();
     expect(await passkeys.signIn(assert(credential, options.challenge, here), rp, ip)).toMatchObject({ ok: false, reason: "rate_limited" });
     expect(await signIn(credential)).toMatchObject({ ok: true });
   });

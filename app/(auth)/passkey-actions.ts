@@ -3,7 +3,7 @@
 import { headers } from "next/headers";
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import { getConfig } from "@/lib/config";
-import { guarded, refused } from "@/lib/form-actions";
+import { actionContext, guarded, refused } from "@/lib/form-actions";
 import type { FormState } from "@/lib/form-state";
 import { signInWithPasskey } from "@/lib/login";
 import { relyingParty } from "@/lib/passkey-relying-party";
@@ -15,7 +15,7 @@ const PASSKEY_REFUSED = "That passkey did not sign you in. Try again, or log in 
 
 export async function passkeySignInOptionsAction(): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
   const rp = relyingParty(getConfig(), await headers());
-  return rp ? (await getPasskeys()).signInOptions(rp) : null;
+  return (rp && (await (await getPasskeys()).signInOptions(rp, await actionContext()))) ?? null;
 }
 
 /** The browser's answer, as JSON; the page goes on to /account when this answers ok. */

@@ -9,6 +9,7 @@ const DATABASE_SUITES = [
   "tests/audit.test.ts",
   "tests/admin.test.ts",
   "tests/metrics.test.ts",
+  "tests/passkeys.test.ts",
 ];
 
 const VERCEL_BUILD_SUITE = "tests/vercel-build.test.ts";

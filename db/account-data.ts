@@ -1,6 +1,6 @@
 import { and, asc, count, eq, ne, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { authEvents, recoveryCodes, sessions, staffEnrolmentCodes, totpCredentials, users, type AuthEventRow } from "./schema";
+import { authEvents, passkeys, recoveryCodes, sessions, staffEnrolmentCodes, totpCredentials, users, type AuthEventRow } from "./schema";
 
 /** The queries behind deleting an account and exporting what it holds (lib/account-data.ts). */
 
@@ -34,6 +34,7 @@ export async function deleteAccountRows(db: Database, userId: string): Promise<b
     db.delete(totpCredentials).where(and(eq(totpCredentials.userId, userId), userGone)),
     db.delete(staffEnrolmentCodes).where(and(eq(staffEnrolmentCodes.userId, userId), userGone)),
     db.delete(sessions).where(and(eq(sessions.userId, userId), userGone)),
+    db.delete(passkeys).where(and(eq(passkeys.userId, userId), userGone)),
   ]);
   return deleted.length > 0;
 }

@@ -135,3 +135,32 @@ export const sessions = sqliteTable(
 );
 
 export type SessionRow = typeof sessions.$inferSelect;
+
+/**
+ * Passkeys (WebAuthn credentials, lib/passkeys.ts): the public key only, never a secret. The signature counter
+ * is kept so a cloned authenticator that reports an older count is refused; the backup flags say whether the
+ * credential is synced between devices.
+ */
+export const passkeys = sqliteTable(
+  "passkeys",
+  {
+    /** The credential id, base64url, as the authenticator reports it. */
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** COSE public key, base64url. */
+    publicKey: text("public_key").notNull(),
+    counter: integer("counter").notNull().default(0),
+    /** JSON array of the transports the browser reported (usb, internal, hybrid...). */
+    transports: text("transports").notNull().default("[]"),
+    deviceType: text("device_type", { enum: ["singleDevice", "multiDevice"] }).notNull(),
+    backedUp: integer("backed_up", { mode: "boolean" }).notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+  },
+  (table) => [index("passkeys_user").on(table.userId)],
+);
+
+export type Passkey = typeof passkeys.$inferSelect;

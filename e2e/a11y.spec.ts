@@ -4,7 +4,8 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page, TestInfo } from "@playwright/test";
 import { OUTCOMES } from "../lib/outcomes";
 import { expect, test } from "./support/fixtures";
-import { activeAccountThroughApi, alertWith, holdRegistration, logIn, newPerson, registerThroughApi, wrongCodeFor } from "./support/walk";
+import { activeAccountThroughApi, alertWith, enterCode, holdRegistration, hydrated, logIn, newPerson, registerThroughApi, registerThroughForm, wrongCodeFor } from "./support/walk";
+import { waitForCode } from "./support/mailbox";
 
 /**
  * Every screen and state of the walk: axe (all its default rules, WCAG and best practice) finds nothing,
@@ -111,4 +112,36 @@ test("account", async ({ page }, testInfo) => {
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByTestId("account-email")).toHaveText(person.email);
   await checkScreen(page, testInfo, "09-account");
+});
+
+test.describe("passkeys", () => {
+  // WebAuthn refuses IP-address origins: the same app, by name (see e2e/passkeys.spec.ts).
+  test.use({ baseURL: process.env.BASE_URL?.replace("//127.0.0.1", "//localhost") });
+
+  test("the passkey offer after verification, and the passkey list", async ({ page }, testInfo) => {
+    // A signup, a verification, a login and two screens of eight checks each.
+    test.setTimeout(90_000);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    const person = newPerson("a11y-passkey");
+    const sentAfter = await registerThroughForm(page, person);
+    await enterCode(page, await waitForCode(person.email, { after: sentAfter }), true);
+    await logIn(page, person);
+    const offer = page.getByRole("region", { name: "Sign in faster with a passkey" });
+    await expect(offer).toBeVisible();
+    await checkScreen(page, testInfo, "30-account-passkey-offer");
+
+    await offer.getByRole("button", { name: "Add a passkey now" }).click();
+    await expect(page.getByTestId("passkey")).toHaveCount(1);
+    await checkScreen(page, testInfo, "31-account-passkeys");
+  });
+
+  test("the login page's passkey button", async ({ page }, testInfo) => {
+    await page.goto("/login");
+    await hydrated(page.getByRole("button", { name: "Sign in with a passkey" }));
+    await checkScreen(page, testInfo, "32-login-passkey");
+  });
 });

@@ -333,5 +333,5 @@ test("password fields are masked, a Show/Hide toggle reveals them, pasting works
   await page.goto("/login");
   const current = page.getByLabel("Password", { exact: true });
   await expect(current).toHaveAttribute("autocomplete", "current-password");
-  await expect(page.getByLabel("Email")).toHaveAttribute("autocomplete", "username");
+  await expect(page.getByLabel("Email")).toHaveAttribute("autocomplete", "username webauthn");
 });

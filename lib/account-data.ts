@@ -9,6 +9,8 @@ import { logAuthEvent } from "./log";
 import { confirmOwnPassword, type PasswordRefusal } from "./password-confirmation";
 import { rateLimited, type RateLimited, type RequestContext } from "./results";
 import { denyInStore } from "./sessions";
+import { listPasskeys } from "@/db/passkeys";
+import { NO_PASSWORD } from "@/db/schema";
 import { createSecondFactor } from "./totp";
 
 /**
@@ -71,7 +73,12 @@ export function createAccountData(deps: AccountDependencies & { config: Pick<App
   async function exportData(userId: string) {
     const user = await findUserById(db, userId);
     if (!user) return undefined;
-    const [sessions, events, second] = await Promise.all([sessionRecordsOf(db, userId), authEventsOf(db, userId), secondFactor.status(userId)]);
+    const [sessions, events, second, keys] = await Promise.all([
+      sessionRecordsOf(db, userId),
+      authEventsOf(db, userId),
+      secondFactor.status(userId),
+      listPasskeys(db, userId),
+    ]);
     logAuthEvent("data_exported", { userId });
     return {
       exportedAt: new Date(now()).toISOString(),
@@ -84,8 +91,10 @@ export function createAccountData(deps: AccountDependencies & { config: Pick<App
         emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
         createdAt: user.createdAt.toISOString(),
         updatedAt: user.updatedAt.toISOString(),
-        hasPassword: user.passwordHash !== "",
+        hasPassword: user.passwordHash !== NO_PASSWORD,
       },
+      // Names and dates only: never a public key or a credential id.
+      passkeys: keys.map((k) => ({ name: k.name, addedAt: k.createdAt.toISOString(), lastUsedAt: k.lastUsedAt?.toISOString() ?? null, backedUp: k.backedUp })),
       secondFactor: { enabled: second.enabled, recoveryCodesLeft: second.recoveryCodesLeft },
       sessions: sessions.map((s) => ({
         id: s.id,

@@ -260,6 +260,7 @@ export function createAccounts(deps: AccountDependencies) {
     checkPassword,
     clearLoginFailures,
     loginRefusal,
+    settleLogin,
     isPendingSignup: async (email: string, token: string) => Boolean(await registrations.find(email, token)),
     codes,
   };

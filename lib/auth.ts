@@ -4,7 +4,8 @@ import { getDatabase } from "@/db/client";
 import { recordSessionVersion } from "@/db/session-list";
 import type { Role } from "@/db/schema";
 import { getConfig } from "./config";
-import { getAccounts, getCodeStore, getRecovery } from "./runtime";
+import { relyingParty } from "./passkey-relying-party";
+import { getAccounts, getCodeStore, getPasskeys, getRecovery } from "./runtime";
 import { acceptSessionRenewal, checkSession, endSession, startSession, type SessionClaims } from "./sessions";
 import { requestContext } from "./request-context";
 import { sessionDevice, type SessionDevice } from "./session-device";
@@ -36,6 +37,17 @@ class LoginRefused extends CredentialsSignin {
   constructor(result: { reason: string; retryAfterSeconds?: number }) {
     super();
     this.code = result.retryAfterSeconds ? `${result.reason}:${result.retryAfterSeconds}` : result.reason;
+  }
+}
+
+/** An authenticator's answer is a few hundred bytes of JSON; anything far larger is not one. */
+function parsePasskeyAnswer(value: unknown): unknown {
+  if (typeof value !== "string" || value.length > 16_384) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return parsed && typeof parsed === "object" ? parsed : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -76,6 +88,20 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
           const result = await (await getRecovery()).signInWithCode(input.data, requestContext(request.headers));
           if (!result.ok) throw new LoginRefused(result);
           return { ...sessionUser(result.user), device: sessionDevice(request.headers) };
+        },
+      }),
+      // A passkey (lib/passkeys.ts): the browser's signed answer, as JSON. With user verification required it is
+      // a multi-factor authenticator by itself, so the session counts as opened with the second factor.
+      Credentials({
+        id: "passkey",
+        credentials: { response: {} },
+        async authorize(credentials, request) {
+          const response = parsePasskeyAnswer(credentials?.response);
+          const rp = relyingParty(config, request.headers);
+          if (!response || !rp) throw new LoginRefused({ reason: "invalid_credentials" });
+          const result = await (await getPasskeys()).signIn(response, rp, requestContext(request.headers));
+          if (!result.ok) throw new LoginRefused(result);
+          return { ...sessionUser(result.user), mfa: result.mfa, device: sessionDevice(request.headers) };
         },
       }),
     ],

@@ -164,6 +164,11 @@ export interface AppConfig {
   /** Argon2id work (lib/passwords.ts): hashes running at once, and how many may wait before a request is turned away. */
   passwordHashing: { maxInFlight: number; maxWaiting: number };
   housekeeping: { cronSecret?: string; unverifiedRetentionDays: number };
+  /**
+   * The passkey relying party (lib/passkeys.ts): origin and RP ID come from AUTH_URL when it is set; without it
+   * (AUTH_TRUST_HOST, or development) they are taken from each request's host (lib/passkey-relying-party.ts).
+   */
+  passkeys: { rpName: string; origin?: string; rpId?: string };
   /** Staff/admin second factor (lib/totp.ts): the AES-256-GCM key for TOTP secrets at rest, and the issuer shown in the app. */
   totp: { encryptionKey: Buffer; issuer: string };
 }
@@ -293,12 +298,24 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       maxWaiting: e.PASSWORD_HASH_QUEUE_LIMIT ?? Math.max(1, Math.floor((cores * e.PASSWORD_HASH_WAIT_MS) / ARGON2ID_MS)),
     },
     housekeeping: { cronSecret: e.CRON_SECRET, unverifiedRetentionDays: e.UNVERIFIED_ACCOUNT_RETENTION_DAYS },
+    passkeys: { rpName: e.APP_NAME, ...relyingPartyOf(e.AUTH_URL) },
     totp: {
       // Its own key; by default derived from AUTH_SECRET like the code key (set TOTP_ENCRYPTION_KEY to rotate AUTH_SECRET freely).
       encryptionKey: createHmac("sha256", e.TOTP_ENCRYPTION_KEY ?? secret).update("verified-signup/totp-aes-gcm/v1").digest(),
       issuer: e.APP_NAME,
     },
   };
+}
+
+/** AUTH_URL's origin and host name (the RP ID); nothing for an unreadable URL (Auth.js then refuses it too). */
+function relyingPartyOf(authUrl: string | undefined): { origin?: string; rpId?: string } {
+  if (!authUrl) return {};
+  try {
+    const url = new URL(authUrl);
+    return { origin: url.origin, rpId: url.hostname };
+  } catch {
+    return {};
+  }
 }
 
 /** A redis:// URL (no TLS) whose host is not this machine; an unreadable URL counts as one. */

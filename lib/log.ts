@@ -43,7 +43,14 @@ export type AuthEvent =
   | "other_sessions_ended_by_owner"
   | "totp_disabled"
   | "account_deleted"
-  | "data_exported";
+  | "data_exported"
+
+  // Passkeys (lib/passkeys.ts).
+  | "passkey_added"
+  | "passkey_add_failed"
+  | "passkey_renamed"
+  | "passkey_removed"
+  | "passkey_counter_refused";
 
 export type AuthEventFields = Record<string, string | number | boolean | undefined>;
 

@@ -34,6 +34,11 @@ export function signInWithEmailCode(input: { email: string; otp: string }): Prom
   return establishSession("email-code", input);
 }
 
+/** The same for a passkey: the browser's answer to a sign-in challenge, as JSON (lib/passkeys.ts signIn decides). */
+export function signInWithPasskey(response: string): Promise<LoginResult> {
+  return establishSession("passkey", { response });
+}
+
 async function establishSession(provider: string, credentials: Record<string, string>): Promise<LoginResult> {
   const replaced = await sessionsInCookies();
   try {

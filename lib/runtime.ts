@@ -3,6 +3,7 @@ import { getDatabase } from "@/db/client";
 import { createAccountSettings, type AccountSettings } from "./account-settings";
 import { createAccounts, type Accounts } from "./accounts";
 import { installAuditLog } from "./audit";
+import { createPasskeys, type Passkeys } from "./passkeys";
 import { createRecovery, type Recovery } from "./recovery";
 import { createSessionList, type SessionList } from "./session-list";
 import { createOwnSecondFactor, type OwnSecondFactor } from "./own-second-factor";
@@ -18,7 +19,15 @@ import type { CodeStore } from "./store/code-store";
 const holder = globalThis as {
   __codeStore?: CodeStore;
   __mailer?: Mailer;
-  __services?: Promise<{ accounts: Accounts; recovery: Recovery; settings: AccountSettings; sessionList: SessionList; ownSecondFactor: OwnSecondFactor; accountData: AccountData }>;
+  __services?: Promise<{
+    accounts: Accounts;
+    recovery: Recovery;
+    settings: AccountSettings;
+    sessionList: SessionList;
+    ownSecondFactor: OwnSecondFactor;
+    accountData: AccountData;
+    passkeys: Passkeys;
+  }>;
 };
 
 /** The services, wired once to the configured database, code store and mailer. */
@@ -36,6 +45,7 @@ function services() {
       sessionList: createSessionList({ db, store, config: deps.config.auth }),
       ownSecondFactor: createOwnSecondFactor(deps, accounts),
       accountData: createAccountData(deps, accounts),
+      passkeys: createPasskeys(deps, accounts),
     };
   })().catch((error: unknown) => {
     holder.__services = undefined; // try again on the next request rather than failing forever
@@ -49,6 +59,7 @@ export const getAccountSettings = async () => (await services()).settings;
 export const getSessionList = async () => (await services()).sessionList;
 export const getOwnSecondFactor = async () => (await services()).ownSecondFactor;
 export const getAccountData = async () => (await services()).accountData;
+export const getPasskeys = async () => (await services()).passkeys;
 
 /** The account service (signup, verification, login). */
 export async function getAccounts(): Promise<Accounts> {

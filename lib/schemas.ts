@@ -147,6 +147,15 @@ export const passwordOnlySchema = z.object({ password: currentPasswordSchema });
 export const enableTotpSchema = z.object({ code: otpSchema, emailCode: otpSchema });
 export const disableTotpSchema = z.object({ password: currentPasswordSchema, code: z.string({ error: "Enter a code from your app." }).check(z.trim(), z.minLength(6, "Enter a code from your app."), z.maxLength(32, "That code is too long.")) });
 
+export const passkeyNameSchema = z.object({
+  name: z.string({ error: "Give the passkey a name." }).check(
+    z.trim(),
+    z.minLength(1, "Give the passkey a name."),
+    z.maxLength(64, "Use at most 64 characters."),
+    z.refine((v) => !/[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(v), { error: "Remove the control characters from the name." }),
+  ),
+});
+
 export type RegisterInput = z.infer<ReturnType<typeof registerSchema>>;
 export type RegisterFormInput = z.input<ReturnType<typeof registerFormSchema>>;
 export type VerifyInput = z.infer<ReturnType<typeof verifyInputSchema>>;

@@ -528,6 +528,31 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
     });
   });
 
+  describe("takeValue", () => {
+    it("answers a written value once, then null: the take deletes it", async () => {
+      fresh();
+      await store.writeValue(`${key}:t`, "one use", MINUTE);
+      expect(await store.takeValue(`${key}:t`)).toBe("one use");
+      expect(await store.takeValue(`${key}:t`)).toBeNull();
+      expect(await store.readValues([`${key}:t`])).toEqual([null]);
+      expect(await store.takeValue(`${key}:never-written`)).toBeNull();
+    });
+
+    it("answers null for a value whose ttl has passed", async () => {
+      fresh();
+      await store.writeValue(`${key}:t`, "short", 250);
+      await sleep(400);
+      expect(await store.takeValue(`${key}:t`)).toBeNull();
+    });
+
+    it("20 parallel takes of one value: exactly one gets it", async () => {
+      fresh();
+      await store.writeValue(`${key}:t`, "winner", MINUTE);
+      const taken = await Promise.all(Array.from({ length: 20 }, () => store.takeValue(`${key}:t`)));
+      expect(taken.filter((v) => v !== null)).toEqual(["winner"]);
+    });
+  });
+
   describe("raiseValue", () => {
     it("stores a number, refuses to lower it, raises it, and answers what the key holds", async () => {
       fresh();
@@ -637,6 +662,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
             ["readValues", store.readValues([`${key}:v`])],
             ["writeValue", store.writeValue(`${key}:v`, "x", MINUTE)],
             ["raiseValue", store.raiseValue(`${key}:n`, 1, MINUTE)],
+            ["takeValue", store.takeValue(`${key}:v`)],
             ["ping", store.ping()],
           ];
           const settled = await Promise.all(calls.map(async ([name, p]) => ({ name, ...(await settle(p)) })));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig, type AppConfig } from "@/lib/config";
+import { relyingParty } from "@/lib/passkey-relying-party";
 
 /** The problems parseConfig reports for `env`, or [] when it accepts it. */
 function problemsOf(env: Record<string, string | undefined>): string[] {
@@ -183,5 +184,48 @@ describe("PASSWORD_MIN_LENGTH", () => {
 
   it("accepts 8", () => {
     expect(parseConfig({ PASSWORD_MIN_LENGTH: "8" }).passwordMinLength).toBe(8);
+  });
+});
+
+describe("passkeys' relying party", () => {
+  it("takes the origin and the RP ID from AUTH_URL (path and port dropped from the RP ID)", () => {
+    expect(parseConfig({ AUTH_URL: "https://login.example.com:8443/app" }).passkeys).toEqual({
+      rpName: "Verified Signup",
+      origin: "https://login.example.com:8443",
+      rpId: "login.example.com",
+    });
+  });
+
+  it("leaves both to the request's host when AUTH_URL is not set", () => {
+    const { passkeys } = parseConfig({ AUTH_TRUST_HOST: "true" });
+    expect(passkeys.origin).toBeUndefined();
+    expect(passkeys.rpId).toBeUndefined();
+  });
+});
+
+describe("relyingParty (lib/passkey-relying-party.ts)", () => {
+  const headers = (values: Record<string, string>) => new Headers(values);
+
+  it("uses AUTH_URL whatever host the request names", () => {
+    const config = parseConfig({ AUTH_URL: "https://signup.example.com", TRUST_PROXY: "true" });
+    expect(relyingParty(config, headers({ host: "evil.example", "x-forwarded-host": "evil.example" }))).toEqual({
+      name: "Verified Signup",
+      id: "signup.example.com",
+      origin: "https://signup.example.com",
+    });
+  });
+
+  it("without AUTH_URL takes Host, and X-Forwarded-Host/-Proto only behind a trusted proxy", () => {
+    const request = headers({ host: "localhost:3000", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" });
+    expect(relyingParty(parseConfig({ AUTH_TRUST_HOST: "true" }), request)).toMatchObject({ id: "localhost", origin: "http://localhost:3000" });
+    expect(relyingParty(parseConfig({ AUTH_TRUST_HOST: "true", TRUST_PROXY: "true" }), request)).toMatchObject({
+      id: "evil.example",
+      origin: "https://evil.example",
+    });
+  });
+
+  it("has none without AUTH_URL when the host is not trusted (production without AUTH_TRUST_HOST)", () => {
+    const config = { ...parseConfig({}), auth: { ...parseConfig({}).auth, trustHost: false } };
+    expect(relyingParty(config, headers({ host: "localhost:3000" }))).toBeUndefined();
   });
 });

@@ -145,4 +145,14 @@ describe("Auth.js's credentials callback is not a login path", () => {
       expect(await account(old)).toBe("open");
     });
   }
+
+  it("POST /api/auth/callback/passkey with Auth.js's CSRF token is refused: 404, no new session, the old one untouched", async () => {
+    const email = await verifiedAccount("callback-passkey");
+    const old = await logIn(email);
+    const csrf = await csrfFor(old);
+    const r = await postForm("/api/auth/callback/passkey", { response: "{}", csrfToken: csrf.token, callbackUrl: "/account" }, `${old}; ${csrf.cookie}`);
+    expect(cookieHeaderOf(r.headers, SESSION_COOKIE) !== "", "Auth.js's callback set a session cookie").toBe(false);
+    expect(r.status).toBe(404);
+    expect(await account(old)).toBe("open");
+  });
 });

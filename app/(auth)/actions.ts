@@ -6,7 +6,7 @@ import { getConfig } from "@/lib/config";
 import type { FormState } from "@/lib/form-state";
 import { signInWithPassword } from "@/lib/login";
 import { actionContext, failure, guarded, refused, textFields } from "@/lib/form-actions";
-import { getAccounts } from "@/lib/runtime";
+import { getAccounts, getPasskeys } from "@/lib/runtime";
 import type { SendReport } from "@/lib/accounts";
 import { registrationFromCookie, rememberRegistration } from "@/lib/registration-cookie";
 import { fieldErrorsOf, loginSchema, registerFormSchema, resendSchema, verifyChoosingFormSchema, verifySchema } from "@/lib/schemas";
@@ -55,6 +55,8 @@ export async function verifyAction(_previous: FormState, formData: FormData): Pr
       return result.reason === "weak_password" ? state : { ...state, fieldErrors: { otp: state.message! } };
     }
     signIn = result.signIn;
+    // The first visit to /account after this offers a passkey, once.
+    await (await getPasskeys()).offerAfterVerification(result.user.id);
     return { ok: true };
   });
   if (!state.ok) return state;

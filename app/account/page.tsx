@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { logoutAction } from "@/app/(auth)/actions";
+import { PasskeyOffer, PasskeysSection } from "@/components/account/passkeys";
 import { AccountSettings } from "@/components/account-settings";
 import { SessionsList } from "@/components/account/sessions-list";
 import { DeleteAccount } from "@/components/account/delete-account";
@@ -15,6 +16,7 @@ import { findUserById } from "@/db/users";
 import { getConfig } from "@/lib/config";
 import { currentSession } from "@/lib/current-session";
 import { getOwnSecondFactor, getSessionList } from "@/lib/runtime";
+import { passkeyItems, passkeyNotice } from "@/lib/passkey-page";
 import type { SearchParams } from "@/lib/search-params";
 
 export const metadata: Metadata = { title: "Your account" };
@@ -33,6 +35,8 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
   if (!user) redirect("/login");
   const sessions = await (await getSessionList()).list(user.id, session.sessionId, Date.now());
 
+  const passkeys = await passkeyItems(user.id);
+
   const rows: Array<[string, string]> = [
     ["Name", user.name],
     ["Email", user.email],
@@ -48,6 +52,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
           {notice}
         </Alert>
       ) : null}
+      {passkeys.offer ? <PasskeyOffer /> : null}
       <dl className="divide-y divide-border text-sm">
         {rows.map(([term, value]) => (
           <div key={term} className="grid grid-cols-3 gap-4 py-3">
@@ -70,6 +75,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
           Log out
         </SubmitButton>
       </form>
+      <PasskeysSection passkeys={passkeys.items} notice={passkeyNotice(params.passkey)} />
       <AccountSettings passwordMinLength={getConfig().passwordMinLength} hasPassword={user.passwordHash !== NO_PASSWORD} />
       <SessionsList sessions={sessions} notice={typeof params.sessions === "string" ? params.sessions : undefined} />
       {user.role === "customer" ? (

@@ -60,7 +60,8 @@ export function LoginForm({ email, notice, secondFactor = false }: { email: stri
           <Input
             id="email"
             type="email"
-            autoComplete="username"
+            // "webauthn": the browser may offer passkeys among its suggestions (components/forms/passkey-sign-in.tsx).
+            autoComplete="username webauthn"
             inputMode="email"
             autoCapitalize="none"
             spellCheck={false}

@@ -153,7 +153,9 @@ export type NoticeKind =
   | "email_changed"
   | "signed_in_by_code"
   | "second_factor_failures"
-  | "account_deleted";
+  | "account_deleted"
+  | "passkey_added"
+  | "passkey_removed";
 
 const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; heading: string; paragraphs: (app: string) => string[] }> = {
   existing_account: {
@@ -205,6 +207,22 @@ const NOTICE_TEXTS: Record<NoticeKind, { subject: (app: string) => string; headi
       `Your ${app} account was deleted just now, with its password and a code sent to this address. Every session was signed out.`,
       "We no longer hold your name, this address, your sessions or your second factor. The security log keeps only anonymous entries.",
       "You can sign up again with this address at any time.",
+    ],
+  },
+  passkey_added: {
+    subject: (app) => `A passkey was added to your ${app} account`,
+    heading: "A passkey was added to your account",
+    paragraphs: () => [
+      "A new passkey can now sign in to your account. You can see, rename and remove your passkeys on your account page.",
+      "If you did not add it, remove it there right away and change your password.",
+    ],
+  },
+  passkey_removed: {
+    subject: (app) => `A passkey was removed from your ${app} account`,
+    heading: "A passkey was removed from your account",
+    paragraphs: () => [
+      "One of your passkeys was removed from your account and can no longer sign in.",
+      "If you did not remove it, sign in and check your account page, and change your password.",
     ],
   },
 };

@@ -75,6 +75,8 @@ export interface CodeStore {
   /** Plain values with an expiry (session deny-list, cached session versions): one round trip each. */
   readValues(keys: string[]): Promise<Array<string | null>>;
   writeValue(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Reads a plain value and deletes it in the same atomic step (one-use values): null when absent or expired. */
+  takeValue(key: string): Promise<string | null>;
   /**
    * A cached number that must never go back (a user's session state): stores `value` with the ttl unless the
    * key holds a higher number, which is kept with its own expiry. Atomic; answers the number the key holds after.

@@ -143,6 +143,12 @@ export class MemoryCodeStore implements CodeStore {
     this.values.set(key, { value, expiresAt: Date.now() + ttlMs });
   }
 
+  async takeValue(key: string): Promise<string | null> {
+    const entry = this.values.get(key);
+    this.values.delete(key);
+    return entry && entry.expiresAt > Date.now() ? entry.value : null;
+  }
+
   async raiseValue(key: string, value: number, ttlMs: number): Promise<number> {
     const now = Date.now();
     const entry = this.values.get(key);

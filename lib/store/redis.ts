@@ -6,10 +6,12 @@ import {
   ISSUE_CODE_SCRIPT,
   LIMITS_SCRIPT,
   RAISE_VALUE_SCRIPT,
+  TAKE_VALUE_SCRIPT,
   parseConsumeReply,
   parseIssueReply,
   parseLimitReply,
   parseRaiseReply,
+  parseTakeReply,
   scriptCalls,
 } from "./scripts";
 
@@ -58,6 +60,8 @@ export class RedisCodeStore implements CodeStore {
   writeValue: CodeStore["writeValue"] = async (key, value, ttlMs) => {
     await this.call((c) => c.set(key, value, { expiration: { type: "PX", value: Math.max(1, Math.ceil(ttlMs)) } }));
   };
+
+  takeValue: CodeStore["takeValue"] = async (key) => parseTakeReply(await this.run(TAKE_VALUE_SCRIPT, { keys: [key], args: [] }));
 
   raiseValue: CodeStore["raiseValue"] = async (key, value, ttlMs) =>
     parseRaiseReply(await this.run(RAISE_VALUE_SCRIPT, scriptCalls.raise(key, value, ttlMs)));

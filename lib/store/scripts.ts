@@ -148,6 +148,13 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return value
 `;
 
+/** KEYS: the value's key. -> the value (nil when absent), which is deleted in the same step */
+export const TAKE_VALUE_SCRIPT = `
+local value = redis.call('GET', KEYS[1])
+if value then redis.call('DEL', KEYS[1]) end
+return value
+`;
+
 function limitArgs(rules: LimitRule[]): string[] {
   return rules.flatMap((rule) => [String(rule.limit), String(rule.windowMs)]);
 }
@@ -173,6 +180,12 @@ export const scriptCalls = {
     };
   },
 };
+
+export function parseTakeReply(reply: unknown): string | null {
+  if (reply === null || reply === undefined || reply === false) return null;
+  if (typeof reply !== "string") throw new Error("Unexpected reply from the take-value script");
+  return reply;
+}
 
 export function parseRaiseReply(reply: unknown): number {
   const held = Number(reply);

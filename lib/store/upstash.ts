@@ -5,10 +5,12 @@ import {
   ISSUE_CODE_SCRIPT,
   LIMITS_SCRIPT,
   RAISE_VALUE_SCRIPT,
+  TAKE_VALUE_SCRIPT,
   parseConsumeReply,
   parseIssueReply,
   parseLimitReply,
   parseRaiseReply,
+  parseTakeReply,
   scriptCalls,
 } from "./scripts";
 
@@ -34,6 +36,7 @@ export class UpstashCodeStore implements CodeStore {
       consume: this.redis.createScript<unknown>(CONSUME_CODE_SCRIPT),
       limits: this.redis.createScript<unknown>(LIMITS_SCRIPT),
       raise: this.redis.createScript<unknown>(RAISE_VALUE_SCRIPT),
+      take: this.redis.createScript<unknown>(TAKE_VALUE_SCRIPT),
     };
   }
 
@@ -62,6 +65,8 @@ export class UpstashCodeStore implements CodeStore {
   writeValue: CodeStore["writeValue"] = async (key, value, ttlMs) => {
     await this.call(() => this.redis.set(key, value, { px: Math.max(1, Math.ceil(ttlMs)) }));
   };
+
+  takeValue: CodeStore["takeValue"] = async (key) => parseTakeReply(await this.call(() => this.scripts.take.exec([key], [])));
 
   raiseValue: CodeStore["raiseValue"] = async (key, value, ttlMs) => {
     const { keys, args } = scriptCalls.raise(key, value, ttlMs);

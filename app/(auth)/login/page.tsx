@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { AuthShell } from "@/components/auth-shell";
 import { LoginForm } from "@/components/forms/login-form";
+import { PasskeySignIn } from "@/components/forms/passkey-sign-in";
 import { getConfig } from "@/lib/config";
 import { emailFromParams, type SearchParams } from "@/lib/search-params";
 
@@ -34,6 +35,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
       }
     >
       <LoginForm email={email} notice={notice} secondFactor={params.mfa === "on"} />
+      <PasskeySignIn />
       <div className="mt-5 flex flex-wrap justify-between gap-3 text-sm">
         <a href={`/forgot-password${emailQuery}`} className="underline underline-offset-4">
           Forgot your password?

@@ -42,6 +42,11 @@ const envSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: optionalText,
   REDIS_URL: optionalText,
   REDIS_ALLOW_PLAINTEXT: flag,
+  /** A Redis Cluster behind REDIS_URL: true or false, or unset to ask the server when connecting. */
+  REDIS_CLUSTER: z
+    .enum(["true", "false", "1", "0", "auto", ""])
+    .optional()
+    .transform((v) => (v === "true" || v === "1" ? true : v === "false" || v === "0" ? false : ("auto" as const))),
 
   MAIL_FROM: z.string().default("Verified Signup <no-reply@localhost>"),
   RESEND_API_KEY: optionalText,
@@ -100,7 +105,7 @@ const envSchema = z.object({
 
 export type CodeStoreConfig =
   | { kind: "upstash"; url: string; token: string }
-  | { kind: "redis"; url: string }
+  | { kind: "redis"; url: string; cluster: boolean | "auto" }
   | { kind: "memory" };
 
 export type MailConfig =
@@ -198,7 +203,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN
       ? { kind: "upstash", url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN }
       : e.REDIS_URL
-        ? { kind: "redis", url: e.REDIS_URL }
+        ? { kind: "redis", url: e.REDIS_URL, cluster: e.REDIS_CLUSTER }
         : { kind: "memory" };
   if (Boolean(e.UPSTASH_REDIS_REST_URL) !== Boolean(e.UPSTASH_REDIS_REST_TOKEN)) {
     problems.push("Set both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or neither.");

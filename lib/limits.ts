@@ -5,9 +5,9 @@ import { ipv6Groups, plainAddress } from "./ip-address";
 import type { LimitRule } from "./store/code-store";
 
 /**
- * Which counters guard what, and their keys. Keys for one address share a Redis hash tag ({id}); a code
- * check's script also touches the client IP's counter (and an email change's record is the account's),
- * so the store must be one Redis (or Upstash), not a Redis Cluster.
+ * Which counters guard what, and their keys. Keys for one address share a Redis hash tag ({id}); the client
+ * IP's counters, the product-wide guessing counter and an account's records hash elsewhere, so on a Redis
+ * Cluster the store splits an operation's limits per slot (lib/store/slots.ts).
  */
 
 const MINUTE = 60_000;

@@ -77,7 +77,7 @@ export async function getCodeStore(): Promise<CodeStore> {
       }
       case "redis": {
         const { RedisCodeStore } = await import("./store/redis");
-        holder.__codeStore ??= new RedisCodeStore(config.url);
+        holder.__codeStore ??= new RedisCodeStore(config.url, config.cluster);
         break;
       }
       case "memory": {

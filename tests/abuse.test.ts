@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { findUserByEmail } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
+import { startRedisCluster } from "@/e2e/support/redis-cluster";
 import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
 import { createAccountSettings } from "@/lib/account-settings";
 import { createAccounts } from "@/lib/accounts";
@@ -660,12 +661,22 @@ describe("enumeration timing (real clock, in-process store, a mail transport tak
   });
 });
 
-describe("on the real Redis store", () => {
-  let redis: RedisServer;
+/**
+ * One redis-server, and a real three-master Redis Cluster: there an address's record and counters share a
+ * slot, while the client IP's counters (one slot per bucket), the product-wide guessing counter and an
+ * account's records each hash elsewhere, so each limit is held in its own slot (lib/store/slots.ts).
+ */
+const redisDeployments: Array<{ name: string; start: () => Promise<Pick<RedisServer, "url" | "stop" | "start">> }> = [
+  { name: "one redis-server", start: startRedis },
+  { name: "a three-master Redis Cluster", start: startRedisCluster },
+];
+
+describe.each(redisDeployments)("on the real Redis store: $name", ({ start }) => {
+  let redis: Pick<RedisServer, "url" | "stop" | "start">;
   let redisStore: RedisCodeStore;
 
   beforeAll(async () => {
-    redis = await startRedis();
+    redis = await start();
     // Not connected yet: the first test's 20 parallel registrations also meet a cold client.
     redisStore = new RedisCodeStore(redis.url);
   });
@@ -730,6 +741,43 @@ describe("on the real Redis store", () => {
     expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === "rate_limited")).toBe(true);
     expect(mailer.to(email)).toHaveLength(2);
   });
+
+  it("caps wrong codes per IP (60 an hour) across addresses, each address's own budget untouched: then the right code from that IP is refused, an email change's too", async () => {
+    const ip = "203.0.113.160";
+    const email = unique("spread");
+    const code = await registerAndGetCode(email);
+    const moverEmail = unique("mover");
+    await verifiedAccount(moverEmail);
+    const mover = (await findUserByEmail(handle.db, moverEmail))!;
+    const settings = createAccountSettings({ db: handle.db, store, mailer, config, now: () => Date.now() }, accounts);
+    const newEmail = unique("moved");
+    expect((await settings.requestEmailChange(mover.id, { newEmail, password: PASSWORD }, { ip: freshIp() })).ok).toBe(true);
+    const changeCode = mailer.lastCode(newEmail);
+    const chosen = { name: "Guesser", password: OTHER_PASSWORD };
+    const guessed = Array.from({ length: 10 }, (_, i) => unique(`guess${i}`));
+    for (let i = 0; i < 60; i++) expect(await verify(guessed[i % 10]!, "123456", ip, chosen)).toEqual({ ok: false, reason: "wrong_code" });
+
+    const refused = await verify(email, code, ip);
+    expect(refused).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(3500);
+    expect(await settings.confirmEmailChange(mover.id, { otp: changeCode }, { ip })).toMatchObject({ ok: false, reason: "rate_limited" });
+    // Refused by the IP before the record was looked at: both codes still work from another client.
+    expect(await verify(email, code, "203.0.113.161")).toMatchObject({ ok: true });
+    expect(await settings.confirmEmailChange(mover.id, { otp: changeCode }, { ip: "203.0.113.161" })).toMatchObject({ ok: true });
+  }, 60_000);
+
+  it("limits failed logins per IPv6 client (30 per /64) across accounts, and a right password takes its own count back", async () => {
+    const ip = "2001:db8:77:1::5";
+    const regular = unique("regular");
+    await verifiedAccount(regular);
+    for (let i = 0; i < 29; i++) expect(await login(unique("nobody"), PASSWORD, ip)).toEqual({ ok: false, reason: "invalid_credentials" });
+    for (let i = 0; i < 3; i++) expect(await login(regular, PASSWORD, ip)).toMatchObject({ ok: true });
+    // One failure left on the /64's budget: the 30th failure is answered, the next attempt refused, the right password too.
+    expect(await login(unique("nobody-last"), PASSWORD, ip)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await login(regular, PASSWORD, ip)).toMatchObject({ ok: false, reason: "rate_limited" });
+    // Another /64 of the same /48 still has its own budget (the /56 and /48 ones are larger).
+    expect(await login(regular, PASSWORD, "2001:db8:77:2::5")).toMatchObject({ ok: true });
+  }, 60_000);
 
   it("fails closed while Redis is down (register, resend, verify, login throw StoreUnavailableError), and the account made before completes verification once Redis is back", async () => {
     const email = unique("outage");

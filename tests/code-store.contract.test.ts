@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { createCluster } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedisCluster, type RedisCluster } from "@/e2e/support/redis-cluster";
 import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
 import { startUpstashBridge, type UpstashBridge } from "@/e2e/support/upstash-bridge";
 import {
@@ -10,12 +12,16 @@ import {
   type LimitRule,
 } from "@/lib/store/code-store";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { RedisCodeStore } from "@/lib/store/redis";
+import { RedisCodeStore, type RedisTopology } from "@/lib/store/redis";
+import { CONSUME_CODE_SCRIPT, scriptCalls } from "@/lib/store/scripts";
+import { slotPart } from "@/lib/store/slots";
 import { UpstashCodeStore } from "@/lib/store/upstash";
 
 /**
- * One contract, three stores: the in-process store, Redis over TCP against a real throwaway redis-server,
- * and @upstash/redis through the local Upstash REST bridge to that same redis-server. Every store must
+ * One contract, four stores: the in-process store, Redis over TCP against a real throwaway redis-server,
+ * @upstash/redis through the local Upstash REST bridge to that same redis-server, and Redis over TCP
+ * against a real three-master Redis Cluster (where the tests' keys, which carry no hash tags, all land in
+ * different slots, so every limit of an operation is split off its record's slot). Every store must
  * give the same answers, including under races (the Lua scripts and the in-process store are each one
  * atomic step) and, for the networked ones, fail closed while Redis is down and recover without a new
  * client when it is back.
@@ -33,17 +39,18 @@ const MAX_ATTEMPTS = 5;
 
 let redis: RedisServer;
 let bridge: UpstashBridge;
+let cluster: RedisCluster;
 const redisStores: RedisCodeStore[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
   bridge = await startUpstashBridge(redis.url);
-});
+}, 60_000);
 
 afterAll(async () => {
   for (const store of redisStores) await store.close().catch(() => {});
   await bridge?.stop();
-  await redis?.stop();
+  await Promise.all([redis?.stop(), cluster?.stop()]);
 });
 
 interface Harness {
@@ -51,24 +58,26 @@ interface Harness {
   create(): CodeStore;
   /** Networked stores only: stop and start the Redis behind them. */
   networked: boolean;
+  server?: () => { stop(): Promise<void>; start(): Promise<void> };
 }
+
+const tcpStore = (url: () => string, topology?: RedisTopology) => () => {
+  const store = new RedisCodeStore(url(), topology);
+  redisStores.push(store);
+  return store;
+};
 
 const harnesses: Harness[] = [
   { name: "MemoryCodeStore (in-process)", create: () => new MemoryCodeStore(), networked: false },
-  {
-    name: "RedisCodeStore (TCP, real redis-server)",
-    create: () => {
-      const store = new RedisCodeStore(redis.url);
-      redisStores.push(store);
-      return store;
-    },
-    networked: true,
-  },
+  { name: "RedisCodeStore (TCP, real redis-server)", create: tcpStore(() => redis.url), networked: true, server: () => redis },
   {
     name: "UpstashCodeStore (REST bridge to the same redis-server)",
     create: () => new UpstashCodeStore(bridge.url, bridge.token),
     networked: true,
+    server: () => redis,
   },
+  // Told nothing: it finds out from the server that it is a cluster node.
+  { name: "RedisCodeStore (TCP, real three-master Redis Cluster)", create: tcpStore(() => cluster.url), networked: true, server: () => cluster },
 ];
 
 /** A key prefix no other test uses: the Redis-backed stores share one server. */
@@ -629,6 +638,27 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       expect(evaluated).toBeLessThanOrEqual(10);
       expect(outcomes.filter((o) => o.status === "rate_limited").length).toBeGreaterThanOrEqual(40);
     });
+
+    it("50 parallel guesses under a budget beside the records and a tighter one elsewhere (another slot on a cluster): exactly 10 evaluated, each counted on both", async () => {
+      // As the service's limits: the address's budget shares its records' hash tag, the client IP's does not.
+      const address = `{${ns()}}`;
+      const own = rule(`${address}:fail`, 1000, HOUR);
+      const ip = rule(`${ns()}:ip:fail`, 10, HOUR);
+      const keys = Array.from({ length: 5 }, (_, i) => `${address}:code:${i}`);
+      for (const k of keys) await store.issueCode(k, issueInput(digest(), Date.now()));
+      const outcomes = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.consumeCode(keys[i % 5], consumeInput(digest(), Date.now(), { maxAttempts: 1000, failureLimits: [own, ip] })),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === "wrong_code")).toHaveLength(10);
+      expect(outcomes.filter((o) => o.status === "rate_limited")).toHaveLength(40);
+      // Refused attempts left nothing counted anywhere: both counters hold exactly the 10 evaluated guesses.
+      for (const counter of [own, ip]) {
+        expect((await store.limits("check", [{ ...counter, limit: 10 }])).allowed).toBe(false);
+        expect(await store.limits("check", [{ ...counter, limit: 11 }])).toEqual({ allowed: true });
+      }
+    });
   });
 
   describe("a new client", () => {
@@ -653,7 +683,8 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
         await store.ping();
         await store.issueCode(key, issueInput(h, T));
 
-        await redis.stop();
+        const server = harness.server!();
+        await server.stop();
         try {
           const calls: Array<[string, Promise<unknown>]> = [
             ["issueCode", store.issueCode(`${key}:2`, issueInput(digest(), T))],
@@ -675,7 +706,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
           expect(again.error).toBeInstanceOf(StoreUnavailableError);
           expect(again.ms).toBeLessThan(8_000);
         } finally {
-          await redis.start();
+          await server.start();
         }
 
         // Same store object: it reconnects by itself.
@@ -702,4 +733,42 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       }, 60_000);
     });
   }
+});
+
+describe("Redis Cluster: every script touches one slot", () => {
+  it("the cluster refuses a script over keys of two slots (CROSSSLOT), and the store answers the same call split per slot", async () => {
+    const raw = createCluster({ rootNodes: [{ url: cluster.url }], RESP: 2 });
+    raw.on("error", () => {});
+    await raw.connect();
+    try {
+      const record = `${ns()}:code`;
+      const ipCounter = rule(`${ns()}:ip:fail`, 5, HOUR);
+      const unsplit = scriptCalls.consume(record, consumeInput(digest(), Date.now(), { failureLimits: [ipCounter] }));
+      await expect(raw.eval(CONSUME_CODE_SCRIPT, { keys: unsplit.keys, arguments: unsplit.args })).rejects.toThrow(/CROSSSLOT/);
+
+      const store = tcpStore(() => cluster.url)();
+      expect(await store.consumeCode(record, consumeInput(digest(), Date.now(), { failureLimits: [ipCounter] }))).toEqual({ status: "missing" });
+      expect((await store.limits("check", [{ ...ipCounter, limit: 1 }])).allowed).toBe(false);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it("REDIS_CLUSTER=true (topology given, not detected) works the same", async () => {
+    const store = tcpStore(() => cluster.url, true)();
+    const record = `${ns()}:code`;
+    const h = digest();
+    const send = rule(`${ns()}:send`, 1, MINUTE);
+    expect((await store.issueCode(record, issueInput(h, Date.now(), { sendLimits: [send] }))).status).toBe("issued");
+    expect(await store.issueCode(record, issueInput(digest(), Date.now(), { sendLimits: [send] }))).toMatchObject({ status: "limited" });
+    expect(await store.consumeCode(record, consumeInput(h, Date.now()))).toEqual({ status: "ok", payload: "" });
+  });
+
+  it("groups keys as Redis Cluster hashes them: by the first non-empty {tag}, else the whole key", () => {
+    expect(slotPart("limit:{abc}:send:hour")).toBe("abc");
+    expect(slotPart("code:{abc}:verify_email")).toBe("abc");
+    expect(slotPart("limit:ip:203.0.113.9:code-fail")).toBe("limit:ip:203.0.113.9:code-fail");
+    expect(slotPart("a{}b{c}")).toBe("a{}b{c}");
+    expect(slotPart("{account:7}{x}")).toBe("account:7");
+  });
 });

@@ -59,8 +59,10 @@ describe("parseConfig picks the code store", () => {
     expect(config.codeStore).toEqual({ kind: "upstash", url: "https://eu1-example.upstash.io", token: "tok" });
   });
 
-  it("uses Redis over TCP with REDIS_URL", () => {
-    expect(parseConfig({ REDIS_URL: "redis://localhost:6380" }).codeStore).toEqual({ kind: "redis", url: "redis://localhost:6380" });
+  it("uses Redis over TCP with REDIS_URL, asking the server whether it is a cluster unless REDIS_CLUSTER says", () => {
+    expect(parseConfig({ REDIS_URL: "redis://localhost:6380" }).codeStore).toEqual({ kind: "redis", url: "redis://localhost:6380", cluster: "auto" });
+    expect(parseConfig({ REDIS_URL: "redis://localhost:6380", REDIS_CLUSTER: "true" }).codeStore).toMatchObject({ cluster: true });
+    expect(parseConfig({ REDIS_URL: "redis://localhost:6380", REDIS_CLUSTER: "false" }).codeStore).toMatchObject({ cluster: false });
   });
 
   it("refuses only one of the two UPSTASH variables, naming both", () => {

@@ -41,7 +41,7 @@ describe("plaintext Redis in production", () => {
 
   it("accepts rediss://, redis:// to this machine, and redis:// elsewhere with REDIS_ALLOW_PLAINTEXT=true; development is not checked", () => {
     for (const url of ["rediss://cache.internal:6380", "redis://localhost:6379", "redis://127.0.0.1:6379", "redis://[::1]:6379"]) {
-      expect(parseConfig({ ...production, REDIS_URL: url }).codeStore, url).toEqual({ kind: "redis", url });
+      expect(parseConfig({ ...production, REDIS_URL: url }).codeStore, url).toEqual({ kind: "redis", url, cluster: "auto" });
     }
     expect(parseConfig({ ...production, REDIS_URL: "redis://10.0.0.7:6379", REDIS_ALLOW_PLAINTEXT: "true" }).codeStore.kind).toBe("redis");
     expect(parseConfig({ NODE_ENV: "development", REDIS_URL: "redis://10.0.0.7:6379" }).codeStore.kind).toBe("redis");

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { freePort } from "./free-port";
+import { startRedisCluster } from "./redis-cluster";
 import { startRedis, type RedisServer } from "./redis-server";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge";
@@ -213,6 +214,8 @@ export interface TestStackOptions {
   env?: Record<string, string | undefined>;
   /** A database the caller started and migrated (sqld) instead of a temp file. */
   database?: { url: string; authToken?: string };
+  /** Start a real three-master Redis Cluster instead of one redis-server (the app is told nothing: it asks). */
+  redisCluster?: boolean;
   /** Share these instead of starting a Redis and an SMTP sink of its own (the caller stops them). */
   shared?: { redis: RedisServer; sink: SmtpSink };
 }
@@ -248,7 +251,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     if (options.shared) {
       ({ redis, sink } = options.shared);
     } else {
-      redis = await startRedis();
+      redis = options.redisCluster ? asRedisServer(await startRedisCluster()) : await startRedis();
       cleanups.push(() => redis.stop());
       sink = await startSmtpSink();
       cleanups.push(() => sink.close());
@@ -292,4 +295,9 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     await stop();
     throw error;
   }
+}
+
+/** A cluster where a stack expects one server: its URL names the first node, the others are discovered. */
+function asRedisServer(cluster: Awaited<ReturnType<typeof startRedisCluster>>): RedisServer {
+  return { url: cluster.url, port: cluster.ports[0]!, owned: true, stop: cluster.stop, start: cluster.start };
 }

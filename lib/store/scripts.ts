@@ -94,7 +94,7 @@ return {'issued', expires}
 
 /**
  * KEYS: record, then failure-limit keys. ARGV: codeHash, now, maxAttempts, then (limit, windowMs) per
- * limit key. -> {status, payload | retryAfterMs | 0}
+ * limit key. -> {status, payload | retryAfterMs | 0, 1 when this check counted a failure}
  */
 export const CONSUME_CODE_SCRIPT = `${LIBRARY}
 local retry = over(2, 4)
@@ -103,7 +103,7 @@ local now = tonumber(ARGV[2])
 local r = redis.call('HMGET', KEYS[1], 'h1', 'e1', 'h2', 'e2', 's', 'p1', 'p2')
 if not r[5] then
   count(2, 4)
-  return {'missing', 0}
+  return {'missing', 0, 1}
 end
 -- "Used" and "expired" are told only to the code they are about; any other code is a guess at a record that
 -- no longer has a live code, answered and counted as if there were no record at all.
@@ -111,7 +111,7 @@ local ours = (r[1] and same(r[1], ARGV[1])) or (r[3] and same(r[3], ARGV[1]))
 if r[5] == 'used' then
   if ours then return {'used', 0} end
   count(2, 4)
-  return {'missing', 0}
+  return {'missing', 0, 1}
 end
 if r[5] == 'void' then return {'too_many_attempts', 0} end
 local live1 = r[1] and tonumber(r[2]) > now
@@ -119,7 +119,7 @@ local live2 = r[3] and tonumber(r[4]) > now
 if not live1 and not live2 then
   if ours then return {'expired', 0} end
   count(2, 4)
-  return {'missing', 0}
+  return {'missing', 0, 1}
 end
 local payload = nil
 if live1 and same(r[1], ARGV[1]) then payload = r[6] or ''
@@ -134,9 +134,9 @@ count(2, 4)
 if redis.call('HINCRBY', KEYS[1], 'a', 1) >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 's', 'void')
   redis.call('HDEL', KEYS[1], 'h1', 'h2', 'p1', 'p2')
-  return {'too_many_attempts', 0}
+  return {'too_many_attempts', 0, 1}
 end
-return {'wrong_code', 0}
+return {'wrong_code', 0, 1}
 `;
 
 /** KEYS: the value's key. ARGV: value, ttlMs. -> the number the key holds afterwards */
@@ -201,6 +201,11 @@ export function parseLimitReply(reply: unknown): LimitOutcome {
 export function parseIssueReply(reply: unknown): IssueCodeOutcome {
   const [status, value] = reply as [string, number | string];
   return status === "limited" ? { status: "limited", retryAfterMs: Number(value) } : { status: "issued", expiresAt: Number(value) };
+}
+
+/** Whether a consume script's reply says it counted a failure on its limit keys. */
+export function consumeCountedFailure(reply: unknown): boolean {
+  return Number((reply as unknown[])[2]) === 1;
 }
 
 export function parseConsumeReply(reply: unknown): ConsumeCodeOutcome {

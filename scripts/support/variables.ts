@@ -15,7 +15,7 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
   { group: "Database", vars: [["DATABASE_URL", "url", "default: file:./data/app.db"], ["DATABASE_AUTH_TOKEN", "secret"]] },
   {
     group: "Code store",
-    vars: [["UPSTASH_REDIS_REST_URL", "url"], ["UPSTASH_REDIS_REST_TOKEN", "secret"], ["REDIS_URL", "url"], ["REDIS_ALLOW_PLAINTEXT", "plain"]],
+    vars: [["UPSTASH_REDIS_REST_URL", "url"], ["UPSTASH_REDIS_REST_TOKEN", "secret"], ["REDIS_URL", "url"], ["REDIS_ALLOW_PLAINTEXT", "plain"], ["REDIS_CLUSTER", "plain"]],
   },
   {
     group: "Mail",

@@ -62,7 +62,7 @@ export function createCodeMachinery({ store, mailer, config, now, defer }: CodeM
       return "sent";
     } catch (error) {
       if (!(error instanceof MailDeliveryError)) throw error;
-      logAuthEvent("code_send_failed", { kind, cause: error.cause instanceof Error ? error.cause.name : "unknown" });
+      logAuthEvent("code_send_failed", { kind, cause: error.describe() });
       return "failed";
     }
   }

@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from "nodemailer";
 import type { MailConfig } from "@/lib/config";
-import { MailDeliveryError, type Mailer, type MailMessage } from "./mailer";
+import { MailDeliveryError, withoutAddresses, type Mailer, type MailMessage, type MailRefusal } from "./mailer";
 
 type SmtpConfig = Extract<MailConfig, { kind: "smtp" }>;
 
@@ -26,13 +26,28 @@ export class SmtpMailer implements Mailer {
     try {
       await this.transport.sendMail({ from: this.from, ...message });
     } catch (error) {
-      throw new MailDeliveryError(error);
+      throw new MailDeliveryError(error, smtpRefusal(error));
     }
   }
 
   async verify(): Promise<void> {
     await this.transport.verify();
   }
+}
+
+/** nodemailer's errors carry the server's reply code (responseCode) and its own code (EAUTH, ECONNECTION, ...). */
+export function smtpRefusal(error: unknown): MailRefusal {
+  const fields = (typeof error === "object" && error !== null ? error : {}) as { responseCode?: unknown; code?: unknown; response?: unknown };
+  const status = typeof fields.responseCode === "number" ? fields.responseCode : undefined;
+  const name = typeof fields.code === "string" ? fields.code : error instanceof Error ? error.name : "unknown";
+  return {
+    provider: "smtp",
+    status,
+    name,
+    // 4xx replies are temporary by definition; 5xx replies and a refused login are not.
+    retryable: status !== undefined ? status < 500 : name !== "EAUTH",
+    detail: typeof fields.response === "string" ? withoutAddresses(fields.response) : error instanceof Error ? withoutAddresses(error.message) : undefined,
+  };
 }
 
 function isLoopback(url: string): boolean {

@@ -3,9 +3,11 @@ import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
 import { NO_PASSWORD } from "@/db/schema";
 import { activateUser, findUserByEmail, insertInactiveCustomer, markCodeRequested } from "@/db/users";
+import type { CodePurpose } from "./codes";
 import type { AppConfig } from "./config";
 import { ipLimit, loginAccountLimits, verifyFailureLimits } from "./limits";
 import { logAuthEvent } from "./log";
+import type { DeliveryQueue, DeliveryState } from "./mail/delivery-queue";
 import type { Mailer } from "./mail/mailer";
 import { createCodeMachinery, type Delivery } from "./one-time-codes";
 import { passwordProblem } from "./password-policy";
@@ -30,6 +32,8 @@ export interface AccountDependencies {
   now?: () => number;
   /** Work after the response (see lib/one-time-codes.ts); mail is sent inline without it. */
   defer?: (task: () => Promise<unknown>) => void;
+  /** The delivery queue (lib/mail/delivery-queue.ts); without it mail is sent inline. */
+  deliveries?: DeliveryQueue;
 }
 
 export type { Delivery, RequestContext };
@@ -69,7 +73,7 @@ export function sendReport(sent: { status: Delivery } | { status: "limited"; ret
 export function createAccounts(deps: AccountDependencies) {
   const { db, store, mailer, config } = deps;
   const now = deps.now ?? Date.now;
-  const codes = createCodeMachinery({ store, mailer, config, now, defer: deps.defer });
+  const codes = createCodeMachinery({ store, mailer, config, now, defer: deps.defer, deliveries: deps.deliveries });
   const registrations = createRegistrations({ store, config, now });
   const { idOf } = codes;
   const secondFactor = createSecondFactor({ db, config, now });
@@ -247,6 +251,11 @@ export function createAccounts(deps: AccountDependencies) {
     checkPassword,
     clearLoginFailures,
     loginRefusal,
+    /**
+     * How the latest mail for `purpose` to this address went. Every request that answers "on its way" moves this
+     * state alike (a decoy where nothing is sent), so it does not tell which addresses have accounts.
+     */
+    deliveryStatus: (email: string, purpose: CodePurpose): Promise<DeliveryState | undefined> => codes.deliveryState(email, purpose),
     isPendingSignup: async (email: string, token: string) => Boolean(await registrations.find(email, token)),
     codes,
   };

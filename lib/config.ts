@@ -18,6 +18,8 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
  * flight per core, the last of N waiting starts after about N / cores of these.
  */
 const ARGON2ID_MS = 25;
+/** Resend's documented default: 2 requests a second per team. */
+const RESEND_DEFAULT_RATE = 2;
 /** AUTH_SECRET's least length in production (characters; 32 hex characters are still 128 bits). */
 const MIN_SECRET_LENGTH = 32;
 const optionalText = z
@@ -52,6 +54,9 @@ const envSchema = z.object({
   SMTP_USER: optionalText,
   SMTP_PASSWORD: optionalText,
   SMTP_SECURE: flag,
+  SMTP_ALLOW_PLAINTEXT: flag,
+  /** Messages a second the provider accepts (all instances together); default 2 for Resend (its team default), unpaced for SMTP. */
+  MAIL_RATE_PER_SECOND: z.coerce.number().min(0).optional(),
 
   OTP_TTL_SECONDS: positiveInt(600),
   OTP_MAX_ATTEMPTS: positiveInt(5),
@@ -116,7 +121,7 @@ export interface AppConfig {
   };
   database: { url: string; authToken?: string; isLocalFile: boolean };
   codeStore: CodeStoreConfig;
-  mail: MailConfig & { from: string };
+  mail: MailConfig & { from: string; ratePerSecond: number };
   codes: {
     ttlSeconds: number;
     maxLifetimeSeconds: number;
@@ -238,7 +243,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     },
     database: { url: e.DATABASE_URL, authToken: e.DATABASE_AUTH_TOKEN, isLocalFile },
     codeStore,
-    mail: { ...mail, from: e.MAIL_FROM },
+    mail: { ...mail, from: e.MAIL_FROM, ratePerSecond: e.MAIL_RATE_PER_SECOND ?? (mail.kind === "resend" ? RESEND_DEFAULT_RATE : 0) },
     codes: {
       ttlSeconds: e.OTP_TTL_SECONDS,
       maxLifetimeSeconds: Math.max(e.OTP_MAX_LIFETIME_SECONDS, e.OTP_TTL_SECONDS),

@@ -5,6 +5,7 @@ import { createAccounts, type Accounts } from "./accounts";
 import { installAuditLog } from "./audit";
 import { createRecovery, type Recovery } from "./recovery";
 import { getConfig } from "./config";
+import { createDeliveryQueue } from "./mail/delivery-queue";
 import type { Mailer } from "./mail/mailer";
 import type { CodeStore } from "./store/code-store";
 
@@ -24,7 +25,11 @@ function services() {
     const [db, store, mailer] = await Promise.all([getDatabase(), getCodeStore(), getMailer()]);
     installAuditLog(db); // auth events also land in the auth_events table (lib/audit.ts)
     // Mail that must not show in an answer's timing goes out after the response (lib/one-time-codes.ts).
-    const deps = { db, store, mailer, config: getConfig(), defer: (task: () => Promise<unknown>) => after(task) };
+    const config = getConfig();
+    const defer = (task: () => Promise<unknown>) => after(task);
+    // Mail goes out through the delivery queue in the code store, paced to the provider's rate (lib/mail/delivery-queue.ts).
+    const deliveries = createDeliveryQueue({ store, mailer, sealKey: config.codes.payloadKey, ratePerSecond: config.mail.ratePerSecond, defer });
+    const deps = { db, store, mailer, config, defer, deliveries };
     const accounts = createAccounts(deps);
     return { accounts, recovery: createRecovery(deps, accounts), settings: createAccountSettings(deps, accounts) };
   })().catch((error: unknown) => {

@@ -9,13 +9,44 @@ import { SubmitButton } from "@/components/ui/submit-button";
 import { initialFormState, type FormState } from "@/lib/form-state";
 import { PasswordInput } from "@/components/ui/password-input";
 import type { VerifyChoosingFormInput } from "@/lib/schemas";
+import { deliveryNotice, type DeliveryState, type VerifyNotice } from "./delivery-notice";
 import { useActionForm } from "./use-action-form";
 
 const CODE_LENGTH = 6;
 /** Outcomes after which this code can no longer work: the way on is a new code. */
 const NEEDS_NEW_CODE = new Set(["expired", "used", "too_many_attempts"]);
 
-export type VerifyNotice = { tone: "success" | "error" | "info"; text: string };
+export type { VerifyNotice };
+
+const POLL_MS = 1_500;
+/** Polling stops after this long; a refresh shows the state again. */
+const POLL_FOR_MS = 3 * 60_000;
+
+/** The delivery state as it changes: GET /api/delivery every POLL_MS while it is "sending". */
+function useDeliveryState(email: string, initial: DeliveryState | undefined): DeliveryState | undefined {
+  const [delivery, setDelivery] = useState(initial);
+  useEffect(() => setDelivery(initial), [initial]);
+  useEffect(() => {
+    if (!email || delivery !== "sending") return;
+    const started = Date.now();
+    let stopped = false;
+    const timer = setInterval(async () => {
+      if (Date.now() - started > POLL_FOR_MS) return clearInterval(timer);
+      try {
+        const res = await fetch(`/api/delivery?email=${encodeURIComponent(email)}`, { cache: "no-store" });
+        const body = (await res.json()) as { delivery?: string };
+        if (!stopped && (body.delivery === "sent" || body.delivery === "failed")) setDelivery(body.delivery);
+      } catch {
+        // offline for a moment: the next poll tries again
+      }
+    }, POLL_MS);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [email, delivery]);
+  return delivery;
+}
 
 /** Only the digits, at most six: "123 456", "123-456" and "Your code: 123456" all become "123456". */
 const digitsOf = (text: string) => text.replace(/\D/g, "").slice(0, CODE_LENGTH);
@@ -27,8 +58,11 @@ export function VerifyForm({
   codeValidity,
   choosing: choosingAtLoad,
   passwordMinLength,
+  delivery: deliveryAtLoad,
 }: {
   email: string;
+  /** The delivery queue's state for this address when the page was made; followed live while "sending". */
+  delivery?: DeliveryState;
   /** How the last send went, from the page's query (the register and login redirects say). */
   notice?: VerifyNotice;
   /** Seconds until another code may be sent, as the server counts them. */
@@ -100,11 +134,18 @@ export function VerifyForm({
   const needsNewCode = NEEDS_NEW_CODE.has(state.reason ?? "") && latest !== "resend";
   // Messages the code field does not carry itself (e.g. "we cannot check codes right now").
   const verifyMessage = state.message && !state.fieldErrors?.otp && !state.ok ? state.message : undefined;
-  const showNotice = notice && latest === "none" && !state.fieldErrors && !resendState.message;
+  const delivery = useDeliveryState(email, deliveryAtLoad);
+  // A state that changed since the page was made replaces the page's notice.
+  const liveNotice = delivery && delivery !== deliveryAtLoad ? deliveryNotice(delivery) : notice;
+  const showNotice = liveNotice && latest === "none" && !state.fieldErrors && !resendState.message;
 
   return (
     <div className="space-y-6">
-      {showNotice ? <Alert tone={notice.tone}>{notice.text}</Alert> : null}
+      {showNotice ? (
+        <Alert tone={liveNotice.tone} data-delivery={delivery}>
+          {liveNotice.text}
+        </Alert>
+      ) : null}
       {verifyMessage && latest === "verify" ? <Alert tone="error">{verifyMessage}</Alert> : null}
 
       <form ref={formRef} action={formAction} onSubmit={onSubmit} noValidate className="space-y-5">
@@ -207,7 +248,7 @@ export function VerifyForm({
         action={resendFormAction}
         state={resendState}
         pending={resendPending}
-        initialCooldownSeconds={cooldownSeconds}
+        initialCooldownSeconds={delivery === "failed" ? 0 : cooldownSeconds}
         emphasised={needsNewCode}
         hydrated={hydrated}
       />

@@ -3,9 +3,11 @@ import { createClient } from "redis";
 import { StoreUnavailableError, type CodeStore } from "./code-store";
 import {
   CONSUME_CODE_SCRIPT,
+  DELIVERY_SCRIPT,
   ISSUE_CODE_SCRIPT,
   LIMITS_SCRIPT,
   RAISE_VALUE_SCRIPT,
+  parseClaimReply,
   parseConsumeReply,
   parseIssueReply,
   parseLimitReply,
@@ -57,6 +59,15 @@ export class RedisCodeStore implements CodeStore {
 
   raiseValue: CodeStore["raiseValue"] = async (key, value, ttlMs) =>
     parseRaiseReply(await this.run(RAISE_VALUE_SCRIPT, scriptCalls.raise(key, value, ttlMs)));
+
+  enqueueDelivery: CodeStore["enqueueDelivery"] = async (job) =>
+    Number(await this.run(DELIVERY_SCRIPT, scriptCalls.enqueueDelivery(job))) === 1;
+
+  claimDelivery: CodeStore["claimDelivery"] = async (input) => parseClaimReply(await this.run(DELIVERY_SCRIPT, scriptCalls.claimDelivery(input)));
+
+  settleDelivery: CodeStore["settleDelivery"] = async (input) => {
+    await this.run(DELIVERY_SCRIPT, scriptCalls.settleDelivery(input, Date.now()));
+  };
 
   async ping(): Promise<void> {
     await this.call((c) => c.ping());

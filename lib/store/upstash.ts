@@ -2,9 +2,11 @@ import { Redis } from "@upstash/redis";
 import { StoreUnavailableError, type CodeStore } from "./code-store";
 import {
   CONSUME_CODE_SCRIPT,
+  DELIVERY_SCRIPT,
   ISSUE_CODE_SCRIPT,
   LIMITS_SCRIPT,
   RAISE_VALUE_SCRIPT,
+  parseClaimReply,
   parseConsumeReply,
   parseIssueReply,
   parseLimitReply,
@@ -34,6 +36,7 @@ export class UpstashCodeStore implements CodeStore {
       consume: this.redis.createScript<unknown>(CONSUME_CODE_SCRIPT),
       limits: this.redis.createScript<unknown>(LIMITS_SCRIPT),
       raise: this.redis.createScript<unknown>(RAISE_VALUE_SCRIPT),
+      delivery: this.redis.createScript<unknown>(DELIVERY_SCRIPT),
     };
   }
 
@@ -62,6 +65,21 @@ export class UpstashCodeStore implements CodeStore {
   raiseValue: CodeStore["raiseValue"] = async (key, value, ttlMs) => {
     const { keys, args } = scriptCalls.raise(key, value, ttlMs);
     return parseRaiseReply(await this.call(() => this.scripts.raise.exec(keys, args)));
+  };
+
+  enqueueDelivery: CodeStore["enqueueDelivery"] = async (job) => {
+    const { keys, args } = scriptCalls.enqueueDelivery(job);
+    return Number(await this.call(() => this.scripts.delivery.exec(keys, args))) === 1;
+  };
+
+  claimDelivery: CodeStore["claimDelivery"] = async (input) => {
+    const { keys, args } = scriptCalls.claimDelivery(input);
+    return parseClaimReply(await this.call(() => this.scripts.delivery.exec(keys, args)));
+  };
+
+  settleDelivery: CodeStore["settleDelivery"] = async (input) => {
+    const { keys, args } = scriptCalls.settleDelivery(input, Date.now());
+    await this.call(() => this.scripts.delivery.exec(keys, args));
   };
 
   async ping(): Promise<void> {

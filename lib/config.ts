@@ -103,7 +103,17 @@ export type CodeStoreConfig =
 
 export type MailConfig =
   | { kind: "resend"; apiKey: string; baseUrl?: string }
-  | { kind: "smtp"; url?: string; host?: string; port?: number; user?: string; password?: string; secure: boolean }
+  | {
+      kind: "smtp";
+      url?: string;
+      host?: string;
+      port?: number;
+      user?: string;
+      password?: string;
+      secure: boolean;
+      /** Without it, mail to another host goes only over TLS (implicit, or STARTTLS made mandatory). */
+      allowPlaintext: boolean;
+    }
   | { kind: "outbox" };
 
 export interface AppConfig {
@@ -198,6 +208,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
           user: e.SMTP_USER,
           password: e.SMTP_PASSWORD,
           secure: e.SMTP_SECURE,
+          allowPlaintext: e.SMTP_ALLOW_PLAINTEXT,
         }
       : { kind: "outbox" };
 
@@ -215,6 +226,12 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     if (codeStore.kind === "redis" && isPlaintextToAnotherHost(codeStore.url) && !e.REDIS_ALLOW_PLAINTEXT) {
       problems.push(
         "REDIS_URL is redis:// (no TLS) to another host: use rediss://, or set REDIS_ALLOW_PLAINTEXT=true if that network is private and you accept it.",
+      );
+    }
+    if (mail.kind === "smtp" && smtpAsksForPlaintext(mail) && !e.SMTP_ALLOW_PLAINTEXT) {
+      problems.push(
+        "SMTP is set to send without TLS (ignoreTLS in SMTP_URL) to another host: codes and the SMTP password would cross the network in clear. " +
+          "Use port 465 with SMTP_SECURE=true (or smtps://) or 587 with STARTTLS, or set SMTP_ALLOW_PLAINTEXT=true if that network is private and you accept it.",
       );
     }
     if (codeStore.kind === "memory") {
@@ -282,6 +299,24 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
   };
 }
 
+/** SMTP settings that turn TLS off (nodemailer's ignoreTLS in the URL) for a host that is not this machine. */
+function smtpAsksForPlaintext(mail: Extract<MailConfig, { kind: "smtp" }>): boolean {
+  if (!mail.url) return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(mail.url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === "smtps:" || mail.secure || parsed.searchParams.get("ignoreTLS") !== "true") return false;
+  return !isLoopbackHost(parsed.hostname);
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** A redis:// URL (no TLS) whose host is not this machine; an unreadable URL counts as one. */
 function isPlaintextToAnotherHost(url: string): boolean {
   let parsed: URL;
@@ -291,8 +326,7 @@ function isPlaintextToAnotherHost(url: string): boolean {
     return true;
   }
   if (parsed.protocol !== "redis:") return false;
-  const host = parsed.hostname.replace(/^\[|\]$/g, "");
-  return !(host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host));
+  return !isLoopbackHost(parsed.hostname);
 }
 
 /** Development only: a per-process random secret, so `npm run dev` works with no configuration. */

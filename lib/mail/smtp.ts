@@ -1,5 +1,5 @@
 import nodemailer, { type Transporter } from "nodemailer";
-import type { MailConfig } from "@/lib/config";
+import { isLoopbackHost, type MailConfig } from "@/lib/config";
 import { MailDeliveryError, withoutAddresses, type Mailer, type MailMessage, type MailRefusal } from "./mailer";
 
 type SmtpConfig = Extract<MailConfig, { kind: "smtp" }>;
@@ -11,13 +11,17 @@ export class SmtpMailer implements Mailer {
   constructor(config: SmtpConfig, private readonly from: string) {
     // A pooled transport reuses connections: no TCP + TLS handshake inside every registration.
     const common = { pool: true, maxConnections: 4, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 15_000 };
+    const host = config.url ? hostOf(config.url) : (config.host ?? "");
+    // To another host, STARTTLS is mandatory unless plaintext is allowed: a server (or a network) that does not offer it gets nothing.
+    const requireTLS = !config.allowPlaintext && !isLoopbackHost(host);
     this.transport = config.url
-      ? nodemailer.createTransport({ url: config.url, ...common, secure: config.secure || config.url.startsWith("smtps:"), ignoreTLS: isLoopback(config.url) } as never)
+      ? nodemailer.createTransport({ url: config.url, ...common, secure: config.secure || config.url.startsWith("smtps:"), ignoreTLS: isLoopbackHost(host), requireTLS } as never)
       : nodemailer.createTransport({
           ...common,
           host: config.host,
           port: config.port ?? (config.secure ? 465 : 587),
           secure: config.secure,
+          requireTLS: config.secure ? false : requireTLS,
           auth: config.user ? { user: config.user, pass: config.password } : undefined,
         });
   }
@@ -50,11 +54,10 @@ export function smtpRefusal(error: unknown): MailRefusal {
   };
 }
 
-function isLoopback(url: string): boolean {
+function hostOf(url: string): string {
   try {
-    const host = new URL(url).hostname;
-    return host === "127.0.0.1" || host === "localhost" || host === "[::1]";
+    return new URL(url).hostname;
   } catch {
-    return false;
+    return "";
   }
 }

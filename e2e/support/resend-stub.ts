@@ -33,6 +33,8 @@ export interface ResendStub {
   failWith: { status: number; message?: string; name?: string } | null;
   /** The next `count` POST /emails answer `status` (default 500). */
   failNext(count: number, status?: number): void;
+  /** Holds every POST /emails unanswered until the returned function is called (a provider that is slow right now). */
+  hold(): () => void;
   /** Live settings (see ResendStubOptions). */
   ratePerSecond: number;
   unverifiedDomains: Set<string>;
@@ -46,6 +48,7 @@ const WINDOW_MS = 1_000;
 export async function startResendStub(options: ResendStubOptions = {}): Promise<ResendStub> {
   let failures: { count: number; status: number } = { count: 0, status: 500 };
   let withinRate = 0;
+  let held: Promise<void> | undefined;
   const stub: ResendStub = {
     baseUrl: "",
     requests: [],
@@ -57,6 +60,15 @@ export async function startResendStub(options: ResendStubOptions = {}): Promise<
           return { to: Array.isArray(body.to) ? body.to[0]! : body.to, from: body.from, subject: body.subject, text: body.text, at: r.at };
         }),
     failWith: null,
+    hold() {
+      let release = () => {};
+      held = new Promise<void>((resolve) => (release = resolve));
+      const current = held;
+      return () => {
+        if (held === current) held = undefined;
+        release();
+      };
+    },
     failNext(count, status = 500) {
       failures = { count, status };
     },
@@ -69,6 +81,7 @@ export async function startResendStub(options: ResendStubOptions = {}): Promise<
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (held) await held;
     const at = Date.now();
     const text = Buffer.concat(chunks).toString("utf8");
     let body: unknown = text;

@@ -144,7 +144,7 @@ export function createAccounts(deps: AccountDependencies) {
       // Spend the same send budget as a real resend, so the limits answer alike for every address.
       const allowed = await codes.spendSendBudget(email, "verify_email");
       if (!allowed.allowed) return rateLimited(allowed.retryAfterMs, "send");
-      return { ok: true, email, delivery: "sent" };
+      return { ok: true, email, delivery: deps.deliveries ? "sending" : "sent" };
     }
     // Mailed after the response: the answer and its timing must not tell an unverified account from none.
     // The code proves the inbox only; which signup's details apply is the verifier's token's business.

@@ -72,6 +72,7 @@ const MAX_BACKOFF_MS = 60_000;
 /** A little under the provider's rate: the gap between two requests also varies on the way there. */
 const PACE_MARGIN_MS = 10;
 const FAILED_STATE_MIN_TTL_MS = 10 * 60_000;
+const MAX_DECOY_MS = 5_000;
 
 let sequence = 0;
 /** Jobs due at the same millisecond go in the order this process queued them: the queue breaks ties by id. */
@@ -83,6 +84,8 @@ export function createDeliveryQueue({ store, mailer, sealKey, ratePerSecond, def
   const intervalMs = ratePerSecond > 0 ? 1000 / ratePerSecond + PACE_MARGIN_MS : 0;
   let running: Promise<void> | undefined;
   let wanted = false;
+  /** A moving average of how long the provider takes to accept a message. */
+  let typicalSendMs = 0;
 
   async function enqueue(input: EnqueueInput): Promise<DeliveryState> {
     const now = clock();
@@ -174,11 +177,16 @@ export function createDeliveryQueue({ store, mailer, sealKey, ratePerSecond, def
     const body = open(job);
     if (!body) return store.settleDelivery({ id: job.id, done: true });
     if (!body.message) {
+      // As long as a real send takes lately, so the state does not turn to "sent" sooner for an address without an account.
+      await sleep(typicalSendMs);
       await store.settleDelivery({ id: job.id, done: true });
       return finish(body, "sent");
     }
+    const started = performance.now();
     try {
       await mailer.send(body.message);
+      const took = performance.now() - started;
+      typicalSendMs = Math.min(MAX_DECOY_MS, typicalSendMs === 0 ? took : 0.8 * typicalSendMs + 0.2 * took);
     } catch (error) {
       const refusal: MailRefusal =
         error instanceof MailDeliveryError ? error.refusal : { provider: "smtp", name: error instanceof Error ? error.name : "unknown", retryable: true };

@@ -111,8 +111,8 @@ export type MailConfig =
       user?: string;
       password?: string;
       secure: boolean;
-      /** Without it, mail to another host goes only over TLS (implicit, or STARTTLS made mandatory). */
-      allowPlaintext: boolean;
+      /** Mail to another host only over TLS (implicit, or STARTTLS made mandatory): in production, unless SMTP_ALLOW_PLAINTEXT. */
+      requireTls: boolean;
     }
   | { kind: "outbox" };
 
@@ -208,7 +208,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
           user: e.SMTP_USER,
           password: e.SMTP_PASSWORD,
           secure: e.SMTP_SECURE,
-          allowPlaintext: e.SMTP_ALLOW_PLAINTEXT,
+          requireTls: isProduction && !e.SMTP_ALLOW_PLAINTEXT,
         }
       : { kind: "outbox" };
 

@@ -2,7 +2,9 @@
 
 export type VerifyNotice = { tone: "success" | "error" | "info"; text: string };
 
-export type DeliveryState = "sending" | "sent" | "failed";
+import type { DeliveryState } from "@/lib/mail/delivery-queue";
+
+export type { DeliveryState };
 
 /** What the page says about the delivery queue's state for this address. */
 export function deliveryNotice(delivery: DeliveryState): VerifyNotice {

@@ -12,8 +12,8 @@ export class SmtpMailer implements Mailer {
     // A pooled transport reuses connections: no TCP + TLS handshake inside every registration.
     const common = { pool: true, maxConnections: 4, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 15_000 };
     const host = config.url ? hostOf(config.url) : (config.host ?? "");
-    // To another host, STARTTLS is mandatory unless plaintext is allowed: a server (or a network) that does not offer it gets nothing.
-    const requireTLS = !config.allowPlaintext && !isLoopbackHost(host);
+    // STARTTLS made mandatory: a server (or a network) that does not offer it gets neither the message nor the password.
+    const requireTLS = config.requireTls && !isLoopbackHost(host);
     this.transport = config.url
       ? nodemailer.createTransport({ url: config.url, ...common, secure: config.secure || config.url.startsWith("smtps:"), ignoreTLS: isLoopbackHost(host), requireTLS } as never)
       : nodemailer.createTransport({

@@ -109,6 +109,38 @@ describe("the delivery queue against Resend's rate limit", () => {
   });
 });
 
+describe("two instances sharing one code store", () => {
+  let second: TestStack;
+  beforeAll(async () => {
+    second = await startTestStack({
+      root: ROOT,
+      snapshotPrefix: "mail-delivery-second-",
+      readyPath: "/login",
+      authSecret: stack.authSecret,
+      database: { url: stack.databaseUrl },
+      shared: { redis: stack.redis, sink: stack.sink },
+      env: { RESEND_API_KEY: API_KEY, RESEND_BASE_URL: stub.baseUrl, MAIL_FROM: `Verified Signup <no-reply@${SENDING_DOMAIN}>`, MAIL_RATE_PER_SECOND: "2" },
+    });
+  }, 240_000);
+  afterAll(async () => second?.stop(), 30_000);
+
+  it("pace together: 20 signups spread over both arrive once each, and the provider refuses next to none for the rate", async () => {
+    const viaSecond = httpClient(() => second.app.url, nextIp);
+    const people = Array.from({ length: 20 }, (_, n) => ({ name: "Ada Lovelace", email: address("pair", n), password: PASSWORD }));
+    const firstRequest = stub.requests.length;
+    const answers = await Promise.all(people.map(async (person, n) => (n % 2 ? viaSecond.post : post)("/api/register", person)));
+    expect(answers.map((a) => a.status)).toEqual(people.map(() => 201));
+    const wanted = new Set(people.map((p) => p.email));
+    const deadline = Date.now() + 90_000;
+    while (stub.accepted().filter((m) => wanted.has(m.to)).length < people.length && Date.now() < deadline) await sleep(250);
+    const delivered = stub.accepted().filter((m) => wanted.has(m.to)).map((m) => m.to);
+    expect([...delivered].sort()).toEqual([...wanted].sort());
+    // Each instance pacing on its own would send 4 a second and see about every other request refused.
+    const refused = stub.requests.slice(firstRequest).filter((r) => r.status === 429).length;
+    expect(refused).toBeLessThanOrEqual(4);
+  }, 180_000);
+});
+
 describe("a sending domain Resend refuses (403)", () => {
   const email = address("refused");
   let registration = "";

@@ -69,8 +69,11 @@ const MAX_IN_FLIGHT = 4;
 const MAX_SLEEP_MS = 2_000;
 const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 60_000;
-/** A little under the provider's rate: the gap between two requests also varies on the way there. */
-const PACE_MARGIN_MS = 10;
+/**
+ * A tenth under the provider's rate: the gap between two requests also varies on the way there (instances answer
+ * at different speeds), and every 429 costs everyone a retry-after pause.
+ */
+const PACE_MARGIN = 1.1;
 const FAILED_STATE_MIN_TTL_MS = 10 * 60_000;
 const MAX_DECOY_MS = 5_000;
 
@@ -81,7 +84,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const jobContext = (id: string) => `delivery-job:${id}`;
 
 export function createDeliveryQueue({ store, mailer, sealKey, ratePerSecond, defer, clock = Date.now }: DeliveryQueueDependencies) {
-  const intervalMs = ratePerSecond > 0 ? 1000 / ratePerSecond + PACE_MARGIN_MS : 0;
+  const intervalMs = ratePerSecond > 0 ? (1000 / ratePerSecond) * PACE_MARGIN : 0;
   let running: Promise<void> | undefined;
   let wanted = false;
   /** A moving average of how long the provider takes to accept a message. */

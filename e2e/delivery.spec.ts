@@ -63,7 +63,7 @@ test.describe("with JavaScript", () => {
     await expect(page.getByRole("status").filter({ hasText: /^Sent: your code is on its way/ })).toBeVisible({ timeout: 20_000 });
   });
 
-  test("turns to could not be sent when the provider refuses the domain (403), without a reload", async ({ page }) => {
+  test("turns to could not be sent when the provider refuses the domain (403), without a reload; so does a new code asked for then", async ({ page }) => {
     const release = stub.hold();
     try {
       await registerAndOpenVerify(page);
@@ -74,7 +74,12 @@ test.describe("with JavaScript", () => {
     }
     try {
       await expect(page.getByRole("alert").filter({ hasText: "could not be sent" })).toBeVisible({ timeout: 20_000 });
-      await expect(page.getByRole("button", { name: /send a new code/i })).toBeEnabled();
+      // The failed send gave the cooldown back: a new code can be asked for at once, and its failure shows too.
+      await page.getByRole("button", { name: /send a new code/i }).click();
+      await expect(page.getByText(/new code is on its way/i)).toBeVisible();
+      await expect(page.getByRole("alert").filter({ hasText: "could not be sent" })).toBeVisible({ timeout: 20_000 });
+      await expect(page.getByText(/new code is on its way/i)).toBeHidden();
+      await expect(page.getByRole("button", { name: /^send a new code$/i })).toBeEnabled();
     } finally {
       stub.unverifiedDomains.delete(DOMAIN);
     }

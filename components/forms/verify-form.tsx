@@ -23,7 +23,7 @@ const POLL_MS = 1_500;
 const POLL_FOR_MS = 3 * 60_000;
 
 /** The delivery state as it changes: GET /api/delivery every POLL_MS while it is "sending". */
-function useDeliveryState(email: string, initial: DeliveryState | undefined): DeliveryState | undefined {
+function useDeliveryState(email: string, initial: DeliveryState | undefined) {
   const [delivery, setDelivery] = useState(initial);
   useEffect(() => setDelivery(initial), [initial]);
   useEffect(() => {
@@ -45,7 +45,9 @@ function useDeliveryState(email: string, initial: DeliveryState | undefined): De
       clearInterval(timer);
     };
   }, [email, delivery]);
-  return delivery;
+  /** A new code was asked for: follow its delivery from "sending" again. */
+  const followAgain = () => setDelivery("sending");
+  return [delivery, followAgain] as const;
 }
 
 /** Only the digits, at most six: "123 456", "123-456" and "Your code: 123456" all become "123456". */
@@ -134,7 +136,12 @@ export function VerifyForm({
   const needsNewCode = NEEDS_NEW_CODE.has(state.reason ?? "") && latest !== "resend";
   // Messages the code field does not carry itself (e.g. "we cannot check codes right now").
   const verifyMessage = state.message && !state.fieldErrors?.otp && !state.ok ? state.message : undefined;
-  const delivery = useDeliveryState(email, deliveryAtLoad);
+  const [delivery, followAgain] = useDeliveryState(email, deliveryAtLoad);
+  useEffect(() => {
+    if (resendState.ok) followAgain();
+  }, [resendState]);
+  // A code asked for here could not be sent after all: that replaces the resend's "on its way".
+  const resendFailed = latest === "resend" && resendState.ok && delivery === "failed";
   // A state that changed since the page was made replaces the page's notice.
   const liveNotice = delivery && delivery !== deliveryAtLoad ? deliveryNotice(delivery) : notice;
   const showNotice = liveNotice && latest === "none" && !state.fieldErrors && !resendState.message;
@@ -144,6 +151,11 @@ export function VerifyForm({
       {showNotice ? (
         <Alert tone={liveNotice.tone} data-delivery={delivery}>
           {liveNotice.text}
+        </Alert>
+      ) : null}
+      {resendFailed ? (
+        <Alert tone="error" data-delivery="failed">
+          {deliveryNotice("failed").text}
         </Alert>
       ) : null}
       {verifyMessage && latest === "verify" ? <Alert tone="error">{verifyMessage}</Alert> : null}
@@ -249,6 +261,7 @@ export function VerifyForm({
         state={resendState}
         pending={resendPending}
         initialCooldownSeconds={delivery === "failed" ? 0 : cooldownSeconds}
+        deliveryFailed={resendFailed}
         emphasised={needsNewCode}
         hydrated={hydrated}
       />
@@ -268,6 +281,7 @@ function ResendForm({
   initialCooldownSeconds,
   emphasised,
   hydrated,
+  deliveryFailed,
 }: {
   email: string;
   action: (formData: FormData) => void;
@@ -276,9 +290,11 @@ function ResendForm({
   initialCooldownSeconds: number;
   emphasised: boolean;
   hydrated: boolean;
+  /** The code this form asked for could not be sent: the server gave the cooldown back, and "on its way" is no longer true. */
+  deliveryFailed: boolean;
 }) {
   // Each answer from the server restarts the count from what it says (a sent code, or a rate limit).
-  const cooldown = state === initialFormState ? initialCooldownSeconds : (state.retryAfterSeconds ?? 0);
+  const cooldown = deliveryFailed ? 0 : state === initialFormState ? initialCooldownSeconds : (state.retryAfterSeconds ?? 0);
   const [secondsLeft, setSecondsLeft] = useState(cooldown);
   useEffect(() => {
     setSecondsLeft(cooldown);
@@ -294,7 +310,7 @@ function ResendForm({
   // Without JavaScript nothing would re-enable the button, so it only waits once the page is live.
   const waiting = hydrated && secondsLeft > 0;
 
-  const message = state.fieldErrors?.email ? "Enter your email address above first, then ask for a new code." : state.message;
+  const message = state.fieldErrors?.email ? "Enter your email address above first, then ask for a new code." : deliveryFailed ? undefined : state.message;
 
   return (
     <form action={action} className="space-y-3 border-t border-border pt-5 text-sm">

@@ -3,10 +3,12 @@ import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
 import { NO_PASSWORD } from "@/db/schema";
 import { activateUser, findUserByEmail, insertInactiveCustomer, markCodeRequested } from "@/db/users";
+import type { CodePurpose } from "./codes";
 import type { AppConfig } from "./config";
 import { createGuessingAlarm } from "./guessing-alarm";
 import { ipLimit, ipLimits, loginAccountLimits, verifyFailureLimits } from "./limits";
 import { logAuthEvent } from "./log";
+import type { DeliveryQueue, DeliveryState } from "./mail/delivery-queue";
 import type { Mailer } from "./mail/mailer";
 import { createCodeMachinery, type Delivery } from "./one-time-codes";
 import { passwordProblem } from "./password-policy";
@@ -34,6 +36,8 @@ export interface AccountDependencies {
   defer?: (task: () => Promise<unknown>) => void;
   /** How a code check waits while the guessing alarm is on (lib/guessing-alarm.ts); a real timer without it. */
   sleep?: (ms: number) => Promise<void>;
+  /** The delivery queue (lib/mail/delivery-queue.ts); without it mail is sent inline. */
+  deliveries?: DeliveryQueue;
 }
 
 export type { Delivery, RequestContext };
@@ -74,7 +78,7 @@ export function createAccounts(deps: AccountDependencies) {
   const { db, store, mailer, config } = deps;
   const now = deps.now ?? Date.now;
   const alarm = createGuessingAlarm({ store, config, now, sleep: deps.sleep });
-  const codes = createCodeMachinery({ store, mailer, config, now, defer: deps.defer, alarm });
+  const codes = createCodeMachinery({ store, mailer, config, now, defer: deps.defer, alarm, deliveries: deps.deliveries });
   const secondFactorNotice = createSecondFactorNotice({ store, config, codes });
   const afterResponse = async (task: () => Promise<unknown>) => void (deps.defer ? deps.defer(task) : await task());
   const registrations = createRegistrations({ store, config, now });
@@ -150,7 +154,7 @@ export function createAccounts(deps: AccountDependencies) {
       // checks that follow answer alike for every address.
       const decoy = await codes.issue({ purpose: "verify_email", keyEmail: email, decoy: {} });
       if (decoy.status === "limited") return rateLimited(decoy.retryAfterMs, "send");
-      return { ok: true, email, delivery: "sent" };
+      return { ok: true, email, delivery: decoy.status };
     }
     // Mailed after the response: the answer and its timing must not tell an unverified account from none.
     // The code proves the inbox only; which signup's details apply is the verifier's token's business.
@@ -261,6 +265,11 @@ export function createAccounts(deps: AccountDependencies) {
     clearLoginFailures,
     loginRefusal,
     settleLogin,
+    /**
+     * How the latest mail for `purpose` to this address went. Every request that answers "on its way" moves this
+     * state alike (a decoy where nothing is sent), so it does not tell which addresses have accounts.
+     */
+    deliveryStatus: (email: string, purpose: CodePurpose): Promise<DeliveryState | undefined> => codes.deliveryState(email, purpose),
     isPendingSignup: async (email: string, token: string) => Boolean(await registrations.find(email, token)),
     codes,
   };

@@ -18,6 +18,8 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
  * flight per core, the last of N waiting starts after about N / cores of these.
  */
 const ARGON2ID_MS = 25;
+/** Resend's documented default: 2 requests a second per team. */
+const RESEND_DEFAULT_RATE = 2;
 /** AUTH_SECRET's least length in production (characters; 32 hex characters are still 128 bits). */
 const MIN_SECRET_LENGTH = 32;
 const optionalText = z
@@ -57,6 +59,9 @@ const envSchema = z.object({
   SMTP_USER: optionalText,
   SMTP_PASSWORD: optionalText,
   SMTP_SECURE: flag,
+  SMTP_ALLOW_PLAINTEXT: flag,
+  /** Messages a second the provider accepts (all instances together); default 2 for Resend (its team default), unpaced for SMTP. */
+  MAIL_RATE_PER_SECOND: z.coerce.number().min(0).optional(),
 
   OTP_TTL_SECONDS: positiveInt(600),
   OTP_MAX_ATTEMPTS: positiveInt(5),
@@ -110,7 +115,17 @@ export type CodeStoreConfig =
 
 export type MailConfig =
   | { kind: "resend"; apiKey: string; baseUrl?: string }
-  | { kind: "smtp"; url?: string; host?: string; port?: number; user?: string; password?: string; secure: boolean }
+  | {
+      kind: "smtp";
+      url?: string;
+      host?: string;
+      port?: number;
+      user?: string;
+      password?: string;
+      secure: boolean;
+      /** Mail to another host only over TLS (implicit, or STARTTLS made mandatory): in production, unless SMTP_ALLOW_PLAINTEXT. */
+      requireTls: boolean;
+    }
   | { kind: "outbox" };
 
 export interface AppConfig {
@@ -128,7 +143,7 @@ export interface AppConfig {
   };
   database: { url: string; authToken?: string; isLocalFile: boolean };
   codeStore: CodeStoreConfig;
-  mail: MailConfig & { from: string };
+  mail: MailConfig & { from: string; ratePerSecond: number };
   codes: {
     ttlSeconds: number;
     maxLifetimeSeconds: number;
@@ -220,6 +235,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
           user: e.SMTP_USER,
           password: e.SMTP_PASSWORD,
           secure: e.SMTP_SECURE,
+          requireTls: isProduction && !e.SMTP_ALLOW_PLAINTEXT,
         }
       : { kind: "outbox" };
 
@@ -237,6 +253,12 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     if (codeStore.kind === "redis" && isPlaintextToAnotherHost(codeStore.url) && !e.REDIS_ALLOW_PLAINTEXT) {
       problems.push(
         "REDIS_URL is redis:// (no TLS) to another host: use rediss://, or set REDIS_ALLOW_PLAINTEXT=true if that network is private and you accept it.",
+      );
+    }
+    if (mail.kind === "smtp" && smtpAsksForPlaintext(mail) && !e.SMTP_ALLOW_PLAINTEXT) {
+      problems.push(
+        "SMTP is set to send without TLS (ignoreTLS in SMTP_URL) to another host: codes and the SMTP password would cross the network in clear. " +
+          "Use port 465 with SMTP_SECURE=true (or smtps://) or 587 with STARTTLS, or set SMTP_ALLOW_PLAINTEXT=true if that network is private and you accept it.",
       );
     }
     if (codeStore.kind === "memory") {
@@ -265,7 +287,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     },
     database: { url: e.DATABASE_URL, authToken: e.DATABASE_AUTH_TOKEN, isLocalFile },
     codeStore,
-    mail: { ...mail, from: e.MAIL_FROM },
+    mail: { ...mail, from: e.MAIL_FROM, ratePerSecond: e.MAIL_RATE_PER_SECOND ?? (mail.kind === "resend" ? RESEND_DEFAULT_RATE : 0) },
     codes: {
       ttlSeconds: e.OTP_TTL_SECONDS,
       maxLifetimeSeconds: Math.max(e.OTP_MAX_LIFETIME_SECONDS, e.OTP_TTL_SECONDS),
@@ -323,6 +345,24 @@ function relyingPartyOf(authUrl: string | undefined): { origin?: string; rpId?: 
   }
 }
 
+/** SMTP settings that turn TLS off (nodemailer's ignoreTLS in the URL) for a host that is not this machine. */
+function smtpAsksForPlaintext(mail: Extract<MailConfig, { kind: "smtp" }>): boolean {
+  if (!mail.url) return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(mail.url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === "smtps:" || mail.secure || parsed.searchParams.get("ignoreTLS") !== "true") return false;
+  return !isLoopbackHost(parsed.hostname);
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** A redis:// URL (no TLS) whose host is not this machine; an unreadable URL counts as one. */
 function isPlaintextToAnotherHost(url: string): boolean {
   let parsed: URL;
@@ -332,8 +372,7 @@ function isPlaintextToAnotherHost(url: string): boolean {
     return true;
   }
   if (parsed.protocol !== "redis:") return false;
-  const host = parsed.hostname.replace(/^\[|\]$/g, "");
-  return !(host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host));
+  return !isLoopbackHost(parsed.hostname);
 }
 
 /** Development only: a per-process random secret, so `npm run dev` works with no configuration. */

@@ -7,6 +7,7 @@ export type AuthEvent =
   | "register_existing"
   | "code_sent"
   | "code_send_failed"
+  | "code_send_deferred"
   | "verified"
   | "verify_failed"
   | "login_ok"

@@ -2,6 +2,7 @@ import { codeKey, generateCode, hashCode, type CodePurpose } from "./codes";
 import type { AppConfig } from "./config";
 import { emailId, sendLimits } from "./limits";
 import { logAuthEvent } from "./log";
+import { deliveryStateKey, type DeliveryQueue, type DeliveryState } from "./mail/delivery-queue";
 import { MailDeliveryError, type Mailer, type MailMessage } from "./mail/mailer";
 import { codeMessage, noticeMessage, type CodeOccasion, type NoticeKind } from "./mail/messages";
 import { seal, unseal } from "./sealed";
@@ -10,7 +11,8 @@ import type { CodeStore, ConsumeCodeOutcome, LimitRule } from "./store/code-stor
 /** How long a used, void or expired code record is kept so the person hears why it no longer works. */
 const RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
 
-export type Delivery = "sent" | "failed";
+/** "sending": queued (the delivery queue sends it and keeps its state); "sent"/"failed": sent inline. */
+export type Delivery = "sending" | "sent" | "failed";
 
 export type { CodeOccasion };
 
@@ -55,13 +57,15 @@ export interface CodeMachineryDependencies {
   defer?: (task: () => Promise<unknown>) => void;
   /** The product-wide guessing signal (lib/guessing-alarm.ts): paces each check and counts each wrong code. */
   alarm?: { pace(): Promise<void>; counted: LimitRule[] };
+  /** Where mail goes when set (lib/mail/delivery-queue.ts): answers once queued. Without it, mail is sent as above. */
+  deliveries?: DeliveryQueue;
 }
 
 /**
  * The one code machinery every purpose uses: issue a code within the address's send limits, mail it,
  * and consume it atomically within the failure budgets. The service decides who gets which code.
  */
-export function createCodeMachinery({ store, mailer, config, now, defer, alarm }: CodeMachineryDependencies) {
+export function createCodeMachinery({ store, mailer, config, now, defer, alarm, deliveries }: CodeMachineryDependencies) {
   const idOf = (email: string) => emailId(config.codes.hmacKey, email);
   const recordKey = (owner: RecordOwner, purpose: CodePurpose) =>
     codeKey("keyEmail" in owner ? idOf(owner.keyEmail) : `account:${owner.accountId}`, purpose);
@@ -73,7 +77,7 @@ export function createCodeMachinery({ store, mailer, config, now, defer, alarm }
       return "sent";
     } catch (error) {
       if (!(error instanceof MailDeliveryError)) throw error;
-      logAuthEvent("code_send_failed", { kind, cause: error.cause instanceof Error ? error.cause.name : "unknown" });
+      logAuthEvent("code_send_failed", { kind, cause: error.describe() });
       return "failed";
     }
   }
@@ -100,6 +104,18 @@ export function createCodeMachinery({ store, mailer, config, now, defer, alarm }
     });
     if (issued.status === "limited") return issued;
     if (input.decoy) {
+      if (deliveries) {
+        // Through the queue like a real send (the notice, or nothing at all), so the delivery state moves alike.
+        const notice = input.decoy.notice ? await noticeMessage(input.decoy.notice, { appName: config.appName, to }) : undefined;
+        const status = await deliveries.enqueue({
+          kind: input.decoy.notice ?? input.purpose,
+          ...(notice ? { message: notice } : {}),
+          stateKey: deliveryStateKey(idOf(to), input.purpose),
+          lifetimeMs: issued.expiresAt - issuedAt,
+          resetOnFailure: limits.slice(0, 1),
+        });
+        return { status };
+      }
       if (!input.decoy.notice) return { status: "sent" };
       const status = await notify(input.decoy.notice, to);
       if (status === "failed") await store.limits("reset", limits.slice(0, 1));
@@ -107,6 +123,17 @@ export function createCodeMachinery({ store, mailer, config, now, defer, alarm }
     }
     const validMinutes = Math.max(1, Math.round((issued.expiresAt - issuedAt) / 60_000));
     const purpose = input.mailAs ?? input.purpose;
+    if (deliveries) {
+      const message = await codeMessage({ purpose, appName: config.appName, to, code, validMinutes, occasion: input.occasion, at: issuedAt });
+      const status = await deliveries.enqueue({
+        kind: purpose,
+        message,
+        stateKey: deliveryStateKey(idOf(to), input.purpose),
+        lifetimeMs: issued.expiresAt - issuedAt,
+        resetOnFailure: limits.slice(0, 1),
+      });
+      return { status };
+    }
     const send = async () => {
       const message = codeMessage({ purpose, appName: config.appName, to, code, validMinutes, occasion: input.occasion, at: issuedAt });
       const status = await deliver(message, purpose);
@@ -137,11 +164,25 @@ export function createCodeMachinery({ store, mailer, config, now, defer, alarm }
 
   /** Spends the address's send budget for `purpose` without sending: the same limits answer for every address. */
   async function spendSendBudget(email: string, purpose: CodePurpose) {
-    return store.limits("hit", sendLimits(config, idOf(email), purpose));
+    const allowed = await store.limits("hit", sendLimits(config, idOf(email), purpose));
+    // A decoy through the queue: the address's delivery state moves as a real send's would.
+    if (allowed.allowed && deliveries) {
+      await deliveries.enqueue({ kind: purpose, stateKey: deliveryStateKey(idOf(email), purpose), lifetimeMs: config.codes.ttlSeconds * 1000 });
+    }
+    return allowed;
   }
 
-  function notify(kind: NoticeKind, to: string): Promise<Delivery> {
-    return deliver(noticeMessage(kind, { appName: config.appName, to }), kind);
+  async function notify(kind: NoticeKind, to: string): Promise<Delivery> {
+    const message = noticeMessage(kind, { appName: config.appName, to });
+    if (!deliveries) return deliver(message, kind);
+    return deliveries.enqueue({ kind, message: await message, lifetimeMs: config.codes.ttlSeconds * 1000 });
+  }
+
+  /** How the latest mail asked for `purpose` to this address went; undefined when none was asked for within a code's life. */
+  async function deliveryState(email: string, purpose: CodePurpose): Promise<DeliveryState | undefined> {
+    if (!deliveries) return undefined;
+    deliveries.kick(); // someone is waiting for this mail: make sure a drain is running
+    return deliveries.state(deliveryStateKey(idOf(email), purpose));
   }
 
   /**
@@ -156,12 +197,23 @@ export function createCodeMachinery({ store, mailer, config, now, defer, alarm }
     const limits = sendLimits(config, idOf(to), purpose);
     const allowed = await store.limits("hit", limits);
     if (!allowed.allowed) return { status: "limited", retryAfterMs: allowed.retryAfterMs };
+    if (deliveries) {
+      const message = await noticeMessage(kind, { appName: config.appName, to });
+      const status = await deliveries.enqueue({
+        kind,
+        message,
+        stateKey: deliveryStateKey(idOf(to), purpose),
+        lifetimeMs: config.codes.ttlSeconds * 1000,
+        resetOnFailure: limits.slice(0, 1),
+      });
+      return { status };
+    }
     const status = await notify(kind, to);
     if (status === "failed") await store.limits("reset", limits.slice(0, 1));
     return { status };
   }
 
-  return { idOf, issue, consume, spendSendBudget, notify, notifyWithinLimits };
+  return { idOf, issue, consume, spendSendBudget, notify, notifyWithinLimits, deliveryState };
 }
 
 export type CodeMachinery = ReturnType<typeof createCodeMachinery>;

@@ -88,7 +88,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     const ipCheck = await store.limits("hit", [ipLimit(config, "resend", context.ip)]);
     if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "sign_in_code_ip");
     const user = await findUserByEmail(db, email);
-    let sent: { status: "sent" | "failed" } | { status: "limited"; retryAfterMs: number };
+    let sent: { status: "sending" | "sent" | "failed" } | { status: "limited"; retryAfterMs: number };
     if (user && !user.emailVerifiedAt) {
       // Not verified yet: the code verifies the address too, and its email says so.
       sent = await codes.issue({

@@ -9,6 +9,7 @@ import { createSessionList, type SessionList } from "./session-list";
 import { createOwnSecondFactor, type OwnSecondFactor } from "./own-second-factor";
 import { createAccountData, type AccountData } from "./account-data";
 import { getConfig } from "./config";
+import { createDeliveryQueue } from "./mail/delivery-queue";
 import type { Mailer } from "./mail/mailer";
 import type { CodeStore } from "./store/code-store";
 
@@ -36,7 +37,11 @@ function services() {
     const [db, store, mailer] = await Promise.all([getDatabase(), getCodeStore(), getMailer()]);
     installAuditLog(db); // auth events also land in the auth_events table (lib/audit.ts)
     // Mail that must not show in an answer's timing goes out after the response (lib/one-time-codes.ts).
-    const deps = { db, store, mailer, config: getConfig(), defer: (task: () => Promise<unknown>) => after(task) };
+    const config = getConfig();
+    const defer = (task: () => Promise<unknown>) => after(task);
+    // Mail goes out through the delivery queue in the code store, paced to the provider's rate (lib/mail/delivery-queue.ts).
+    const deliveries = createDeliveryQueue({ store, mailer, sealKey: config.codes.payloadKey, ratePerSecond: config.mail.ratePerSecond, defer });
+    const deps = { db, store, mailer, config, defer, deliveries };
     const accounts = createAccounts(deps);
     return {
       accounts,

@@ -10,6 +10,7 @@
 import { databaseOutageOf, OUTAGE_ADVICE } from "@/db/outage";
 import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig, type MailConfig } from "@/lib/config";
 import { migrationsUpToDate, readMigrationStatus, withTimeout } from "@/lib/health";
+import { lastRefusal, type RecordedRefusal } from "@/lib/mail/delivery-queue";
 import type { Mailer } from "@/lib/mail/mailer";
 import { emailSchema } from "@/lib/schemas";
 import { createCodeStore, parseScriptArgs, runScript } from "./support/cli";
@@ -298,6 +299,37 @@ async function checkMail(config: AppConfig, strict: boolean): Promise<Mailer | u
   }
 }
 
+/** What the provider said the last time it refused a message for good, as the delivery queue recorded it in the code store. */
+async function checkRecentRefusal(config: AppConfig): Promise<void> {
+  if (config.codeStore.kind === "memory") return; // another process's memory: nothing to read
+  heading(`Mail delivery (the queue in the code store, paced to ${config.mail.ratePerSecond || "no"} message(s) a second)`);
+  const instance = await createCodeStore(config.codeStore);
+  try {
+    const refusal = await withTimeout(() => lastRefusal(instance), STORE_TIMEOUT_MS);
+    if (!refusal) {
+      report("ok", "no message refused for good by the provider in the last 7 days");
+      return;
+    }
+    const ageMinutes = Math.round((Date.now() - refusal.at) / 60_000);
+    const named = [refusal.provider, refusal.status, refusal.name].filter((p) => p !== undefined).join(" ");
+    report(ageMinutes < 60 ? "fail" : "warn", `the provider refused a ${refusal.kind} message ${ageMinutes} min ago: ${named}${refusal.detail ? `: ${refusal.detail}` : ""}`, refusalFixes(refusal));
+  } catch (error) {
+    report("warn", `could not read the delivery queue's state: ${describeError(error, [])}`);
+  } finally {
+    await instance.close?.().catch(() => {});
+  }
+}
+
+function refusalFixes(refusal: RecordedRefusal): string[] {
+  if (refusal.provider === "resend") {
+    if (refusal.status === 403) return ["Verify the sending domain at https://resend.com/domains, or set MAIL_FROM to an address on a domain verified there."];
+    if (refusal.status === 401) return ["RESEND_API_KEY is wrong or revoked: create a key at https://resend.com/api-keys."];
+    if (refusal.status === 422) return ["Resend refused the message itself: check MAIL_FROM's format (Name <address@your-domain>)."];
+    return ["Resend kept failing until the code expired: see https://resend-status.com, and lower MAIL_RATE_PER_SECOND if your plan allows fewer requests."];
+  }
+  return smtpFixes({ code: refusal.name, message: `${refusal.status ?? ""} ${refusal.detail ?? ""}` }, "");
+}
+
 async function sendTest(config: AppConfig, mailer: Mailer | undefined, to: string): Promise<void> {
   heading(`Test email to ${to}`);
   if (!mailer) {
@@ -452,6 +484,7 @@ async function main(): Promise<number> {
     await checkDatabase(config);
     await checkCodeStore(config, strict);
     const mailer = await checkMail(config, strict);
+    await checkRecentRefusal(config);
     if (sendTo) await sendTest(config, mailer, sendTo);
     checkCodes(config);
   }

@@ -6,6 +6,7 @@ import { startRedisCluster } from "@/e2e/support/redis-cluster";
 import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
 import { createAccountSettings } from "@/lib/account-settings";
 import { createAccounts } from "@/lib/accounts";
+import { createDeliveryQueue } from "@/lib/mail/delivery-queue";
 import { parseConfig } from "@/lib/config";
 import { createRecovery } from "@/lib/recovery";
 import { emailId, ipKey, sendLimits } from "@/lib/limits";
@@ -820,4 +821,67 @@ describe.each(redisDeployments)("on the real Redis store: $name", ({ start }) =>
     });
     expect(await login(email, OTHER_PASSWORD)).toMatchObject({ ok: true });
   }, 60_000);
+});
+
+describe("enumeration with the delivery queue (as the app runs: mail queued in the store, a transport taking 40 ms)", () => {
+  const RUNS = 15;
+
+  beforeEach(async () => {
+    startFakeClock();
+    handle = await harness.freshDatabase();
+    tokens = new SignupTokens();
+    mailer = new CapturingMailer();
+    mailer.latencyMs = 40;
+    store = new MemoryCodeStore();
+    const deliveries = createDeliveryQueue({ store, mailer, sealKey: config.codes.payloadKey, ratePerSecond: 0, defer: harness.defer });
+    accounts = createAccounts({ db: handle.db, store, mailer, config, now: () => Date.now(), defer: harness.defer, deliveries });
+  });
+
+  async function queuedSignup(email: string, verifyIt: boolean): Promise<void> {
+    expect(withoutToken(await register({ name: "Ada Lovelace", email, password: PASSWORD }))).toEqual({ ok: true, email, delivery: "sending" });
+    await settle();
+    if (verifyIt) expect((await verify(email, mailer.lastCode(email))).ok).toBe(true);
+  }
+
+  it("register answers alike and takes the same time for a new, an unverified and a verified email, and their delivery states end alike (medians of 15)", async () => {
+    for (let i = 0; i < RUNS; i++) {
+      await queuedSignup(`unverified${i}@example.com`, false);
+      await queuedSignup(`verified${i}@example.com`, true);
+    }
+    advance(COOLDOWN_MS + SECOND);
+    await register({ name: "Warm", email: "warm@example.com", password: OTHER_PASSWORD });
+    await settle();
+
+    const times = { fresh: [] as number[], unverified: [] as number[], verified: [] as number[] };
+    const answers = new Set<string>();
+    for (let i = 0; i < RUNS; i++) {
+      for (const kind of ["fresh", "unverified", "verified"] as const) {
+        const email = `${kind}${i}@example.com`;
+        const { ms, result } = await timed(() => register({ name: "Someone", email, password: OTHER_PASSWORD }));
+        times[kind].push(ms);
+        answers.add(JSON.stringify({ ...withoutToken(result), email: "" }));
+      }
+    }
+    expect([...answers]).toEqual([JSON.stringify({ ok: true, email: "", delivery: "sending" })]);
+    expectSimilarTiming("queued: new vs unverified", times.fresh, times.unverified);
+    expectSimilarTiming("queued: new vs verified", times.fresh, times.verified);
+    expectSimilarTiming("queued: unverified vs verified", times.unverified, times.verified);
+    await settle();
+    const states = new Set<string | undefined>();
+    for (const kind of ["fresh", "unverified", "verified"]) states.add(await accounts.deliveryStatus(`${kind}0@example.com`, "verify_email"));
+    expect([...states]).toEqual(["sent"]);
+  });
+
+  it("resend answers alike for an unknown, a verified and an unverified email, and the delivery state moves alike (a decoy where nothing is sent)", async () => {
+    await queuedSignup("waiting@example.com", false);
+    await queuedSignup("done@example.com", true);
+    advance(COOLDOWN_MS + SECOND);
+    const emails = ["unknown@example.com", "done@example.com", "waiting@example.com"];
+    const answers = await Promise.all(emails.map((email) => accounts.resendCode(email, { ip: freshIp() })));
+    expect(new Set(answers.map((a) => JSON.stringify({ ...a, email: "" })))).toEqual(new Set([JSON.stringify({ ok: true, email: "", delivery: "sending" })]));
+    expect(await Promise.all(emails.map((email) => accounts.deliveryStatus(email, "verify_email")))).toEqual(["sending", "sending", "sending"]);
+    await settle();
+    expect(await Promise.all(emails.map((email) => accounts.deliveryStatus(email, "verify_email")))).toEqual(["sent", "sent", "sent"]);
+    expect(mailer.to("unknown@example.com")).toEqual([]);
+  });
 });

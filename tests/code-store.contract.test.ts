@@ -93,6 +93,8 @@ function consumeInput(codeHash: string, now: number, extra: Partial<ConsumeCodeI
   return { codeHash, now, maxAttempts: MAX_ATTEMPTS, failureLimits: [], ...extra };
 }
 
+/** The delivery-queue tests' clock, shared by every store (two of them share one queue). */
+let queueClock = Date.now();
 const rule = (key: string, limit: number, windowMs: number): LimitRule => ({ key, limit, windowMs });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -658,6 +660,63 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
         expect((await store.limits("check", [{ ...counter, limit: 10 }])).allowed).toBe(false);
         expect(await store.limits("check", [{ ...counter, limit: 11 }])).toEqual({ allowed: true });
       }
+    });
+  });
+
+  describe("delivery queue", () => {
+    // The networked stores share one queue on one server: each test starts from an empty queue, on a clock of its own
+    // far from the others' (pace and pauses are absolute times).
+    async function emptyQueue(): Promise<number> {
+      queueClock += 48 * HOUR;
+      const base = queueClock;
+      for (;;) {
+        const claim = await store.claimDelivery({ now: 9e15, leaseMs: 1, intervalMs: 0 });
+        if (claim.status === "empty") return base;
+        if (claim.status === "job") await store.settleDelivery({ id: claim.job.id, done: true });
+      }
+    }
+    const job = (id: string, dueAt: number, deadline = dueAt + TTL) => ({ id, body: `v1.${id}.sealed|body.tag`, dueAt, deadline });
+
+    it("hands jobs out in order of due time, each leased once with its body intact, and is empty once they are settled", async () => {
+      const T = await emptyQueue();
+      for (const [id, due] of [["b", T + 2], ["a", T + 1], ["c", T + 3]] as const) expect(await store.enqueueDelivery(job(id, due))).toBe(true);
+      const seen: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const claim = await store.claimDelivery({ now: T + 10, leaseMs: MINUTE, intervalMs: 0 });
+        if (claim.status !== "job") throw new Error(`expected a job, got ${JSON.stringify(claim)}`);
+        expect(claim.job.body).toBe(`v1.${claim.job.id}.sealed|body.tag`);
+        expect(claim.job.attempts).toBe(1);
+        seen.push(claim.job.id);
+      }
+      expect(seen).toEqual(["a", "b", "c"]);
+      // Leased: nothing is due until the lease runs out.
+      expect(await store.claimDelivery({ now: T + 20, leaseMs: MINUTE, intervalMs: 0 })).toEqual({ status: "wait", waitMs: MINUTE - 10 });
+      for (const id of seen) await store.settleDelivery({ id, done: true });
+      expect(await store.claimDelivery({ now: T + 30, leaseMs: MINUTE, intervalMs: 0 })).toEqual({ status: "empty" });
+    });
+
+    it("paces hand-outs to one per interval, and hands an unsettled job out again after its lease with its attempts counted", async () => {
+      const T = await emptyQueue();
+      await store.enqueueDelivery(job("p1", T));
+      await store.enqueueDelivery(job("p2", T + 1));
+      expect(await store.claimDelivery({ now: T + 5, leaseMs: 1_000, intervalMs: 500 })).toMatchObject({ status: "job", job: { id: "p1" } });
+      expect(await store.claimDelivery({ now: T + 105, leaseMs: 1_000, intervalMs: 500 })).toEqual({ status: "wait", waitMs: 400 });
+      expect(await store.claimDelivery({ now: T + 505, leaseMs: 1_000, intervalMs: 500 })).toMatchObject({ status: "job", job: { id: "p2" } });
+      expect(await store.claimDelivery({ now: T + 1_010, leaseMs: 1_000, intervalMs: 500 })).toMatchObject({ status: "job", job: { id: "p1", attempts: 2 } });
+    });
+
+    it("a retry with a pause holds every job back until then and keeps the job's place; a job past its deadline is reported expired once", async () => {
+      const T = await emptyQueue();
+      await store.enqueueDelivery(job("r1", T));
+      await store.enqueueDelivery(job("r2", T + 1));
+      await store.enqueueDelivery(job("old", T + 2, T + 100));
+      expect(await store.claimDelivery({ now: T + 10, leaseMs: MINUTE, intervalMs: 0 })).toMatchObject({ job: { id: "r1" } });
+      await store.settleDelivery({ id: "r1", done: false, retryAt: T, pauseUntil: T + 1_010 });
+      expect(await store.claimDelivery({ now: T + 20, leaseMs: MINUTE, intervalMs: 0 })).toEqual({ status: "wait", waitMs: 990 });
+      expect(await store.claimDelivery({ now: T + 1_010, leaseMs: MINUTE, intervalMs: 0 })).toMatchObject({ status: "job", job: { id: "r1", attempts: 2 } });
+      expect(await store.claimDelivery({ now: T + 1_011, leaseMs: MINUTE, intervalMs: 0 })).toMatchObject({ status: "job", job: { id: "r2" } });
+      expect(await store.claimDelivery({ now: T + 1_012, leaseMs: MINUTE, intervalMs: 0 })).toMatchObject({ status: "expired", job: { id: "old", attempts: 0 } });
+      expect(await store.claimDelivery({ now: T + 1_013, leaseMs: MINUTE, intervalMs: 0 })).toMatchObject({ status: "wait" });
     });
   });
 

@@ -95,6 +95,21 @@ describe("parseConfig picks the mail transport", () => {
 });
 
 describe("parseConfig in production", () => {
+  it("refuses SMTP told to ignore TLS to another host, naming SMTP_ALLOW_PLAINTEXT; loopback, STARTTLS, smtps and the opt-in pass", () => {
+    const plain = { ...PRODUCTION_OK, SMTP_URL: "smtp://user:pass@smtp.example.com:25?ignoreTLS=true" };
+    expect(problemsOf(plain)).toEqual([expect.stringContaining("SMTP_ALLOW_PLAINTEXT=true")]);
+    expect(problemsOf({ ...plain, SMTP_ALLOW_PLAINTEXT: "true" })).toEqual([]);
+    expect(problemsOf({ ...plain, SMTP_URL: "smtp://127.0.0.1:2525?ignoreTLS=true" })).toEqual([]);
+    expect(problemsOf({ ...PRODUCTION_OK, SMTP_URL: "smtps://user:pass@smtp.example.com:465" })).toEqual([]);
+    expect(problemsOf(PRODUCTION_OK)).toEqual([]); // 587: STARTTLS, made mandatory by the mailer
+  });
+
+  it("paces mail to Resend's default of 2 a second, SMTP not at all, unless MAIL_RATE_PER_SECOND says otherwise", () => {
+    expect(parseConfig({ RESEND_API_KEY: "re_1234567890" }).mail.ratePerSecond).toBe(2);
+    expect(parseConfig({ RESEND_API_KEY: "re_1234567890", MAIL_RATE_PER_SECOND: "10" }).mail.ratePerSecond).toBe(10);
+    expect(parseConfig({ SMTP_URL: "smtp://127.0.0.1:25" }).mail.ratePerSecond).toBe(0);
+  });
+
   it("accepts a complete production environment", () => {
     const config: AppConfig = parseConfig(PRODUCTION_OK);
     expect(config.isProduction).toBe(true);

@@ -209,6 +209,53 @@ describe("ResendMailer", () => {
     }
   });
 
+  it("names Resend's refusal: 429 rate_limit_exceeded with retry-after above the team's rate, retryable", async () => {
+    const limited = await startResendStub({ ratePerSecond: 2 });
+    try {
+      const mailer = new ResendMailer(apiKey, MAIL_FROM, limited.baseUrl);
+      const results = await Promise.all([1, 2, 3].map(async (n) => mailer.send(await message(`r${n}@example.com`, "123123")).catch((e: unknown) => e)));
+      const refused = results.filter((r) => r instanceof MailDeliveryError) as MailDeliveryError[];
+      expect(refused).toHaveLength(1);
+      expect(refused[0]!.refusal).toMatchObject({ provider: "resend", status: 429, name: "rate_limit_exceeded", retryable: true, retryAfterMs: 1000 });
+      expect(refused[0]!.describe()).toBe("resend 429 rate_limit_exceeded");
+      expect(limited.accepted()).toHaveLength(2);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it("names Resend's refusal of an unverified sending domain: 403 validation_error, not retryable, the domain in the detail and no address", async () => {
+    const refusing = await startResendStub({ unverifiedDomains: ["signup.example"] });
+    try {
+      const error = (await new ResendMailer(apiKey, MAIL_FROM, refusing.baseUrl).send(await message("ada@example.com", "123123")).catch((e: unknown) => e)) as MailDeliveryError;
+      expect(error).toBeInstanceOf(MailDeliveryError);
+      expect(error.refusal).toMatchObject({ provider: "resend", status: 403, name: "validation_error", retryable: false });
+      expect(error.refusal.detail).toContain("signup.example domain is not verified");
+      expect(error.refusal.detail).not.toContain("ada@example.com");
+    } finally {
+      await refusing.stop();
+    }
+  });
+
+  it("answers 500 on every n-th message when told to (5xx now and then), which is retryable; 422 is not", async () => {
+    const flaky = await startResendStub({ serverErrorEvery: 3 });
+    try {
+      const mailer = new ResendMailer(apiKey, MAIL_FROM, flaky.baseUrl);
+      const outcomes: string[] = [];
+      for (let n = 1; n <= 6; n++) {
+        const error = await mailer.send(await message(`f${n}@example.com`, "123123")).catch((e: unknown) => e);
+        outcomes.push(error instanceof MailDeliveryError ? `${error.refusal.status} ${error.refusal.retryable}` : "ok");
+      }
+      expect(outcomes).toEqual(["ok", "ok", "500 true", "ok", "ok", "500 true"]);
+      flaky.serverErrorEvery = 0;
+      flaky.failWith = { status: 422, name: "validation_error" };
+      const invalid = (await mailer.send(await message("x@example.com", "123123")).catch((e: unknown) => e)) as MailDeliveryError;
+      expect(invalid.refusal).toMatchObject({ status: 422, retryable: false });
+    } finally {
+      await flaky.stop();
+    }
+  });
+
   it("throws MailDeliveryError when the API cannot be reached", async () => {
     const down = await startResendStub();
     const baseUrl = down.baseUrl;

@@ -9,13 +9,46 @@ import { SubmitButton } from "@/components/ui/submit-button";
 import { initialFormState, type FormState } from "@/lib/form-state";
 import type { VerifyChoosingFormInput } from "@/lib/schemas";
 import { NewPasswordFields } from "./new-password-fields";
+import { deliveryNotice, type DeliveryState, type VerifyNotice } from "./delivery-notice";
 import { useActionForm } from "./use-action-form";
 
 const CODE_LENGTH = 6;
 /** Outcomes after which this code can no longer work: the way on is a new code. */
 const NEEDS_NEW_CODE = new Set(["expired", "used", "too_many_attempts"]);
 
-export type VerifyNotice = { tone: "success" | "error" | "info"; text: string };
+export type { VerifyNotice };
+
+const POLL_MS = 1_500;
+/** Polling stops after this long; a refresh shows the state again. */
+const POLL_FOR_MS = 3 * 60_000;
+
+/** The delivery state as it changes: GET /api/delivery every POLL_MS while it is "sending". */
+function useDeliveryState(email: string, initial: DeliveryState | undefined) {
+  const [delivery, setDelivery] = useState(initial);
+  useEffect(() => setDelivery(initial), [initial]);
+  useEffect(() => {
+    if (!email || delivery !== "sending") return;
+    const started = Date.now();
+    let stopped = false;
+    const timer = setInterval(async () => {
+      if (Date.now() - started > POLL_FOR_MS) return clearInterval(timer);
+      try {
+        const res = await fetch(`/api/delivery?email=${encodeURIComponent(email)}`, { cache: "no-store" });
+        const body = (await res.json()) as { delivery?: string };
+        if (!stopped && (body.delivery === "sent" || body.delivery === "failed")) setDelivery(body.delivery);
+      } catch {
+        // offline for a moment: the next poll tries again
+      }
+    }, POLL_MS);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [email, delivery]);
+  /** A new code was asked for: follow its delivery from "sending" again. */
+  const followAgain = () => setDelivery("sending");
+  return [delivery, followAgain] as const;
+}
 
 /** Only the digits, at most six: "123 456", "123-456" and "Your code: 123456" all become "123456". */
 const digitsOf = (text: string) => text.replace(/\D/g, "").slice(0, CODE_LENGTH);
@@ -27,8 +60,11 @@ export function VerifyForm({
   codeValidity,
   choosing: choosingAtLoad,
   passwordMinLength,
+  delivery: deliveryAtLoad,
 }: {
   email: string;
+  /** The delivery queue's state for this address when the page was made; followed live while "sending". */
+  delivery?: DeliveryState;
   /** How the last send went, from the page's query (the register and login redirects say). */
   notice?: VerifyNotice;
   /** Seconds until another code may be sent, as the server counts them. */
@@ -100,11 +136,28 @@ export function VerifyForm({
   const needsNewCode = NEEDS_NEW_CODE.has(state.reason ?? "") && latest !== "resend";
   // Messages the code field does not carry itself (e.g. "we cannot check codes right now").
   const verifyMessage = state.message && !state.fieldErrors?.otp && !state.ok ? state.message : undefined;
-  const showNotice = notice && latest === "none" && !state.fieldErrors && !resendState.message;
+  const [delivery, followAgain] = useDeliveryState(email, deliveryAtLoad);
+  useEffect(() => {
+    if (resendState.ok) followAgain();
+  }, [resendState]);
+  // A code asked for here could not be sent after all: that replaces the resend's "on its way".
+  const resendFailed = latest === "resend" && resendState.ok && delivery === "failed";
+  // A state that changed since the page was made replaces the page's notice.
+  const liveNotice = delivery && delivery !== deliveryAtLoad ? deliveryNotice(delivery) : notice;
+  const showNotice = liveNotice && latest === "none" && !state.fieldErrors && !resendState.message;
 
   return (
     <div className="space-y-6">
-      {showNotice ? <Alert tone={notice.tone}>{notice.text}</Alert> : null}
+      {showNotice ? (
+        <Alert tone={liveNotice.tone} data-delivery={delivery}>
+          {liveNotice.text}
+        </Alert>
+      ) : null}
+      {resendFailed ? (
+        <Alert tone="error" data-delivery="failed">
+          {deliveryNotice("failed").text}
+        </Alert>
+      ) : null}
       {verifyMessage && latest === "verify" ? <Alert tone="error">{verifyMessage}</Alert> : null}
 
       <form ref={formRef} action={formAction} onSubmit={onSubmit} noValidate className="space-y-5">
@@ -196,7 +249,8 @@ export function VerifyForm({
         action={resendFormAction}
         state={resendState}
         pending={resendPending}
-        initialCooldownSeconds={cooldownSeconds}
+        initialCooldownSeconds={delivery === "failed" ? 0 : cooldownSeconds}
+        deliveryFailed={resendFailed}
         emphasised={needsNewCode}
         hydrated={hydrated}
       />
@@ -216,6 +270,7 @@ function ResendForm({
   initialCooldownSeconds,
   emphasised,
   hydrated,
+  deliveryFailed,
 }: {
   email: string;
   action: (formData: FormData) => void;
@@ -224,9 +279,11 @@ function ResendForm({
   initialCooldownSeconds: number;
   emphasised: boolean;
   hydrated: boolean;
+  /** The code this form asked for could not be sent: the server gave the cooldown back, and "on its way" is no longer true. */
+  deliveryFailed: boolean;
 }) {
   // Each answer from the server restarts the count from what it says (a sent code, or a rate limit).
-  const cooldown = state === initialFormState ? initialCooldownSeconds : (state.retryAfterSeconds ?? 0);
+  const cooldown = deliveryFailed ? 0 : state === initialFormState ? initialCooldownSeconds : (state.retryAfterSeconds ?? 0);
   const [secondsLeft, setSecondsLeft] = useState(cooldown);
   useEffect(() => {
     setSecondsLeft(cooldown);
@@ -242,7 +299,7 @@ function ResendForm({
   // Without JavaScript nothing would re-enable the button, so it only waits once the page is live.
   const waiting = hydrated && secondsLeft > 0;
 
-  const message = state.fieldErrors?.email ? "Enter your email address above first, then ask for a new code." : state.message;
+  const message = state.fieldErrors?.email ? "Enter your email address above first, then ask for a new code." : deliveryFailed ? undefined : state.message;
 
   return (
     <form action={action} className="space-y-3 border-t border-border pt-5 text-sm">

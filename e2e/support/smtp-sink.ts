@@ -27,7 +27,19 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-export async function startSmtpSink(port?: number): Promise<SmtpSink> {
+/**
+ * How a real provider's submission port behaves: "starttls" (587 style: plain greeting, STARTTLS, then AUTH) or
+ * "implicit" (465 style: TLS from the first byte), with a certificate the client must trust, and AUTH required
+ * (only over TLS) with these credentials.
+ */
+export interface SmtpSinkTls {
+  mode: "starttls" | "implicit";
+  key: string;
+  cert: string;
+  auth: { user: string; password: string };
+}
+
+export async function startSmtpSink(port?: number, tls?: SmtpSinkTls): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
   let smtp: SMTPServer | undefined;
   const smtpPort = port ?? (await freePort());
@@ -51,7 +63,7 @@ export async function startSmtpSink(port?: number): Promise<SmtpSink> {
     },
     async start() {
       if (smtp) return;
-      const server = createSmtpServer(sink);
+      const server = createSmtpServer(sink, tls);
       await new Promise<void>((resolve, reject) => {
         server.server.once("error", reject);
         server.listen(smtpPort, "127.0.0.1", () => {
@@ -75,15 +87,19 @@ export async function startSmtpSink(port?: number): Promise<SmtpSink> {
   return sink;
 }
 
-function createSmtpServer(sink: SmtpSink): SMTPServer {
+function createSmtpServer(sink: SmtpSink, tls?: SmtpSinkTls): SMTPServer {
+  const security = tls
+    ? { secure: tls.mode === "implicit", key: tls.key, cert: tls.cert, authOptional: false, allowInsecureAuth: false }
+    : { authOptional: true, allowInsecureAuth: true, disabledCommands: ["STARTTLS"] };
   const server: SMTPServer = new SMTPServer({
-    authOptional: true,
-    allowInsecureAuth: true,
-    disabledCommands: ["STARTTLS"],
+    ...security,
     logger: false,
     // On stop(), drop open (pooled) connections at once instead of after smtp-server's 30 s grace.
     closeTimeout: 1,
     onAuth(auth, _session, callback) {
+      if (tls && (auth.username !== tls.auth.user || auth.password !== tls.auth.password)) {
+        return callback(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
+      }
       callback(null, { user: auth.username ?? "any" });
     },
     // Like a mail server that queues before it delivers: 250 as soon as the whole message is in, then the

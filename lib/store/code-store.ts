@@ -65,6 +65,28 @@ export type ConsumeCodeOutcome =
   | { status: "missing" }
   | { status: "rate_limited"; retryAfterMs: number };
 
+/** One message waiting in the delivery queue (lib/mail/delivery-queue.ts): its body is sealed by the queue, opaque here. */
+export interface DeliveryJob {
+  id: string;
+  body: string;
+  /** Claims so far, this one included. */
+  attempts: number;
+}
+
+export type ClaimDeliveryOutcome =
+  /** Leased to the caller until now + leaseMs; unsettled by then, it is handed out again. */
+  | { status: "job"; job: DeliveryJob }
+  /** Its deadline passed before it could go: removed. */
+  | { status: "expired"; job: DeliveryJob }
+  /** Nothing may go before waitMs (the pace, a pause the provider asked for, or the next retry). */
+  | { status: "wait"; waitMs: number }
+  | { status: "empty" };
+
+export type SettleDeliveryInput =
+  | { id: string; done: true }
+  /** Back in the queue at retryAt; pauseUntil holds every job back (the provider's retry-after). */
+  | { id: string; done: false; retryAt: number; pauseUntil?: number };
+
 export interface CodeStore {
   /** Issues a code (the previous live one stays valid beside it), within the send limits: one round trip. */
   issueCode(key: string, input: IssueCodeInput): Promise<IssueCodeOutcome>;
@@ -85,6 +107,13 @@ export interface CodeStore {
   /** Removes whatever the keys hold (code records, values): an account's deletion. One round trip. */
   forget(keys: string[]): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * The delivery queue, shared by every instance: jobs in order of when they are due, handed out no faster than
+   * one per intervalMs across all instances. Enqueue answers false when the queue is full.
+   */
+  enqueueDelivery(job: { id: string; body: string; dueAt: number; deadline: number }): Promise<boolean>;
+  claimDelivery(input: { now: number; leaseMs: number; intervalMs: number }): Promise<ClaimDeliveryOutcome>;
+  settleDelivery(input: SettleDeliveryInput): Promise<void>;
 }
 
 /** Thrown by adapters when the store cannot be reached; adapters above turn it into a 503 (fail closed). */

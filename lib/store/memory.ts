@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
-import type { CodeStore, ConsumeCodeOutcome, IssueCodeOutcome, LimitOutcome, LimitRule } from "./code-store";
+import { DELIVERY_QUEUE_CAP } from "./scripts";
+import type { ClaimDeliveryOutcome, CodeStore, ConsumeCodeOutcome, SettleDeliveryInput, IssueCodeOutcome, LimitOutcome, LimitRule } from "./code-store";
 
 interface CodeRecord {
   h1?: string;
@@ -27,6 +28,8 @@ export class MemoryCodeStore implements CodeStore {
   private readonly records = new Map<string, CodeRecord>();
   private readonly counters = new Map<string, Counter>();
   private readonly values = new Map<string, { value: string; expiresAt: number }>();
+  private readonly deliveries = new Map<string, { dueAt: number; deadline: number; attempts: number; body: string }>();
+  private pace = 0;
 
   async issueCode(key: string, input: Parameters<CodeStore["issueCode"]>[1]): Promise<IssueCodeOutcome> {
     const { now } = input;
@@ -159,6 +162,44 @@ export class MemoryCodeStore implements CodeStore {
   }
 
   async ping(): Promise<void> {}
+
+  async enqueueDelivery(job: { id: string; body: string; dueAt: number; deadline: number }): Promise<boolean> {
+    if (this.deliveries.size >= DELIVERY_QUEUE_CAP) return false;
+    this.deliveries.set(job.id, { dueAt: job.dueAt, deadline: Math.ceil(job.deadline), attempts: 0, body: job.body });
+    return true;
+  }
+
+  async claimDelivery({ now, leaseMs, intervalMs }: { now: number; leaseMs: number; intervalMs: number }): Promise<ClaimDeliveryOutcome> {
+    for (;;) {
+      // Ordered as the sorted set orders: by due time, then by id.
+      let head: [string, { dueAt: number; deadline: number; attempts: number; body: string }] | undefined;
+      for (const entry of this.deliveries) {
+        if (!head || entry[1].dueAt < head[1].dueAt || (entry[1].dueAt === head[1].dueAt && entry[0] < head[0])) head = entry;
+      }
+      if (!head) return { status: "empty" };
+      const [id, job] = head;
+      if (job.deadline <= now) {
+        this.deliveries.delete(id);
+        return { status: "expired", job: { id, attempts: job.attempts, body: job.body } };
+      }
+      if (job.dueAt > now) return { status: "wait", waitMs: Math.ceil(job.dueAt - now) };
+      if (this.pace > now) return { status: "wait", waitMs: Math.ceil(this.pace - now) };
+      job.attempts += 1;
+      job.dueAt = now + leaseMs;
+      if (intervalMs > 0) this.pace = now + Math.ceil(intervalMs);
+      return { status: "job", job: { id, attempts: job.attempts, body: job.body } };
+    }
+  }
+
+  async settleDelivery(input: SettleDeliveryInput): Promise<void> {
+    if (input.done) {
+      this.deliveries.delete(input.id);
+      return;
+    }
+    const job = this.deliveries.get(input.id);
+    if (job) job.dueAt = input.retryAt;
+    if (input.pauseUntil && input.pauseUntil > this.pace) this.pace = Math.ceil(input.pauseUntil);
+  }
 
   private record(key: string, now: number): CodeRecord | undefined {
     const record = this.records.get(key);

@@ -3,11 +3,13 @@ import { createClient, createCluster } from "redis";
 import { StoreUnavailableError, type CodeStore, type LimitMode, type LimitRule } from "./code-store";
 import {
   CONSUME_CODE_SCRIPT,
+  DELIVERY_SCRIPT,
   ISSUE_CODE_SCRIPT,
   LIMITS_SCRIPT,
   RAISE_VALUE_SCRIPT,
   TAKE_VALUE_SCRIPT,
   consumeCountedFailure,
+  parseClaimReply,
   parseConsumeReply,
   parseIssueReply,
   parseLimitReply,
@@ -127,6 +129,15 @@ export class RedisCodeStore implements CodeStore {
 
   raiseValue: CodeStore["raiseValue"] = async (key, value, ttlMs) =>
     parseRaiseReply(await this.run(RAISE_VALUE_SCRIPT, scriptCalls.raise(key, value, ttlMs)));
+
+  enqueueDelivery: CodeStore["enqueueDelivery"] = async (job) =>
+    Number(await this.run(DELIVERY_SCRIPT, scriptCalls.enqueueDelivery(job))) === 1;
+
+  claimDelivery: CodeStore["claimDelivery"] = async (input) => parseClaimReply(await this.run(DELIVERY_SCRIPT, scriptCalls.claimDelivery(input)));
+
+  settleDelivery: CodeStore["settleDelivery"] = async (input) => {
+    await this.run(DELIVERY_SCRIPT, scriptCalls.settleDelivery(input, Date.now()));
+  };
 
   async ping(): Promise<void> {
     await this.call((c) => c.ping());

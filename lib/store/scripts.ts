@@ -1,4 +1,4 @@
-import type { ConsumeCodeOutcome, IssueCodeOutcome, LimitMode, LimitOutcome, LimitRule } from "./code-store";
+import type { ClaimDeliveryOutcome, ConsumeCodeOutcome, SettleDeliveryInput, IssueCodeOutcome, LimitMode, LimitOutcome, LimitRule } from "./code-store";
 
 /**
  * The Lua scripts behind the Redis adapters (TCP and Upstash REST): each operation is one script, so one
@@ -155,6 +155,65 @@ if value then redis.call('DEL', KEYS[1]) end
 return value
 `;
 
+/**
+ * The delivery queue: KEYS queue (sorted set: job id by due time), jobs (hash: id -> "deadline|attempts|body"),
+ * pace (the earliest time the next job may be handed out, for every instance). One hash slot ({mail}), so it
+ * also runs on Redis Cluster. ARGV[1] is the operation:
+ *   enqueue id body dueAt deadline cap      -> 1, or 0 when the queue holds cap jobs
+ *   claim now leaseMs intervalMs            -> {'job'|'expired', id, attempts, body} | {'wait', ms} | {'empty'}
+ *   done id                                 -> 1
+ *   retry id retryAt pauseUntil             -> 1
+ */
+export const DELIVERY_KEYS = ["{mail}:queue", "{mail}:jobs", "{mail}:pace"];
+export const DELIVERY_QUEUE_CAP = 10_000;
+export const DELIVERY_SCRIPT = `
+local op = ARGV[1]
+if op == 'enqueue' then
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[6]) then return 0 end
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[5] .. '|0|' .. ARGV[3])
+  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
+  return 1
+end
+if op == 'done' then
+  redis.call('ZREM', KEYS[1], ARGV[2])
+  redis.call('HDEL', KEYS[2], ARGV[2])
+  return 1
+end
+if op == 'retry' then
+  if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2]) end
+  local pause = tonumber(ARGV[4])
+  local held = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if pause > held then redis.call('SET', KEYS[3], ARGV[4], 'PX', math.max(1, pause - tonumber(ARGV[5]) + 60000)) end
+  return 1
+end
+local now = tonumber(ARGV[2])
+local pace = tonumber(redis.call('GET', KEYS[3]) or '0')
+while true do
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  if #first == 0 then return {'empty'} end
+  local id, due = first[1], tonumber(first[2])
+  local raw = redis.call('HGET', KEYS[2], id)
+  if not raw then
+    redis.call('ZREM', KEYS[1], id)
+  else
+    local deadline, attempts, body = string.match(raw, '^(%d+)|(%d+)|(.*)$')
+    if tonumber(deadline) <= now then
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('HDEL', KEYS[2], id)
+      return {'expired', id, attempts, body}
+    end
+    if due > now then return {'wait', math.ceil(due - now)} end
+    if pace > now then return {'wait', math.ceil(pace - now)} end
+    attempts = tonumber(attempts) + 1
+    redis.call('HSET', KEYS[2], id, deadline .. '|' .. attempts .. '|' .. body)
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), id)
+    local interval = tonumber(ARGV[4])
+    if interval > 0 then redis.call('SET', KEYS[3], tostring(now + interval), 'PX', interval + 60000) end
+    return {'job', id, attempts, body}
+  end
+end
+`;
+
 function limitArgs(rules: LimitRule[]): string[] {
   return rules.flatMap((rule) => [String(rule.limit), String(rule.windowMs)]);
 }
@@ -168,6 +227,18 @@ export const scriptCalls = {
     return {
       keys: [key, ...i.sendLimits.map((r) => r.key)],
       args: [i.codeHash, i.payload, String(i.now), String(i.ttlMs), String(i.maxLifetimeMs), String(i.retentionMs), ...limitArgs(i.sendLimits)],
+    };
+  },
+  enqueueDelivery(job: { id: string; body: string; dueAt: number; deadline: number }) {
+    return { keys: DELIVERY_KEYS, args: ["enqueue", job.id, job.body, String(job.dueAt), String(Math.ceil(job.deadline)), String(DELIVERY_QUEUE_CAP)] };
+  },
+  claimDelivery(i: { now: number; leaseMs: number; intervalMs: number }) {
+    return { keys: DELIVERY_KEYS, args: ["claim", String(i.now), String(i.leaseMs), String(Math.ceil(i.intervalMs))] };
+  },
+  settleDelivery(i: SettleDeliveryInput, now: number) {
+    return {
+      keys: DELIVERY_KEYS,
+      args: i.done ? ["done", i.id] : ["retry", i.id, String(i.retryAt), String(Math.ceil(i.pauseUntil ?? 0)), String(now)],
     };
   },
   raise(key: string, value: number, ttlMs: number) {
@@ -223,5 +294,20 @@ export function parseConsumeReply(reply: unknown): ConsumeCodeOutcome {
       return { status };
     default:
       throw new Error(`Unexpected reply from the code store script: ${String(status)}`);
+  }
+}
+
+export function parseClaimReply(reply: unknown): ClaimDeliveryOutcome {
+  const [status, a, b, c] = reply as [string, string | number, string | number, string];
+  switch (status) {
+    case "job":
+    case "expired":
+      return { status, job: { id: String(a), attempts: Number(b), body: String(c ?? "") } };
+    case "wait":
+      return { status: "wait", waitMs: Number(a) };
+    case "empty":
+      return { status: "empty" };
+    default:
+      throw new Error(`Unexpected reply from the delivery script: ${String(status)}`);
   }
 }

@@ -2,10 +2,12 @@ import { Redis } from "@upstash/redis";
 import { StoreUnavailableError, type CodeStore } from "./code-store";
 import {
   CONSUME_CODE_SCRIPT,
+  DELIVERY_SCRIPT,
   ISSUE_CODE_SCRIPT,
   LIMITS_SCRIPT,
   RAISE_VALUE_SCRIPT,
   TAKE_VALUE_SCRIPT,
+  parseClaimReply,
   parseConsumeReply,
   parseIssueReply,
   parseLimitReply,
@@ -37,6 +39,7 @@ export class UpstashCodeStore implements CodeStore {
       limits: this.redis.createScript<unknown>(LIMITS_SCRIPT),
       raise: this.redis.createScript<unknown>(RAISE_VALUE_SCRIPT),
       take: this.redis.createScript<unknown>(TAKE_VALUE_SCRIPT),
+      delivery: this.redis.createScript<unknown>(DELIVERY_SCRIPT),
     };
   }
 
@@ -71,6 +74,21 @@ export class UpstashCodeStore implements CodeStore {
   raiseValue: CodeStore["raiseValue"] = async (key, value, ttlMs) => {
     const { keys, args } = scriptCalls.raise(key, value, ttlMs);
     return parseRaiseReply(await this.call(() => this.scripts.raise.exec(keys, args)));
+  };
+
+  enqueueDelivery: CodeStore["enqueueDelivery"] = async (job) => {
+    const { keys, args } = scriptCalls.enqueueDelivery(job);
+    return Number(await this.call(() => this.scripts.delivery.exec(keys, args))) === 1;
+  };
+
+  claimDelivery: CodeStore["claimDelivery"] = async (input) => {
+    const { keys, args } = scriptCalls.claimDelivery(input);
+    return parseClaimReply(await this.call(() => this.scripts.delivery.exec(keys, args)));
+  };
+
+  settleDelivery: CodeStore["settleDelivery"] = async (input) => {
+    const { keys, args } = scriptCalls.settleDelivery(input, Date.now());
+    await this.call(() => this.scripts.delivery.exec(keys, args));
   };
 
   async ping(): Promise<void> {

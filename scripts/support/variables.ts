@@ -29,6 +29,8 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
       ["SMTP_USER", "plain"],
       ["SMTP_PASSWORD", "secret"],
       ["SMTP_SECURE", "plain"],
+      ["SMTP_ALLOW_PLAINTEXT", "plain", "production refuses plain SMTP to another host unless true"],
+      ["MAIL_RATE_PER_SECOND", "plain", "default: 2 with Resend (its team default), unpaced with SMTP"],
     ],
   },
   {

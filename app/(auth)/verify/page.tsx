@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 import { AuthShell } from "@/components/auth-shell";
-import { VerifyForm, type VerifyNotice } from "@/components/forms/verify-form";
+import { deliveryNotice, type VerifyNotice } from "@/components/forms/delivery-notice";
+import { VerifyForm } from "@/components/forms/verify-form";
+import type { DeliveryState } from "@/lib/mail/delivery-queue";
 import { getConfig } from "@/lib/config";
 import { OUTCOMES, waitMessage } from "@/lib/outcomes";
 import { registrationFromCookie } from "@/lib/registration-cookie";
@@ -28,20 +30,32 @@ async function signupIsFromThisBrowser(email: string): Promise<boolean> {
   }
 }
 
+async function deliveryState(email: string): Promise<DeliveryState | undefined> {
+  try {
+    return await (await getAccounts()).deliveryStatus(email, "verify_email");
+  } catch {
+    return undefined; // the store is out: the page says what the redirect said
+  }
+}
+
 export default async function VerifyPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
   const email = emailFromParams(params);
   const { resendCooldownSeconds, ttlSeconds } = getConfig().codes;
   const retryAfter = Math.max(0, Math.ceil(Number(params.retryAfter) || 0));
 
+  // The delivery queue's state for this address wins over what the redirect said: a refresh shows how it went.
+  const delivery = email ? await deliveryState(email) : undefined;
   const notice: VerifyNotice | undefined =
-    params.delivery === "sent"
-      ? { tone: "success", text: "Check your inbox: a 6-digit code is on its way." }
-      : params.delivery === "failed"
-        ? { tone: "error", text: OUTCOMES.mail_unavailable.message }
-        : params.delivery === "wait"
-          ? { tone: "info", text: waitMessage(retryAfter, "asking for another code") }
-          : undefined;
+    params.delivery === "wait" && delivery !== "failed"
+      ? { tone: "info", text: waitMessage(retryAfter, "asking for another code") }
+      : delivery
+        ? deliveryNotice(delivery)
+        : params.delivery === "sent"
+          ? deliveryNotice("sent")
+          : params.delivery === "failed"
+            ? { tone: "error", text: OUTCOMES.mail_unavailable.message }
+            : undefined;
 
   const choosing = email ? !(await signupIsFromThisBrowser(email)) : false;
 
@@ -52,7 +66,10 @@ export default async function VerifyPage({ searchParams }: { searchParams: Searc
         passwordMinLength={getConfig().passwordMinLength}
         email={email}
         notice={notice}
-        cooldownSeconds={params.delivery === "sent" ? resendCooldownSeconds : params.delivery === "wait" ? retryAfter : 0}
+        delivery={delivery}
+        cooldownSeconds={
+          delivery === "failed" ? 0 : params.delivery === "sent" || params.delivery === "sending" ? resendCooldownSeconds : params.delivery === "wait" ? retryAfter : 0
+        }
         codeValidity={inWords(ttlSeconds)}
       />
     </AuthShell>

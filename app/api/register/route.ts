@@ -33,7 +33,8 @@ export const POST = jsonRoute(async (request) => {
       ok: true,
       email: result.email,
       registration: result.registration,
-      delivery: "sent",
+      // "sending": queued; GET /api/delivery?email= tells when it is sent, or that it could not be.
+      delivery: result.delivery,
       message: "Check your email for a 6-digit code to activate your account.",
     },
     { status: 201 },

@@ -1,0 +1,24 @@
+import { NextResponse } from "next/server";
+import { CODE_PURPOSES, type CodePurpose } from "@/lib/codes";
+import { apiError, jsonRoute } from "@/lib/http";
+import { getAccounts } from "@/lib/runtime";
+import { emailFromParams } from "@/lib/search-params";
+
+/**
+ * GET /api/delivery?email=...&purpose=verify_email: how the latest mail asked for went ("sending", "sent",
+ * "failed", or "none" when nothing was asked for within a code's life). The same shape for every address: the
+ * requests that send nothing (no account, or one already verified) move the state through a decoy, so this
+ * tells only that someone asked for mail to the address lately, which whoever asked knows already.
+ */
+export const dynamic = "force-dynamic";
+
+export const GET = jsonRoute(async (request) => {
+  const params = Object.fromEntries(new URL(request.url).searchParams);
+  const email = emailFromParams(params);
+  const purpose = (params.purpose ?? "verify_email") as CodePurpose;
+  if (!email || !CODE_PURPOSES.includes(purpose)) {
+    return apiError("invalid_input", { fields: email ? { purpose: `One of ${CODE_PURPOSES.join(", ")}.` } : { email: "Enter a valid email address." } });
+  }
+  const delivery = (await (await getAccounts()).deliveryStatus(email, purpose)) ?? "none";
+  return NextResponse.json({ email, purpose, delivery }, { headers: { "Cache-Control": "no-store" } });
+});

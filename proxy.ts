@@ -1,5 +1,4 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { auth } from "@/lib/auth";
 import { getConfig } from "@/lib/config";
 import { pageWithNonce, prerenderedPage } from "@/lib/page-response";
 import { hasSessionCookie } from "@/lib/session-cookie";
@@ -14,7 +13,16 @@ import { PRERENDERED_PREFIX, prerenderedPage as builtPage, settingsMatch, STATIC
  */
 // With a lazily built config (lib/auth.ts), Auth.js hands the wrapped handler back in a promise.
 type Handler = (request: NextRequest, context: unknown) => Promise<Response>;
-const withSession = Promise.resolve(auth((request) => pageResponse(request)) as unknown as Handler | Promise<Handler>);
+let withSession: Promise<Handler> | undefined;
+
+/**
+ * Auth.js and what it pulls in (the database, the account rules, the code store) load with the first request that
+ * carries a session cookie, not with the first page: a fresh instance answers signed-out pages sooner.
+ */
+function sessionHandler(): Promise<Handler> {
+  withSession ??= import("@/lib/auth").then(({ auth }) => auth((request) => pageResponse(request)) as unknown as Handler | Promise<Handler>);
+  return withSession;
+}
 
 function pageResponse(request: NextRequest): NextResponse {
   return pageWithNonce(request, getConfig().isProduction);
@@ -48,7 +56,7 @@ export async function proxy(request: NextRequest) {
   // No session cookie, no session to re-check or re-issue: Auth.js is skipped (about half of what the
   // proxy costs a signup or login page).
   if (!signedIn) return pageResponse(request);
-  return (await withSession)(request, {});
+  return (await sessionHandler())(request, {});
 }
 
 export const config = {

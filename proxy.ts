@@ -1,28 +1,62 @@
-import type { NextRequest, NextResponse } from "next/server";
-import { auth } from "@/lib/auth";
+import { NextResponse, type NextRequest } from "next/server";
 import { getConfig } from "@/lib/config";
-import { pageWithNonce } from "@/lib/page-response";
+import { pageWithNonce, prerenderedPage } from "@/lib/page-response";
 import { hasSessionCookie } from "@/lib/session-cookie";
+import { PRERENDERED_PREFIX, prerenderedPage as builtPage, settingsMatch, STATIC_PAGES } from "@/lib/static-pages";
 
 /**
- * Runs before every page request: security headers with a fresh CSP nonce, and Auth.js's session
- * handling, which re-checks the session against the store (lib/sessions.ts) and re-issues the cookie.
+ * Runs before every page request: the prerendered auth pages with the hashes of their scripts in the CSP, other
+ * pages with a fresh CSP nonce, and Auth.js's session handling, which re-checks the session against the store
+ * (lib/sessions.ts) and re-issues the cookie.
  * The JSON API does not pass here: its headers are static (next.config.mjs), and running a proxy
  * roughly doubles what Next spends on a small API request (measured by `npm run bench`, floor phases).
  */
 // With a lazily built config (lib/auth.ts), Auth.js hands the wrapped handler back in a promise.
 type Handler = (request: NextRequest, context: unknown) => Promise<Response>;
-const withSession = Promise.resolve(auth((request) => pageResponse(request)) as unknown as Handler | Promise<Handler>);
+let withSession: Promise<Handler> | undefined;
+
+/**
+ * Auth.js and what it pulls in (the database, the account rules, the code store) load with the first request that
+ * carries a session cookie, not with the first page: a fresh instance answers signed-out pages sooner.
+ */
+function sessionHandler(): Promise<Handler> {
+  withSession ??= import("@/lib/auth").then(({ auth }) => auth((request) => pageResponse(request)) as unknown as Handler | Promise<Handler>);
+  return withSession;
+}
 
 function pageResponse(request: NextRequest): NextResponse {
   return pageWithNonce(request, getConfig().isProduction);
 }
 
+const staticPaths: ReadonlySet<string> = new Set(STATIC_PAGES);
+
+/**
+ * The build's HTML answers only a plain GET from someone signed out: a query carries what the page shows (an
+ * address to prefill, a notice), and a signed-in visitor's cookie may need re-issuing, never in a cached answer.
+ * Next runs the proxy again for the rewritten path: that pass gets the same answer.
+ */
+function prerendered(request: NextRequest, signedIn: boolean): NextResponse | undefined {
+  const { search } = request.nextUrl;
+  const pathname = request.nextUrl.pathname.startsWith(`${PRERENDERED_PREFIX}/`) ? request.nextUrl.pathname.slice(PRERENDERED_PREFIX.length) : request.nextUrl.pathname;
+  if (signedIn || search || !staticPaths.has(pathname) || (request.method !== "GET" && request.method !== "HEAD")) return undefined;
+  const page = builtPage(pathname);
+  const config = getConfig();
+  if (!page || !settingsMatch(page.settings, config)) return undefined;
+  return prerenderedPage(request, `${PRERENDERED_PREFIX}${pathname}`, page.scriptHashes, config.isProduction);
+}
+
 export async function proxy(request: NextRequest) {
+  const signedIn = hasSessionCookie(request.cookies.getAll().map((cookie) => cookie.name));
+  const page = prerendered(request, signedIn);
+  if (page) return page;
+  // The prerendered copies are only ever answered as above.
+  if (request.nextUrl.pathname.startsWith(`${PRERENDERED_PREFIX}/`)) {
+    return new NextResponse("Not found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  }
   // No session cookie, no session to re-check or re-issue: Auth.js is skipped (about half of what the
   // proxy costs a signup or login page).
-  if (!hasSessionCookie(request.cookies.getAll().map((cookie) => cookie.name))) return pageResponse(request);
-  return (await withSession)(request, {});
+  if (!signedIn) return pageResponse(request);
+  return (await sessionHandler())(request, {});
 }
 
 export const config = {

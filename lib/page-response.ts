@@ -15,3 +15,30 @@ export function pageWithNonce(request: NextRequest, isProduction: boolean): Next
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   return response;
 }
+
+/**
+ * A shared cache may keep a prerendered page for an hour and serve it stale for a day while it fetches a new one;
+ * a browser asks again each time (a deploy changes the page's script names and hashes).
+ */
+export const PRERENDERED_CACHE_CONTROL = "public, max-age=0, s-maxage=3600, stale-while-revalidate=86400";
+
+/**
+ * Answers with the build's HTML of a page (at `prerenderedPath`) under a CSP that lists the hashes of its inline
+ * scripts, and lets shared caches keep it: the same bytes for everyone, no nonce and no cookie.
+ */
+export function prerenderedPage(request: NextRequest, prerenderedPath: string, scriptHashes: string[], isProduction: boolean): NextResponse {
+  const headers = securityHeaders({ scriptHashes, isProduction });
+  const requestHeaders = new Headers(request.headers);
+  requestHeaders.set("Content-Security-Policy", headers["Content-Security-Policy"]);
+  let response: NextResponse;
+  if (request.nextUrl.pathname === prerenderedPath) {
+    response = NextResponse.next({ request: { headers: requestHeaders } });
+  } else {
+    const url = request.nextUrl.clone();
+    url.pathname = prerenderedPath;
+    response = NextResponse.rewrite(url, { request: { headers: requestHeaders } });
+  }
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  response.headers.set("Cache-Control", PRERENDERED_CACHE_CONTROL);
+  return response;
+}

@@ -7,10 +7,20 @@ export function newNonce() {
   return randomBytes(16).toString("base64");
 }
 
-/** The headers every response carries: pages (with their nonce) and the JSON API (no scripts at all). */
-export function securityHeaders({ nonce, isProduction }) {
+/**
+ * The headers every response carries: pages rendered per request (with their nonce), prerendered pages (with the
+ * hashes of their inline scripts: the HTML is the same for everyone, so no nonce can be in it) and the JSON API
+ * (no scripts at all).
+ */
+export function securityHeaders({ nonce, scriptHashes, isProduction }) {
   // React needs eval in development only, for its debugging stacks.
-  const script = nonce ? `'self' 'nonce-${nonce}' 'strict-dynamic'${isProduction ? "" : " 'unsafe-eval'"}` : "'none'";
+  const dev = isProduction ? "" : " 'unsafe-eval'";
+  // Without 'strict-dynamic' for hashes: 'self' then admits Next's own chunks, which the HTML and its runtime load.
+  const script = nonce
+    ? `'self' 'nonce-${nonce}' 'strict-dynamic'${dev}`
+    : scriptHashes
+      ? `'self'${scriptHashes.map((hash) => ` ${hash}`).join("")}${dev}`
+      : "'none'";
   const csp = [
     "default-src 'self'",
     `script-src ${script}`,

@@ -10,7 +10,7 @@
  *   npm run bench -- --quick           short run (about a minute)
  *   npm run bench -- --profile         run the server under `node --cpu-prof` and summarise where each phase's
  *                                      main-thread time went (bench-results/profile-summary.txt; timings inflated)
- *   npm run bench -- --only=flow,login skip the other phase groups (ceiling, flow, verify, login, page, scale, floor)
+ *   npm run bench -- --only=flow,login skip the other phase groups (ceiling, flow, verify, login, page, scale, floor, cold)
  *   npm run bench -- --env=UV_THREADPOOL_SIZE=2,MALLOC_ARENA_MAX=2   extra environment for the server (experiments)
  *   npm run bench -- --wait-quiet[=600] first wait (up to 600 s) until other processes use under 0.25 of a core for 6 s
  *   npm run bench -- --build           run `next build` first even when a build exists
@@ -23,6 +23,9 @@
  * Phase group "floor" (scripts/bench-floor.ts) builds and serves a minimal Next app with the same proxy headers and
  * measures a no-op JSON route and a small page (per request with a nonce, and prerendered) the same way: the framework's
  * own cost on this machine, beside the product's.
+ *
+ * Phase group "cold" (scripts/bench-cold.ts) starts a second server from the same build and times spawn to its first
+ * answer, then its first register, verify and login against the same requests warm, beside the floor app's start.
  *
  * The load generator, the SMTP sink (which parses every message) and Redis share the machine with the server:
  * the table reports the CPU each of the bench process and the server used per phase, so that share is visible.
@@ -41,6 +44,7 @@ import { extractCode, type ReceivedMail } from "../e2e/support/mailbox";
 import { startRedis, type RedisServer } from "../e2e/support/redis-server";
 import { startSmtpSink, type SmtpSink } from "../e2e/support/smtp-sink";
 import { hashPassword, verifyPassword } from "../lib/passwords";
+import { startCold } from "./bench-cold";
 import { FLOOR_PATHS, writeFloorApp } from "./bench-floor";
 import { summariseProfile, type ProfileSummary, type ProfileWindow } from "./bench-profile";
 
@@ -131,7 +135,7 @@ function parseOptions(argv: string[]): Options {
   });
   const only = flags.get("only");
   for (const group of only?.split(",") ?? []) {
-    if (!["ceiling", "flow", "verify", "login", "page", "scale", "floor"].includes(group)) throw new Error(`--only: unknown phase group ${group}`);
+    if (!["ceiling", "flow", "verify", "login", "page", "scale", "floor", "cold"].includes(group)) throw new Error(`--only: unknown phase group ${group}`);
   }
   return {
     quick,
@@ -698,15 +702,81 @@ async function loginPhase(c: number, n: number, warmup: number, pool: () => stri
   );
 }
 
-async function pagePhase(c: number, n: number, warmup: number): Promise<PhaseResult> {
+/** The auth pages served as the build's HTML (lib/static-pages.ts): each is measured against the floor's prerendered page. */
+const AUTH_PAGES = ["/register", "/login", "/forgot-password"] as const;
+
+async function pagePhase(c: number, n: number, warmup: number, path: string = "/register"): Promise<PhaseResult> {
   const one = (rec: Recorder) => async () => {
-    await expectStatus(rec, "page", request("GET", "/register"), 200);
+    await expectStatus(rec, "page", request("GET", path), 200);
   };
-  await runPool(`GET /register c=${c} warm-up`, warmup, c, one(new Recorder()));
+  await runPool(`GET ${path} c=${c} warm-up`, warmup, c, one(new Recorder()));
   const rec = new Recorder();
-  return measured({ name: `GET /register c=${c}`, kind: "page", accounts: accountsInDb, concurrency: c, count: n, warmup }, rec, () =>
-    runPool(`GET /register c=${c}`, n, c, one(rec)),
+  return measured({ name: `GET ${path} c=${c}`, kind: "page", accounts: accountsInDb, concurrency: c, count: n, warmup }, rec, () =>
+    runPool(`GET ${path} c=${c}`, n, c, one(rec)),
   );
+}
+
+interface ColdStart {
+  productFirstAnswerMs: number;
+  floorFirstAnswerMs: number;
+  /** The first register, verify and login after start, and the same requests warm (p50 of `warmCount`). */
+  first: Record<string, number>;
+  warm: Record<string, Stats>;
+  warmCount: number;
+}
+
+/** Builds the floor app once per run (scripts/bench-floor.ts); both the floor and the cold phases use it. */
+let floorBuilt = "";
+function buildFloorApp(): string {
+  if (floorBuilt) return floorBuilt;
+  const dir = join(RESULTS_DIR, "floor-app"); // inside the project: it resolves the project's node_modules
+  writeFloorApp(dir, ROOT);
+  progress("  floor: building the minimal app (next build)");
+  const build = spawnSync(process.execPath, [nextBin(ROOT), "build"], { cwd: dir, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  if (build.status !== 0) throw new Error(`floor app: next build failed (exit ${build.status ?? build.signal})\n${(build.stdout + build.stderr).slice(-3000)}`);
+  return (floorBuilt = dir);
+}
+
+/**
+ * Cold start: a second product server from the same build and environment (the main one idles meanwhile), timed
+ * from spawn to its first answer (GET /register), then its first register, verify and login, then the same flow
+ * warm; and the floor app's spawn to first answer (GET /static) right after.
+ */
+async function coldPhase(appRoot: string, env: Record<string, string | undefined>, warmCount: number): Promise<ColdStart> {
+  const floorDir = buildFloorApp();
+  progress("  cold: starting a fresh server");
+  const cold = await startCold(appRoot, env, join(RESULTS_DIR, "cold-server.log"), "/register");
+  cleanups.push(() => cold.stop());
+  const product = baseUrl;
+  baseUrl = cold.url;
+  const first = new Recorder();
+  const warm = new Recorder();
+  try {
+    await oneFlow(first);
+    for (let i = 0; i < warmCount; i++) await oneFlow(warm);
+  } finally {
+    baseUrl = product;
+    await cold.stop();
+  }
+  if (first.errors || warm.errors) throw new Error(`cold: ${[...first.errorSamples, ...warm.errorSamples].join("; ")}`);
+  const floor = await startCold(floorDir, { NODE_ENV: "production" }, join(RESULTS_DIR, "cold-floor.log"), FLOOR_PATHS.staticPage);
+  await floor.stop();
+  const firstSteps = Object.fromEntries(["register", "verify", "login"].map((step) => [step, first.values.get(step)?.[0] ?? NaN]));
+  const warmSteps = Object.fromEntries(["register", "verify", "login"].map((step) => [step, stats(warm.values.get(step) ?? [])!]));
+  progressDone(`  cold: first answer ${fmt(cold.firstAnswerMs)} ms (floor ${fmt(floor.firstAnswerMs)} ms)`);
+  return { productFirstAnswerMs: cold.firstAnswerMs, floorFirstAnswerMs: floor.firstAnswerMs, first: firstSteps, warm: warmSteps, warmCount };
+}
+
+function renderCold(c: ColdStart): string {
+  const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : "-");
+  const lines = [
+    `Cold start: spawn to first answer ${fmt(c.productFirstAnswerMs)} ms vs bare Next app ${fmt(c.floorFirstAnswerMs)} ms -> ${ratio(c.productFirstAnswerMs, c.floorFirstAnswerMs)} (target < 1.5x)`,
+  ];
+  for (const step of ["register", "verify", "login"]) {
+    const warm = c.warm[step]?.p50 ?? NaN;
+    lines.push(`  first ${step} after start ${fmt(c.first[step])} ms vs warm p50 ${fmt(warm)} ms (n=${c.warmCount}) -> ${ratio(c.first[step], warm)}${step === "register" ? " (target <= 3x)" : ""}`);
+  }
+  return lines.join("\n");
 }
 
 /**
@@ -714,11 +784,7 @@ async function pagePhase(c: number, n: number, warmup: number): Promise<PhaseRes
  * meanwhile), under the same load generator. Its phases take the product server's place in the CPU accounting.
  */
 async function floorPhases(c: number, n: number, warmup: number, env: Record<string, string | undefined>): Promise<PhaseResult[]> {
-  const dir = join(RESULTS_DIR, "floor-app"); // inside the project: it resolves the project's node_modules
-  writeFloorApp(dir, ROOT);
-  progress("  floor: building the minimal app (next build)");
-  const build = spawnSync(process.execPath, [nextBin(ROOT), "build"], { cwd: dir, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
-  if (build.status !== 0) throw new Error(`floor app: next build failed (exit ${build.status ?? build.signal})\n${(build.stdout + build.stderr).slice(-3000)}`);
+  const dir = buildFloorApp();
   const app = await startApp({ root: dir, env, logFile: join(RESULTS_DIR, "floor-server.log"), readyPath: FLOOR_PATHS.staticPage });
   cleanups.push(() => app.stop());
   const product = { server, baseUrl };
@@ -892,13 +958,19 @@ function evaluateTargets(ceiling: Ceiling | undefined, phases: PhaseResult[]): T
   add("flows/s, c=8", ceiling ? ceiling.flowsPerSecond * 0.7 : undefined, flow8?.perSecond, "/s", false, " (70% of ceiling)");
   // The formula assumes two hashes side by side run as fast as one alone; Argon2id is memory-bound, so they may not.
   add("(info) flows/s vs measured ceiling", ceiling ? ceiling.measuredParallelPairsPerSecond * 0.7 : undefined, flow8?.perSecond, "/s", false, " (70% of side-by-side)");
-  add("GET /register p95, c=16", 20, find("page", 16)?.steps.page?.p95, "ms");
+  add("GET /register p95, c=16", 20, phases.find((p) => p.name === "GET /register c=16")?.steps.page?.p95, "ms");
   add("server RSS max, flow c=8", 300, flow8?.rssMaxMb, "MB");
   // What Next itself costs here, under the same load (scripts/bench-floor.ts): no product code can go below it.
   const floor = (name: string) => phases.find((p) => p.name.startsWith(`floor: ${name} c=16`));
   add("(floor) no-op JSON POST p95, c=16", 5, floor("no-op JSON POST")?.steps.request?.p95, "ms", true, " (as verify)");
   add("(floor) nonce page p95, c=16", 20, floor("nonce page")?.steps.page?.p95, "ms", true, " (as GET /register)");
   add("(floor) static page p95, c=16", 20, floor("static page")?.steps.page?.p95, "ms", true, " (as GET /register)");
+  // Prerendered auth pages against the floor's prerendered page, in the same run.
+  const staticFloor = floor("static page")?.steps.page?.p95;
+  for (const path of AUTH_PAGES) {
+    const p95 = phases.find((p) => p.name === `GET ${path} c=16`)?.steps.page?.p95;
+    add(`GET ${path} p95, c=16 vs floor static page`, staticFloor === undefined ? undefined : staticFloor * 1.3, p95, "ms", true, ` (1.3x floor ${fmt(staticFloor)})`);
+  }
   // Flat at scale: p50 with the most accounts no worse than 1.25x (+1 ms) the one with the fewest.
   for (const kind of ["verify", "login"] as const) {
     const runs = phases.filter((p) => p.kind === kind && p.name.includes("@") && p.concurrency === 16).sort((a, b) => a.accounts - b.accounts);
@@ -1141,7 +1213,9 @@ async function main() {
     const pool = () => verifiedEmails[k++ % verifiedEmails.length];
     for (const [i, c] of opts.login.c.entries()) phases.push(await loginPhase(c, nth(opts.login.n, i), opts.login.warmup, pool));
   }
-  if (wants("page")) for (const [i, c] of opts.page.c.entries()) phases.push(await pagePhase(c, nth(opts.page.n, i), opts.page.warmup));
+  if (wants("page")) {
+    for (const path of AUTH_PAGES) for (const [i, c] of opts.page.c.entries()) phases.push(await pagePhase(c, nth(opts.page.n, i), opts.page.warmup, path));
+  }
 
   if (wants("floor")) phases.push(...(await floorPhases(opts.floor.c[0], opts.floor.n[0], opts.floor.warmup, { NODE_ENV: "production" })));
 
@@ -1165,9 +1239,11 @@ async function main() {
     }
   }
 
+  const cold = wants("cold") ? await coldPhase(appRoot, env, opts.quick ? 10 : 30) : undefined;
+
   const targets = evaluateTargets(ceiling, phases);
-  const results = { machine: { ...machine, serverIdleRssMb: idleRssMb, serverEnv: opts.serverEnv }, options: { ...opts, only: opts.only ? [...opts.only] : null }, ceiling, phases, seeding, targets, profile: undefined as ProfileSummary | undefined };
-  const text = render(results);
+  const results = { machine: { ...machine, serverIdleRssMb: idleRssMb, serverEnv: opts.serverEnv }, options: { ...opts, only: opts.only ? [...opts.only] : null }, ceiling, phases, seeding, targets, cold, profile: undefined as ProfileSummary | undefined };
+  const text = cold ? `${render(results)}\n\n${renderCold(cold)}` : render(results);
 
   // Stop the server before reading its profile: --cpu-prof writes it on exit.
   await server.stop();

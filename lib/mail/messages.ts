@@ -1,4 +1,3 @@
-import { render } from "@react-email/render";
 import type { ReactElement } from "react";
 import type { CodePurpose } from "../codes";
 import { CodeEmail } from "./templates/code-email";
@@ -16,6 +15,8 @@ interface RenderedBody {
 }
 
 export async function renderBody(element: ReactElement): Promise<RenderedBody> {
+  // Loaded with the first message, not with every route that could send one (a login sends none).
+  const { render } = await import("@react-email/render");
   const [html, text] = await Promise.all([render(element), render(element, { plainText: true })]);
   return { html, text };
 }

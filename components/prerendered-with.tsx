@@ -1,0 +1,7 @@
+import { getConfig } from "@/lib/config";
+import { type PageSetting, prerenderSettings, SETTINGS_META } from "@/lib/static-pages";
+
+/** Records in the prerendered HTML the config values the page shows (React puts the tag in <head>). */
+export function PrerenderedWith({ uses }: { uses: readonly PageSetting[] }) {
+  return <meta name={SETTINGS_META} content={prerenderSettings(getConfig(), uses)} />;
+}

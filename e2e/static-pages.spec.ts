@@ -1,0 +1,94 @@
+import type { Page } from "@playwright/test";
+import { expect, test } from "./support/fixtures";
+
+/**
+ * The auth pages that need nothing of the request are the build's HTML: the CSP lists the hashes of exactly
+ * their inline scripts (no nonce, no 'unsafe-inline', no wildcard), shared caches may keep them, and their
+ * scripts run under that policy. A query, a session cookie or a page that reads the request is rendered per
+ * request with a nonce and is never cacheable.
+ */
+
+test.describe.configure({ mode: "parallel" });
+
+// /login too where the server runs with the build's settings; here it runs with SIGN_IN_BY_CODE on (not the build's).
+const ALWAYS_STATIC = ["/register", "/forgot-password"] as const;
+
+function scriptSrc(csp: string | undefined): string[] {
+  const directive = (csp ?? "").split(";").map((d) => d.trim()).find((d) => d.startsWith("script-src ")) ?? "";
+  return directive.split(/\s+/).slice(1);
+}
+
+function inlineScriptCount(html: string): number {
+  return [...html.matchAll(/<script\b([^>]*)>/gi)].filter((m) => !/\bsrc\s*=/i.test(m[1])).length;
+}
+
+function watchCsp(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (/content security policy|content-security-policy/i.test(message.text())) problems.push(`${message.type()}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`uncaught: ${error.message}`));
+  return problems;
+}
+
+for (const path of ALWAYS_STATIC) {
+  test(`${path} is the prerendered HTML under a hash-based CSP that a shared cache may keep`, async ({ request }) => {
+    const response = await request.get(path);
+    expect(response.status()).toBe(200);
+    const headers = response.headers();
+    const sources = scriptSrc(headers["content-security-policy"]);
+    const hashes = sources.filter((s) => /^'sha256-[A-Za-z0-9+/]{43}='$/.test(s));
+    // Strict: only 'self' and hashes; nothing that would admit an injected script.
+    expect(sources.filter((s) => s !== "'self'" && !hashes.includes(s)), headers["content-security-policy"]).toEqual([]);
+    expect(sources.join(" ")).not.toMatch(/unsafe-inline|unsafe-eval|nonce-|\*|https?:|data:|blob:/);
+    const html = await response.text();
+    expect(hashes.length).toBe(inlineScriptCount(html));
+    expect(html).not.toMatch(/\bnonce=/);
+    expect(headers["cache-control"]).toMatch(/^public\b/);
+    expect(headers["cache-control"]).toMatch(/\bs-maxage=\d+/);
+    expect(headers["cache-control"]).toMatch(/\bstale-while-revalidate=\d+/);
+    expect(headers["set-cookie"]).toBeUndefined();
+    expect(headers["x-frame-options"]).toBe("DENY");
+    expect(headers["x-content-type-options"]).toBe("nosniff");
+
+    // The same bytes and policy for the next visitor: nothing per request in either.
+    const again = await request.get(path);
+    expect(again.headers()["content-security-policy"]).toBe(headers["content-security-policy"]);
+    expect(await again.text()).toBe(html);
+  });
+}
+
+test("a query, a session cookie or a per-request page gets a nonce and is never cacheable", async ({ request }) => {
+  const perRequest = [
+    await request.get("/register?email=someone%40example.test"),
+    await request.get("/login?verified=1&email=someone%40example.test"),
+    await request.get("/forgot-password", { headers: { Cookie: "authjs.session-token=not-a-real-token" } }),
+    await request.get("/verify"),
+    await request.get("/account", { maxRedirects: 0 }),
+  ];
+  for (const response of perRequest) {
+    const label = response.url();
+    expect(scriptSrc(response.headers()["content-security-policy"]).some((s) => s.startsWith("'nonce-")), label).toBe(true);
+    expect(response.headers()["cache-control"] ?? "", label).not.toMatch(/\bpublic\b|s-maxage/);
+  }
+  // The prerendered copies have no address of their own.
+  expect((await request.get("/prerendered/register?x=1")).status()).toBe(404);
+});
+
+for (const path of ALWAYS_STATIC) {
+  test(`${path}: the prerendered page's scripts run under its CSP and the form hydrates`, async ({ page }) => {
+    const problems = watchCsp(page);
+    const response = await page.goto(path);
+    expect(response?.headers()["cache-control"]).toMatch(/^public\b/);
+    expect(await page.evaluate(() => Array.isArray((self as unknown as { __next_f?: unknown }).__next_f)), "Next's inline scripts ran").toBe(true);
+    // Hydrated: an empty submit is stopped in the browser, with the field marked, and nothing is posted.
+    const posts: string[] = [];
+    page.on("request", (r) => {
+      if (r.method() === "POST") posts.push(r.url());
+    });
+    await page.getByRole("button").filter({ hasText: /create account|send me a reset code/i }).click();
+    await expect(page.getByLabel("Email")).toHaveAttribute("aria-invalid", "true");
+    expect(posts).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+}

@@ -162,16 +162,6 @@ export function createCodeMachinery({ store, mailer, config, now, defer, alarm, 
     return payload === DECOY_PAYLOAD ? { status: "used" } : { status: "ok", payload };
   }
 
-  /** Spends the address's send budget for `purpose` without sending: the same limits answer for every address. */
-  async function spendSendBudget(email: string, purpose: CodePurpose) {
-    const allowed = await store.limits("hit", sendLimits(config, idOf(email), purpose));
-    // A decoy through the queue: the address's delivery state moves as a real send's would.
-    if (allowed.allowed && deliveries) {
-      await deliveries.enqueue({ kind: purpose, stateKey: deliveryStateKey(idOf(email), purpose), lifetimeMs: config.codes.ttlSeconds * 1000 });
-    }
-    return allowed;
-  }
-
   async function notify(kind: NoticeKind, to: string): Promise<Delivery> {
     const message = noticeMessage(kind, { appName: config.appName, to });
     if (!deliveries) return deliver(message, kind);
@@ -213,7 +203,7 @@ export function createCodeMachinery({ store, mailer, config, now, defer, alarm, 
     return { status };
   }
 
-  return { idOf, issue, consume, spendSendBudget, notify, notifyWithinLimits, deliveryState };
+  return { idOf, issue, consume, notify, notifyWithinLimits, deliveryState };
 }
 
 export type CodeMachinery = ReturnType<typeof createCodeMachinery>;

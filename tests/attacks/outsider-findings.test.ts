@@ -126,7 +126,7 @@ describe("an unverified signup cannot hold an address against the person who pro
     const askedAt = Date.now();
     const asked = await post("/api/account/email", { newEmail: target, password: PASSWORD }, { cookie, headers: { origin: stack.app.url } });
     expect(asked.status, asked.text).toBe(200);
-    const mail = await stack.sink.waitForMail(target, { after: askedAt - 1 });
+    const mail = await stack.sink.waitForMail(target, { after: askedAt - 1, predicate: (m) => /new address/i.test(m.subject) });
     const code = mail.text.match(/\b(\d{6})\b/)?.[1];
     expect(code, `a code, not a notice ("${mail.subject}")`).toBeDefined();
     const done = await post("/api/account/email/verify", { otp: code }, { cookie, headers: { origin: stack.app.url } });
@@ -141,7 +141,7 @@ describe("an unverified signup cannot hold an address against the person who pro
     await minutePasses();
     const askedAt = Date.now();
     expect((await post("/api/account/email", { newEmail: target, password: PASSWORD }, { cookie, headers: { origin: stack.app.url } })).status).toBe(200);
-    const code = (await stack.sink.waitForMail(target, { after: askedAt - 1 })).text.match(/\b(\d{6})\b/)?.[1];
+    const code = (await stack.sink.waitForMail(target, { after: askedAt - 1, predicate: (m) => /new address/i.test(m.subject) })).text.match(/\b(\d{6})\b/)?.[1];
     expect((await post("/api/register", { name: "Squatter", email: target, password: "squatter's own long passphrase 9" })).status).toBe(201);
     const done = await post("/api/account/email/verify", { otp: code }, { cookie, headers: { origin: stack.app.url } });
     expect(done.status, done.text).toBe(200);

@@ -145,7 +145,7 @@ describe("nothing writes to the file system on Vercel", () => {
         if (entry.isDirectory()) scan(path);
         else if (/\.(ts|tsx|mjs)$/.test(entry.name) && !entry.name.includes(".test.")) {
           const text = readFileSync(path, "utf8");
-          if (/\b(writeFile|appendFile|mkdir|createWriteStream|rmSync|rename|unlink|copyFile|cpSync)\w*\s*\(/.test(text)) writers.push(relative(ROOT, path));
+          if (/\b(writeFile|appendFile|mkdir|createWriteStream|rmSync|rename|unlink|copyFile|cpSync)(?:Sync)?\s*\(/.test(text)) writers.push(relative(ROOT, path));
         }
       }
     };

@@ -1,10 +1,10 @@
 import { PHASE_DEVELOPMENT_SERVER } from "next/constants.js";
-import { securityHeaders } from "./lib/security-headers.mjs";
+import { securityHeaders } from "./lib/web/security-headers.mjs";
 
 /**
  * headers() is evaluated when the build runs (and baked into it), not per request: a production build gets
  * production headers (HSTS, upgrade-insecure-requests) whatever NODE_ENV the process that ran `next build`
- * had. Pages decide per request from lib/config.ts, which reads NODE_ENV at run time (`next start` sets it).
+ * had. Pages decide per request from lib/platform/config.ts, which reads NODE_ENV at run time (`next start` sets it).
  * @param {string} phase
  * @returns {import('next').NextConfig}
  */

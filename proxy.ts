@@ -1,17 +1,17 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { getConfig } from "@/lib/config";
-import { pageWithNonce, prerenderedPage } from "@/lib/page-response";
-import { hasSessionCookie } from "@/lib/session-cookie";
-import { PRERENDERED_PREFIX, prerenderedPage as builtPage, settingsMatch, STATIC_PAGES } from "@/lib/static-pages";
+import { getConfig } from "@/lib/platform/config";
+import { pageWithNonce, prerenderedPage } from "@/lib/web/page-response";
+import { hasSessionCookie } from "@/lib/sessions/session-cookie";
+import { PRERENDERED_PREFIX, prerenderedPage as builtPage, settingsMatch, STATIC_PAGES } from "@/lib/web/static-pages";
 
 /**
  * Runs before every page request: the prerendered auth pages with the hashes of their scripts in the CSP, other
  * pages with a fresh CSP nonce, and Auth.js's session handling, which re-checks the session against the store
- * (lib/sessions.ts) and re-issues the cookie.
+ * (lib/sessions/sessions.ts) and re-issues the cookie.
  * The JSON API does not pass here: its headers are static (next.config.mjs), and running a proxy
  * roughly doubles what Next spends on a small API request (measured by `npm run bench`, floor phases).
  */
-// With a lazily built config (lib/auth.ts), Auth.js hands the wrapped handler back in a promise.
+// With a lazily built config (lib/sessions/auth.ts), Auth.js hands the wrapped handler back in a promise.
 type Handler = (request: NextRequest, context: unknown) => Promise<Response>;
 let withSession: Promise<Handler> | undefined;
 
@@ -20,7 +20,7 @@ let withSession: Promise<Handler> | undefined;
  * carries a session cookie, not with the first page: a fresh instance answers signed-out pages sooner.
  */
 function sessionHandler(): Promise<Handler> {
-  withSession ??= import("@/lib/auth").then(({ auth }) => auth((request) => pageResponse(request)) as unknown as Handler | Promise<Handler>);
+  withSession ??= import("@/lib/sessions/auth").then(({ auth }) => auth((request) => pageResponse(request)) as unknown as Handler | Promise<Handler>);
   return withSession;
 }
 

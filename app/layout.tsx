@@ -2,7 +2,7 @@ import type { Metadata, Viewport } from "next";
 import { cookies } from "next/headers";
 import { connection } from "next/server";
 import type { ReactNode } from "react";
-import { hasSessionCookie } from "@/lib/session-cookie";
+import { hasSessionCookie } from "@/lib/sessions/session-cookie";
 import "./globals.css";
 
 export const metadata: Metadata = {

@@ -1,5 +1,5 @@
-import { getConfig } from "@/lib/config";
-import { type PageSetting, prerenderSettings, SETTINGS_META } from "@/lib/static-pages";
+import { getConfig } from "@/lib/platform/config";
+import { type PageSetting, prerenderSettings, SETTINGS_META } from "@/lib/web/static-pages";
 
 /** Records in the prerendered HTML the config values the page shows (React puts the tag in <head>). */
 export function PrerenderedWith({ uses }: { uses: readonly PageSetting[] }) {

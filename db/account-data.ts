@@ -2,7 +2,7 @@ import { and, asc, count, eq, ne, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { authEvents, passkeys, recoveryCodes, sessions, staffEnrolmentCodes, totpCredentials, users, type AuthEventRow } from "./schema";
 
-/** The queries behind deleting an account and exporting what it holds (lib/account-data.ts). */
+/** The queries behind deleting an account and exporting what it holds (lib/accounts/account-data.ts). */
 
 /** The security events recorded for `userId`, oldest first. */
 export async function authEventsOf(db: Database, userId: string): Promise<AuthEventRow[]> {

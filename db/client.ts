@@ -3,7 +3,7 @@ import path from "node:path";
 import { createClient, type Client } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { getConfig } from "@/lib/config";
+import { getConfig } from "@/lib/platform/config";
 import * as schema from "./schema";
 
 export type Database = LibSQLDatabase<typeof schema>;

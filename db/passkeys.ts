@@ -2,7 +2,7 @@ import { and, asc, eq, ne, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { NO_PASSWORD, passkeys, users, type Passkey } from "./schema";
 
-/** The passkey queries lib/passkeys.ts needs; each is one statement. */
+/** The passkey queries lib/credentials/passkeys.ts needs; each is one statement. */
 
 export async function insertPasskey(db: Database, row: typeof passkeys.$inferInsert): Promise<boolean> {
   const inserted = await db.insert(passkeys).values(row).onConflictDoNothing({ target: passkeys.id }).returning({ id: passkeys.id });

@@ -33,14 +33,14 @@ export type User = typeof users.$inferSelect;
 /** The password_hash of an account without a password: no password verifies against it. */
 export const NO_PASSWORD = "";
 
-// ---- Second factor and audit log (roles and admin; lib/totp.ts, lib/audit.ts) -----------------------------
+// ---- Second factor and audit log (roles and admin; lib/credentials/totp.ts, lib/platform/audit.ts) -----------------------------
 
 /** One authenticator app per staff/admin account. Enabled once confirmedAt is set. */
 export const totpCredentials = sqliteTable("totp_credentials", {
   userId: text("user_id")
     .primaryKey()
     .references(() => users.id, { onDelete: "cascade" }),
-  /** AES-256-GCM ciphertext of the base32 secret, bound to the user id (lib/totp.ts); never the secret itself. */
+  /** AES-256-GCM ciphertext of the base32 secret, bound to the user id (lib/credentials/totp.ts); never the secret itself. */
   secretCiphertext: text("secret_ciphertext").notNull(),
   /** While enrolment is pending: the recovery codes to show, encrypted the same way; null once confirmed (then only hashes remain). */
   pendingRecoveryCodes: text("pending_recovery_codes"),
@@ -79,7 +79,7 @@ export const authEvents = sqliteTable(
     event: text("event").notNull(),
     userId: text("user_id"),
     outcome: text("outcome"),
-    /** JSON object of the event's other non-secret fields (lib/audit.ts filters them). */
+    /** JSON object of the event's other non-secret fields (lib/platform/audit.ts filters them). */
     detail: text("detail"),
   },
   (table) => [index("auth_events_event_at").on(table.event, table.at), index("auth_events_user").on(table.userId)],
@@ -89,7 +89,7 @@ export type TotpCredential = typeof totpCredentials.$inferSelect;
 export type AuthEventRow = typeof authEvents.$inferSelect;
 
 /**
- * The one-time code `npm run create-admin` prints for a staff/admin account's authenticator enrolment (lib/staff-enrolment.ts):
+ * The one-time code `npm run create-admin` prints for a staff/admin account's authenticator enrolment (lib/credentials/staff-enrolment.ts):
  * a keyed hash, never the code. Kept in the database rather than the code store: the command line and the app always
  * share the database, while the store may be a dev server's in-process memory, and a code meant to last days must not
  * sit in a cache that may evict it.
@@ -108,7 +108,7 @@ export const staffEnrolmentCodes = sqliteTable("staff_enrolment_codes", {
 
 /**
  * One row per session Auth.js issued (its JWT carries the id as `sid`): a session is valid only while its
- * row exists and has no endedAt, so ending one outlives the code store's cache (lib/sessions.ts).
+ * row exists and has no endedAt, so ending one outlives the code store's cache (lib/sessions/sessions.ts).
  */
 export const sessions = sqliteTable(
   "sessions",
@@ -137,7 +137,7 @@ export const sessions = sqliteTable(
 export type SessionRow = typeof sessions.$inferSelect;
 
 /**
- * Passkeys (WebAuthn credentials, lib/passkeys.ts): the public key only, never a secret. The signature counter
+ * Passkeys (WebAuthn credentials, lib/credentials/passkeys.ts): the public key only, never a secret. The signature counter
  * is kept so a cloned authenticator that reports an older count is refused; the backup flags say whether the
  * credential is synced between devices.
  */

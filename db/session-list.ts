@@ -2,7 +2,7 @@ import { and, desc, eq, gt, isNull, ne } from "drizzle-orm";
 import type { Database } from "./client";
 import { sessions, type SessionRow } from "./schema";
 
-/** The queries behind the owner's list of sessions (lib/session-list.ts). */
+/** The queries behind the owner's list of sessions (lib/sessions/session-list.ts). */
 
 /**
  * Sessions of `userId` that still hold: not ended, carrying the user's current session version, and within

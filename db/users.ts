@@ -22,7 +22,7 @@ export async function findUserById(db: Database, id: string): Promise<User | und
 
 /**
  * Inserts an inactive customer holding no name and no password (NO_PASSWORD): those wait, sealed, beside
- * the signup (lib/registrations.ts) until the address is proven. Undefined when the email is taken (the
+ * the signup (lib/accounts/registrations.ts) until the address is proven. Undefined when the email is taken (the
  * unique index decides, also under races).
  */
 export async function insertInactiveCustomer(db: Database, input: { id: string; email: string }): Promise<User | undefined> {
@@ -105,7 +105,7 @@ export async function setPassword(db: Database, id: string, passwordHash: string
 
 /**
  * Moves an account to a proven new address and ends every session; undefined when the address is taken.
- * A pending change's code belongs to the account, not the address (lib/one-time-codes.ts RecordOwner):
+ * A pending change's code belongs to the account, not the address (lib/codes/one-time-codes.ts RecordOwner):
  * anything else that ever changes an address must decide what happens to it.
  */
 export async function changeEmail(db: Database, id: string, email: string, now: Date): Promise<User | undefined> {

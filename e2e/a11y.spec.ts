@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import type { Page, TestInfo } from "@playwright/test";
-import { OUTCOMES } from "../lib/outcomes";
+import { OUTCOMES } from "../lib/web/outcomes";
 import { expect, test } from "./support/fixtures";
 import { activeAccountThroughApi, alertWith, enterCode, holdRegistration, hydrated, logIn, newPerson, registerThroughApi, registerThroughForm, wrongCodeFor } from "./support/walk";
 import { waitForCode } from "./support/mailbox";

@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { totpCodeAt } from "../lib/totp";
+import { totpCodeAt } from "../lib/credentials/totp";
 import { expect, test } from "./support/fixtures";
 import { waitForCode, waitForMail } from "./support/mailbox";
 import { activeAccountThroughApi, logIn, newPerson } from "./support/walk";

@@ -63,8 +63,8 @@ export default async function globalSetup(config: FullConfig) {
   process.env.E2E_MAILBOX_URL = sink.mailboxUrl;
   process.env.E2E_REDIS_URL = redis.url;
   process.env.E2E_DATABASE_URL = databaseUrl;
-  // Shared with the workers so a spec can derive the code store's keys (lib/config.ts hmacKey,
-  // lib/limits.ts emailId) and age a code record instead of waiting out its 10 minutes.
+  // Shared with the workers so a spec can derive the code store's keys (lib/platform/config.ts hmacKey,
+  // lib/codes/limits.ts emailId) and age a code record instead of waiting out its 10 minutes.
   process.env.E2E_AUTH_SECRET = authSecret;
   console.log(`[e2e] app ${baseUrl}, redis ${redis.url}, smtp 127.0.0.1:${sink.port}, log ${logFile}`);
   return stopAll;

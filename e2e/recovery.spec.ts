@@ -15,7 +15,7 @@ import { activeAccountThroughApi, endResendCooldown, hydrated, logIn, newPerson,
  * code asked for right after would be refused silently (the API and the pages answer alike, and no mail
  * goes out). Waiting a minute per test is too slow, so the specs end the cooldown the way walk.spec.ts
  * does: endResendCooldown deletes `limit:{emailId}:send:cooldown` in the test's Redis (emailId as
- * lib/limits.ts derives it from AUTH_SECRET, which global-setup shares as E2E_AUTH_SECRET).
+ * lib/codes/limits.ts derives it from AUTH_SECRET, which global-setup shares as E2E_AUTH_SECRET).
  */
 
 test.describe.configure({ mode: "parallel" });

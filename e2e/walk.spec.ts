@@ -1,4 +1,4 @@
-import { OUTCOMES } from "../lib/outcomes";
+import { OUTCOMES } from "../lib/web/outcomes";
 import { waitForCode } from "./support/mailbox";
 import { expect, test } from "./support/fixtures";
 import {

@@ -71,7 +71,7 @@ export const verifySchema = z.object({ email: emailSchema, otp: otpSchema });
 
 /**
  * What the server accepts for verification: the code with the signup's registration token, or, from
- * anywhere else, the code with the name and password the verifier chooses (lib/registrations.ts).
+ * anywhere else, the code with the name and password the verifier chooses (lib/accounts/registrations.ts).
  */
 export function verifyInputSchema(passwordMinLength: number) {
   return z.object({
@@ -99,7 +99,7 @@ export const loginSchema = z.object({
     z.maxLength(PASSWORD_MAX_LENGTH * 4, "That password is too long."),
     z.normalize("NFC"),
   ),
-  /** Staff and admin with a second factor: a 6-digit code from the authenticator app, or a recovery code (lib/totp.ts). */
+  /** Staff and admin with a second factor: a 6-digit code from the authenticator app, or a recovery code (lib/credentials/totp.ts). */
   totp: z.optional(z.string().check(z.trim(), z.maxLength(32, "That code is too long."))),
 });
 

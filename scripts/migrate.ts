@@ -7,7 +7,7 @@
  */
 import { applyMigrations } from "@/db/client";
 import { databaseOutageOf, OUTAGE_ADVICE } from "@/db/outage";
-import { readMigrationStatus, migrationsUpToDate } from "@/lib/health";
+import { readMigrationStatus, migrationsUpToDate } from "@/lib/platform/health";
 import { parseScriptArgs, runScript, scriptConfig } from "./support/cli";
 import { connectDatabase } from "./support/database";
 import { loadEnvFiles } from "./support/env-files";

@@ -2,18 +2,18 @@ import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authEvents, recoveryCodes, sessions, totpCredentials, users } from "@/db/schema";
 import { findUserByEmail } from "@/db/users";
-import { createAccountData } from "@/lib/account-data";
-import { createAccounts } from "@/lib/accounts";
-import { createAuditLog } from "@/lib/audit";
-import { codeKey } from "@/lib/codes";
-import { parseConfig } from "@/lib/config";
-import { setAuthEventSink } from "@/lib/log";
-import { createOwnSecondFactor } from "@/lib/own-second-factor";
-import { createRecovery } from "@/lib/recovery";
+import { createAccountData } from "@/lib/accounts/account-data";
+import { createAccounts } from "@/lib/accounts/accounts";
+import { createAuditLog } from "@/lib/platform/audit";
+import { codeKey } from "@/lib/codes/codes";
+import { parseConfig } from "@/lib/platform/config";
+import { setAuthEventSink } from "@/lib/platform/log";
+import { createOwnSecondFactor } from "@/lib/accounts/own-second-factor";
+import { createRecovery } from "@/lib/accounts/recovery";
 import { loginSchema, registerSchema, verifyInputSchema } from "@/lib/schemas";
-import { checkSession, startSession } from "@/lib/sessions";
+import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { totpCodeAt } from "@/lib/totp";
+import { totpCodeAt } from "@/lib/credentials/totp";
 import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
 
 /**

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { findUserByEmail } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
-import { createAccounts } from "@/lib/accounts";
-import { parseConfig } from "@/lib/config";
+import { createAccounts } from "@/lib/accounts/accounts";
+import { parseConfig } from "@/lib/platform/config";
 import { NO_PASSWORD } from "@/db/schema";
 import { loginSchema, registerSchema, resendSchema, verifyInputSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";

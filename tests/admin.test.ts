@@ -11,9 +11,9 @@ import {
   userListSearch,
   USERS_PAGE_SIZE,
   type UserAdministration,
-} from "@/lib/admin";
-import { setAuthEventSink, type AuthEvent, type AuthEventFields } from "@/lib/log";
-import { checkSession, startSession } from "@/lib/sessions";
+} from "@/lib/staff/admin";
+import { setAuthEventSink, type AuthEvent, type AuthEventFields } from "@/lib/platform/log";
+import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { freshDatabase, insertUser, testConfig } from "./support/admin-fixtures";
 

@@ -3,9 +3,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import { authEvents } from "@/db/schema";
 import { extractCode } from "@/e2e/support/mailbox";
-import { createAccounts } from "@/lib/accounts";
-import { createAuditLog, toAuditRow } from "@/lib/audit";
-import { logAuthEvent, setAuthEventSink } from "@/lib/log";
+import { createAccounts } from "@/lib/accounts/accounts";
+import { createAuditLog, toAuditRow } from "@/lib/platform/audit";
+import { logAuthEvent, setAuthEventSink } from "@/lib/platform/log";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import { loginSchema, registerSchema, verifyInputSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
@@ -176,7 +176,7 @@ describe("the auth_events sink", () => {
     const password = "velvet hammock orbit lantern 42";
     const signup = await accounts.register(registerSchema(testConfig.passwordMinLength).parse({ name: "Ada", email, password }), { ip: "198.51.100.1" });
     expect(signup.ok).toBe(true);
-    // The signup's own client verifies: with its registration token (lib/registrations.ts).
+    // The signup's own client verifies: with its registration token (lib/accounts/registrations.ts).
     const registration = signup.ok ? signup.registration : undefined;
     const verifyInput = (otp: string) => verifyInputSchema(testConfig.passwordMinLength).parse({ email, otp, registration });
     const code = extractCode({ text: sent.at(-1)!.text });

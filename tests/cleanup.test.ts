@@ -2,13 +2,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { Database } from "@/db/client";
 import { NO_PASSWORD, users } from "@/db/schema";
 import { findUserByEmail } from "@/db/users";
-import { createAccounts } from "@/lib/accounts";
-import { parseConfig } from "@/lib/config";
-import { createRecovery } from "@/lib/recovery";
+import { createAccounts } from "@/lib/accounts/accounts";
+import { parseConfig } from "@/lib/platform/config";
+import { createRecovery } from "@/lib/accounts/recovery";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { CapturingMailer } from "./support/service-harness";
 import { openFreshTestDatabase, type TestDatabaseHandle } from "./support/test-database";
-import { countUnverifiedAccounts, createCleanupHandler, deleteUnverifiedAccounts, hasCronSecret } from "@/lib/cleanup";
+import { countUnverifiedAccounts, createCleanupHandler, deleteUnverifiedAccounts, hasCronSecret } from "@/lib/staff/cleanup";
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = new Date("2026-03-01T12:00:00Z");
@@ -34,7 +34,7 @@ async function addUser(email: string, createdDaysAgo: number, verifiedDaysAgo?: 
   await db.insert(users).values({
     id: email,
     email,
-    // As the service leaves them: an unverified account holds no name and no password (lib/registrations.ts).
+    // As the service leaves them: an unverified account holds no name and no password (lib/accounts/registrations.ts).
     name: verifiedDaysAgo === undefined ? "" : email.split("@")[0]!,
     passwordHash: verifiedDaysAgo === undefined ? NO_PASSWORD : "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-hash",
     isActive: verifiedDaysAgo !== undefined,

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { clientIp, SOCKET_ADDRESS_HEADER } from "@/lib/client-ip";
+import { clientIp, SOCKET_ADDRESS_HEADER } from "@/lib/web/client-ip";
 
 /**
- * Which address the per-IP limits count (lib/client-ip.ts): a forwarded header only when the deployment
+ * Which address the per-IP limits count (lib/web/client-ip.ts): a forwarded header only when the deployment
  * says a proxy in front sets it, otherwise the socket address server.mjs passes in its own header.
  */
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, type AppConfig } from "@/lib/config";
-import { relyingParty } from "@/lib/passkey-relying-party";
+import { ConfigError, parseConfig, type AppConfig } from "@/lib/platform/config";
+import { relyingParty } from "@/lib/credentials/passkey-relying-party";
 
 /** The problems parseConfig reports for `env`, or [] when it accepts it. */
 function problemsOf(env: Record<string, string | undefined>): string[] {
@@ -220,7 +220,7 @@ describe("passkeys' relying party", () => {
   });
 });
 
-describe("relyingParty (lib/passkey-relying-party.ts)", () => {
+describe("relyingParty (lib/credentials/passkey-relying-party.ts)", () => {
   const headers = (values: Record<string, string>) => new Headers(values);
 
   it("uses AUTH_URL whatever host the request names", () => {

@@ -2,12 +2,12 @@ import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import { findUserByEmail } from "@/db/users";
-import { createAdminReport, createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/create-admin";
-import { setAuthEventSink, type AuthEvent } from "@/lib/log";
-import { hashPassword, verifyPassword } from "@/lib/passwords";
-import { checkSession, startSession } from "@/lib/sessions";
+import { createAdminReport, createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/staff/create-admin";
+import { setAuthEventSink, type AuthEvent } from "@/lib/platform/log";
+import { hashPassword, verifyPassword } from "@/lib/credentials/passwords";
+import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { createSecondFactor, totpCodeAt } from "@/lib/totp";
+import { createSecondFactor, totpCodeAt } from "@/lib/credentials/totp";
 import { askHidden, askNewPassword, PromptCancelled } from "@/scripts/support/prompt";
 import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
 

@@ -1,8 +1,8 @@
 import { createHmac, randomInt, timingSafeEqual } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { CODE_PURPOSES, codeKey, generateCode, hashCode } from "@/lib/codes";
-import { hashPassword, verifyPassword } from "@/lib/passwords";
+import { CODE_PURPOSES, codeKey, generateCode, hashCode } from "@/lib/codes/codes";
+import { hashPassword, verifyPassword } from "@/lib/credentials/passwords";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { CONSUME_CODE_SCRIPT, ISSUE_CODE_SCRIPT, LIMITS_SCRIPT } from "@/lib/store/scripts";
 

@@ -3,9 +3,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DOCTOR_VARIABLES } from "@/scripts/support/variables";
 
-/** The variables lib/config.ts's zod schema reads, taken from its source so a new one cannot be forgotten here. */
+/** The variables lib/platform/config.ts's zod schema reads, taken from its source so a new one cannot be forgotten here. */
 function configVariables(): string[] {
-  const source = readFileSync(path.join(import.meta.dirname, "../lib/config.ts"), "utf8");
+  const source = readFileSync(path.join(import.meta.dirname, "../lib/platform/config.ts"), "utf8");
   const schema = source.slice(source.indexOf("const envSchema = z.object({"), source.indexOf("});", source.indexOf("const envSchema")));
   const names = [...schema.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!);
   expect(names.length).toBeGreaterThan(10);
@@ -14,7 +14,7 @@ function configVariables(): string[] {
 }
 
 describe("documentation of the environment", () => {
-  it(".env.example mentions every variable lib/config.ts reads", () => {
+  it(".env.example mentions every variable lib/platform/config.ts reads", () => {
     const example = readFileSync(path.join(import.meta.dirname, "../.env.example"), "utf8");
     const missing = configVariables().filter((name) => !new RegExp(`^#?\\s*${name}=|\\b${name}\\b`, "m").test(example));
     expect(missing).toEqual([]);
@@ -31,7 +31,7 @@ describe("documentation of the environment", () => {
     }
   });
 
-  it("npm run doctor lists every variable lib/config.ts reads", () => {
+  it("npm run doctor lists every variable lib/platform/config.ts reads", () => {
     expect(configVariables().filter((name) => !DOCTOR_VARIABLES.includes(name))).toEqual([]);
   });
 });

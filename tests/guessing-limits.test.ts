@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { createAccounts } from "@/lib/accounts";
-import { parseConfig } from "@/lib/config";
-import { createRecovery } from "@/lib/recovery";
-import { ipKey, ipLimits } from "@/lib/limits";
+import { createAccounts } from "@/lib/accounts/accounts";
+import { parseConfig } from "@/lib/platform/config";
+import { createRecovery } from "@/lib/accounts/recovery";
+import { ipKey, ipLimits } from "@/lib/codes/limits";
 import { emailOnlySchema, resetPasswordSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { advance, CapturingMailer, serviceHarness, startFakeClock } from "./support/service-harness";
@@ -102,7 +102,7 @@ describe("the alarm on /admin", () => {
   });
 
   it("the admin page asks the alarm's state from the code store: isOn() is true exactly while the hour's wrong codes are at the level", async () => {
-    const { createGuessingAlarm } = await import("@/lib/guessing-alarm");
+    const { createGuessingAlarm } = await import("@/lib/codes/guessing-alarm");
     const store = new MemoryCodeStore();
     const alarm = createGuessingAlarm({ store, config });
     expect(await alarm.isOn()).toBe(false);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
 import journal from "@/db/migrations/meta/_journal.json";
 import * as schema from "@/db/schema";
-import { readMigrationStatus, runHealthChecks } from "@/lib/health";
+import { readMigrationStatus, runHealthChecks } from "@/lib/platform/health";
 import type { CodeStore } from "@/lib/store/code-store";
 
 let dir: string;

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { AppServer, TestStack } from "@/e2e/support/app-server";
 import { extractCode } from "@/e2e/support/mailbox";
-import { totpCodeAt } from "@/lib/totp";
+import { totpCodeAt } from "@/lib/credentials/totp";
 import { clientAddresses, expectErrorShape, httpClient, registerAndVerify, withTestStack } from "@/tests/support/http-client";
 
 /**

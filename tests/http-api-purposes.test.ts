@@ -7,9 +7,9 @@ import { clientAddresses, registerAndVerify, withTestStack, expectErrorShape, ht
 import { withRedisClient, type RedisClient } from "@/e2e/support/redis-client";
 import type { RedisServer } from "@/e2e/support/redis-server";
 import type { SmtpSink } from "@/e2e/support/smtp-sink";
-import { parseConfig } from "@/lib/config";
-import { CODE_PURPOSES } from "@/lib/codes";
-import { emailId, loginAccountLimits, sendLimits, verifyFailureLimits } from "@/lib/limits";
+import { parseConfig } from "@/lib/platform/config";
+import { CODE_PURPOSES } from "@/lib/codes/codes";
+import { emailId, loginAccountLimits, sendLimits, verifyFailureLimits } from "@/lib/codes/limits";
 
 /**
  * The recovery and account endpoints under the abuse checks, against the real production build
@@ -74,7 +74,7 @@ const addressFailuresKey = (email: string) => verifyFailureLimits(codeConfig, st
 
 const withRedis = <T>(run: (client: RedisClient) => Promise<T>) => withRedisClient(redis.url, run);
 
-/** Ends the address's 60 s send cooldowns (one per purpose), as if the minute had passed (lib/limits.ts sendLimits). */
+/** Ends the address's 60 s send cooldowns (one per purpose), as if the minute had passed (lib/codes/limits.ts sendLimits). */
 async function endCooldown(email: string) {
   await withRedis((client) => client.del(CODE_PURPOSES.map((purpose) => sendLimits(codeConfig, storeId(email), purpose)[0]!.key)));
 }
@@ -486,7 +486,7 @@ describe("sessions end on a reset and on a change", () => {
   });
 
   it("an ended session cannot renew itself through Auth.js's session endpoint (POST /api/auth/session with renewFor)", async () => {
-    // lib/auth.ts renews the current session after a change of password or email via updateSession
+    // lib/sessions/auth.ts renews the current session after a change of password or email via updateSession
     // ({ renewFor }). Auth.js also accepts that update from the browser (useSession().update posts
     // { csrfToken, data } to /api/auth/session), so the renewal must not trust what the client sends.
     const { email, id } = await verifiedAccount("renew-forge");

@@ -8,9 +8,9 @@ import { clientAddresses, withTestStack, expectErrorShape, httpClient, objectTex
 import { withRedisClient, type RedisClient } from "@/e2e/support/redis-client";
 import type { RedisServer } from "@/e2e/support/redis-server";
 import type { SmtpSink } from "@/e2e/support/smtp-sink";
-import { codeKey } from "@/lib/codes";
-import { parseConfig } from "@/lib/config";
-import { emailId } from "@/lib/limits";
+import { codeKey } from "@/lib/codes/codes";
+import { parseConfig } from "@/lib/platform/config";
+import { emailId } from "@/lib/codes/limits";
 
 /**
  * The JSON API, headers, sessions and faults against the real production build (`next start`) with its

@@ -6,9 +6,9 @@ import { extractCode, type ReceivedMail } from "@/e2e/support/mailbox";
 import { withRedisClient } from "@/e2e/support/redis-client";
 import type { SmtpSink } from "@/e2e/support/smtp-sink";
 import { clientAddresses, registerAndVerify, withTestStack, httpClient, type Reply } from "@/tests/support/http-client";
-import { parseConfig } from "@/lib/config";
-import { publicUser } from "@/lib/http";
-import { emailId, sendLimits } from "@/lib/limits";
+import { parseConfig } from "@/lib/platform/config";
+import { publicUser } from "@/lib/web/json-api";
+import { emailId, sendLimits } from "@/lib/codes/limits";
 
 /**
  * Hardening that lives in the framework's and Auth.js's defaults rather than in the app's own code, checked
@@ -97,7 +97,7 @@ async function opensAccount(cookie: string, headers: Record<string, string> = {}
   return r.status === 200 && !/\/login/.test(r.headers.get("location") ?? "");
 }
 
-/** Ends the address's 60 s send cooldown, as if the minute had passed (lib/limits.ts sendLimits). */
+/** Ends the address's 60 s send cooldown, as if the minute had passed (lib/codes/limits.ts sendLimits). */
 async function endCooldown(email: string) {
   const [cooldown] = sendLimits(codeConfig, emailId(codeConfig.codes.hmacKey, email), "verify_email");
   await withRedisClient(stack.redis.url, (client) => client.del(cooldown.key));
@@ -194,7 +194,7 @@ describe("session cookie with an https AUTH_URL (as on Vercel, or a site behind 
 
 // ---- Static files -----------------------------------------------------------------------------------------
 
-/** The values next.config.mjs sets on static files in a production build (from lib/security-headers.mjs). */
+/** The values next.config.mjs sets on static files in a production build (from lib/web/security-headers.mjs). */
 const STATIC_FILE_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "strict-origin-when-cross-origin",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "@/lib/config";
-import { isCrossSite } from "@/lib/http";
-import { seal, unseal } from "@/lib/sealed";
+import { parseConfig } from "@/lib/platform/config";
+import { isCrossSite } from "@/lib/web/json-api";
+import { seal, unseal } from "@/lib/credentials/sealed";
 
 const KEY = Buffer.alloc(32, 3);
 

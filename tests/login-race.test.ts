@@ -4,8 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "@/db/client";
 import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
-import { createAccounts } from "@/lib/accounts";
-import { parseConfig } from "@/lib/config";
+import { createAccounts } from "@/lib/accounts/accounts";
+import { parseConfig } from "@/lib/platform/config";
 import type { Mailer } from "@/lib/mail/mailer";
 import { RedisCodeStore } from "@/lib/store/redis";
 

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extractCode } from "@/e2e/support/mailbox";
 import { startResendStub, type ResendStub } from "@/e2e/support/resend-stub";
 import { startSmtpSink, type SmtpSink } from "@/e2e/support/smtp-sink";
-import { parseConfig } from "@/lib/config";
+import { parseConfig } from "@/lib/platform/config";
 import { MailDeliveryError } from "@/lib/mail/mailer";
 import { codeEmailElement, codeMessage, noticeMessage, renderBody, verificationCodeMessage, type CodeOccasion } from "@/lib/mail/messages";
-import { CODE_PURPOSES } from "@/lib/codes";
+import { CODE_PURPOSES } from "@/lib/codes/codes";
 import { ResendMailer } from "@/lib/mail/resend";
 import { SmtpMailer } from "@/lib/mail/smtp";
 

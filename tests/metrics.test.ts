@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { authEvents } from "@/db/schema";
-import { authMetrics, formatDuration, median } from "@/lib/metrics";
+import { authMetrics, formatDuration, median } from "@/lib/staff/metrics";
 import { freshDatabase } from "./support/admin-fixtures";
 
 const MINUTE = 60_000;

@@ -2,16 +2,16 @@ import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import { NO_PASSWORD, users, type User } from "@/db/schema";
-import { createAccounts } from "@/lib/accounts";
+import { createAccounts } from "@/lib/accounts/accounts";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
-import type { RelyingParty } from "@/lib/passkey-relying-party";
-import { createPasskeys, PASSKEY_CHALLENGE_TTL_MS, SIGN_IN_OPTIONS_PER_IP_PER_HOUR, type Passkeys } from "@/lib/passkeys";
+import type { RelyingParty } from "@/lib/credentials/passkey-relying-party";
+import { createPasskeys, PASSKEY_CHALLENGE_TTL_MS, SIGN_IN_OPTIONS_PER_IP_PER_HOUR, type Passkeys } from "@/lib/credentials/passkeys";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { freshDatabase, insertUser, testConfig } from "./support/admin-fixtures";
 import { assert, createCredential, type Ceremony, type SoftCredential } from "./support/soft-authenticator";
 
 /**
- * lib/passkeys.ts: adding a passkey and signing in with one, against a software authenticator
+ * lib/credentials/passkeys.ts: adding a passkey and signing in with one, against a software authenticator
  * (tests/support/soft-authenticator.ts) that signs for whatever site it is told, so a phishing origin or a
  * cloned credential can be played.
  */

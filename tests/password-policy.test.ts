@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import longCommonPasswords from "@/lib/password-lists/long-common.json";
-import { passwordProblem } from "@/lib/password-policy";
+import longCommonPasswords from "@/lib/credentials/password-lists/long-common.json";
+import { passwordProblem } from "@/lib/credentials/password-policy";
 
 const context = { appName: "Verified Signup", name: "Ada Lovelace", email: "ada.lovelace@example.com" };
 

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "@/lib/config";
-import { createHashQueue, PasswordQueueFullError, passwordQueueFull } from "@/lib/passwords";
+import { parseConfig } from "@/lib/platform/config";
+import { createHashQueue, PasswordQueueFullError, passwordQueueFull } from "@/lib/credentials/passwords";
 
 function deferred() {
   let resolve!: () => void;

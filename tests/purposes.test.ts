@@ -4,13 +4,13 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { NO_PASSWORD, users, type Role } from "@/db/schema";
 import { findUserByEmail, findUserById } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
-import { createAccountSettings } from "@/lib/account-settings";
-import { createAccounts } from "@/lib/accounts";
-import { CODE_PURPOSES, type CodePurpose } from "@/lib/codes";
-import { parseConfig, type AppConfig } from "@/lib/config";
+import { createAccountSettings } from "@/lib/accounts/account-settings";
+import { createAccounts } from "@/lib/accounts/accounts";
+import { CODE_PURPOSES, type CodePurpose } from "@/lib/codes/codes";
+import { parseConfig, type AppConfig } from "@/lib/platform/config";
 import type { MailMessage } from "@/lib/mail/mailer";
-import { hashPassword } from "@/lib/passwords";
-import { createRecovery } from "@/lib/recovery";
+import { hashPassword } from "@/lib/credentials/passwords";
+import { createRecovery } from "@/lib/accounts/recovery";
 import {
   changeEmailSchema,
   changePasswordSchema,
@@ -23,14 +23,14 @@ import {
   verifyInputSchema,
   verifySchema,
 } from "@/lib/schemas";
-import { checkSession, startSession } from "@/lib/sessions";
+import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
 import { SignupTokens, withoutToken } from "./support/signups";
 
 /**
  * The proof at the service level: every purpose of the one code machinery (verify email, reset
- * password, change email, sign in), wired as lib/runtime.ts wires them (createAccounts, then
+ * password, change email, sign in), wired as lib/platform/runtime.ts wires them (createAccounts, then
  * createRecovery and createAccountSettings over the same dependencies and accounts), against a real
  * libSQL file database, the in-process code store, a capturing mailer and a fake clock.
  *
@@ -67,7 +67,7 @@ let recovery: ReturnType<typeof createRecovery>;
 let settings: ReturnType<typeof createAccountSettings>;
 let tokens: SignupTokens;
 
-/** As lib/runtime.ts: one set of dependencies, the account service, and the two services built on it. */
+/** As lib/platform/runtime.ts: one set of dependencies, the account service, and the two services built on it. */
 function wire(cfg: AppConfig) {
   const deps = { db: handle.db, store, mailer, config: cfg, now: () => Date.now(), defer: harness.defer };
   accounts = createAccounts(deps);
@@ -139,7 +139,7 @@ async function verifiedAccount(email: string, password = PASSWORD): Promise<stri
 
 /**
  * A live change_email code for an account that cannot ask for one itself: an unverified account has no
- * password to confirm the request with (lib/account-settings.ts), so the code is issued exactly as
+ * password to confirm the request with (lib/accounts/account-settings.ts), so the code is issued exactly as
  * requestEmailChange issues it, to test what a code of that purpose does where it meets the others.
  */
 async function issueEmailChangeCode(accountId: string, newEmail: string): Promise<string> {
@@ -172,7 +172,7 @@ async function userById(id: string) {
   return user;
 }
 
-/** A session as Auth.js would have minted it for `userId` now (lib/sessions.ts claims). */
+/** A session as Auth.js would have minted it for `userId` now (lib/sessions/sessions.ts claims). */
 async function sessionNow(userId: string) {
   return startSession(handle.db, await userById(userId), Date.now());
 }

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
-import { createAccounts, type Accounts } from "@/lib/accounts";
-import { emailId, sendLimits } from "@/lib/limits";
+import { createAccounts, type Accounts } from "@/lib/accounts/accounts";
+import { emailId, sendLimits } from "@/lib/codes/limits";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
-import { hashPassword } from "@/lib/passwords";
+import { hashPassword } from "@/lib/credentials/passwords";
 import { loginSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { createSecondFactor, totpCodeAt, type PendingEnrolment } from "@/lib/totp";
+import { createSecondFactor, totpCodeAt, type PendingEnrolment } from "@/lib/credentials/totp";
 import { freshDatabase, insertUser, issueEnrolmentCode, testConfig as config } from "./support/admin-fixtures";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cookiePairs, hasSessionCookie, sessionTokens } from "@/lib/session-cookie";
+import { cookiePairs, hasSessionCookie, sessionTokens } from "@/lib/sessions/session-cookie";
 
 describe("session cookie names", () => {
   it("joins chunks .0 to .9 in order and ignores chunk numbers Auth.js never writes (.10, .150000000)", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { networkPrefix } from "@/lib/session-device";
+import { networkPrefix } from "@/lib/sessions/session-device";
 
 describe("networkPrefix (what a session row keeps of the client's address)", () => {
   it.each([

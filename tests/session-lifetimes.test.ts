@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { sessions, users } from "@/db/schema";
-import { parseConfig } from "@/lib/config";
-import { bumpSessionVersion, checkSession, endSession, newSessionClaims, startSession, type SessionClaims } from "@/lib/sessions";
+import { parseConfig } from "@/lib/platform/config";
+import { bumpSessionVersion, checkSession, endSession, newSessionClaims, startSession, type SessionClaims } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { serviceHarness } from "./support/service-harness";
 
 /**
- * lib/sessions.ts's lifetimes with the default configuration: 30 days absolute from login (activity never
+ * lib/sessions/sessions.ts's lifetimes with the default configuration: 30 days absolute from login (activity never
  * extends it), 7 days idle, a deny-list entry at logout, and the user's session version. The in-process
  * store, and a fresh libSQL database for the version lookup on a cache miss. `now` is passed explicitly;
  * no clock is faked (the store's value expiry reads the real Date.now(), far from the times used here).

@@ -3,15 +3,15 @@ import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { recordSessionVersion } from "@/db/session-list";
 import { sessions, users } from "@/db/schema";
-import { parseConfig } from "@/lib/config";
-import { createSessionList } from "@/lib/session-list";
-import { bumpSessionVersion, checkSession, startSession } from "@/lib/sessions";
+import { parseConfig } from "@/lib/platform/config";
+import { createSessionList } from "@/lib/sessions/session-list";
+import { bumpSessionVersion, checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { describeUserAgent } from "@/lib/user-agent";
+import { describeUserAgent } from "@/lib/sessions/user-agent";
 import { serviceHarness } from "./support/service-harness";
 
 /**
- * The owner's list of sessions (lib/session-list.ts) on a real libSQL database and the in-process store:
+ * The owner's list of sessions (lib/sessions/session-list.ts) on a real libSQL database and the in-process store:
  * only sessions that still hold are listed, ending one or all others is what logout does, and an ended
  * session stays ended when the store loses its data (a new, empty store stands for a Redis FLUSHALL).
  */

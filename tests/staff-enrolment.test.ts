@@ -2,10 +2,10 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
-import { createOrPromoteStaff } from "@/lib/create-admin";
-import { ENROLMENT_CODE_MAX_FAILURES, ENROLMENT_CODE_TTL_MS, newEnrolmentCode } from "@/lib/staff-enrolment";
+import { createOrPromoteStaff } from "@/lib/staff/create-admin";
+import { ENROLMENT_CODE_MAX_FAILURES, ENROLMENT_CODE_TTL_MS, newEnrolmentCode } from "@/lib/credentials/staff-enrolment";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { createSecondFactor, totpCodeAt, type SecondFactor } from "@/lib/totp";
+import { createSecondFactor, totpCodeAt, type SecondFactor } from "@/lib/credentials/totp";
 import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
 
 /**

@@ -2,13 +2,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
 import { extractCode } from "@/e2e/support/mailbox";
-import { createAccounts, type Accounts } from "@/lib/accounts";
+import { createAccounts, type Accounts } from "@/lib/accounts/accounts";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
-import { hashPassword } from "@/lib/passwords";
-import { createRecovery } from "@/lib/recovery";
+import { hashPassword } from "@/lib/credentials/passwords";
+import { createRecovery } from "@/lib/accounts/recovery";
 import { loginSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { createSecondFactor, totpCodeAt, type PendingEnrolment } from "@/lib/totp";
+import { createSecondFactor, totpCodeAt, type PendingEnrolment } from "@/lib/credentials/totp";
 import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
 
 /**

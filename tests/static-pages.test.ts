@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { securityHeaders } from "@/lib/security-headers.mjs";
-import { inlineScriptHashes } from "@/lib/static-csp.mjs";
-import { prerenderSettings, settingsMatch } from "@/lib/static-pages";
+import { securityHeaders } from "@/lib/web/security-headers.mjs";
+import { inlineScriptHashes } from "@/lib/web/static-csp.mjs";
+import { prerenderSettings, settingsMatch } from "@/lib/web/static-pages";
 
 const sha = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
 

@@ -15,7 +15,7 @@ import {
   qrCodeSvg,
   totpCodeAt,
   type SecondFactor,
-} from "@/lib/totp";
+} from "@/lib/credentials/totp";
 import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
 
 const KEY = testConfig.totp.encryptionKey;

@@ -1,14 +1,14 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { signOut } from "@/lib/auth";
-import { getConfig } from "@/lib/config";
-import type { FormState } from "@/lib/form-state";
-import { signInWithPassword } from "@/lib/login";
-import { actionContext, failure, guarded, refused, textFields } from "@/lib/form-actions";
-import { getAccounts, getPasskeys } from "@/lib/runtime";
-import type { SendReport } from "@/lib/accounts";
-import { registrationFromCookie, rememberRegistration } from "@/lib/registration-cookie";
+import { signOut } from "@/lib/sessions/auth";
+import { getConfig } from "@/lib/platform/config";
+import type { FormState } from "@/lib/web/form-state";
+import { signInWithPassword } from "@/lib/sessions/login";
+import { actionContext, failure, guarded, refused, textFields } from "@/lib/web/form-actions";
+import { getAccounts, getPasskeys } from "@/lib/platform/runtime";
+import type { SendReport } from "@/lib/accounts/accounts";
+import { registrationFromCookie, rememberRegistration } from "@/lib/accounts/registration-cookie";
 import { fieldErrorsOf, loginSchema, registerFormSchema, resendSchema, verifyChoosingFormSchema, verifySchema } from "@/lib/schemas";
 
 /* Thin adapters: parse with the shared schema, call the service, turn its result into form state or a redirect. */

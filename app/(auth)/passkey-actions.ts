@@ -2,14 +2,14 @@
 
 import { headers } from "next/headers";
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
-import { getConfig } from "@/lib/config";
-import { actionContext, guarded, refused } from "@/lib/form-actions";
-import type { FormState } from "@/lib/form-state";
-import { signInWithPasskey } from "@/lib/login";
-import { relyingParty } from "@/lib/passkey-relying-party";
-import { getPasskeys } from "@/lib/runtime";
+import { getConfig } from "@/lib/platform/config";
+import { actionContext, guarded, refused } from "@/lib/web/form-actions";
+import type { FormState } from "@/lib/web/form-state";
+import { signInWithPasskey } from "@/lib/sessions/login";
+import { relyingParty } from "@/lib/credentials/passkey-relying-party";
+import { getPasskeys } from "@/lib/platform/runtime";
 
-/* Sign-in with a passkey from the login page: thin adapters over lib/passkeys.ts, reached through Auth.js. */
+/* Sign-in with a passkey from the login page: thin adapters over lib/credentials/passkeys.ts, reached through Auth.js. */
 
 const PASSKEY_REFUSED = "That passkey did not sign you in. Try again, or log in with your email and password.";
 

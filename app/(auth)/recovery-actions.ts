@@ -1,14 +1,14 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { getConfig } from "@/lib/config";
-import { actionContext, failure, guarded, refused, textFields } from "@/lib/form-actions";
-import type { FormState } from "@/lib/form-state";
-import { signInWithEmailCode, signInWithPassword } from "@/lib/login";
-import { getRecovery } from "@/lib/runtime";
+import { getConfig } from "@/lib/platform/config";
+import { actionContext, failure, guarded, refused, textFields } from "@/lib/web/form-actions";
+import type { FormState } from "@/lib/web/form-state";
+import { signInWithEmailCode, signInWithPassword } from "@/lib/sessions/login";
+import { getRecovery } from "@/lib/platform/runtime";
 import { emailOnlySchema, fieldErrorsOf, resetPasswordFormSchema, verifySchema } from "@/lib/schemas";
 
-/* Password reset and sign-in by code: thin adapters over lib/recovery.ts. */
+/* Password reset and sign-in by code: thin adapters over lib/accounts/recovery.ts. */
 
 const withEmail = (path: string, email: string) => `${path}?email=${encodeURIComponent(email)}`;
 

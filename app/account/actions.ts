@@ -1,15 +1,15 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { auth } from "@/lib/auth";
-import { getConfig } from "@/lib/config";
-import { actionContext, failure, guarded, refused, textFields } from "@/lib/form-actions";
-import type { FormState } from "@/lib/form-state";
-import { renewCurrentSession } from "@/lib/login";
-import { getAccountSettings } from "@/lib/runtime";
+import { auth } from "@/lib/sessions/auth";
+import { getConfig } from "@/lib/platform/config";
+import { actionContext, failure, guarded, refused, textFields } from "@/lib/web/form-actions";
+import type { FormState } from "@/lib/web/form-state";
+import { renewCurrentSession } from "@/lib/sessions/login";
+import { getAccountSettings } from "@/lib/platform/runtime";
 import { changeEmailSchema, changePasswordFormSchema, choosePasswordFormSchema, fieldErrorsOf, otpOnlySchema } from "@/lib/schemas";
 
-/* Changes to one's own account: thin adapters over lib/account-settings.ts. */
+/* Changes to one's own account: thin adapters over lib/accounts/account-settings.ts. */
 
 async function currentUserId(): Promise<string> {
   const session = await auth();

@@ -1,13 +1,13 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { auth } from "@/lib/auth";
-import { actionContext, failure, guarded, refused, textFields } from "@/lib/form-actions";
-import type { FormState } from "@/lib/form-state";
-import { getAccountData, getOwnSecondFactor } from "@/lib/runtime";
+import { auth } from "@/lib/sessions/auth";
+import { actionContext, failure, guarded, refused, textFields } from "@/lib/web/form-actions";
+import type { FormState } from "@/lib/web/form-state";
+import { getAccountData, getOwnSecondFactor } from "@/lib/platform/runtime";
 import { disableTotpSchema, enableTotpSchema, fieldErrorsOf, otpOnlySchema, passwordOnlySchema } from "@/lib/schemas";
 
-/* The person's second factor and the deletion of their account, from /account: thin adapters over lib/own-second-factor.ts and lib/account-data.ts. */
+/* The person's second factor and the deletion of their account, from /account: thin adapters over lib/accounts/own-second-factor.ts and lib/accounts/account-data.ts. */
 
 async function currentUserId(): Promise<string> {
   const session = await auth();

@@ -13,11 +13,11 @@ import { SubmitButton } from "@/components/ui/submit-button";
 import { getDatabase } from "@/db/client";
 import { NO_PASSWORD } from "@/db/schema";
 import { findUserById } from "@/db/users";
-import { getConfig } from "@/lib/config";
-import { currentSession } from "@/lib/current-session";
-import { getOwnSecondFactor, getSessionList } from "@/lib/runtime";
-import { passkeyItems, passkeyNotice } from "@/lib/passkey-page";
-import type { SearchParams } from "@/lib/search-params";
+import { getConfig } from "@/lib/platform/config";
+import { currentSession } from "@/lib/sessions/current-session";
+import { getOwnSecondFactor, getSessionList } from "@/lib/platform/runtime";
+import { passkeyItems, passkeyNotice } from "@/lib/web/passkey-page";
+import type { SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Your account" };
 

@@ -3,16 +3,16 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
-import { auth } from "@/lib/auth";
-import { getConfig } from "@/lib/config";
-import { guarded } from "@/lib/form-actions";
-import type { FormState } from "@/lib/form-state";
-import { relyingParty } from "@/lib/passkey-relying-party";
-import type { PasskeyOwner } from "@/lib/passkeys";
-import { getPasskeys } from "@/lib/runtime";
+import { auth } from "@/lib/sessions/auth";
+import { getConfig } from "@/lib/platform/config";
+import { guarded } from "@/lib/web/form-actions";
+import type { FormState } from "@/lib/web/form-state";
+import { relyingParty } from "@/lib/credentials/passkey-relying-party";
+import type { PasskeyOwner } from "@/lib/credentials/passkeys";
+import { getPasskeys } from "@/lib/platform/runtime";
 import { passkeyNameSchema } from "@/lib/schemas";
 
-/* The account's passkeys: thin adapters over lib/passkeys.ts. Rename and remove are plain forms (no JavaScript needed). */
+/* The account's passkeys: thin adapters over lib/credentials/passkeys.ts. Rename and remove are plain forms (no JavaScript needed). */
 
 const NOT_ALLOWED: Record<string, string> = {
   not_allowed: "Passkeys can be added once your email address is verified.",

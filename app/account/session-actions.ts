@@ -1,10 +1,10 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { currentSession } from "@/lib/current-session";
-import { getSessionList } from "@/lib/runtime";
+import { currentSession } from "@/lib/sessions/current-session";
+import { getSessionList } from "@/lib/platform/runtime";
 
-/* Ending one's own sessions from /account: thin adapters over lib/session-list.ts, working without JavaScript. */
+/* Ending one's own sessions from /account: thin adapters over lib/sessions/session-list.ts, working without JavaScript. */
 
 async function signedIn() {
   const session = await currentSession();

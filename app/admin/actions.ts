@@ -3,15 +3,15 @@
 import { redirect } from "next/navigation";
 import * as z from "zod/mini";
 import { ROLES } from "@/db/schema";
-import { createUserAdministration, parseUserListQuery, userListSearch, type AdminActionResult } from "@/lib/admin";
-import { requireStaff, requireStaffForEnrolment } from "@/lib/admin-access";
-import { signOut } from "@/lib/auth";
-import type { FormState } from "@/lib/form-state";
-import { getCodeStore } from "@/lib/runtime";
-import { bumpSessionVersion } from "@/lib/sessions";
-import type { EnrolmentRefusal } from "@/lib/totp";
+import { createUserAdministration, parseUserListQuery, userListSearch, type AdminActionResult } from "@/lib/staff/admin";
+import { requireStaff, requireStaffForEnrolment } from "@/lib/staff/admin-access";
+import { signOut } from "@/lib/sessions/auth";
+import type { FormState } from "@/lib/web/form-state";
+import { getCodeStore } from "@/lib/platform/runtime";
+import { bumpSessionVersion } from "@/lib/sessions/sessions";
+import type { EnrolmentRefusal } from "@/lib/credentials/totp";
 
-/* Server actions of the staff area: thin adapters over lib/totp.ts and lib/admin.ts, each behind the gate. */
+/* Server actions of the staff area: thin adapters over lib/credentials/totp.ts and lib/staff/admin.ts, each behind the gate. */
 
 const authenticatorCode = z.string().check(
   z.overwrite((v) => v.replace(/[\s-]/g, "")),

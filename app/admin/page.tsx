@@ -6,14 +6,14 @@ import { MetricsPanel } from "@/components/admin/metrics-panel";
 import { UsersTable } from "@/components/admin/users-table";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
-import { canManageUsers, listUsers, parseUserListQuery } from "@/lib/admin";
-import { requireStaff } from "@/lib/admin-access";
-import { auditLogStats } from "@/lib/audit";
-import { getConfig } from "@/lib/config";
-import { createGuessingAlarm } from "@/lib/guessing-alarm";
-import { authMetrics } from "@/lib/metrics";
-import { getCodeStore } from "@/lib/runtime";
-import type { SearchParams } from "@/lib/search-params";
+import { canManageUsers, listUsers, parseUserListQuery } from "@/lib/staff/admin";
+import { requireStaff } from "@/lib/staff/admin-access";
+import { auditLogStats } from "@/lib/platform/audit";
+import { getConfig } from "@/lib/platform/config";
+import { createGuessingAlarm } from "@/lib/codes/guessing-alarm";
+import { authMetrics } from "@/lib/staff/metrics";
+import { getCodeStore } from "@/lib/platform/runtime";
+import type { SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Admin" };
 

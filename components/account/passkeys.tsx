@@ -3,7 +3,7 @@ import { Alert } from "@/components/ui/alert";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { SubmitButton } from "@/components/ui/submit-button";
-import type { PasskeyItem, PasskeyNotice } from "@/lib/passkey-page";
+import type { PasskeyItem, PasskeyNotice } from "@/lib/web/passkey-page";
 import { AddPasskeyButton, WebAuthnOnly } from "./add-passkey";
 
 /**

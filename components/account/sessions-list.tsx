@@ -1,7 +1,7 @@
 import { endOtherSessionsAction, endSessionAction } from "@/app/account/session-actions";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
-import type { SessionView } from "@/lib/session-list";
+import type { SessionView } from "@/lib/sessions/session-list";
 
 const NOTICES: Record<string, { tone: "success" | "error"; text: string }> = {
   ended: { tone: "success", text: "That session was ended. Its device is signed out." },

@@ -1,8 +1,8 @@
 import { confirmTotpAction, disableTotpAction, startTotpAction } from "@/app/account/ownership-actions";
 import { FieldsForm } from "@/components/forms/fields-form";
 import { Alert } from "@/components/ui/alert";
-import type { PendingEnrolment, SecondFactorStatus } from "@/lib/totp";
-import { qrCodeSvg } from "@/lib/totp";
+import type { PendingEnrolment, SecondFactorStatus } from "@/lib/credentials/totp";
+import { qrCodeSvg } from "@/lib/credentials/totp";
 
 const NOTICES: Record<string, string> = {
   started: "We emailed you a code. Set up your app, then enter its code and the emailed one.",

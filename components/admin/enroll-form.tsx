@@ -5,7 +5,7 @@ import { confirmEnrolmentAction } from "@/app/admin/actions";
 import { describedBy, Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { SubmitButton } from "@/components/ui/submit-button";
-import { initialFormState } from "@/lib/form-state";
+import { initialFormState } from "@/lib/web/form-state";
 
 /**
  * The enrolment code from the operator and the first code from the app turn the second factor on (works

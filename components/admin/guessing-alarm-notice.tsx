@@ -1,6 +1,6 @@
 import { Alert } from "@/components/ui/alert";
 
-/** The product-wide guessing alarm (lib/guessing-alarm.ts), as the operators see it on /admin. */
+/** The product-wide guessing alarm (lib/codes/guessing-alarm.ts), as the operators see it on /admin. */
 export function GuessingAlarmNotice({ on, threshold, delayMs }: { on: boolean; threshold: number; delayMs: number }) {
   if (!on) return null;
   return (

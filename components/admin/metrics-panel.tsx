@@ -1,4 +1,4 @@
-import { formatDuration, METRIC_SPANS, SERIES, type AuthMetrics, type SeriesName } from "@/lib/metrics";
+import { formatDuration, METRIC_SPANS, SERIES, type AuthMetrics, type SeriesName } from "@/lib/staff/metrics";
 import { BarChart } from "./bar-chart";
 
 const SERIES_TITLE: Record<SeriesName, string> = {

@@ -5,8 +5,8 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { SubmitButton } from "@/components/ui/submit-button";
 import { ROLES } from "@/db/schema";
-import { userListSearch, USERS_PAGE_SIZE, type UserListPage, type UserListQuery, type UserListRow } from "@/lib/admin";
-import { cn } from "@/lib/cn";
+import { userListSearch, USERS_PAGE_SIZE, type UserListPage, type UserListQuery, type UserListRow } from "@/lib/staff/admin";
+import { cn } from "@/lib/web/cn";
 
 const selectClasses =
   "h-10 rounded-md border border-input bg-background px-2 text-sm focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-ring";

@@ -3,7 +3,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { startTransition, useActionState, useEffect, useRef, useState, type FormEvent } from "react";
 import { useForm, type FieldValues, type Path, type Resolver, type UseFormRegister, type UseFormReturn } from "react-hook-form";
-import { initialFormState, type FormState } from "@/lib/form-state";
+import { initialFormState, type FormState } from "@/lib/web/form-state";
 
 type Action = (state: FormState, formData: FormData) => Promise<FormState>;
 type Schema = StandardSchemaV1<FieldValues>;

@@ -6,7 +6,7 @@ import { Alert } from "@/components/ui/alert";
 import { describedBy, Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { SubmitButton } from "@/components/ui/submit-button";
-import { initialFormState, type FormState } from "@/lib/form-state";
+import { initialFormState, type FormState } from "@/lib/web/form-state";
 import type { VerifyChoosingFormInput } from "@/lib/schemas";
 import { NewPasswordFields } from "./new-password-fields";
 import { deliveryNotice, type DeliveryState, type VerifyNotice } from "./delivery-notice";

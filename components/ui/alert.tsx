@@ -1,5 +1,5 @@
 import type { HTMLAttributes } from "react";
-import { cn } from "@/lib/cn";
+import { cn } from "@/lib/web/cn";
 
 const TONES = {
   error: "border-danger/30 bg-danger-surface text-danger-foreground",

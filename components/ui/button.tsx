@@ -1,5 +1,5 @@
 import type { ButtonHTMLAttributes } from "react";
-import { cn } from "@/lib/cn";
+import { cn } from "@/lib/web/cn";
 
 const VARIANTS = {
   primary: "bg-primary text-primary-foreground shadow-xs hover:bg-primary/90",

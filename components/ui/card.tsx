@@ -1,5 +1,5 @@
 import type { HTMLAttributes } from "react";
-import { cn } from "@/lib/cn";
+import { cn } from "@/lib/web/cn";
 
 export function Card({ className, ...props }: HTMLAttributes<HTMLDivElement>) {
   return <div className={cn("w-full rounded-xl border border-border bg-card p-5 shadow-sm sm:p-8", className)} {...props} />;

@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState, type InputHTMLAttributes, type Ref } from "react";
-import { cn } from "@/lib/cn";
+import { cn } from "@/lib/web/cn";
 import { Input } from "./input";
 
 /**

@@ -116,7 +116,7 @@ export async function activeAccountThroughApi(request: APIRequestContext, person
 
 // ---- The code store ------------------------------------------------------------------------------------
 
-/** The store's id for an address, derived as lib/config.ts (hmacKey) and lib/limits.ts (emailId) do. */
+/** The store's id for an address, derived as lib/platform/config.ts (hmacKey) and lib/codes/limits.ts (emailId) do. */
 export function emailIdOf(email: string): string {
   const secret = process.env.E2E_AUTH_SECRET;
   if (!secret) throw new Error("E2E_AUTH_SECRET is not set: run the specs through playwright.config.ts (its globalSetup starts the app).");
@@ -147,7 +147,7 @@ export async function expireVerificationCodes(email: string): Promise<void> {
 }
 
 /**
- * Ends the address's 60-second resend cooldown for one purpose (lib/limits.ts sendLimits: `limit:{id}:send:cooldown:PURPOSE`) as
+ * Ends the address's 60-second resend cooldown for one purpose (lib/codes/limits.ts sendLimits: `limit:{id}:send:cooldown:PURPOSE`) as
  * if the minute had passed, so a spec can ask for another code right after the one sent at signup.
  */
 export async function endResendCooldown(email: string, purpose = "verify_email"): Promise<void> {

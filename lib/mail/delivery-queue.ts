@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { logAuthEvent } from "../log";
-import { seal, unseal } from "../sealed";
+import { logAuthEvent } from "../platform/log";
+import { seal, unseal } from "../credentials/sealed";
 import type { CodeStore, DeliveryJob, LimitRule } from "../store/code-store";
 import { MailDeliveryError, type Mailer, type MailMessage, type MailRefusal } from "./mailer";
 
@@ -10,7 +10,7 @@ import { MailDeliveryError, type Mailer, type MailMessage, type MailRefusal } fr
  * rate limit or a provider outage within the message's lifetime, and never retried when the provider
  * refuses it for good (a domain not verified, an invalid message).
  *
- * A job holds its whole message sealed (lib/sealed.ts, the job's own key as context): the store never sees
+ * A job holds its whole message sealed (lib/credentials/sealed.ts, the job's own key as context): the store never sees
  * a code in clear. Each address and purpose has a delivery state ("sending", "sent", "failed") that the
  * verify page and GET /api/delivery show.
  */

@@ -1,5 +1,5 @@
 import type { ReactElement } from "react";
-import type { CodePurpose } from "../codes";
+import type { CodePurpose } from "../codes/codes";
 import { CodeEmail } from "./templates/code-email";
 import { NoticeEmail } from "./templates/notice-email";
 import type { MailMessage } from "./mailer";

@@ -1,5 +1,5 @@
 import nodemailer, { type Transporter } from "nodemailer";
-import { isLoopbackHost, type MailConfig } from "@/lib/config";
+import { isLoopbackHost, type MailConfig } from "@/lib/platform/config";
 import { MailDeliveryError, withoutAddresses, type Mailer, type MailMessage, type MailRefusal } from "./mailer";
 
 type SmtpConfig = Extract<MailConfig, { kind: "smtp" }>;

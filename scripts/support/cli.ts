@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig } from "@/lib/config";
+import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig } from "@/lib/platform/config";
 import type { CodeStore } from "@/lib/store/code-store";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;

@@ -1,4 +1,4 @@
-/** Every variable lib/config.ts reads, grouped as in .env.example, with how `npm run doctor` may show it. */
+/** Every variable lib/platform/config.ts reads, grouped as in .env.example, with how `npm run doctor` may show it. */
 export type Shown = "plain" | "secret" | "url";
 export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown: Shown, note?: string]> }> = [
   { group: "Runtime", vars: [["NODE_ENV", "plain"], ["VERCEL", "plain", "set by Vercel"], ["APP_NAME", "plain", "default: Verified Signup"]] },
@@ -82,5 +82,5 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
   },
 ];
 
-/** Every name the doctor lists (tests/env-example.test.ts checks it covers lib/config.ts). */
+/** Every name the doctor lists (tests/env-example.test.ts checks it covers lib/platform/config.ts). */
 export const DOCTOR_VARIABLES = VARIABLES.flatMap((g) => g.vars.map(([name]) => name));

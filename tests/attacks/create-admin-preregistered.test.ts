@@ -4,9 +4,9 @@ import type { SmtpSink } from "@/e2e/support/smtp-sink";
 import type { AppServer } from "@/e2e/support/app-server";
 import type { RedisServer } from "@/e2e/support/redis-server";
 import { openDatabase } from "@/db/client";
-import { parseConfig } from "@/lib/config";
-import { createOrPromoteStaff } from "@/lib/create-admin";
-import { setAuthEventSink } from "@/lib/log";
+import { parseConfig } from "@/lib/platform/config";
+import { createOrPromoteStaff } from "@/lib/staff/create-admin";
+import { setAuthEventSink } from "@/lib/platform/log";
 import { RedisCodeStore } from "@/lib/store/redis";
 import { clientAddresses, httpClient, withTestStack } from "@/tests/support/http-client";
 

@@ -6,10 +6,10 @@ import type { TestStack } from "@/e2e/support/app-server";
 import { extractCode } from "@/e2e/support/mailbox";
 import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/tests/support/http-client";
 import { insertUser } from "@/tests/support/admin-fixtures";
-import { parseConfig } from "@/lib/config";
-import { hashPassword } from "@/lib/passwords";
-import { createEnrolmentCodes } from "@/lib/staff-enrolment";
-import { createSecondFactor, totpCodeAt } from "@/lib/totp";
+import { parseConfig } from "@/lib/platform/config";
+import { hashPassword } from "@/lib/credentials/passwords";
+import { createEnrolmentCodes } from "@/lib/credentials/staff-enrolment";
+import { createSecondFactor, totpCodeAt } from "@/lib/credentials/totp";
 
 /**
  * Guessing spread wide, replayed against the production build: wrong codes sprayed over many addresses from

@@ -5,14 +5,14 @@ import { extractCode } from "@/e2e/support/mailbox";
 import { withRedisClient } from "@/e2e/support/redis-client";
 import type { TestStack } from "@/e2e/support/app-server";
 import { clientAddresses, httpClient, withTestStack, type Reply } from "@/tests/support/http-client";
-import { parseConfig } from "@/lib/config";
-import { emailId } from "@/lib/limits";
+import { parseConfig } from "@/lib/platform/config";
+import { emailId } from "@/lib/codes/limits";
 
 /**
  * Account takeover before signup, replayed request by request against the production build: someone who
  * cannot read an inbox registers its address first (or again), and waits for the owner to make the
  * account usable with the attacker's password. Each test is the exact sequence that took an account
- * before unverified signups stopped holding usable credentials (lib/registrations.ts).
+ * before unverified signups stopped holding usable credentials (lib/accounts/registrations.ts).
  */
 
 const ROOT = process.cwd();

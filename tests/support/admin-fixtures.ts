@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { openDatabase, type Database } from "@/db/client";
 import { users, type Role, type User } from "@/db/schema";
-import { parseConfig } from "@/lib/config";
-import { createEnrolmentCodes } from "@/lib/staff-enrolment";
+import { parseConfig } from "@/lib/platform/config";
+import { createEnrolmentCodes } from "@/lib/credentials/staff-enrolment";
 import { openFreshTestDatabase, testDatabaseBackend } from "./test-database";
 
 /** Shared by the issue-6 tests (second factor, audit log, admin area, metrics, create-admin). */

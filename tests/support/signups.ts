@@ -1,8 +1,8 @@
 import { expect } from "vitest";
-import { isRegistrationToken } from "@/lib/registrations";
+import { isRegistrationToken } from "@/lib/accounts/registrations";
 
 /**
- * Signups in the service tests: register() hands each signup a registration token (lib/registrations.ts),
+ * Signups in the service tests: register() hands each signup a registration token (lib/accounts/registrations.ts),
  * which its own client shows again when it verifies. The tests play that client: `remember` keeps the
  * newest token per address, `of` gives it back for verification.
  */

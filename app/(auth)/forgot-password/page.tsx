@@ -3,7 +3,7 @@ import Link from "next/link";
 import { requestPasswordResetAction } from "@/app/(auth)/recovery-actions";
 import { AuthShell } from "@/components/auth-shell";
 import { FieldsForm } from "@/components/forms/fields-form";
-import { emailFromParams, type SearchParams } from "@/lib/search-params";
+import { emailFromParams, type SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Reset your password" };
 

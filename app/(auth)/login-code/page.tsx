@@ -4,8 +4,8 @@ import { notFound } from "next/navigation";
 import { requestSignInCodeAction } from "@/app/(auth)/recovery-actions";
 import { AuthShell } from "@/components/auth-shell";
 import { FieldsForm } from "@/components/forms/fields-form";
-import { getConfig } from "@/lib/config";
-import { emailFromParams, type SearchParams } from "@/lib/search-params";
+import { getConfig } from "@/lib/platform/config";
+import { emailFromParams, type SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Sign in with a code" };
 

@@ -2,8 +2,8 @@ import type { Metadata } from "next";
 import { AuthShell } from "@/components/auth-shell";
 import { LoginForm } from "@/components/forms/login-form";
 import { PasskeySignIn } from "@/components/forms/passkey-sign-in";
-import { getConfig } from "@/lib/config";
-import { emailFromParams, type SearchParams } from "@/lib/search-params";
+import { getConfig } from "@/lib/platform/config";
+import { emailFromParams, type SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Log in" };
 

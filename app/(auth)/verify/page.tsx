@@ -3,11 +3,11 @@ import { AuthShell } from "@/components/auth-shell";
 import { deliveryNotice, type VerifyNotice } from "@/components/forms/delivery-notice";
 import { VerifyForm } from "@/components/forms/verify-form";
 import type { DeliveryState } from "@/lib/mail/delivery-queue";
-import { getConfig } from "@/lib/config";
-import { OUTCOMES, waitMessage } from "@/lib/outcomes";
-import { registrationFromCookie } from "@/lib/registration-cookie";
-import { getAccounts } from "@/lib/runtime";
-import { emailFromParams, type SearchParams } from "@/lib/search-params";
+import { getConfig } from "@/lib/platform/config";
+import { OUTCOMES, waitMessage } from "@/lib/web/outcomes";
+import { registrationFromCookie } from "@/lib/accounts/registration-cookie";
+import { getAccounts } from "@/lib/platform/runtime";
+import { emailFromParams, type SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Confirm your email" };
 

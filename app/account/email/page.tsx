@@ -4,8 +4,8 @@ import { redirect } from "next/navigation";
 import { confirmEmailChangeAction } from "@/app/account/actions";
 import { AuthShell } from "@/components/auth-shell";
 import { FieldsForm } from "@/components/forms/fields-form";
-import { auth } from "@/lib/auth";
-import { emailFromParams, type SearchParams } from "@/lib/search-params";
+import { auth } from "@/lib/sessions/auth";
+import { emailFromParams, type SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Confirm your new email" };
 

@@ -6,8 +6,8 @@ import { EnrollForm } from "@/components/admin/enroll-form";
 import { AuthShell } from "@/components/auth-shell";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
-import { requireStaffForEnrolment } from "@/lib/admin-access";
-import { qrCodeSvg } from "@/lib/totp";
+import { requireStaffForEnrolment } from "@/lib/staff/admin-access";
+import { qrCodeSvg } from "@/lib/credentials/totp";
 
 export const metadata: Metadata = { title: "Two-factor authentication" };
 

@@ -1,8 +1,8 @@
 import { NextResponse } from "next/server";
-import { CODE_PURPOSES, type CodePurpose } from "@/lib/codes";
-import { apiError, jsonRoute } from "@/lib/http";
-import { getAccounts } from "@/lib/runtime";
-import { emailFromParams } from "@/lib/search-params";
+import { CODE_PURPOSES, type CodePurpose } from "@/lib/codes/codes";
+import { apiError, jsonRoute } from "@/lib/web/json-api";
+import { getAccounts } from "@/lib/platform/runtime";
+import { emailFromParams } from "@/lib/web/search-params";
 
 /**
  * GET /api/delivery?email=...&purpose=verify_email: how the latest mail asked for went ("sending", "sent",

@@ -1,8 +1,8 @@
 import { NextResponse } from "next/server";
 import { getDatabase } from "@/db/client";
-import { ConfigError, getConfig } from "@/lib/config";
-import { runHealthChecks } from "@/lib/health";
-import { getCodeStore } from "@/lib/runtime";
+import { ConfigError, getConfig } from "@/lib/platform/config";
+import { runHealthChecks } from "@/lib/platform/health";
+import { getCodeStore } from "@/lib/platform/runtime";
 
 /** Never cached or prerendered: every call checks the dependencies again. */
 export const dynamic = "force-dynamic";

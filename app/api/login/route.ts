@@ -1,6 +1,6 @@
 import { NextResponse } from "next/server";
-import { apiFailure, jsonRoute, parseJsonBody } from "@/lib/http";
-import { signInWithPassword } from "@/lib/login";
+import { apiFailure, jsonRoute, parseJsonBody } from "@/lib/web/json-api";
+import { signInWithPassword } from "@/lib/sessions/login";
 import { loginSchema } from "@/lib/schemas";
 
 export const POST = jsonRoute(async (request) => {

@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
-import { apiFailure, jsonRoute, parseJsonBody } from "@/lib/http";
-import { requestContext } from "@/lib/request-context";
-import { getRecovery } from "@/lib/runtime";
+import { apiFailure, jsonRoute, parseJsonBody } from "@/lib/web/json-api";
+import { requestContext } from "@/lib/web/request-context";
+import { getRecovery } from "@/lib/platform/runtime";
 import { emailOnlySchema } from "@/lib/schemas";
 
 export const POST = jsonRoute(async (request) => {

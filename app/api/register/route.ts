@@ -1,8 +1,8 @@
 import { NextResponse } from "next/server";
-import { getConfig } from "@/lib/config";
-import { apiError, apiFailure, jsonRoute, parseJsonBody } from "@/lib/http";
-import { requestContext } from "@/lib/request-context";
-import { getAccounts } from "@/lib/runtime";
+import { getConfig } from "@/lib/platform/config";
+import { apiError, apiFailure, jsonRoute, parseJsonBody } from "@/lib/web/json-api";
+import { requestContext } from "@/lib/web/request-context";
+import { getAccounts } from "@/lib/platform/runtime";
 import { registerSchema } from "@/lib/schemas";
 
 /**

@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
-import { apiError, apiFailure, jsonRoute, parseJsonBody } from "@/lib/http";
-import { requestContext } from "@/lib/request-context";
-import { getAccounts } from "@/lib/runtime";
+import { apiError, apiFailure, jsonRoute, parseJsonBody } from "@/lib/web/json-api";
+import { requestContext } from "@/lib/web/request-context";
+import { getAccounts } from "@/lib/platform/runtime";
 import { resendSchema } from "@/lib/schemas";
 
 export const POST = jsonRoute(async (request) => {

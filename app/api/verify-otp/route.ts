@@ -1,9 +1,9 @@
 import { NextResponse } from "next/server";
-import { getConfig } from "@/lib/config";
-import { apiFailure, jsonRoute, parseJsonBody, publicUser } from "@/lib/http";
-import { signInWithPassword } from "@/lib/login";
-import { requestContext } from "@/lib/request-context";
-import { getAccounts } from "@/lib/runtime";
+import { getConfig } from "@/lib/platform/config";
+import { apiFailure, jsonRoute, parseJsonBody, publicUser } from "@/lib/web/json-api";
+import { signInWithPassword } from "@/lib/sessions/login";
+import { requestContext } from "@/lib/web/request-context";
+import { getAccounts } from "@/lib/platform/runtime";
 import { verifyInputSchema } from "@/lib/schemas";
 
 /** The code with `registration` (from POST /api/register), or with the `name` and `password` to choose now. */

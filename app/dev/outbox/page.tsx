@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
-import { getConfig } from "@/lib/config";
+import { getConfig } from "@/lib/platform/config";
 import { readDevOutbox } from "@/lib/mail/outbox";
 
 export const metadata: Metadata = { title: "Development outbox" };

@@ -3,7 +3,7 @@ import { PrerenderedWith } from "@/components/prerendered-with";
 
 export { metadata } from "@/app/(auth)/login/page";
 
-// Built once: proxy.ts serves this HTML for a plain GET of /login (lib/static-pages.ts).
+// Built once: proxy.ts serves this HTML for a plain GET of /login (lib/web/static-pages.ts).
 export const dynamic = "force-static";
 
 export default function PrerenderedLoginPage() {

@@ -3,7 +3,7 @@ import { PrerenderedWith } from "@/components/prerendered-with";
 
 export { metadata } from "@/app/(auth)/register/page";
 
-// Built once: proxy.ts serves this HTML for a plain GET of /register (lib/static-pages.ts).
+// Built once: proxy.ts serves this HTML for a plain GET of /register (lib/web/static-pages.ts).
 export const dynamic = "force-static";
 
 export default function PrerenderedRegisterPage() {

@@ -1,8 +1,8 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/api-session";
-import { apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/http";
-import { requestContext } from "@/lib/request-context";
-import { getAccountData } from "@/lib/runtime";
+import { signedInUserId } from "@/lib/sessions/api-session";
+import { apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/web/json-api";
+import { requestContext } from "@/lib/web/request-context";
+import { getAccountData } from "@/lib/platform/runtime";
 import { passwordOnlySchema } from "@/lib/schemas";
 
 

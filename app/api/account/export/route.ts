@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/api-session";
-import { jsonRoute, unauthenticated } from "@/lib/http";
-import { getAccountData } from "@/lib/runtime";
+import { signedInUserId } from "@/lib/sessions/api-session";
+import { jsonRoute, unauthenticated } from "@/lib/web/json-api";
+import { getAccountData } from "@/lib/platform/runtime";
 
 /** "Download my data": what the product holds about the signed-in person, as a JSON file. */
 export const GET = jsonRoute(async () => {

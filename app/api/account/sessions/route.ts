@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
-import { currentSession } from "@/lib/current-session";
-import { jsonRoute, unauthenticated } from "@/lib/http";
-import { getSessionList } from "@/lib/runtime";
+import { currentSession } from "@/lib/sessions/current-session";
+import { jsonRoute, unauthenticated } from "@/lib/web/json-api";
+import { getSessionList } from "@/lib/platform/runtime";
 
 /** The signed-in person's sessions that still hold, this one marked `current`. */
 export const GET = jsonRoute(async () => {

@@ -1,11 +1,11 @@
 import { NextRequest } from "next/server";
-import { handlers } from "@/lib/auth";
-import { payloadTooLarge, readBodyWithin } from "@/lib/http";
+import { handlers } from "@/lib/sessions/auth";
+import { payloadTooLarge, readBodyWithin } from "@/lib/web/json-api";
 
 export const { GET } = handlers;
 
 /**
- * Logins go through lib/login.ts (the login action and POST /api/login), which ends the session the browser
+ * Logins go through lib/sessions/login.ts (the login action and POST /api/login), which ends the session the browser
  * came with; Auth.js's own callback for the Credentials providers would skip that, and the app never posts
  * to it (server-side signIn() calls Auth.js in-process, not through this route), so it is not served.
  * Auth.js reads its form bodies whole: they are read here first, within the same 16 kB cap as the JSON API.

@@ -1,6 +1,6 @@
 import { getDatabase } from "@/db/client";
-import { createCleanupHandler } from "@/lib/cleanup";
-import { getConfig } from "@/lib/config";
+import { createCleanupHandler } from "@/lib/staff/cleanup";
+import { getConfig } from "@/lib/platform/config";
 
 export const dynamic = "force-dynamic";
 

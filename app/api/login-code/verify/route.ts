@@ -1,6 +1,6 @@
 import { NextResponse } from "next/server";
-import { apiFailure, jsonRoute, parseJsonBody } from "@/lib/http";
-import { signInWithEmailCode } from "@/lib/login";
+import { apiFailure, jsonRoute, parseJsonBody } from "@/lib/web/json-api";
+import { signInWithEmailCode } from "@/lib/sessions/login";
 import { verifySchema } from "@/lib/schemas";
 
 export const POST = jsonRoute(async (request) => {

@@ -1,8 +1,8 @@
 import { NextResponse } from "next/server";
-import { getConfig } from "@/lib/config";
-import { apiFailure, jsonRoute, parseJsonBody, publicUser } from "@/lib/http";
-import { requestContext } from "@/lib/request-context";
-import { getRecovery } from "@/lib/runtime";
+import { getConfig } from "@/lib/platform/config";
+import { apiFailure, jsonRoute, parseJsonBody, publicUser } from "@/lib/web/json-api";
+import { requestContext } from "@/lib/web/request-context";
+import { getRecovery } from "@/lib/platform/runtime";
 import { resetPasswordSchema } from "@/lib/schemas";
 
 export const POST = jsonRoute(async (request) => {

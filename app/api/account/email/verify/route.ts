@@ -1,9 +1,9 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/api-session";
-import { apiFailure, jsonRoute, parseJsonBody, publicUser, unauthenticated } from "@/lib/http";
-import { renewCurrentSession } from "@/lib/login";
-import { requestContext } from "@/lib/request-context";
-import { getAccountSettings } from "@/lib/runtime";
+import { signedInUserId } from "@/lib/sessions/api-session";
+import { apiFailure, jsonRoute, parseJsonBody, publicUser, unauthenticated } from "@/lib/web/json-api";
+import { renewCurrentSession } from "@/lib/sessions/login";
+import { requestContext } from "@/lib/web/request-context";
+import { getAccountSettings } from "@/lib/platform/runtime";
 import { otpOnlySchema } from "@/lib/schemas";
 
 export const POST = jsonRoute(async (request) => {

@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
-import { currentSession } from "@/lib/current-session";
-import { jsonRoute, unauthenticated } from "@/lib/http";
-import { getSessionList } from "@/lib/runtime";
+import { currentSession } from "@/lib/sessions/current-session";
+import { jsonRoute, unauthenticated } from "@/lib/web/json-api";
+import { getSessionList } from "@/lib/platform/runtime";
 
 /** Ends one of the signed-in person's sessions (this one too, if asked: that is a logout). */
 export function DELETE(request: Request, context: { params: Promise<{ id: string }> }) {

@@ -1,8 +1,8 @@
 import { NextResponse } from "next/server";
 import * as z from "zod/mini";
-import { currentSession } from "@/lib/current-session";
-import { jsonRoute, parseJsonBody, unauthenticated } from "@/lib/http";
-import { getSessionList } from "@/lib/runtime";
+import { currentSession } from "@/lib/sessions/current-session";
+import { jsonRoute, parseJsonBody, unauthenticated } from "@/lib/web/json-api";
+import { getSessionList } from "@/lib/platform/runtime";
 
 /** Ends every session of the signed-in person but the one this request came with. */
 export const POST = jsonRoute(async (request) => {

@@ -1,8 +1,8 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/api-session";
-import { apiError, apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/http";
-import { requestContext } from "@/lib/request-context";
-import { getOwnSecondFactor } from "@/lib/runtime";
+import { signedInUserId } from "@/lib/sessions/api-session";
+import { apiError, apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/web/json-api";
+import { requestContext } from "@/lib/web/request-context";
+import { getOwnSecondFactor } from "@/lib/platform/runtime";
 import { enableTotpSchema } from "@/lib/schemas";
 
 /** Turns TOTP on with the app's code and the mailed code. */

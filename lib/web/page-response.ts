@@ -40,5 +40,8 @@ export function prerenderedPage(request: NextRequest, prerenderedPath: string, s
   }
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   response.headers.set("Cache-Control", PRERENDERED_CACHE_CONTROL);
+  // Next answers a client-side navigation (its RSC request, whose headers the proxy never sees) at the same URL
+  // with a redirect carrying these headers: a shared cache must keep the two apart.
+  response.headers.set("Vary", "rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch");
   return response;
 }

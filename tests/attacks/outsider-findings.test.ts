@@ -147,3 +147,26 @@ describe("an unverified signup cannot hold an address against the person who pro
     expect(done.status, done.text).toBe(200);
   });
 });
+
+describe("what strangers can read about an address's mail and pages", () => {
+  it("GET /api/delivery answers only the purposes anyone may ask for: an owner's second factor, deletion or email change is refused for everyone", async () => {
+    const email = newEmail("delivery-owner");
+    for (const purpose of ["enable_totp", "delete_account", "change_email"]) {
+      const r = await get(`/api/delivery?email=${encodeURIComponent(email)}&purpose=${purpose}`);
+      expect(r.status, `${purpose}: ${r.text}`).toBe(400);
+      expect(r.json.error.code).toBe("invalid_input");
+    }
+    expect((await get(`/api/delivery?email=${encodeURIComponent(email)}&purpose=verify_email`)).status).toBe(200);
+  });
+
+  it.each(["/register", "/login", "/forgot-password"])("GET %s as a client-side navigation (RSC: 1) is kept apart from the page by a shared cache (Vary: rsc), or not cacheable at all", async (path) => {
+    const r = await get(path, { rsc: "1" });
+    const cache = r.headers.get("cache-control") ?? "";
+    const vary = (r.headers.get("vary") ?? "").toLowerCase().split(/\s*,\s*/);
+    if (/public|s-maxage/.test(cache)) expect(vary, `${path}: ${r.status} ${cache}`).toContain("rsc");
+    const page = await get(path);
+    if (/public|s-maxage/.test(page.headers.get("cache-control") ?? "")) {
+      expect((page.headers.get("vary") ?? "").toLowerCase().split(/\s*,\s*/), `${path}: the HTML answer varies on rsc too`).toContain("rsc");
+    }
+  });
+});

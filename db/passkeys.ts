@@ -63,4 +63,10 @@ export async function removePasskeyKeepingAWayIn(db: Database, userId: string, i
   return (await findPasskey(db, id))?.userId === userId ? "last_way_in" : "not_found";
 }
 
+/** Removes every passkey of an account (it became staff or admin: they are added again with the second factor); how many. */
+export async function removeAllPasskeys(db: Database, userId: string): Promise<number> {
+  const result = await db.delete(passkeys).where(eq(passkeys.userId, userId));
+  return result.rowsAffected;
+}
+
 export type { Passkey };

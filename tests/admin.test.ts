@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
 import { findUserById } from "@/db/users";
+import { insertPasskey, listPasskeys } from "@/db/passkeys";
 import {
   canManageUsers,
   createUserAdministration,
@@ -126,6 +127,19 @@ describe("listUsers and the admin actions", () => {
     expect(result).toMatchObject({ ok: true, user: { role: "staff", sessionVersion: customer.sessionVersion + 1 } });
     expect(await check(session)).toBe("ended");
     expect(events).toContainEqual(["role_changed", { userId: customer.id, actorId: boss.id, from: "customer", to: "staff" }]);
+  });
+
+  it("making a customer staff or admin removes its passkeys (added without a second factor); staff to admin keeps them", async () => {
+    const passkey = { publicKey: "pk", counter: 0, transports: "[]", deviceType: "singleDevice" as const, backedUp: false, name: "Laptop", createdAt: new Date() };
+    const customer = await insertUser(db, { email: "c@example.test" });
+    await insertPasskey(db, { ...passkey, id: "cred-c", userId: customer.id });
+    expect(await admin.changeRole(boss, customer.id, "admin")).toMatchObject({ ok: true, passkeysRemoved: 1 });
+    expect(await listPasskeys(db, customer.id)).toEqual([]);
+    expect(events).toContainEqual(["passkeys_removed", { userId: customer.id, actorId: boss.id, count: 1 }]);
+    const staff = await insertUser(db, { email: "s@example.test", role: "staff" });
+    await insertPasskey(db, { ...passkey, id: "cred-s", userId: staff.id });
+    expect(await admin.changeRole(boss, staff.id, "admin")).toMatchObject({ ok: true, passkeysRemoved: 0 });
+    expect(await listPasskeys(db, staff.id)).toHaveLength(1);
   });
 
   it("deactivation ends the sessions; reactivation is for verified accounts only", async () => {

@@ -2,6 +2,7 @@ import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import { findUserByEmail } from "@/db/users";
+import { insertPasskey, listPasskeys } from "@/db/passkeys";
 import { createAdminReport, createOrPromoteStaff, newPasswordProblem, parseCreateAdminArgs } from "@/lib/staff/create-admin";
 import { setAuthEventSink, type AuthEvent } from "@/lib/platform/log";
 import { hashPassword, verifyPassword } from "@/lib/credentials/passwords";
@@ -146,6 +147,18 @@ describe("createOrPromoteStaff", () => {
     expect(result.enrolmentCode).toBeDefined();
     expect(await checkSession({ db, store, config: testConfig.auth }, session, Date.now())).toBe("ended");
     expect(events).toEqual(["admin_promoted", "enrolment_code_issued"]);
+  });
+
+  it("promoting a customer removes the passkeys it added without a second factor, and the report says so", async () => {
+    const existing = await insertUser(db, { email: "ops@example.test" });
+    const passkey = { userId: existing.id, publicKey: "pk", counter: 0, transports: "[]", deviceType: "singleDevice" as const, backedUp: false, name: "Laptop", createdAt: new Date() };
+    await insertPasskey(db, { ...passkey, id: "cred-1" });
+    await insertPasskey(db, { ...passkey, id: "cred-2" });
+    const result = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "admin", resetTotp: false }, vi.fn());
+    expect(await listPasskeys(db, existing.id)).toEqual([]);
+    expect(result).toMatchObject({ action: "promoted", passkeysRemoved: 2 });
+    expect(createAdminReport(result).join("\n")).toMatch(/Its 2 passkeys were removed/);
+    expect(events).toEqual(["admin_promoted", "passkeys_removed", "enrolment_code_issued"]);
   });
 
   it("an address nobody verified: the signup's password and name are replaced by the typed ones, and the report says so", async () => {

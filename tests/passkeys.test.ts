@@ -7,6 +7,12 @@ import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import type { RelyingParty } from "@/lib/credentials/passkey-relying-party";
 import { createPasskeys, PASSKEY_CHALLENGE_TTL_MS, SIGN_IN_OPTIONS_PER_IP_PER_HOUR, type Passkeys } from "@/lib/credentials/passkeys";
 import { MemoryCodeStore } from "@/lib/store/memory";
+import { extractCode } from "@/e2e/support/mailbox";
+import { createOwnSecondFactor } from "@/lib/accounts/own-second-factor";
+import { hashPassword } from "@/lib/credentials/passwords";
+import { totpCodeAt } from "@/lib/credentials/totp";
+import { checkSession, startSession } from "@/lib/sessions/sessions";
+import { createUserAdministration } from "@/lib/staff/admin";
 import { freshDatabase, insertUser, testConfig } from "./support/admin-fixtures";
 import { assert, createCredential, type Ceremony, type SoftCredential } from "./support/soft-authenticator";
 
@@ -32,6 +38,7 @@ let close: () => void;
 let store: MemoryCodeStore;
 let mailer: CapturingMailer;
 let passkeys: Passkeys;
+let deps: Parameters<typeof createPasskeys>[0];
 let user: User;
 let ipCounter = 0;
 const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
@@ -43,7 +50,7 @@ beforeEach(async () => {
   ({ db, close } = await freshDatabase("passkeys-test"));
   store = new MemoryCodeStore();
   mailer = new CapturingMailer();
-  const deps = { db, store, mailer, config: testConfig, now: () => Date.now() };
+  deps = { db, store, mailer, config: testConfig, now: () => Date.now() };
   passkeys = createPasskeys(deps, createAccounts(deps));
   user = await insertUser(db, { email: "ada@example.test" });
 });
@@ -259,6 +266,55 @@ describe("staff and admin", () => {
     const { credential, response } = createCredential(options.ok ? options.options : (undefined as never), here);
     expect(await passkeys.addPasskey({ userId: staff.id, mfa: true }, response, rp)).toMatchObject({ ok: true });
     expect(await signIn(credential)).toMatchObject({ ok: true, mfa: true, user: { id: staff.id, role: "staff" } });
+  });
+});
+
+describe("found by an outsider's attack pass", () => {
+  const PASSWORD = "correct horse battery staple";
+
+  const withPassword = async () => insertUser(db, { email: "totp@example.test", passwordHash: await hashPassword(PASSWORD) });
+
+  /** Turns TOTP on as /account does: the password, then the app's code and the mailed code. */
+  async function turnTotpOn(who: User): Promise<void> {
+    const twoFactor = createOwnSecondFactor(deps, createAccounts(deps));
+    const started = await twoFactor.start(who.id, PASSWORD, ctx());
+    if (!started.ok) throw new Error(`start refused: ${started.reason}`);
+    const emailCode = extractCode({ text: mailer.sent.at(-1)!.text });
+    expect(await twoFactor.confirm(who.id, { code: totpCodeAt(started.enrolment.secret, Date.now()), emailCode }, ctx())).toMatchObject({ ok: true });
+  }
+
+  it("turning TOTP on ends every session opened before it: a stolen password-only session stops working", async () => {
+    const ada = await withPassword();
+    const stolen = await startSession(db, { id: ada.id, sessionVersion: ada.sessionVersion }, Date.now());
+    const check = () => checkSession({ db, store, config: testConfig.auth }, stolen, Date.now());
+    expect(await check()).toBe("ok");
+    await turnTotpOn(ada);
+    expect(await check()).toBe("ended");
+  });
+
+  it("once TOTP is on, a session without the second factor cannot add a passkey", async () => {
+    const ada = await withPassword();
+    await turnTotpOn(ada);
+    expect(await passkeys.registrationOptions({ userId: ada.id, mfa: false }, rp)).toEqual({ ok: false, reason: "second_factor_required" });
+    // Nor with a challenge a session with the second factor asked for.
+    const options = await passkeys.registrationOptions({ userId: ada.id, mfa: true }, rp);
+    const { response } = createCredential(options.ok ? options.options : (undefined as never), here);
+    expect(await passkeys.addPasskey({ userId: ada.id, mfa: false }, response, rp)).toEqual({ ok: false, reason: "second_factor_required" });
+    expect(await passkeys.list(ada.id)).toEqual([]);
+    // With it, it can.
+    const again = await passkeys.registrationOptions({ userId: ada.id, mfa: true }, rp);
+    const added = createCredential(again.ok ? again.options : (undefined as never), here);
+    expect(await passkeys.addPasskey({ userId: ada.id, mfa: true }, added.response, rp)).toMatchObject({ ok: true });
+  });
+
+  it("a passkey a customer added from a password-only session is removed when an admin makes the account staff, and no longer signs in", async () => {
+    const credential = await addPasskey();
+    const boss = await insertUser(db, { email: "boss@example.test", role: "admin" });
+    const admin = createUserAdministration({ db, store, now: () => Date.now() });
+    const promoted = await admin.changeRole(boss, user.id, "staff");
+    expect(await passkeys.list(user.id)).toEqual([]);
+    expect(promoted).toMatchObject({ ok: true, passkeysRemoved: 1 });
+    expect(await signIn(credential)).toEqual({ ok: false, reason: "invalid_credentials" });
   });
 });
 

@@ -144,7 +144,7 @@ describe("the cached session version", () => {
    * The store, except that the first write of a key naming `userId` waits for `meanwhile` to run first:
    * a request read the user's version from the database, and before it could cache it, a bump happened.
    */
-  function interleaved(inner: MemoryCodeStore, userId: string, meanwhile: () => Promise<void>): MemoryCodeStore {
+  function interleaved(inner: MemoryCodeStore, userId: string, meanwhile: () => Promise<unknown>): MemoryCodeStore {
     let armed = true;
     return new Proxy(inner, {
       get(target, property, receiver) {

@@ -2,6 +2,7 @@
 
 import { redirect } from "next/navigation";
 import { auth } from "@/lib/sessions/auth";
+import { renewCurrentSession } from "@/lib/sessions/login";
 import { actionContext, failure, guarded, refused, textFields } from "@/lib/web/form-actions";
 import type { FormState } from "@/lib/web/form-state";
 import { getAccountData, getOwnSecondFactor } from "@/lib/platform/runtime";
@@ -44,7 +45,11 @@ export async function confirmTotpAction(_previous: FormState, formData: FormData
   if (!parsed.success) return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), message: undefined });
   const state = await guarded(values, async (): Promise<FormState> => {
     const result = await (await getOwnSecondFactor()).confirm(userId, parsed.data, await actionContext());
-    if (result.ok) return { ok: true };
+    if (result.ok) {
+      // Turning TOTP on ended every session: this one carries on.
+      await renewCurrentSession(result.user);
+      return { ok: true };
+    }
     if (result.reason === "wrong_code") return { ok: false, values, message: "That code from your app is not right.", fieldErrors: { code: "That code from your app is not right." } };
     if (result.reason === "email_code_wrong") return { ok: false, values, message: "That code from the email is not right.", fieldErrors: { emailCode: "That code from the email is not right." } };
     if (result.reason === "not_pending" || result.reason === "not_allowed") return { ok: false, values, message: "Start again: type your password to get a new code." };

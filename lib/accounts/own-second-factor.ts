@@ -5,6 +5,7 @@ import { logAuthEvent } from "../platform/log";
 import { confirmOwnPassword, type PasswordRefusal } from "./password-confirmation";
 import { rateLimited, type RateLimited, type RequestContext } from "./results";
 import { createSecondFactor, type PendingEnrolment, type SecondFactorStatus } from "../credentials/totp";
+import { bumpSessionVersion } from "../sessions/sessions";
 
 /**
  * A customer turns TOTP on (or off) for their own account: the staff implementation (lib/credentials/totp.ts), with
@@ -15,13 +16,14 @@ import { createSecondFactor, type PendingEnrolment, type SecondFactorStatus } fr
 
 export type StartResult = { ok: true; enrolment: PendingEnrolment; delivery: Delivery } | PasswordRefusal | { ok: false; reason: "not_allowed" };
 export type ConfirmResult =
-  | { ok: true }
+  /** user: the new session version, for the adapter to keep the person's own session (renewCurrentSession). */
+  | { ok: true; user: { id: string; sessionVersion: number; email: string } }
   | { ok: false; reason: "wrong_code" | "not_pending" | "email_code_wrong" | "expired" | "used" | "too_many_attempts" | "not_allowed" }
   | RateLimited;
 export type DisableResult = { ok: true } | PasswordRefusal | { ok: false; reason: "wrong_code" | "not_allowed" };
 
 export function createOwnSecondFactor(deps: AccountDependencies, accounts: Accounts) {
-  const { db, config } = deps;
+  const { db, store, config } = deps;
   const now = deps.now ?? Date.now;
   const { codes } = accounts;
   const secondFactor = createSecondFactor({ db, config, now });
@@ -55,7 +57,10 @@ export function createOwnSecondFactor(deps: AccountDependencies, accounts: Accou
     return secondFactor.pendingEnrolment(user);
   }
 
-  /** The app's code (so the app is set up), then the mailed code (so the account is proven): then it is on. */
+  /**
+   * The app's code (so the app is set up), then the mailed code (so the account is proven): then it is on, and
+   * every session of the account ends (the adapter renews the one in use).
+   */
   async function confirm(userId: string, input: { code: string; emailCode: string }, context: RequestContext): Promise<ConfirmResult> {
     const user = await customer(userId);
     if (!user) return { ok: false, reason: "not_allowed" };
@@ -72,7 +77,12 @@ export function createOwnSecondFactor(deps: AccountDependencies, accounts: Accou
       return { ok: false as const, reason: outcome.status === "missing" || outcome.status === "wrong_code" ? ("email_code_wrong" as const) : outcome.status };
     });
     if (limited) return limited;
-    return result as ConfirmResult;
+    if (!result.ok) return result as ConfirmResult;
+    // Every other session ends, as on a password change: one opened before (a stolen copy too) must not carry
+    // on without the second factor, or add a passkey that would skip it.
+    const bumped = await bumpSessionVersion(db, store, userId);
+    if (!bumped) return { ok: false, reason: "not_allowed" };
+    return { ok: true, user: bumped };
   }
 
   /** Turning it off takes the password and a code from the app (or a recovery code): a stolen session alone cannot. */

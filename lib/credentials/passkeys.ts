@@ -18,7 +18,7 @@ import { ipKey, ipLimit, loginAccountLimits } from "../codes/limits";
 import { logAuthEvent } from "../platform/log";
 import type { RelyingParty } from "./passkey-relying-party";
 import type { RateLimited, RequestContext } from "../accounts/results";
-import { needsSecondFactor } from "./totp";
+import { createSecondFactor, needsSecondFactor } from "./totp";
 
 /**
  * Passkeys (WebAuthn) for every verified account: adding one while signed in, signing in with one (discoverable
@@ -72,13 +72,18 @@ export function createPasskeys(deps: AccountDependencies, accounts: Pick<Account
   const { db, store, config } = deps;
   const now = deps.now ?? Date.now;
   const { codes } = accounts;
+  const secondFactor = createSecondFactor({ db, config, now });
 
-  /** A verified, active account may add a passkey; staff and admin only from a session opened with the second factor. */
+  /**
+   * A verified, active account may add a passkey; staff and admin, and any account with TOTP on, only from a
+   * session opened with the second factor.
+   */
   async function owner(who: PasskeyOwner): Promise<{ ok: true; user: User } | NotAllowed> {
     const user = await findUserById(db, who.userId);
     if (!user || !user.isActive || !user.emailVerifiedAt) return { ok: false, reason: "not_allowed" };
-    // Otherwise a stolen staff password could add a passkey and with it pass the second factor.
-    if (needsSecondFactor(user.role) && !who.mfa) return { ok: false, reason: "second_factor_required" };
+    // Otherwise a stolen password (or a session opened with one) could add a passkey, and a passkey sign-in
+    // counts as the second factor: it would outlive a password change and skip the TOTP.
+    if (!who.mfa && (needsSecondFactor(user.role) || (await secondFactor.isEnabled(user.id)))) return { ok: false, reason: "second_factor_required" };
     return { ok: true, user };
   }
 

@@ -48,6 +48,7 @@ export type AuthEvent =
 
   // Passkeys (lib/credentials/passkeys.ts).
   | "passkey_added"
+  | "passkeys_removed"
   | "passkey_add_failed"
   | "passkey_renamed"
   | "passkey_removed"

@@ -111,14 +111,19 @@ export async function denyInStore(store: CodeStore, claims: Partial<SessionClaim
   if (remaining > 0) await store.writeValue(denyKey(claims.sid), "1", remaining);
 }
 
-/** Ends every session of a user on its next request. */
-export async function bumpSessionVersion(db: Database, store: CodeStore, userId: string): Promise<void> {
+/** Ends every session of a user on its next request; the new version (for renewCurrentSession), if the user exists. */
+export async function bumpSessionVersion(
+  db: Database,
+  store: CodeStore,
+  userId: string,
+): Promise<{ id: string; sessionVersion: number; isActive: boolean; email: string } | undefined> {
   const [row] = await db
     .update(users)
     .set({ sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: new Date() })
     .where(eq(users.id, userId))
-    .returning({ id: users.id, sessionVersion: users.sessionVersion, isActive: users.isActive });
+    .returning({ id: users.id, sessionVersion: users.sessionVersion, isActive: users.isActive, email: users.email });
   if (row) await rememberSessionVersion(store, row);
+  return row;
 }
 
 /** After the version changed in the database: the cached copy follows at once. */

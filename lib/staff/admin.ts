@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { ROLES, users, type Role, type User } from "@/db/schema";
+import { removeAllPasskeys } from "@/db/passkeys";
 import { findUserById } from "@/db/users";
 import { logAuthEvent } from "../platform/log";
 import { rememberSessionVersion } from "../sessions/sessions";
@@ -143,7 +144,8 @@ export async function listUsers(db: Database, query: UserListQuery): Promise<Use
 // ---- What an admin may change --------------------------------------------------------------------------
 
 export type AdminActionResult =
-  | { ok: true; user: User }
+  /** passkeysRemoved: on a role change from customer to staff or admin (see changeRole). */
+  | { ok: true; user: User; passkeysRemoved?: number }
   | { ok: false; reason: "not_allowed" | "self" | "not_found" | "unverified" | "unchanged" };
 
 export interface Actor {
@@ -186,7 +188,14 @@ export function createUserAdministration(deps: { db: Database; store: CodeStore;
     const user = await apply(userId, { role });
     if (!user) return { ok: false, reason: "not_found" };
     logAuthEvent("role_changed", { userId, actorId: actor.id, from: found.user.role, to: role });
-    return { ok: true, user };
+    // A customer's passkeys were added without the second factor, and a passkey sign-in counts as one: as staff
+    // or admin they would skip it. The person adds them again from a session opened with TOTP.
+    let passkeysRemoved = 0;
+    if (found.user.role === "customer" && role !== "customer") {
+      passkeysRemoved = await removeAllPasskeys(db, userId);
+      if (passkeysRemoved > 0) logAuthEvent("passkeys_removed", { userId, actorId: actor.id, count: passkeysRemoved });
+    }
+    return { ok: true, user, passkeysRemoved };
   }
 
   /** Deactivating ends the sessions at once and refuses every login; an admin cannot deactivate themselves. */

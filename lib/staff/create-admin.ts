@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { users, type User } from "@/db/schema";
+import { removeAllPasskeys } from "@/db/passkeys";
 import { reclaimUnverifiedAccount } from "@/db/staff";
 import { findUserByEmail } from "@/db/users";
 import type { AppConfig } from "../platform/config";
@@ -90,6 +91,8 @@ export interface CreateAdminResult {
   action: "created" | "promoted" | "reclaimed";
   user: User;
   totpReset: boolean;
+  /** Passkeys removed because a customer became staff or admin (they were added without the second factor). */
+  passkeysRemoved: number;
   /** For the operator's terminal only, once; absent when the account's authenticator stays on. */
   enrolmentCode?: { code: string; expiresAt: Date };
 }
@@ -136,7 +139,7 @@ export async function createOrPromoteStaff(
       })
       .returning();
     logAuthEvent("admin_created", { userId: user!.id, to: input.role });
-    result = { action: "created", user: user!, totpReset: false };
+    result = { action: "created", user: user!, totpReset: false, passkeysRemoved: 0 };
   } else if (!existing.emailVerifiedAt) {
     // Nobody proved this address: its password and name may be an attacker's, registered ahead of the
     // operator. They are replaced, as for a new account, and any session ends.
@@ -144,7 +147,7 @@ export async function createOrPromoteStaff(
     if (!user) throw new Error(`${input.email} changed while this ran (it was verified meanwhile): run the command again.`);
     await rememberSessionVersion(store, user);
     logAuthEvent("admin_reclaimed", { userId: user.id, from: existing.role, to: input.role });
-    result = { action: "reclaimed", user, totpReset: false };
+    result = { action: "reclaimed", user, totpReset: false, passkeysRemoved: 0 };
   } else {
     // The operator vouches for the address; every session of the account ends (its role changes under it).
     const [user] = await db
@@ -160,7 +163,14 @@ export async function createOrPromoteStaff(
       .returning();
     await rememberSessionVersion(store, user!);
     logAuthEvent("admin_promoted", { userId: user!.id, from: existing.role, to: input.role });
-    result = { action: "promoted", user: user!, totpReset: false };
+    result = { action: "promoted", user: user!, totpReset: false, passkeysRemoved: 0 };
+  }
+
+  // A customer's passkeys were added from a session without the second factor, and a passkey sign-in counts as
+  // one: as staff or admin they would skip it. The person adds them again from a session opened with TOTP.
+  if (existing && existing.role === "customer") {
+    result.passkeysRemoved = await removeAllPasskeys(db, result.user.id);
+    if (result.passkeysRemoved > 0) logAuthEvent("passkeys_removed", { userId: result.user.id, count: result.passkeysRemoved });
   }
 
   if (input.resetTotp) {
@@ -182,6 +192,10 @@ export function createAdminReport(result: CreateAdminResult): string[] {
   }
   if (result.action !== "created") lines.push("Every existing session of this account has ended.");
   if (result.totpReset) lines.push("Its authenticator and recovery codes were removed.");
+  if (result.passkeysRemoved > 0) {
+    const n = result.passkeysRemoved;
+    lines.push(`Its ${n} passkey${n === 1 ? " was" : "s were"} removed (added while it was a customer): they can be added again after logging in with the authenticator app.`);
+  }
   if (result.enrolmentCode) {
     const { code, expiresAt } = result.enrolmentCode;
     lines.push(

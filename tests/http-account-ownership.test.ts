@@ -115,11 +115,15 @@ describe("deleting the account over the API", () => {
 describe("downloading one's data over the API", () => {
   it("is a JSON attachment with the profile, sessions and security events, and no hash, secret or recovery code", async () => {
     const email = await verifiedAccount("export-http");
-    const cookie = await logIn(email);
+    const before = await logIn(email);
     let started: { json: { secret: string; recoveryCodes: string[] } } | undefined;
-    const emailCode = await mailedCode(email, async () => (started = await post("/api/account/two-factor", { password: PASSWORD }, { cookie })));
+    const emailCode = await mailedCode(email, async () => (started = await post("/api/account/two-factor", { password: PASSWORD }, { cookie: before })));
     const { secret, recoveryCodes } = started!.json;
-    expect((await post("/api/account/two-factor/confirm", { code: totpCodeAt(secret, Date.now()), emailCode }, { cookie })).status).toBe(200);
+    const confirmed = await post("/api/account/two-factor/confirm", { code: totpCodeAt(secret, Date.now()), emailCode }, { cookie: before });
+    expect(confirmed.status).toBe(200);
+    // Turning the second factor on ends every session; the one that did it goes on under a renewed cookie.
+    const cookie = sessionCookieOf(confirmed.headers);
+    expect(cookie, "a renewed session cookie").not.toBe("");
 
     const r = await get("/api/account/export", { cookie });
     expect(r.status, r.text).toBe(200);

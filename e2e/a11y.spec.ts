@@ -13,7 +13,9 @@ import { waitForCode } from "./support/mailbox";
  * as a screenshot under test-results/screenshots/ (an artifact, not committed).
  */
 
-test.describe.configure({ mode: "parallel" });
+// Each screen is eight axe runs and screenshots; two screens and a signup with its mail can pass 30 s on a busy
+// machine, so each test has a minute.
+test.describe.configure({ mode: "parallel", timeout: 60_000 });
 
 const VIEWPORTS = [
   { width: 390, height: 844 },

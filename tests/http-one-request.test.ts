@@ -218,9 +218,11 @@ describe("bodies far above the cap, streamed without Content-Length", () => {
     );
     for (const [label, r] of [["Next-Action fetch", fetchAction], ["multipart form", form]] as const) {
       // Next refuses an action over its body size limit with a bare 500 (it has a TODO to make it 413), and
-      // reads the rest of the body to discard it.
+      // reads the rest of the body to discard it: chunk garbage that is collected late (up to 117 MB seen once,
+      // usually under 100). Buffering the body, as before the caps, grew the server by about 1 GB: anything
+      // under two thirds of the body shows it is not kept.
       expect(r.status, `${label}: ${r.body.slice(0, 300)}`).toBe(500);
-      expect(r.peakRssGrowth / MB, `${label}: resident memory growth, MB`).toBeLessThan(BOUND / MB);
+      expect(r.peakRssGrowth / MB, `${label}: resident memory growth, MB`).toBeLessThan((2 * TOTAL) / 3 / MB);
     }
     await new Promise((r) => setTimeout(r, 200)); // let the log reach the file
     const log = readFileSync(stack.logFile, "utf8");

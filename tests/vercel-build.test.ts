@@ -145,7 +145,9 @@ describe("nothing writes to the file system on Vercel", () => {
         if (entry.isDirectory()) scan(path);
         else if (/\.(ts|tsx|mjs)$/.test(entry.name) && !entry.name.includes(".test.")) {
           const text = readFileSync(path, "utf8");
-          if (/\b(writeFile|appendFile|mkdir|createWriteStream|rmSync|rename|unlink|copyFile|cpSync)(?:Sync)?\s*\(/.test(text)) writers.push(relative(ROOT, path));
+          // A file write needs node:fs; only modules that import it are searched for its writing calls.
+          const importsFs = /from\s+["'](?:node:)?fs(?:\/promises)?["']|require\(\s*["'](?:node:)?fs(?:\/promises)?["']\s*\)/.test(text);
+          if (importsFs && /\b(writeFile|appendFile|mkdir|createWriteStream|rmSync|rename|unlink|copyFile|cpSync)(?:Sync)?\s*\(/.test(text)) writers.push(relative(ROOT, path));
         }
       }
     };

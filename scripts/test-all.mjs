@@ -77,6 +77,7 @@ if (check("next build", "next", ["build"])) {
     passed: r.stats.expected + r.stats.flaky,
     failed: r.stats.unexpected,
     skipped: r.stats.skipped,
+    flaky: r.stats.flaky,
   }));
 } else {
   console.error("playwright: not run, the build failed");
@@ -94,7 +95,8 @@ for (const r of results) {
   passed += r.passed;
   failed += r.failed + skippedFailures;
   const skipped = r.skipped ? `, skipped ${r.skipped}${ci ? " (counted as failed: CI=true)" : ""}` : "";
-  console.log(`${r.name}: passed ${r.passed}, failed ${r.failed}${skipped}`);
+  const flaky = r.flaky ? ` (${r.flaky} of them only on a retry: see "flaky" in the report above)` : "";
+  console.log(`${r.name}: passed ${r.passed}${flaky}, failed ${r.failed}${skipped}`);
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -34,7 +34,9 @@ export function wrongCodeFor(code: string): string {
 
 /** Fills and sends the signup form; returns the time just before, for waitForCode's `after`. */
 export async function registerThroughForm(page: Page, person: Person): Promise<number> {
-  await page.goto("/register");
+  const response = await page.goto("/register");
+  // Says what came instead of the form, should it ever not be there.
+  await expect(page.getByLabel("Name"), `the signup form (GET /register answered ${response?.status()}, now at ${page.url()})`).toBeVisible({ timeout: 15_000 });
   await page.getByLabel("Name").fill(person.name);
   await page.getByLabel("Email").fill(person.email);
   await page.getByLabel("Password", { exact: true }).fill(person.password);

@@ -12,6 +12,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseCommandLine } from "./support/args.mjs";
 
 interface CallFrame {
   functionName: string;
@@ -321,7 +322,8 @@ function renderSummary(file: string, windows: WindowSummary[]): string {
 
 // Standalone: re-summarise a profile with the phase windows of a bench-results/latest.json.
 if (process.argv[1] && resolve(process.argv[1]) === resolve(__filename)) {
-  const [profileFile, resultsFile = join(process.cwd(), "bench-results/latest.json")] = process.argv.slice(2);
+  const { positionals } = parseCommandLine({}, { allowPositionals: true, exitCode: 2 });
+  const [profileFile, resultsFile = join(process.cwd(), "bench-results/latest.json")] = positionals;
   if (!profileFile) {
     console.error("usage: tsx scripts/bench-profile.ts <file.cpuprofile> [bench-results/latest.json]");
     process.exit(2);

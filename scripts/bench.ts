@@ -47,6 +47,7 @@ import { hashPassword, verifyPassword } from "../lib/credentials/passwords";
 import { startCold } from "./bench-cold";
 import { FLOOR_PATHS, writeFloorApp } from "./bench-floor";
 import { summariseProfile, type ProfileSummary, type ProfileWindow } from "./bench-profile";
+import { headerComment, parseCommandLine, type CommandLineOptions } from "./support/args.mjs";
 
 const ROOT = resolve(__dirname, "..");
 const RESULTS_DIR = join(ROOT, "bench-results");
@@ -111,18 +112,27 @@ interface Options {
   serverEnv: Record<string, string>;
 }
 
+const FLAGS: CommandLineOptions = {
+  quick: { type: "boolean" },
+  profile: { type: "boolean" },
+  build: { type: "boolean" },
+  "no-snapshot": { type: "boolean" },
+  help: { type: "boolean" },
+  only: { type: "string" },
+  scale: { type: "string" },
+  "scale-n": { type: "string" },
+  "scale-login-c": { type: "string" },
+  "ceiling-n": { type: "string" },
+  env: { type: "string" },
+  "wait-quiet": { type: "string", bare: "true" },
+};
+for (const kind of ["flow", "verify", "login", "page", "floor"]) for (const s of ["c", "n", "warmup"]) FLAGS[`${kind}-${s}`] = { type: "string" };
+
 function parseOptions(argv: string[]): Options {
-  const flags = new Map<string, string>();
-  for (const arg of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new Error(`Unknown argument ${arg} (see the comment at the top of scripts/bench.ts)`);
-    flags.set(m[1], m[2] ?? "true");
-  }
-  const known = new Set(["quick", "profile", "build", "no-snapshot", "only", "scale", "scale-n", "scale-login-c", "ceiling-n", "env", "wait-quiet", "help"]);
-  for (const kind of ["flow", "verify", "login", "page", "floor"]) for (const s of ["c", "n", "warmup"]) known.add(`${kind}-${s}`);
-  for (const key of flags.keys()) if (!known.has(key)) throw new Error(`Unknown flag --${key}`);
+  // Every flag as text ("true" for a switch), as the rules below read them.
+  const flags = new Map(Object.entries(parseCommandLine(FLAGS, { args: argv }).values).map(([key, value]) => [key, String(value)]));
   if (flags.has("help")) {
-    console.log(readFileSync(__filename, "utf8").split("*/")[0]);
+    console.log(headerComment(__filename));
     process.exit(0);
   }
   const quick = flags.get("quick") === "true";

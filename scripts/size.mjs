@@ -24,6 +24,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { gzipSync } from "node:zlib";
+import { parseCommandLine } from "./support/args.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const STATS = join(ROOT, ".next/diagnostics/route-bundle-stats.json");
@@ -31,20 +32,21 @@ const BUDGET_BYTES = 155_000;
 const BUDGETED = ["/register", "/verify", "/login", "/forgot-password", "/reset-password", "/login-code", "/login-code/verify", "/account", "/account/email"];
 const SHOWN = ["/register", "/verify", "/login", "/", "/account"];
 
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(arg);
-    if (!m) {
-      console.error(`Unknown argument ${arg}`);
-      process.exit(2);
-    }
-    return [m[1], m[2] ?? "true"];
-  }),
+const { values: args } = parseCommandLine(
+  {
+    build: { type: "boolean" },
+    json: { type: "boolean" },
+    modules: { type: "string" },
+    shared: { type: "boolean" },
+    sources: { type: "boolean" },
+    files: { type: "boolean" },
+  },
+  { exitCode: 2 },
 );
-const moduleCount = Number(args.get("modules") ?? 8);
+const moduleCount = Number(args.modules ?? 8);
 
-if (args.has("build") || !existsSync(STATS)) {
-  console.log(args.has("build") ? "Building (--build)" : `${STATS} is missing: building (next build)`);
+if (args.build || !existsSync(STATS)) {
+  console.log(args.build ? "Building (--build)" : `${STATS} is missing: building (next build)`);
   const build = spawnSync(process.execPath, [join(ROOT, "node_modules/next/dist/bin/next"), "build"], {
     cwd: ROOT,
     stdio: "inherit",
@@ -171,7 +173,7 @@ if (moduleCount > 0) {
     own.forEach((c) => seen.add(c.path));
     if (own.length) moduleReport.push({ title: `${name}: heaviest modules in chunks beyond the baseline${seen.size > own.length ? " (chunks not already listed above)" : ""}`, modules: heaviestModules(own, moduleCount) });
   }
-  if (args.has("shared")) moduleReport.push({ title: "baseline (every page): heaviest modules", modules: heaviestModules(baseline.chunks, moduleCount * 2) });
+  if (args.shared) moduleReport.push({ title: "baseline (every page): heaviest modules", modules: heaviestModules(baseline.chunks, moduleCount * 2) });
 }
 
 // ------------------------------------------------------------------------------------------ --sources
@@ -243,7 +245,7 @@ function decodeMappings(mappings) {
 }
 
 function packageOf(source, copyRoot) {
-  if (args.has("files")) return source.replace(/^turbopack:\/\/\/\[project\]\//, "/").replace(`${copyRoot}/`, "").replace(/^.*node_modules\//, "");
+  if (args.files) return source.replace(/^turbopack:\/\/\/\[project\]\//, "/").replace(`${copyRoot}/`, "").replace(/^.*node_modules\//, "");
   if (source.startsWith("turbopack:///[turbopack]/")) return "turbopack runtime";
   const path = source.replace(/^turbopack:\/\/\/\[project\]\//, "/").replace(/^webpack:\/\/\/?/, "/");
   const nm = path.lastIndexOf("node_modules/");
@@ -300,7 +302,7 @@ function attribute(dir, chunkPaths) {
 }
 
 const sourcesReport = [];
-if (args.has("sources")) {
+if (args.sources) {
   const dir = buildWithSourceMaps();
   try {
     const copyStats = JSON.parse(readFileSync(join(dir, ".next/diagnostics/route-bundle-stats.json"), "utf8"));
@@ -325,7 +327,7 @@ if (args.has("sources")) {
 
 // ------------------------------------------------------------------------------------------ output
 
-if (args.has("json")) {
+if (args.json) {
   console.log(JSON.stringify({ budgetBytes: BUDGET_BYTES, baseline: { routes: baselineNames, gzip: baseline.gzip }, routes: rows, modules: moduleReport, sources: sourcesReport }, null, 2));
 } else {
   const header = ["page", "first-load JS gzip", "+ baseline", "raw", "budget", ""];
@@ -366,4 +368,4 @@ if (over.length) {
   console.error(`\nOver the ${kB(BUDGET_BYTES)} kB budget: ${over.map((r) => `${r.route} ${kB(r.gzip)} kB (+${kB(r.gzip - BUDGET_BYTES)})`).join(", ")}`);
   process.exit(1);
 }
-if (!args.has("json")) console.log(`\nAll of ${BUDGETED.join(", ")} within ${kB(BUDGET_BYTES)} kB.`);
+if (!args.json) console.log(`\nAll of ${BUDGETED.join(", ")} within ${kB(BUDGET_BYTES)} kB.`);

@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { gzipSync } from "node:zlib";
 import { parseCommandLine } from "./support/args.mjs";
+import { decodeMappings, sourceMapFileOf } from "./support/source-map.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const STATS = join(ROOT, ".next/diagnostics/route-bundle-stats.json");
@@ -210,40 +211,6 @@ function buildWithSourceMaps() {
   return dir;
 }
 
-const B64 = new Map([..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].map((c, i) => [c, i]));
-
-/** Which source each generated character of a chunk comes from: [line][segments of (column, sourceIndex)]. */
-function decodeMappings(mappings) {
-  const lines = [];
-  let source = 0;
-  for (const lineText of mappings.split(";")) {
-    const out = [];
-    let column = 0;
-    for (const segment of lineText.split(",")) {
-      if (!segment) continue;
-      const values = [];
-      let value = 0;
-      let shift = 0;
-      for (const ch of segment) {
-        const digit = B64.get(ch);
-        value += (digit & 31) << shift;
-        if (digit & 32) shift += 5;
-        else {
-          values.push(value & 1 ? -(value >>> 1) : value >>> 1);
-          value = 0;
-          shift = 0;
-        }
-      }
-      column += values[0];
-      if (values.length >= 4) source += values[1];
-      out.push([column, values.length >= 4 ? source : -1]);
-      // (source line/column deltas are not needed here, but sourceIndex is cumulative only over segments that have it)
-    }
-    lines.push(out);
-  }
-  return lines;
-}
-
 function packageOf(source, copyRoot) {
   if (args.files) return source.replace(/^turbopack:\/\/\/\[project\]\//, "/").replace(`${copyRoot}/`, "").replace(/^.*node_modules\//, "");
   if (source.startsWith("turbopack:///[turbopack]/")) return "turbopack runtime";
@@ -270,9 +237,7 @@ function attribute(dir, chunkPaths) {
   const byPackage = new Map();
   for (const path of chunkPaths) {
     const code = readFileSync(join(dir, path), "utf8");
-    // Content-hashed names: the map's name is in the chunk's sourceMappingURL comment, not chunk + ".map".
-    const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(code)?.[1];
-    const mapFile = url && !url.startsWith("data:") ? join(dir, dirname(path), url) : join(dir, `${path}.map`);
+    const mapFile = sourceMapFileOf(join(dir, path), code);
     const add = (pkg, text) => {
       const entry = byPackage.get(pkg) ?? { raw: 0, parts: [] };
       entry.raw += text.length;
@@ -284,16 +249,20 @@ function attribute(dir, chunkPaths) {
       continue;
     }
     const map = JSON.parse(readFileSync(mapFile, "utf8"));
+    // Which source each generated character comes from: segments of (column, source index, ...), four numbers each.
     const lines = decodeMappings(map.mappings ?? "");
     const codeLines = code.split("\n");
     codeLines.forEach((text, li) => {
       const segs = lines[li] ?? [];
-      if (segs.length === 0) return void add("(unmapped)", text);
-      if (segs[0][0] > 0) add("(unmapped)", text.slice(0, segs[0][0]));
-      segs.forEach(([col, src], si) => {
-        const end = si + 1 < segs.length ? segs[si + 1][0] : text.length;
+      const count = segs.length / 4;
+      if (count === 0) return void add("(unmapped)", text);
+      if (segs[0] > 0) add("(unmapped)", text.slice(0, segs[0]));
+      for (let si = 0; si < count; si++) {
+        const col = segs[si * 4];
+        const src = segs[si * 4 + 1];
+        const end = si + 1 < count ? segs[(si + 1) * 4] : text.length;
         add(src >= 0 && map.sources[src] ? packageOf(map.sources[src], dir) : "(unmapped)", text.slice(col, end));
-      });
+      }
     });
   }
   return [...byPackage]

@@ -7,13 +7,13 @@
  * Sample times use the same clock as process.hrtime() (CLOCK_MONOTONIC), so the bench's phase windows
  * select the samples directly. Argon2 runs on libuv's thread pool and is not in this (main-thread) profile.
  *
- * Also runnable on its own: `npx tsx scripts/bench-profile.ts file.cpuprofile [latest.json]`.
+ * Also runnable on its own: `npx tsx scripts/bench/profile.ts file.cpuprofile [latest.json]`.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseCommandLine } from "./support/args.mjs";
-import { decodeMappings, safeDecode, sourceMapFileOf } from "./support/source-map.mjs";
+import { parseCommandLine } from "../support/args.mjs";
+import { decodeMappings, safeDecode, sourceMapFileOf } from "../support/source-map.mjs";
 
 interface CallFrame {
   functionName: string;
@@ -282,7 +282,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(__filename)) {
   const { positionals } = parseCommandLine({}, { allowPositionals: true, exitCode: 2 });
   const [profileFile, resultsFile = join(process.cwd(), "bench-results/latest.json")] = positionals;
   if (!profileFile) {
-    console.error("usage: tsx scripts/bench-profile.ts <file.cpuprofile> [bench-results/latest.json]");
+    console.error("usage: tsx scripts/bench/profile.ts <file.cpuprofile> [bench-results/latest.json]");
     process.exit(2);
   }
   const results = JSON.parse(readFileSync(resultsFile, "utf8")) as {

@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import * as chromeLauncher from "chrome-launcher";
 import lighthouse from "lighthouse";
 import desktopConfig from "lighthouse/core/config/desktop-config.js";
+import { parseCommandLine } from "./support/args.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "test-results/lighthouse");
@@ -31,19 +32,10 @@ const CATEGORIES = ["performance", "accessibility", "best-practices"];
 // countdown running. The page renders the same whether or not the address has an account.
 const DEFAULT_PAGES = ["/register", "/verify?email=ada%40example.test&delivery=sent", "/login"];
 
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(arg);
-    if (!m) {
-      console.error(`Unknown argument ${arg}`);
-      process.exit(2);
-    }
-    return [m[1], m[2] ?? "true"];
-  }),
-);
-const runs = Math.max(1, Number(args.get("runs") ?? 3));
-const min = Number(args.get("min") ?? 100);
-const pages = args.has("pages") ? args.get("pages").split(",") : DEFAULT_PAGES;
+const { values: args } = parseCommandLine({ runs: { type: "string" }, min: { type: "string" }, pages: { type: "string" } }, { exitCode: 2 });
+const runs = Math.max(1, Number(args.runs ?? 3));
+const min = Number(args.min ?? 100);
+const pages = args.pages !== undefined ? args.pages.split(",") : DEFAULT_PAGES;
 const chromePath = process.env.CHROME_PATH || "/usr/bin/chromium";
 if (!existsSync(chromePath)) {
   console.error(`No browser at ${chromePath}: install Debian's chromium (apt-get install -y chromium) or set CHROME_PATH.`);

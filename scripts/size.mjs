@@ -24,6 +24,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { gzipSync } from "node:zlib";
+import { parseCommandLine } from "./support/args.mjs";
+import { decodeMappings, sourceMapFileOf } from "./support/source-map.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const STATS = join(ROOT, ".next/diagnostics/route-bundle-stats.json");
@@ -31,20 +33,21 @@ const BUDGET_BYTES = 155_000;
 const BUDGETED = ["/register", "/verify", "/login", "/forgot-password", "/reset-password", "/login-code", "/login-code/verify", "/account", "/account/email"];
 const SHOWN = ["/register", "/verify", "/login", "/", "/account"];
 
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(arg);
-    if (!m) {
-      console.error(`Unknown argument ${arg}`);
-      process.exit(2);
-    }
-    return [m[1], m[2] ?? "true"];
-  }),
+const { values: args } = parseCommandLine(
+  {
+    build: { type: "boolean" },
+    json: { type: "boolean" },
+    modules: { type: "string" },
+    shared: { type: "boolean" },
+    sources: { type: "boolean" },
+    files: { type: "boolean" },
+  },
+  { exitCode: 2 },
 );
-const moduleCount = Number(args.get("modules") ?? 8);
+const moduleCount = Number(args.modules ?? 8);
 
-if (args.has("build") || !existsSync(STATS)) {
-  console.log(args.has("build") ? "Building (--build)" : `${STATS} is missing: building (next build)`);
+if (args.build || !existsSync(STATS)) {
+  console.log(args.build ? "Building (--build)" : `${STATS} is missing: building (next build)`);
   const build = spawnSync(process.execPath, [join(ROOT, "node_modules/next/dist/bin/next"), "build"], {
     cwd: ROOT,
     stdio: "inherit",
@@ -171,7 +174,7 @@ if (moduleCount > 0) {
     own.forEach((c) => seen.add(c.path));
     if (own.length) moduleReport.push({ title: `${name}: heaviest modules in chunks beyond the baseline${seen.size > own.length ? " (chunks not already listed above)" : ""}`, modules: heaviestModules(own, moduleCount) });
   }
-  if (args.has("shared")) moduleReport.push({ title: "baseline (every page): heaviest modules", modules: heaviestModules(baseline.chunks, moduleCount * 2) });
+  if (args.shared) moduleReport.push({ title: "baseline (every page): heaviest modules", modules: heaviestModules(baseline.chunks, moduleCount * 2) });
 }
 
 // ------------------------------------------------------------------------------------------ --sources
@@ -208,42 +211,8 @@ function buildWithSourceMaps() {
   return dir;
 }
 
-const B64 = new Map([..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].map((c, i) => [c, i]));
-
-/** Which source each generated character of a chunk comes from: [line][segments of (column, sourceIndex)]. */
-function decodeMappings(mappings) {
-  const lines = [];
-  let source = 0;
-  for (const lineText of mappings.split(";")) {
-    const out = [];
-    let column = 0;
-    for (const segment of lineText.split(",")) {
-      if (!segment) continue;
-      const values = [];
-      let value = 0;
-      let shift = 0;
-      for (const ch of segment) {
-        const digit = B64.get(ch);
-        value += (digit & 31) << shift;
-        if (digit & 32) shift += 5;
-        else {
-          values.push(value & 1 ? -(value >>> 1) : value >>> 1);
-          value = 0;
-          shift = 0;
-        }
-      }
-      column += values[0];
-      if (values.length >= 4) source += values[1];
-      out.push([column, values.length >= 4 ? source : -1]);
-      // (source line/column deltas are not needed here, but sourceIndex is cumulative only over segments that have it)
-    }
-    lines.push(out);
-  }
-  return lines;
-}
-
 function packageOf(source, copyRoot) {
-  if (args.has("files")) return source.replace(/^turbopack:\/\/\/\[project\]\//, "/").replace(`${copyRoot}/`, "").replace(/^.*node_modules\//, "");
+  if (args.files) return source.replace(/^turbopack:\/\/\/\[project\]\//, "/").replace(`${copyRoot}/`, "").replace(/^.*node_modules\//, "");
   if (source.startsWith("turbopack:///[turbopack]/")) return "turbopack runtime";
   const path = source.replace(/^turbopack:\/\/\/\[project\]\//, "/").replace(/^webpack:\/\/\/?/, "/");
   const nm = path.lastIndexOf("node_modules/");
@@ -268,9 +237,7 @@ function attribute(dir, chunkPaths) {
   const byPackage = new Map();
   for (const path of chunkPaths) {
     const code = readFileSync(join(dir, path), "utf8");
-    // Content-hashed names: the map's name is in the chunk's sourceMappingURL comment, not chunk + ".map".
-    const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(code)?.[1];
-    const mapFile = url && !url.startsWith("data:") ? join(dir, dirname(path), url) : join(dir, `${path}.map`);
+    const mapFile = sourceMapFileOf(join(dir, path), code);
     const add = (pkg, text) => {
       const entry = byPackage.get(pkg) ?? { raw: 0, parts: [] };
       entry.raw += text.length;
@@ -282,16 +249,20 @@ function attribute(dir, chunkPaths) {
       continue;
     }
     const map = JSON.parse(readFileSync(mapFile, "utf8"));
+    // Which source each generated character comes from: segments of (column, source index, ...), four numbers each.
     const lines = decodeMappings(map.mappings ?? "");
     const codeLines = code.split("\n");
     codeLines.forEach((text, li) => {
       const segs = lines[li] ?? [];
-      if (segs.length === 0) return void add("(unmapped)", text);
-      if (segs[0][0] > 0) add("(unmapped)", text.slice(0, segs[0][0]));
-      segs.forEach(([col, src], si) => {
-        const end = si + 1 < segs.length ? segs[si + 1][0] : text.length;
+      const count = segs.length / 4;
+      if (count === 0) return void add("(unmapped)", text);
+      if (segs[0] > 0) add("(unmapped)", text.slice(0, segs[0]));
+      for (let si = 0; si < count; si++) {
+        const col = segs[si * 4];
+        const src = segs[si * 4 + 1];
+        const end = si + 1 < count ? segs[(si + 1) * 4] : text.length;
         add(src >= 0 && map.sources[src] ? packageOf(map.sources[src], dir) : "(unmapped)", text.slice(col, end));
-      });
+      }
     });
   }
   return [...byPackage]
@@ -300,7 +271,7 @@ function attribute(dir, chunkPaths) {
 }
 
 const sourcesReport = [];
-if (args.has("sources")) {
+if (args.sources) {
   const dir = buildWithSourceMaps();
   try {
     const copyStats = JSON.parse(readFileSync(join(dir, ".next/diagnostics/route-bundle-stats.json"), "utf8"));
@@ -325,7 +296,7 @@ if (args.has("sources")) {
 
 // ------------------------------------------------------------------------------------------ output
 
-if (args.has("json")) {
+if (args.json) {
   console.log(JSON.stringify({ budgetBytes: BUDGET_BYTES, baseline: { routes: baselineNames, gzip: baseline.gzip }, routes: rows, modules: moduleReport, sources: sourcesReport }, null, 2));
 } else {
   const header = ["page", "first-load JS gzip", "+ baseline", "raw", "budget", ""];
@@ -366,4 +337,4 @@ if (over.length) {
   console.error(`\nOver the ${kB(BUDGET_BYTES)} kB budget: ${over.map((r) => `${r.route} ${kB(r.gzip)} kB (+${kB(r.gzip - BUDGET_BYTES)})`).join(", ")}`);
   process.exit(1);
 }
-if (!args.has("json")) console.log(`\nAll of ${BUDGETED.join(", ")} within ${kB(BUDGET_BYTES)} kB.`);
+if (!args.json) console.log(`\nAll of ${BUDGETED.join(", ")} within ${kB(BUDGET_BYTES)} kB.`);

@@ -8,8 +8,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { headerComment, parseCommandLine } from "./support/args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+if (parseCommandLine({ help: { type: "boolean", short: "h" } }, { exitCode: 2 }).values.help) {
+  console.log(headerComment(import.meta.url));
+  process.exit(0);
+}
 const ci = process.env.CI === "true";
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
 const VITEST_REPORT = "test-results/vitest.json";

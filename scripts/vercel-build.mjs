@@ -13,10 +13,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeF
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "./support/args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { values } = parseArgs({ options: { output: { type: "string" }, "keep-workdir": { type: "boolean" }, help: { type: "boolean" } } });
+const { values } = parseCommandLine({ output: { type: "string" }, "keep-workdir": { type: "boolean" }, help: { type: "boolean" } });
 if (values.help) {
   console.log("Usage: npm run vercel:build [-- --output DIR] [-- --keep-workdir]   (default test-results/vercel-output)");
   process.exit(0);

@@ -1,18 +1,16 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig } from "@/lib/platform/config";
 import type { CodeStore } from "@/lib/store/code-store";
-
-type Options = NonNullable<ParseArgsConfig["options"]>;
+import { parseCommandLine, type CommandLineOptions } from "./args.mjs";
 
 /** The options every script takes: --env-file FILE (repeatable) and --help / -h. */
 const COMMON_OPTIONS = {
   "env-file": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
-} as const satisfies Options;
+} as const satisfies CommandLineOptions;
 
 /** parseArgs with the script's own options plus --env-file and --help (an unknown option throws). */
-export function parseScriptArgs<const T extends Options>(options: T) {
-  return parseArgs<{ options: T & typeof COMMON_OPTIONS }>({ options: { ...options, ...COMMON_OPTIONS } });
+export function parseScriptArgs<const T extends CommandLineOptions>(options: T) {
+  return parseCommandLine<T & typeof COMMON_OPTIONS>({ ...options, ...COMMON_OPTIONS });
 }
 
 /**

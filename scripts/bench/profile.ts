@@ -7,11 +7,13 @@
  * Sample times use the same clock as process.hrtime() (CLOCK_MONOTONIC), so the bench's phase windows
  * select the samples directly. Argon2 runs on libuv's thread pool and is not in this (main-thread) profile.
  *
- * Also runnable on its own: `npx tsx scripts/bench-profile.ts file.cpuprofile [latest.json]`.
+ * Also runnable on its own: `npx tsx scripts/bench/profile.ts file.cpuprofile [latest.json]`.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseCommandLine } from "../support/args.mjs";
+import { decodeMappings, safeDecode, sourceMapFileOf } from "../support/source-map.mjs";
 
 interface CallFrame {
   functionName: string;
@@ -106,7 +108,7 @@ function classify(root: string, maps: MapCache, frame: CallFrame): { module: str
   return { module: rel, where: `${rel}:${line}` };
 }
 
-/** Source map v3 lookups (no dependency: a small VLQ decoder), one parsed map per bundled chunk. */
+/** Source map v3 lookups (scripts/support/source-map.mjs), one parsed map per bundled chunk. */
 class MapCache {
   private readonly maps = new Map<string, { sources: string[]; lines: Int32Array[] } | null>();
 
@@ -115,10 +117,8 @@ class MapCache {
     if (map === undefined) {
       map = null;
       try {
-        // The map is named in the chunk's sourceMappingURL comment (content-hashed names differ from the chunk's).
         const tail = existsSync(file) ? readFileSync(file, "utf8").slice(-300) : "";
-        const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(tail)?.[1];
-        const mapFile = url && !url.startsWith("data:") ? resolve(dirname(file), safeDecode(url)) : `${file}.map`;
+        const mapFile = sourceMapFileOf(file, tail);
         if (existsSync(mapFile)) map = parseMap(JSON.parse(readFileSync(mapFile, "utf8")));
       } catch {
         map = null;
@@ -145,51 +145,9 @@ class MapCache {
   }
 }
 
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-const BASE64 = new Map([..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].map((c, i) => [c, i]));
-
 function parseMap(raw: { sources?: string[]; mappings?: string; sections?: unknown[] }): { sources: string[]; lines: Int32Array[] } | null {
   if (!raw.mappings || !raw.sources) return null; // index maps (sections) are not produced by this build
-  const lines: Int32Array[] = [];
-  let source = 0;
-  let sourceLine = 0;
-  let sourceColumn = 0;
-  for (const lineText of raw.mappings.split(";")) {
-    const out: number[] = [];
-    let column = 0;
-    for (const segment of lineText.split(",")) {
-      if (!segment) continue;
-      const values: number[] = [];
-      let value = 0;
-      let shift = 0;
-      for (const ch of segment) {
-        const digit = BASE64.get(ch)!;
-        value += (digit & 31) << shift;
-        if (digit & 32) shift += 5;
-        else {
-          values.push(value & 1 ? -(value >>> 1) : value >>> 1);
-          value = 0;
-          shift = 0;
-        }
-      }
-      column += values[0];
-      if (values.length >= 4) {
-        source += values[1];
-        sourceLine += values[2];
-        sourceColumn += values[3];
-        out.push(column, source, sourceLine, sourceColumn);
-      }
-    }
-    lines.push(Int32Array.from(out));
-  }
-  return { sources: raw.sources, lines };
+  return { sources: raw.sources, lines: decodeMappings(raw.mappings, { mappedOnly: true }) };
 }
 
 export function summariseProfile(file: string, windows: ProfileWindow[], root: string, top = 12): ProfileSummary {
@@ -321,9 +279,10 @@ function renderSummary(file: string, windows: WindowSummary[]): string {
 
 // Standalone: re-summarise a profile with the phase windows of a bench-results/latest.json.
 if (process.argv[1] && resolve(process.argv[1]) === resolve(__filename)) {
-  const [profileFile, resultsFile = join(process.cwd(), "bench-results/latest.json")] = process.argv.slice(2);
+  const { positionals } = parseCommandLine({}, { allowPositionals: true, exitCode: 2 });
+  const [profileFile, resultsFile = join(process.cwd(), "bench-results/latest.json")] = positionals;
   if (!profileFile) {
-    console.error("usage: tsx scripts/bench-profile.ts <file.cpuprofile> [bench-results/latest.json]");
+    console.error("usage: tsx scripts/bench/profile.ts <file.cpuprofile> [bench-results/latest.json]");
     process.exit(2);
   }
   const results = JSON.parse(readFileSync(resultsFile, "utf8")) as {

@@ -1,14 +1,14 @@
 /**
  * Cold start (`npm run bench`, phase group "cold"): what a platform pays after a deploy or an idle period.
  * A fresh `next start` is timed from spawn to its first answered request, polled every few milliseconds, beside the
- * floor app's (scripts/bench-floor.ts) start in the same run.
+ * floor app's (scripts/bench/floor.ts) start in the same run.
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import http from "node:http";
 import { performance } from "node:perf_hooks";
-import { nextBin, stopGroupOnExit } from "../e2e/support/app-server";
-import { freePort } from "../e2e/support/free-port";
+import { nextBin, stopGroupOnExit } from "../../e2e/support/app-server";
+import { freePort } from "../../e2e/support/free-port";
 
 export interface ColdServer {
   url: string;

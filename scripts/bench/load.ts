@@ -1,0 +1,87 @@
+/** The load generator: a keep-alive HTTP client for the server under test and a pool of concurrent workers. */
+import http from "node:http";
+import { performance } from "node:perf_hooks";
+import { progress } from "./progress";
+import type { Recorder } from "./stats";
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+/** Where requests go: the product's server, or the floor app's or a cold server's while their phases run. */
+export const endpoint = { baseUrl: "" };
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  ms: number;
+}
+
+export function request(method: "GET" | "POST", path: string, json?: unknown): Promise<Reply> {
+  const payload = json === undefined ? undefined : JSON.stringify(json);
+  const url = new URL(path, endpoint.baseUrl);
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const req = http.request(
+      {
+        agent,
+        method,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        headers: payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - started }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path} timed out after 30 s`)));
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+export async function expectStatus(rec: Recorder, step: string, reply: Promise<Reply>, status: number, check?: (r: Reply) => string | undefined): Promise<Reply | undefined> {
+  let r: Reply;
+  try {
+    r = await reply;
+  } catch (error) {
+    rec.fail(`${step}: ${(error as Error).message}`);
+    return undefined;
+  }
+  const problem = r.status !== status ? `HTTP ${r.status} ${r.body.slice(0, 200)}` : check?.(r);
+  if (problem) {
+    rec.fail(`${step}: ${problem}`);
+    return undefined;
+  }
+  rec.add(step, r.ms);
+  return r;
+}
+
+/** Runs task(0..total-1) with `concurrency` workers; returns the wall time in ms. */
+export async function runPool(label: string, total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  let done = 0;
+  const started = performance.now();
+  const timer = setInterval(() => {
+    const s = (performance.now() - started) / 1000;
+    progress(`  ${label}: ${done}/${total}  ${(done / s).toFixed(1)}/s  ${s.toFixed(1)} s`);
+  }, 250);
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, total) }, async () => {
+        while (next < total) {
+          const i = next++;
+          await task(i);
+          done += 1;
+        }
+      }),
+    );
+  } finally {
+    clearInterval(timer);
+  }
+  return performance.now() - started;
+}

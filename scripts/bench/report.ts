@@ -1,0 +1,97 @@
+/** What a run prints and writes: the table of phases, the targets, and the cold start (JSON is the results object itself). */
+import os from "node:os";
+import type { ColdStart } from "./phases/cold";
+import type { Ceiling } from "./phases/ceiling";
+import { mainStep, type PhaseResult } from "./phases/measure";
+import { fmt, kNum } from "./stats";
+import type { Target } from "./targets";
+
+function table(rows: string[][], align: ("l" | "r")[]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows
+    .map((r, ri) => {
+      const line = r.map((cell, i) => (align[i] === "l" ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+      return ri === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("  ")}` : line;
+    })
+    .join("\n");
+}
+
+export function render(results: { machine: Record<string, unknown>; ceiling?: Ceiling; phases: PhaseResult[]; targets: Target[]; seeding: Array<{ accounts: number; seconds: number }> }): string {
+  const out: string[] = [];
+  const m = results.machine;
+  out.push(
+    `Machine: ${m.cpu} x${m.cores}, ${m.memoryGb} GB, Node ${m.node}, Next ${m.next}; build ${m.buildId}; server ${m.serverNodeOptions || "(no heap cap)"} (as npm start), idle RSS ${Number(m.serverIdleRssMb).toFixed(0)} MB` +
+      (Object.keys(m.serverEnv as object).length ? `; server env ${Object.entries(m.serverEnv as object).map(([k, v]) => `${k}=${v}`).join(" ")}` : "") +
+      (m.profiled ? "; SERVER PROFILED (--cpu-prof): timings inflated" : ""),
+  );
+  if (results.ceiling) {
+    const c = results.ceiling;
+    out.push(
+      `Hashing (${c.params}, in-process): hash p50 ${fmt(c.hashMs.p50)} ms, verify p50 ${fmt(c.verifyMs.p50)} ms -> ceiling ${c.flowsPerSecond.toFixed(1)} flows/s = ${c.formula}; measured on ${c.cores} cores side by side: ${c.measuredParallelPairsPerSecond.toFixed(1)} hash+verify/s`,
+    );
+  }
+  const baselines = results.phases.filter((p) => p.argon2Baseline);
+  if (baselines.length) {
+    out.push(
+      `Argon2id right before each c=1 phase (hash / verify p50, ms): ${baselines.map((p) => `${p.name} ${fmt(p.argon2Baseline!.hashMs.p50)} / ${fmt(p.argon2Baseline!.verifyMs.p50)}`).join("; ")}`,
+    );
+  }
+  out.push("");
+  const header = ["phase", "accounts", "c", "n", "rate/s", "step", "p50", "p95", "p99", "max", "err", "srv ms/item main+rest", "cpu srv/redis/bench/other", "rss max"];
+  const rows: string[][] = [header];
+  for (const p of results.phases) {
+    const steps = p.kind === "flow" ? ["register", "inbox", "verify", "login", "flow"] : [mainStep(p.kind)];
+    steps.forEach((step, i) => {
+      const s = p.steps[step];
+      rows.push([
+        i === 0 ? p.name : "",
+        i === 0 ? kNum(p.accounts) : "",
+        i === 0 ? String(p.concurrency) : "",
+        i === 0 ? String(p.count) : "",
+        i === 0 ? p.perSecond.toFixed(1) : "",
+        step,
+        fmt(s?.p50),
+        fmt(s?.p95),
+        fmt(s?.p99),
+        fmt(s?.max),
+        i === 0 ? String(p.errors) : "",
+        i === 0 ? `${fmt((p.serverMainThreadCpuSeconds * 1000) / p.count)}+${fmt(((p.serverCpuSeconds - p.serverMainThreadCpuSeconds) * 1000) / p.count)}` : "",
+        i === 0 ? [p.serverCpuSeconds, p.redisCpuSeconds, p.benchCpuSeconds, p.otherCpuSeconds].map((v) => `${((v / p.seconds) * 100).toFixed(0)}%`).join("/") : "",
+        i === 0 && p.rssMaxMb ? `${p.rssMaxMb.toFixed(0)} MB` : "",
+      ]);
+    });
+  }
+  out.push(table(rows, ["l", "r", "r", "r", "r", "l", "r", "r", "r", "r", "r", "r", "r", "r"]));
+  const noisy = results.phases.filter((p) => p.otherCpuSeconds / p.seconds > 0.15);
+  if (noisy.length) {
+    const which = noisy.length > 4 ? `${noisy.length} of ${results.phases.length} phases` : noisy.map((p) => p.name).join(", ");
+    out.push(`NOTE: other processes used over 15% of a core during ${which} (last cpu figure): those timings are pessimistic; re-run on a quiet machine (--wait-quiet).`);
+  }
+  out.push("(times in ms; inbox = register start -> message at the sink; srv ms/item = server CPU per flow or request: main thread + other threads (Argon2 pool, GC, libsql); cpu = share of one core used by the server (incl. its hashing threads) / redis / the bench process (load + SMTP sink) / everything else on the machine)");
+  const flow8 = results.phases.filter((p) => p.kind === "flow").sort((a, b) => b.concurrency - a.concurrency)[0];
+  if (flow8) {
+    const per = (v: number) => (v * 1000) / flow8.count;
+    const total = per(flow8.serverCpuSeconds + flow8.redisCpuSeconds + flow8.benchCpuSeconds);
+    out.push(
+      `CPU per flow at c=${flow8.concurrency}: server ${fmt(per(flow8.serverCpuSeconds))} ms (main thread ${fmt(per(flow8.serverMainThreadCpuSeconds))}), ` +
+        `redis ${fmt(per(flow8.redisCpuSeconds))} ms, bench + SMTP sink ${fmt(per(flow8.benchCpuSeconds))} ms -> on ${os.availableParallelism()} otherwise idle cores at most ` +
+        `${((os.availableParallelism() * 1000) / total).toFixed(1)} flows/s (load-independent estimate; measured ${flow8.perSecond.toFixed(1)})`,
+    );
+  }
+  if (results.seeding.length) out.push(`Seeding: ${results.seeding.map((s) => `${kNum(s.accounts)} accounts in ${s.seconds.toFixed(1)} s`).join(", ")}`);
+  out.push("");
+  out.push(table([["target", "limit", "measured", "met"], ...results.targets.map((t) => [t.name, t.limit, t.measured, t.met === null ? "n/a" : t.met ? "met" : "NOT MET"])], ["l", "l", "r", "l"]));
+  return out.join("\n");
+}
+
+export function renderCold(c: ColdStart): string {
+  const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : "-");
+  const lines = [
+    `Cold start: spawn to first answer ${fmt(c.productFirstAnswerMs)} ms vs bare Next app ${fmt(c.floorFirstAnswerMs)} ms -> ${ratio(c.productFirstAnswerMs, c.floorFirstAnswerMs)} (target < 1.5x)`,
+  ];
+  for (const step of ["register", "verify", "login"]) {
+    const warm = c.warm[step]?.p50 ?? NaN;
+    lines.push(`  first ${step} after start ${fmt(c.first[step])} ms vs warm p50 ${fmt(warm)} ms (n=${c.warmCount}) -> ${ratio(c.first[step], warm)}${step === "register" ? " (target <= 3x)" : ""}`);
+  }
+  return lines.join("\n");
+}

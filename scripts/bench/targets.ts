@@ -1,0 +1,65 @@
+/** The targets the run is judged by, each against a limit measured in the same run where it can be. */
+import type { Ceiling } from "./phases/ceiling";
+import type { PhaseResult } from "./phases/measure";
+import { AUTH_PAGES } from "./phases/product";
+import { fmt, kNum } from "./stats";
+
+export interface Target {
+  name: string;
+  limit: string;
+  measured: string;
+  met: boolean | null;
+}
+
+export function evaluateTargets(ceiling: Ceiling | undefined, phases: PhaseResult[]): Target[] {
+  const find = (kind: PhaseResult["kind"], c: number, scale = false) =>
+    phases.find((p) => p.kind === kind && p.concurrency === c && (scale ? p.name.includes("@") : !p.name.includes("@")));
+  const targets: Target[] = [];
+  const add = (name: string, limit: number | undefined, value: number | undefined, unit: string, below = true, note = "") => {
+    const met = limit === undefined || value === undefined ? null : below ? value <= limit : value >= limit;
+    targets.push({
+      name,
+      limit: limit === undefined ? "n/a" : `${below ? "<=" : ">="} ${fmt(limit)} ${unit}${note}`,
+      measured: value === undefined ? "not run" : `${fmt(value)} ${unit}`,
+      met,
+    });
+  };
+  add("verify p95, c=16", 5, find("verify", 16)?.steps.verify?.p95, "ms");
+  // Against Argon2id measured right before the phase (baselineFor), else at the start of the run.
+  const login1 = find("login", 1);
+  const verifyRef = login1?.argon2Baseline?.verifyMs.p50 ?? ceiling?.verifyMs.p50;
+  add("login p50, c=1", verifyRef === undefined ? undefined : verifyRef + 5, login1?.steps.login?.p50, "ms", true, ` (verify ${fmt(verifyRef)} + 5)`);
+  const flow1 = find("flow", 1);
+  const hashRef = flow1?.argon2Baseline?.hashMs.p50 ?? ceiling?.hashMs.p50;
+  add("register p50, c=1", hashRef === undefined ? undefined : hashRef + 10, flow1?.steps.register?.p50, "ms", true, ` (hash ${fmt(hashRef)} + 10)`);
+  add("time-to-inbox p95, c=1", 50, flow1?.steps.inbox?.p95, "ms");
+  const flow8 = find("flow", 8);
+  add("flows/s, c=8", ceiling ? ceiling.flowsPerSecond * 0.7 : undefined, flow8?.perSecond, "/s", false, " (70% of ceiling)");
+  // The formula assumes two hashes side by side run as fast as one alone; Argon2id is memory-bound, so they may not.
+  add("(info) flows/s vs measured ceiling", ceiling ? ceiling.measuredParallelPairsPerSecond * 0.7 : undefined, flow8?.perSecond, "/s", false, " (70% of side-by-side)");
+  add("GET /register p95, c=16", 20, phases.find((p) => p.name === "GET /register c=16")?.steps.page?.p95, "ms");
+  add("server RSS max, flow c=8", 300, flow8?.rssMaxMb, "MB");
+  // What Next itself costs here, under the same load (scripts/bench/floor.ts): no product code can go below it.
+  const floor = (name: string) => phases.find((p) => p.name.startsWith(`floor: ${name} c=16`));
+  add("(floor) no-op JSON POST p95, c=16", 5, floor("no-op JSON POST")?.steps.request?.p95, "ms", true, " (as verify)");
+  add("(floor) nonce page p95, c=16", 20, floor("nonce page")?.steps.page?.p95, "ms", true, " (as GET /register)");
+  add("(floor) static page p95, c=16", 20, floor("static page")?.steps.page?.p95, "ms", true, " (as GET /register)");
+  // Prerendered auth pages against the floor's prerendered page, in the same run.
+  const staticFloor = floor("static page")?.steps.page?.p95;
+  for (const path of AUTH_PAGES) {
+    const p95 = phases.find((p) => p.name === `GET ${path} c=16`)?.steps.page?.p95;
+    add(`GET ${path} p95, c=16 vs floor static page`, staticFloor === undefined ? undefined : staticFloor * 1.3, p95, "ms", true, ` (1.3x floor ${fmt(staticFloor)})`);
+  }
+  // Flat at scale: p50 with the most accounts no worse than 1.25x (+1 ms) the one with the fewest.
+  for (const kind of ["verify", "login"] as const) {
+    const runs = phases.filter((p) => p.kind === kind && p.name.includes("@") && p.concurrency === 16).sort((a, b) => a.accounts - b.accounts);
+    if (runs.length >= 2) {
+      const first = runs[0].steps[kind]?.p50;
+      const last = runs[runs.length - 1].steps[kind]?.p50;
+      if (first !== undefined && last !== undefined) {
+        add(`${kind} p50 flat, ${kNum(runs[0].accounts)} -> ${kNum(runs[runs.length - 1].accounts)}`, first * 1.25 + 1, last, "ms", true, " (1.25x + 1)");
+      }
+    }
+  }
+  return targets;
+}

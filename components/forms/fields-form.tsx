@@ -7,6 +7,7 @@ import { describedBy, Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { PasswordInput } from "@/components/ui/password-input";
 import { SubmitButton } from "@/components/ui/submit-button";
+import { DEFAULT_PASSWORD_MIN_LENGTH } from "@/lib/form-rules";
 import type { FormState } from "@/lib/web/form-state";
 import { useActionForm } from "./use-action-form";
 
@@ -42,7 +43,7 @@ export interface FieldSpec {
  */
 export function FieldsForm({
   schema,
-  passwordMinLength = 15,
+  passwordMinLength = DEFAULT_PASSWORD_MIN_LENGTH,
   action,
   fields,
   submitLabel,

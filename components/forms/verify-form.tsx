@@ -6,13 +6,13 @@ import { Alert } from "@/components/ui/alert";
 import { describedBy, Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { SubmitButton } from "@/components/ui/submit-button";
+import { CODE_LENGTH, codeDigits as digitsOf } from "@/lib/form-rules";
 import { initialFormState, type FormState } from "@/lib/web/form-state";
 import type { VerifyChoosingFormInput } from "@/lib/schemas";
 import { NewPasswordFields } from "./new-password-fields";
 import { deliveryNotice, type DeliveryState, type VerifyNotice } from "./delivery-notice";
 import { useActionForm } from "./use-action-form";
 
-const CODE_LENGTH = 6;
 /** Outcomes after which this code can no longer work: the way on is a new code. */
 const NEEDS_NEW_CODE = new Set(["expired", "used", "too_many_attempts"]);
 
@@ -50,8 +50,6 @@ function useDeliveryState(email: string, initial: DeliveryState | undefined) {
   return [delivery, followAgain] as const;
 }
 
-/** Only the digits, at most six: "123 456", "123-456" and "Your code: 123456" all become "123456". */
-const digitsOf = (text: string) => text.replace(/\D/g, "").slice(0, CODE_LENGTH);
 
 export function VerifyForm({
   email,

@@ -1,7 +1,6 @@
 "use server";
 
-import { redirect } from "next/navigation";
-import { auth } from "@/lib/sessions/auth";
+import { requireSession } from "@/lib/sessions/current-session";
 import { getConfig } from "@/lib/platform/config";
 import { actionContext, refused, validatedAction } from "@/lib/web/form-actions";
 import { renewCurrentSession } from "@/lib/sessions/login";
@@ -10,18 +9,12 @@ import { changeEmailSchema, changePasswordFormSchema, choosePasswordFormSchema, 
 
 /* Changes to one's own account: thin adapters over lib/accounts/account-settings.ts. */
 
-async function currentUserId(): Promise<string> {
-  const session = await auth();
-  if (!session?.user?.id) redirect("/login");
-  return session.user.id;
-}
-
 export const changePasswordAction = validatedAction({
-  signedIn: currentUserId,
+  signedIn: requireSession,
   // Without a current-password field: an account choosing its first password (the service checks it has none).
   schema: (fields) => ("currentPassword" in fields ? changePasswordFormSchema : choosePasswordFormSchema)(getConfig().passwordMinLength),
-  run: async (input, { user }) => {
-    const result = await (await getAccountSettings()).changePassword(user, input, await actionContext());
+  run: async (input, { user: { userId } }) => {
+    const result = await (await getAccountSettings()).changePassword(userId, input, await actionContext());
     if (!result.ok) {
       const refusal = refused(result, {}, { passwordField: "newPassword" });
       return result.reason === "invalid_credentials" ? { ...refusal, message: "Your current password is not right.", fieldErrors: { currentPassword: "Your current password is not right." } } : refusal;
@@ -35,11 +28,11 @@ export const changePasswordAction = validatedAction({
 });
 
 export const requestEmailChangeAction = validatedAction({
-  signedIn: currentUserId,
+  signedIn: requireSession,
   schema: changeEmailSchema,
   echo: ["newEmail"],
-  run: async (input, { values, user }) => {
-    const result = await (await getAccountSettings()).requestEmailChange(user, input, await actionContext());
+  run: async (input, { values, user: { userId } }) => {
+    const result = await (await getAccountSettings()).requestEmailChange(userId, input, await actionContext());
     if (result.ok) return { ok: true };
     const refusal = refused(result, values);
     return result.reason === "invalid_credentials" ? { ...refusal, message: "Your password is not right.", fieldErrors: { password: "Your password is not right." } } : refusal;
@@ -48,12 +41,12 @@ export const requestEmailChangeAction = validatedAction({
 });
 
 export const confirmEmailChangeAction = validatedAction({
-  signedIn: currentUserId,
+  signedIn: requireSession,
   schema: otpOnlySchema,
   echo: ["otp"],
   checkEchoed: true,
-  run: async (input, { values, user }) => {
-    const result = await (await getAccountSettings()).confirmEmailChange(user, input, await actionContext());
+  run: async (input, { values, user: { userId } }) => {
+    const result = await (await getAccountSettings()).confirmEmailChange(userId, input, await actionContext());
     if (!result.ok) return refused(result, values, { what: "trying another code", field: "otp" });
     await renewCurrentSession(result.user);
     return { ok: true };

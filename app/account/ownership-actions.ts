@@ -1,19 +1,12 @@
 "use server";
 
-import { redirect } from "next/navigation";
-import { auth } from "@/lib/sessions/auth";
+import { requireSession } from "@/lib/sessions/current-session";
 import { renewCurrentSession } from "@/lib/sessions/login";
 import { actionContext, refused, validatedAction, type Refusal } from "@/lib/web/form-actions";
 import { getAccountData, getOwnSecondFactor } from "@/lib/platform/runtime";
 import { disableTotpSchema, enableTotpSchema, otpOnlySchema, passwordOnlySchema } from "@/lib/schemas";
 
 /* The person's second factor and the deletion of their account, from /account: thin adapters over lib/accounts/own-second-factor.ts and lib/accounts/account-data.ts. */
-
-async function currentUserId(): Promise<string> {
-  const session = await auth();
-  if (!session?.user?.id) redirect("/login");
-  return session.user.id;
-}
 
 const WRONG_PASSWORD = "Your password is not right.";
 const LAST_ADMIN = "You are the last admin: make someone else an admin before deleting this account.";
@@ -24,10 +17,10 @@ function passwordRefusal(result: { reason: string; retryAfterSeconds?: number })
 }
 
 export const startTotpAction = validatedAction({
-  signedIn: currentUserId,
+  signedIn: requireSession,
   schema: passwordOnlySchema,
-  run: async ({ password }, { user }) => {
-    const result = await (await getOwnSecondFactor()).start(user, password, await actionContext());
+  run: async ({ password }, { user: { userId } }) => {
+    const result = await (await getOwnSecondFactor()).start(userId, password, await actionContext());
     if (result.ok) return { ok: true };
     if (result.reason === "not_allowed") return { ok: false, message: "Two-factor authentication is already on for this account." };
     return passwordRefusal(result);
@@ -36,12 +29,12 @@ export const startTotpAction = validatedAction({
 });
 
 export const confirmTotpAction = validatedAction({
-  signedIn: currentUserId,
+  signedIn: requireSession,
   schema: enableTotpSchema,
   echo: ["code", "emailCode"],
   checkEchoed: true,
-  run: async (input, { values, user }) => {
-    const result = await (await getOwnSecondFactor()).confirm(user, input, await actionContext());
+  run: async (input, { values, user: { userId } }) => {
+    const result = await (await getOwnSecondFactor()).confirm(userId, input, await actionContext());
     if (result.ok) {
       // Turning TOTP on ended every session: this one carries on.
       await renewCurrentSession(result.user);
@@ -56,10 +49,10 @@ export const confirmTotpAction = validatedAction({
 });
 
 export const disableTotpAction = validatedAction({
-  signedIn: currentUserId,
+  signedIn: requireSession,
   schema: disableTotpSchema,
-  run: async (input, { user }) => {
-    const result = await (await getOwnSecondFactor()).disable(user, input, await actionContext());
+  run: async (input, { user: { userId } }) => {
+    const result = await (await getOwnSecondFactor()).disable(userId, input, await actionContext());
     if (result.ok) return { ok: true };
     if (result.reason === "wrong_code") return { ok: false, message: "That code is not right.", fieldErrors: { code: "That code is not right." } };
     if (result.reason === "not_allowed") return { ok: false, message: "Two-factor authentication is not on for this account." };
@@ -69,10 +62,10 @@ export const disableTotpAction = validatedAction({
 });
 
 export const requestDeletionAction = validatedAction({
-  signedIn: currentUserId,
+  signedIn: requireSession,
   schema: passwordOnlySchema,
-  run: async ({ password }, { user }) => {
-    const result = await (await getAccountData()).requestDeletion(user, password, await actionContext());
+  run: async ({ password }, { user: { userId } }) => {
+    const result = await (await getAccountData()).requestDeletion(userId, password, await actionContext());
     if (result.ok) return { ok: true };
     if (result.reason === "last_admin") return { ok: false, message: LAST_ADMIN };
     return passwordRefusal(result);
@@ -81,12 +74,12 @@ export const requestDeletionAction = validatedAction({
 });
 
 export const deleteAccountAction = validatedAction({
-  signedIn: currentUserId,
+  signedIn: requireSession,
   schema: otpOnlySchema,
   echo: ["otp"],
   checkEchoed: true,
-  run: async ({ otp }, { values, user }) => {
-    const result = await (await getAccountData()).deleteAccount(user, otp, await actionContext());
+  run: async ({ otp }, { values, user: { userId } }) => {
+    const result = await (await getAccountData()).deleteAccount(userId, otp, await actionContext());
     if (result.ok) return { ok: true };
     if (result.reason === "last_admin") return { ok: false, values, message: LAST_ADMIN };
     return refused(result as { reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "rate_limited"; retryAfterSeconds?: number }, values, { what: "trying another code", field: "otp" });

@@ -14,7 +14,7 @@ import { getDatabase } from "@/db/client";
 import { NO_PASSWORD } from "@/db/schema";
 import { findUserById } from "@/db/users";
 import { getConfig } from "@/lib/platform/config";
-import { currentSession } from "@/lib/sessions/current-session";
+import { requireSession } from "@/lib/sessions/current-session";
 import { getOwnSecondFactor, getSessionList } from "@/lib/platform/runtime";
 import { passkeyItems, passkeyNotice } from "@/lib/web/passkey-page";
 import type { SearchParams } from "@/lib/web/search-params";
@@ -29,8 +29,7 @@ const CHANGED: Record<string, string> = {
 export default async function AccountPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
   const notice = typeof params.changed === "string" ? CHANGED[params.changed] : undefined;
-  const session = await currentSession();
-  if (!session) redirect("/login");
+  const session = await requireSession();
   const user = await findUserById(await getDatabase(), session.userId);
   if (!user) redirect("/login");
   const sessions = await (await getSessionList()).list(user.id, session.sessionId, Date.now());

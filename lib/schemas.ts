@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, withoutSeparators } from "./form-rules";
 
 /**
  * The input schemas, shared by the browser forms (react-hook-form) and the server (actions and API routes).
@@ -6,8 +7,7 @@ import * as z from "zod/mini";
  * carry a role or an active flag.
  */
 
-export const DEFAULT_PASSWORD_MIN_LENGTH = 15;
-export const PASSWORD_MAX_LENGTH = 128;
+export { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH };
 const codePoints = (value: string) => [...value].length;
 
 export const emailSchema = z.string({ error: "Enter your email address." }).check(
@@ -40,8 +40,7 @@ export const nameSchema = z.string({ error: "Enter your name." }).check(
 
 export const otpSchema = z.string({ error: "Enter the 6-digit code." }).check(
   z.maxLength(64, "Enter the 6-digit code."),
-  // People paste "123 456" or "123-456".
-  z.overwrite((v) => v.replace(/[\s-]/g, "")),
+  z.overwrite(withoutSeparators),
   z.regex(/^\d{6}$/, "Enter the 6-digit code from the email."),
 );
 

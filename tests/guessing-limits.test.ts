@@ -93,7 +93,7 @@ describe("the alarm on /admin", () => {
   it("GuessingAlarmNotice says the alarm is on, with its level and delay, and renders nothing while it is off", async () => {
     const { renderToStaticMarkup } = await import("react-dom/server");
     const { createElement } = await import("react");
-    const { GuessingAlarmNotice } = await import("@/components/admin/guessing-alarm-notice");
+    const { GuessingAlarmNotice } = await import("@/app/admin/guessing-alarm-notice");
     const on = renderToStaticMarkup(createElement(GuessingAlarmNotice, { on: true, threshold: 2000, delayMs: 1000 }));
     expect(on).toContain('data-testid="guessing-alarm"');
     expect(on).toMatch(/Guessing alarm: 2000 or more wrong codes/);

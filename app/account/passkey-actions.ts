@@ -3,7 +3,7 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
-import { auth } from "@/lib/sessions/auth";
+import { requireSession } from "@/lib/sessions/current-session";
 import { getConfig } from "@/lib/platform/config";
 import { guarded } from "@/lib/web/form-actions";
 import type { FormState } from "@/lib/web/form-state";
@@ -24,9 +24,8 @@ const NOT_ALLOWED: Record<string, string> = {
 };
 
 async function signedIn(): Promise<PasskeyOwner> {
-  const session = await auth();
-  if (!session?.user?.id) redirect("/login");
-  return { userId: session.user.id, mfa: session.user.mfa === true };
+  const { userId, mfa } = await requireSession();
+  return { userId, mfa };
 }
 
 export async function passkeyRegistrationOptionsAction(): Promise<

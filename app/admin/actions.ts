@@ -2,6 +2,7 @@
 
 import { redirect } from "next/navigation";
 import * as z from "zod/mini";
+import { withoutSeparators } from "@/lib/form-rules";
 import { ROLES } from "@/db/schema";
 import { createUserAdministration, parseUserListQuery, userListSearch, type AdminActionResult } from "@/lib/staff/admin";
 import { requireStaff, requireStaffForEnrolment } from "@/lib/staff/admin-access";
@@ -14,12 +15,12 @@ import type { EnrolmentRefusal } from "@/lib/credentials/totp";
 /* Server actions of the staff area: thin adapters over lib/credentials/totp.ts and lib/staff/admin.ts, each behind the gate. */
 
 const authenticatorCode = z.string().check(
-  z.overwrite((v) => v.replace(/[\s-]/g, "")),
+  z.overwrite(withoutSeparators),
   z.regex(/^\d{6}$/, "Enter the 6-digit code your authenticator app shows."),
 );
 
 const enrolmentCode = z.string().check(
-  z.overwrite((v) => v.replace(/[\s-]/g, "").toLowerCase()),
+  z.overwrite((v) => withoutSeparators(v).toLowerCase()),
   z.regex(/^[a-z0-9]{10}$/, "Enter the enrolment code the operator gave you (ten letters and digits)."),
 );
 

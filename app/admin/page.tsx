@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { logoutAction } from "@/app/(auth)/actions";
-import { GuessingAlarmNotice } from "@/components/admin/guessing-alarm-notice";
-import { MetricsPanel } from "@/components/admin/metrics-panel";
-import { UsersTable } from "@/components/admin/users-table";
+import { GuessingAlarmNotice } from "./guessing-alarm-notice";
+import { MetricsPanel } from "./metrics-panel";
+import { UsersTable } from "./users-table";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
 import { canManageUsers, listUsers, parseUserListQuery } from "@/lib/staff/admin";

@@ -4,9 +4,12 @@ import type { ReactNode } from "react";
 import type { FieldValues, Path } from "react-hook-form";
 import { Alert } from "@/components/ui/alert";
 import { describedBy, Field } from "@/components/ui/field";
+import { CodeField } from "@/components/ui/code-field";
+import { EmailField } from "@/components/ui/email-field";
 import { Input } from "@/components/ui/input";
 import { PasswordInput } from "@/components/ui/password-input";
 import { SubmitButton } from "@/components/ui/submit-button";
+import { DEFAULT_PASSWORD_MIN_LENGTH } from "@/lib/form-rules";
 import type { FormState } from "@/lib/web/form-state";
 import { useActionForm } from "./use-action-form";
 
@@ -42,7 +45,7 @@ export interface FieldSpec {
  */
 export function FieldsForm({
   schema,
-  passwordMinLength = 15,
+  passwordMinLength = DEFAULT_PASSWORD_MIN_LENGTH,
   action,
   fields,
   submitLabel,
@@ -75,30 +78,40 @@ export function FieldsForm({
           const name = field.name as Path<FieldValues>;
           const error = errorFor(name);
           const id = `${idPrefix}${field.name}`;
-          const common = { id, ...form.register(name), ...describedBy(id, error, Boolean(field.hint)) };
           if (field.kind === "hidden") return <input key={field.name} type="hidden" {...form.register(name)} value={field.value} />;
+          if (field.kind === "email") {
+            return (
+              <EmailField
+                key={field.name}
+                id={id}
+                label={field.label}
+                hint={field.hint}
+                error={error}
+                defaultValue={state.values?.[field.name] ?? field.value}
+                {...form.register(name)}
+              />
+            );
+          }
+          if (field.kind === "code") {
+            return (
+              <CodeField
+                key={field.name}
+                id={id}
+                label={field.label}
+                hint={field.hint}
+                error={error}
+                defaultValue={state.values?.[field.name]}
+                {...form.register(name)}
+              />
+            );
+          }
+          const common = { id, ...form.register(name), ...describedBy(id, error, Boolean(field.hint)) };
           return (
             <Field key={field.name} id={id} label={field.label} hint={field.hint} error={error}>
               {field.kind === "new-password" || field.kind === "current-password" ? (
                 <PasswordInput autoComplete={field.kind} {...common} />
-              ) : field.kind === "code" ? (
-                <Input
-                  autoComplete="one-time-code"
-                  inputMode="numeric"
-                  maxLength={12}
-                  placeholder="123456"
-                  className="h-14 text-center font-mono text-2xl tracking-[0.5em]"
-                  defaultValue={state.values?.[field.name]}
-                  {...common}
-                />
               ) : (
-                <Input
-                  type={field.kind === "email" ? "email" : "text"}
-                  autoComplete={field.kind === "email" ? "email" : undefined}
-                  spellCheck={false}
-                  defaultValue={state.values?.[field.name] ?? field.value}
-                  {...common}
-                />
+                <Input type="text" spellCheck={false} defaultValue={state.values?.[field.name] ?? field.value} {...common} />
               )}
             </Field>
           );

@@ -2,6 +2,7 @@ import { createHmac, randomInt } from "node:crypto";
 import type { Database } from "@/db/client";
 import { countEnrolmentCodeFailure, findLiveEnrolmentCode, replaceEnrolmentCode, spendEnrolmentCode } from "@/db/staff";
 import type { AppConfig } from "../platform/config";
+import { withoutSeparators } from "../form-rules";
 import { logAuthEvent } from "../platform/log";
 
 /**
@@ -25,7 +26,7 @@ export function newEnrolmentCode(): string {
 
 /** "ABCDE FGHIJ", "abcde-fghij" and "abcdefghij" are the same code. */
 export function normaliseEnrolmentCode(input: string): string {
-  return input.replace(/[\s-]/g, "").toLowerCase();
+  return withoutSeparators(input).toLowerCase();
 }
 
 /** A keyed hash bound to the account (~50 random bits and a few tries: a fast HMAC suffices). */

@@ -6,6 +6,7 @@ import type { Database } from "@/db/client";
 import { recoveryCodes, totpCredentials, type Role } from "@/db/schema";
 import type { AppConfig } from "../platform/config";
 import { logAuthEvent } from "../platform/log";
+import { withoutSeparators } from "../form-rules";
 import { seal, unseal } from "./sealed";
 import { createEnrolmentCodes, type EnrolmentCodeCheck } from "./staff-enrolment";
 
@@ -87,7 +88,7 @@ export function newRecoveryCodes(n = RECOVERY_CODE_COUNT): string[] {
 
 /** People type "ABCDE FGHIJ" or "abcde-fghij": both are the same code. */
 export function normaliseSecondFactorInput(input: string): string {
-  return input.replace(/[\s-]/g, "").toLowerCase();
+  return withoutSeparators(input).toLowerCase();
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { DEFAULT_PASSWORD_MIN_LENGTH } from "../form-rules";
 
 /**
  * The one place that reads the environment. Everything else asks getConfig().
@@ -105,7 +106,7 @@ const envSchema = z.object({
     .int()
     .min(8, "PASSWORD_MIN_LENGTH may not be below 8")
     .max(64)
-    .default(15),
+    .default(DEFAULT_PASSWORD_MIN_LENGTH),
 });
 
 export type CodeStoreConfig =

@@ -1,10 +1,13 @@
 import { headers } from "next/headers";
+import { redirect } from "next/navigation";
+import * as z from "zod/mini";
 import type { FormState } from "./form-state";
 import { OUTCOMES, waitMessage, type Outcome } from "./outcomes";
 import { requestContext } from "./request-context";
 import { passwordQueueFull } from "../credentials/passwords";
 import { StoreUnavailableError } from "../store/code-store";
 import { databaseOutageOf, logDatabaseOutage } from "@/db/outage";
+import { fieldErrorsOf } from "../schemas";
 
 /** Helpers the server actions share: they turn service results into form state. */
 
@@ -17,16 +20,27 @@ export function textFields(formData: FormData, names: string[]): Record<string, 
   return values;
 }
 
-export function failure(reason: Outcome, values: Record<string, string>, extra: Partial<FormState> = {}): FormState {
+/** Form state that refuses: what a server action answers when it did not do what was asked. */
+export type Refusal = FormState & { ok: false };
+
+export function failure(reason: Outcome, values: Record<string, string>, extra: Partial<Omit<FormState, "ok">> = {}): Refusal {
   return { ok: false, reason, message: OUTCOMES[reason].message, values, ...extra };
 }
 
-/** A service's failed result as form state; a rate limit says how long to wait. */
+/**
+ * A service's failed result as form state; a rate limit says how long to wait. With `field` (a code field),
+ * the message also stands on that field, except a weak password's, which stands on the password field.
+ */
 export function refused(
   result: { reason: Outcome; retryAfterSeconds?: number; message?: string },
   values: Record<string, string>,
-  options: { what?: string; passwordField?: string } = {},
-): FormState {
+  options: { what?: string; passwordField?: string; field?: string } = {},
+): Refusal {
+  const state = refusal(result, values, options);
+  return options.field && result.reason !== "weak_password" ? { ...state, fieldErrors: { [options.field]: state.message! } } : state;
+}
+
+function refusal(result: { reason: Outcome; retryAfterSeconds?: number; message?: string }, values: Record<string, string>, options: { what?: string; passwordField?: string }): Refusal {
   if (result.reason === "rate_limited" && result.retryAfterSeconds) {
     return failure("rate_limited", values, { message: waitMessage(result.retryAfterSeconds, options.what), retryAfterSeconds: result.retryAfterSeconds });
   }
@@ -39,7 +53,7 @@ export function refused(
 export const actionContext = async () => requestContext(await headers());
 
 /** Runs a service call; an outage of the code store or the database, or a full password queue, becomes a calm message instead of an error page. */
-export async function guarded(values: Record<string, string>, run: () => Promise<FormState>): Promise<FormState> {
+export async function guarded<T>(values: Record<string, string>, run: () => Promise<T>): Promise<T | Refusal> {
   try {
     return await run();
   } catch (error) {
@@ -53,4 +67,48 @@ export async function guarded(values: Record<string, string>, run: () => Promise
     }
     throw error;
   }
+}
+
+type Fields = Record<string, FormDataEntryValue>;
+
+export interface ActionSpec<T, R extends { ok: true }, U> {
+  /** The shared schema from lib/schemas.ts; a function where it depends on the config or on the form itself. */
+  schema: z.ZodMiniType<T> | ((fields: Fields, values: Record<string, string>) => z.ZodMiniType<T>);
+  /** The text fields echoed back to the form (never passwords), each cut to 300 characters. */
+  echo?: readonly string[];
+  /** Check the echoed fields alone (as cut) instead of the whole form. */
+  checkEchoed?: boolean;
+  /** Invalid input also says so above the form ("Some details need another look."), not only on the fields. */
+  invalidMessage?: boolean;
+  /** Who must be signed in, read before anything else (it redirects to /login when nobody is). */
+  signedIn?: () => Promise<U>;
+  /** The one service call, inside the outage guard: a refusal, or what `done` needs. */
+  run: (input: T, context: { values: Record<string, string>; user: U }) => Promise<Refusal | R>;
+  /** After success, outside the guard: the address to go on to, or the state to show. Without it, run's result is shown. */
+  done?: (result: R, input: T, context: { values: Record<string, string>; user: U }) => string | FormState | Promise<string | FormState>;
+}
+
+/**
+ * A server action from its parts: check the form with the shared schema (field errors and the typed values
+ * back on failure), run one service call inside the outage guard, and turn its result into form state or
+ * a redirect.
+ */
+export function validatedAction<T, R extends { ok: true }, U = undefined>(spec: ActionSpec<T, R, U>) {
+  return async (_previous: FormState, formData: FormData): Promise<FormState> => {
+    const user = (spec.signedIn ? await spec.signedIn() : undefined) as U;
+    const values = textFields(formData, [...(spec.echo ?? [])]);
+    const fields = Object.fromEntries(formData);
+    const schema = typeof spec.schema === "function" ? spec.schema(fields, values) : spec.schema;
+    const parsed = z.safeParse(schema, spec.checkEchoed ? values : fields);
+    if (!parsed.success) {
+      return failure("invalid_input", values, { fieldErrors: fieldErrorsOf(parsed.error), ...(spec.invalidMessage ? {} : { message: undefined }) });
+    }
+    const context = { values, user };
+    const result = await guarded(values, () => spec.run(parsed.data, context));
+    if (!result.ok) return result;
+    if (!spec.done) return result as FormState;
+    const next = await spec.done(result as R, parsed.data, context);
+    if (typeof next === "string") redirect(next);
+    return next;
+  };
 }

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { AuthShell } from "@/components/auth-shell";
-import { LoginForm } from "@/components/forms/login-form";
-import { PasskeySignIn } from "@/components/forms/passkey-sign-in";
+import { LoginForm } from "./login-form";
+import { PasskeySignIn } from "./passkey-sign-in";
 import { getConfig } from "@/lib/platform/config";
 import { emailFromParams, type SearchParams } from "@/lib/web/search-params";
 

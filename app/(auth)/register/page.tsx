@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { AuthShell } from "@/components/auth-shell";
-import { RegisterForm } from "@/components/forms/register-form";
+import { RegisterForm } from "./register-form";
 import { getConfig } from "@/lib/platform/config";
 
 export const metadata: Metadata = { title: "Create an account" };

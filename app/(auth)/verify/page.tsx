@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { AuthShell } from "@/components/auth-shell";
-import { deliveryNotice, type VerifyNotice } from "@/components/forms/delivery-notice";
-import { VerifyForm } from "@/components/forms/verify-form";
+import { deliveryNotice, type VerifyNotice } from "./delivery-notice";
+import { VerifyForm } from "./verify-form";
 import type { DeliveryState } from "@/lib/mail/delivery-queue";
 import { getConfig } from "@/lib/platform/config";
 import { OUTCOMES, waitMessage } from "@/lib/web/outcomes";

@@ -1,17 +1,15 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { redirect } from "next/navigation";
 import { confirmEmailChangeAction } from "@/app/account/actions";
 import { AuthShell } from "@/components/auth-shell";
 import { FieldsForm } from "@/components/forms/fields-form";
-import { auth } from "@/lib/sessions/auth";
+import { requireSession } from "@/lib/sessions/current-session";
 import { emailFromParams, type SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Confirm your new email" };
 
 export default async function ConfirmEmailChangePage({ searchParams }: { searchParams: SearchParams }) {
-  const session = await auth();
-  if (!session?.user?.id) redirect("/login");
+  await requireSession();
   const to = emailFromParams(await searchParams, "to");
   return (
     <AuthShell

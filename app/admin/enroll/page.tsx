@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { logoutAction } from "@/app/(auth)/actions";
 import { restartEnrolmentAction } from "@/app/admin/actions";
-import { EnrollForm } from "@/components/admin/enroll-form";
+import { EnrollForm } from "./enroll-form";
 import { AuthShell } from "@/components/auth-shell";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";

@@ -1,5 +1,5 @@
 import ForgotPasswordPage from "@/app/(auth)/forgot-password/page";
-import { PrerenderedWith } from "@/components/prerendered-with";
+import { PrerenderedWith } from "@/app/prerendered/prerendered-with";
 
 export { metadata } from "@/app/(auth)/forgot-password/page";
 

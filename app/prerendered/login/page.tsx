@@ -1,5 +1,5 @@
 import LoginPage from "@/app/(auth)/login/page";
-import { PrerenderedWith } from "@/components/prerendered-with";
+import { PrerenderedWith } from "@/app/prerendered/prerendered-with";
 
 export { metadata } from "@/app/(auth)/login/page";
 

@@ -1,5 +1,5 @@
 import RegisterPage from "@/app/(auth)/register/page";
-import { PrerenderedWith } from "@/components/prerendered-with";
+import { PrerenderedWith } from "@/app/prerendered/prerendered-with";
 
 export { metadata } from "@/app/(auth)/register/page";
 

@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/sessions/api-session";
+import { currentSession } from "@/lib/sessions/current-session";
 import { apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/web/json-api";
 import { requestContext } from "@/lib/web/request-context";
 import { getAccountData } from "@/lib/platform/runtime";
@@ -8,7 +8,7 @@ import { passwordOnlySchema } from "@/lib/schemas";
 
 /** Asks to delete the account: the password again; a code goes to the address. */
 export const POST = jsonRoute(async (request) => {
-  const userId = await signedInUserId();
+  const userId = (await currentSession())?.userId;
   if (!userId) return unauthenticated();
   const body = await parseJsonBody(request, passwordOnlySchema);
   if (!body.ok) return body.response;

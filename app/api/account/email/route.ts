@@ -1,12 +1,12 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/sessions/api-session";
+import { currentSession } from "@/lib/sessions/current-session";
 import { apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/web/json-api";
 import { requestContext } from "@/lib/web/request-context";
 import { getAccountSettings } from "@/lib/platform/runtime";
 import { changeEmailSchema } from "@/lib/schemas";
 
 export const POST = jsonRoute(async (request) => {
-  const userId = await signedInUserId();
+  const userId = (await currentSession())?.userId;
   if (!userId) return unauthenticated();
   const body = await parseJsonBody(request, changeEmailSchema);
   if (!body.ok) return body.response;

@@ -1,11 +1,11 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/sessions/api-session";
+import { currentSession } from "@/lib/sessions/current-session";
 import { jsonRoute, unauthenticated } from "@/lib/web/json-api";
 import { getAccountData } from "@/lib/platform/runtime";
 
 /** "Download my data": what the product holds about the signed-in person, as a JSON file. */
 export const GET = jsonRoute(async () => {
-  const userId = await signedInUserId();
+  const userId = (await currentSession())?.userId;
   if (!userId) return unauthenticated();
   const exported = await (await getAccountData()).exportData(userId);
   if (!exported) return unauthenticated();

@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/sessions/api-session";
+import { currentSession } from "@/lib/sessions/current-session";
 import { getConfig } from "@/lib/platform/config";
 import { apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/web/json-api";
 import { renewCurrentSession } from "@/lib/sessions/login";
@@ -8,7 +8,7 @@ import { getAccountSettings } from "@/lib/platform/runtime";
 import { changePasswordSchema } from "@/lib/schemas";
 
 export const POST = jsonRoute(async (request) => {
-  const userId = await signedInUserId();
+  const userId = (await currentSession())?.userId;
   if (!userId) return unauthenticated();
   const body = await parseJsonBody(request, changePasswordSchema(getConfig().passwordMinLength));
   if (!body.ok) return body.response;

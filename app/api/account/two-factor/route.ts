@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/sessions/api-session";
+import { currentSession } from "@/lib/sessions/current-session";
 import { apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/web/json-api";
 import { requestContext } from "@/lib/web/request-context";
 import { getOwnSecondFactor } from "@/lib/platform/runtime";
@@ -7,7 +7,7 @@ import { passwordOnlySchema } from "@/lib/schemas";
 
 /** Starts turning TOTP on: the password again; a code goes to the address; the app's secret and the recovery codes come back. */
 export const POST = jsonRoute(async (request) => {
-  const userId = await signedInUserId();
+  const userId = (await currentSession())?.userId;
   if (!userId) return unauthenticated();
   const body = await parseJsonBody(request, passwordOnlySchema);
   if (!body.ok) return body.response;

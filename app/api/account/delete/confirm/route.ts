@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/sessions/api-session";
+import { currentSession } from "@/lib/sessions/current-session";
 import { apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/web/json-api";
 import { requestContext } from "@/lib/web/request-context";
 import { getAccountData } from "@/lib/platform/runtime";
@@ -7,7 +7,7 @@ import { otpOnlySchema } from "@/lib/schemas";
 
 /** Deletes the account with the mailed code: every session ends, this one too. */
 export const POST = jsonRoute(async (request) => {
-  const userId = await signedInUserId();
+  const userId = (await currentSession())?.userId;
   if (!userId) return unauthenticated();
   const body = await parseJsonBody(request, otpOnlySchema);
   if (!body.ok) return body.response;

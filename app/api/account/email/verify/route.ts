@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/sessions/api-session";
+import { currentSession } from "@/lib/sessions/current-session";
 import { apiFailure, jsonRoute, parseJsonBody, publicUser, unauthenticated } from "@/lib/web/json-api";
 import { renewCurrentSession } from "@/lib/sessions/login";
 import { requestContext } from "@/lib/web/request-context";
@@ -7,7 +7,7 @@ import { getAccountSettings } from "@/lib/platform/runtime";
 import { otpOnlySchema } from "@/lib/schemas";
 
 export const POST = jsonRoute(async (request) => {
-  const userId = await signedInUserId();
+  const userId = (await currentSession())?.userId;
   if (!userId) return unauthenticated();
   const body = await parseJsonBody(request, otpOnlySchema);
   if (!body.ok) return body.response;

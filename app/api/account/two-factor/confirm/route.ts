@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { signedInUserId } from "@/lib/sessions/api-session";
+import { currentSession } from "@/lib/sessions/current-session";
 import { renewCurrentSession } from "@/lib/sessions/login";
 import { apiError, apiFailure, jsonRoute, parseJsonBody, unauthenticated } from "@/lib/web/json-api";
 import { requestContext } from "@/lib/web/request-context";
@@ -8,7 +8,7 @@ import { enableTotpSchema } from "@/lib/schemas";
 
 /** Turns TOTP on with the app's code and the mailed code; every other session of the account ends, this one is renewed. */
 export const POST = jsonRoute(async (request) => {
-  const userId = await signedInUserId();
+  const userId = (await currentSession())?.userId;
   if (!userId) return unauthenticated();
   const body = await parseJsonBody(request, enableTotpSchema);
   if (!body.ok) return body.response;

@@ -4,11 +4,12 @@ import { useEffect, useRef } from "react";
 import { loginAction, resendThenVerifyAction } from "@/app/(auth)/actions";
 import { Alert } from "@/components/ui/alert";
 import { describedBy, Field } from "@/components/ui/field";
+import { EmailField } from "@/components/ui/email-field";
 import { Input } from "@/components/ui/input";
 import { PasswordInput } from "@/components/ui/password-input";
 import { SubmitButton } from "@/components/ui/submit-button";
 import type { LoginInput } from "@/lib/schemas";
-import { useActionForm } from "./use-action-form";
+import { useActionForm } from "@/components/forms/use-action-form";
 
 export function LoginForm({ email, notice, secondFactor = false }: { email: string; notice?: string; secondFactor?: boolean }) {
   const { state, form, formAction, pending, onSubmit, errorFor, autoFocus } = useActionForm<LoginInput>(
@@ -56,21 +57,14 @@ export function LoginForm({ email, notice, secondFactor = false }: { email: stri
       ) : null}
 
       <form action={formAction} onSubmit={onSubmit} noValidate className="space-y-5">
-        <Field id="email" label="Email" error={errorFor("email")}>
-          <Input
-            id="email"
-            type="email"
-            // "webauthn": the browser may offer passkeys among its suggestions (components/forms/passkey-sign-in.tsx).
-            autoComplete="username webauthn"
-            inputMode="email"
-            autoCapitalize="none"
-            spellCheck={false}
-            autoFocus={autoFocus("email")}
-            defaultValue={typedEmail}
-            {...form.register("email")}
-            {...describedBy("email", errorFor("email"))}
-          />
-        </Field>
+        <EmailField
+          error={errorFor("email")}
+          // "webauthn": the browser may offer passkeys among its suggestions (./passkey-sign-in.tsx).
+          autoComplete="username webauthn"
+          autoFocus={autoFocus("email")}
+          defaultValue={typedEmail}
+          {...form.register("email")}
+        />
         <Field id="password" label="Password" error={errorFor("password")}>
           <PasswordInput
             id="password"

@@ -1,4 +1,4 @@
-import { changePasswordAction, requestEmailChangeAction } from "@/app/account/actions";
+import { changePasswordAction, requestEmailChangeAction } from "./actions";
 import { FieldsForm } from "@/components/forms/fields-form";
 
 /**

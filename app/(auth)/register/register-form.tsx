@@ -3,11 +3,12 @@
 import { registerAction } from "@/app/(auth)/actions";
 import { Alert } from "@/components/ui/alert";
 import { describedBy, Field } from "@/components/ui/field";
+import { EmailField } from "@/components/ui/email-field";
 import { Input } from "@/components/ui/input";
 import { SubmitButton } from "@/components/ui/submit-button";
 import type { RegisterFormInput } from "@/lib/schemas";
-import { NewPasswordFields } from "./new-password-fields";
-import { useActionForm } from "./use-action-form";
+import { NewPasswordFields } from "@/components/forms/new-password-fields";
+import { useActionForm } from "@/components/forms/use-action-form";
 
 /** A short, honest hint: length is what makes a password strong (NIST SP 800-63B), so that is what it counts. */
 function strengthHint(password: string, min: number): string {
@@ -33,20 +34,7 @@ export function RegisterForm({ passwordMinLength }: { passwordMinLength: number 
       <Field id="name" label="Name" error={errorFor("name")}>
         <Input id="name" autoComplete="name" autoFocus={autoFocus("name")} defaultValue={values.name} {...form.register("name")} {...describedBy("name", errorFor("name"))} />
       </Field>
-      <Field id="email" label="Email" error={errorFor("email")}>
-        <Input
-          id="email"
-          type="email"
-          autoComplete="email"
-          inputMode="email"
-          autoCapitalize="none"
-          spellCheck={false}
-          autoFocus={autoFocus("email")}
-          defaultValue={values.email}
-          {...form.register("email")}
-          {...describedBy("email", errorFor("email"))}
-        />
-      </Field>
+      <EmailField error={errorFor("email")} autoFocus={autoFocus("email")} defaultValue={values.email} {...form.register("email")} />
       <NewPasswordFields form={form} errorFor={errorFor} autoFocus={autoFocus} label="Password" hint={hint} />
       <SubmitButton pending={pending} pendingLabel="Creating your account…" className="w-full">
         Create account

@@ -1,4 +1,4 @@
-import { deleteAccountAction, requestDeletionAction } from "@/app/account/ownership-actions";
+import { deleteAccountAction, requestDeletionAction } from "./ownership-actions";
 import { FieldsForm } from "@/components/forms/fields-form";
 import { Alert } from "@/components/ui/alert";
 

@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState, type ReactNode } from "react";
-import { addPasskeyAction, passkeyRegistrationOptionsAction } from "@/app/account/passkey-actions";
+import { addPasskeyAction, passkeyRegistrationOptionsAction } from "./passkey-actions";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 

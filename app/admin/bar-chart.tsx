@@ -1,7 +1,7 @@
 /**
  * A small bar chart drawn on the server as SVG: no script, no style attribute (the CSP allows neither),
  * colours from the theme through classes. The SVG is an image with a title and a description; the
- * numbers themselves are also in a table beside it (components/admin/metrics-panel.tsx).
+ * numbers themselves are also in a table beside it (./metrics-panel.tsx).
  */
 export function BarChart({
   id,

@@ -1,18 +1,19 @@
 "use client";
 
-import { useActionState, useEffect, useRef, useState, type ChangeEvent, type ClipboardEvent } from "react";
+import { useActionState, useEffect, useRef, useState } from "react";
 import { resendAction, verifyAction } from "@/app/(auth)/actions";
 import { Alert } from "@/components/ui/alert";
 import { describedBy, Field } from "@/components/ui/field";
+import { CodeField } from "@/components/ui/code-field";
+import { EmailField } from "@/components/ui/email-field";
 import { Input } from "@/components/ui/input";
 import { SubmitButton } from "@/components/ui/submit-button";
 import { initialFormState, type FormState } from "@/lib/web/form-state";
 import type { VerifyChoosingFormInput } from "@/lib/schemas";
-import { NewPasswordFields } from "./new-password-fields";
+import { NewPasswordFields } from "@/components/forms/new-password-fields";
 import { deliveryNotice, type DeliveryState, type VerifyNotice } from "./delivery-notice";
-import { useActionForm } from "./use-action-form";
+import { useActionForm } from "@/components/forms/use-action-form";
 
-const CODE_LENGTH = 6;
 /** Outcomes after which this code can no longer work: the way on is a new code. */
 const NEEDS_NEW_CODE = new Set(["expired", "used", "too_many_attempts"]);
 
@@ -50,8 +51,6 @@ function useDeliveryState(email: string, initial: DeliveryState | undefined) {
   return [delivery, followAgain] as const;
 }
 
-/** Only the digits, at most six: "123 456", "123-456" and "Your code: 123456" all become "123456". */
-const digitsOf = (text: string) => text.replace(/\D/g, "").slice(0, CODE_LENGTH);
 
 export function VerifyForm({
   email,
@@ -83,39 +82,8 @@ export function VerifyForm({
   // The server can also ask for them (the signup's token ran out since the page was loaded).
   const choosing = choosingAtLoad || state.values?.choosing === "1";
   const [resendState, resendFormAction, resendPending] = useActionState(resendAction, initialFormState);
-  const formRef = useRef<HTMLFormElement>(null);
   const codeInput = useRef<HTMLInputElement | null>(null);
-
-  // The code field: digits only, whatever was typed or pasted; the sixth digit submits, once per code.
-  const pasted = useRef<string | null>(null);
-  const autoSubmitted = useRef("");
   const otp = form.register("otp");
-  function onCodeChange(event: ChangeEvent<HTMLInputElement>) {
-    const input = event.target;
-    const raw = input.value;
-    // A pasted code replaces what was there (pasting "123 456" into "12" gives "123456", not "121234").
-    const fromPaste = pasted.current === null ? "" : digitsOf(pasted.current);
-    pasted.current = null;
-    const digits = fromPaste.length === CODE_LENGTH ? fromPaste : digitsOf(raw);
-    if (digits !== raw) {
-      const caret = fromPaste ? digits.length : Math.min(digitsOf(raw.slice(0, input.selectionStart ?? raw.length)).length, digits.length);
-      input.value = digits;
-      input.setSelectionRange(caret, caret);
-    }
-    void otp.onChange(event);
-    if (digits.length < CODE_LENGTH || choosing) autoSubmitted.current = "";
-    else if (digits !== autoSubmitted.current) {
-      autoSubmitted.current = digits;
-      formRef.current?.requestSubmit();
-    }
-  }
-  // Not prevented (that would block pasting for password managers and some assistive tech): only noted,
-  // and the change event that follows does the cleaning.
-  function onCodePaste(event: ClipboardEvent<HTMLInputElement>) {
-    pasted.current = event.clipboardData.getData("text");
-    // The change event comes in the same task; a paste that changed nothing must not linger.
-    setTimeout(() => (pasted.current = null));
-  }
 
   // After a wrong, expired or used-up code, focus is back on the field (useActionForm) with the code
   // selected, so the next one can simply be typed or pasted over it.
@@ -160,7 +128,7 @@ export function VerifyForm({
       ) : null}
       {verifyMessage && latest === "verify" ? <Alert tone="error">{verifyMessage}</Alert> : null}
 
-      <form ref={formRef} action={formAction} onSubmit={onSubmit} noValidate className="space-y-5">
+      <form action={formAction} onSubmit={onSubmit} noValidate className="space-y-5">
         {email ? (
           <p className="text-sm leading-6 text-muted-foreground">
             We sent a 6-digit code to <strong className="font-medium wrap-anywhere text-foreground">{email}</strong>.{" "}
@@ -172,47 +140,30 @@ export function VerifyForm({
         {email ? (
           <input type="hidden" {...form.register("email")} value={email} />
         ) : (
-          <Field id="email" label="Email" error={errorFor("email")}>
-            <Input
-              id="email"
-              type="email"
-              autoComplete="email"
-              inputMode="email"
-              autoCapitalize="none"
-              spellCheck={false}
-              autoFocus={autoFocus("email") ?? state === initialFormState}
-              defaultValue={state.values?.email}
-              {...form.register("email")}
-              {...describedBy("email", errorFor("email"))}
-            />
-          </Field>
-        )}
-        <Field id="otp" label="Verification code" error={otpError} urgent hint={`6 digits. The code works for ${codeValidity}.`}>
-          <Input
-            id="otp"
-            type="text"
-            autoComplete="one-time-code"
-            inputMode="numeric"
-            enterKeyHint="done"
-            autoCapitalize="none"
-            spellCheck={false}
-            // Room for "123 456" or "123-456" while pasting; the change handler trims it to the digits.
-            maxLength={32}
-            autoFocus={email ? !autoFocus("email") : autoFocus("otp")}
-            aria-busy={pending || undefined}
-            className="h-14 text-center font-mono text-2xl tracking-[0.4em] tabular-nums sm:h-14 sm:text-2xl"
-            defaultValue={state.values?.otp}
-            name={otp.name}
-            onBlur={otp.onBlur}
-            onChange={onCodeChange}
-            onPaste={onCodePaste}
-            ref={(element) => {
-              otp.ref(element);
-              codeInput.current = element;
-            }}
-            {...describedBy("otp", otpError, true)}
+          <EmailField
+            error={errorFor("email")}
+            autoFocus={autoFocus("email") ?? state === initialFormState}
+            defaultValue={state.values?.email}
+            {...form.register("email")}
           />
-        </Field>
+        )}
+        {/* The sixth digit submits, once per code; not while a name and password are still to be chosen. */}
+        <CodeField
+          id="otp"
+          label="Verification code"
+          error={otpError}
+          urgent
+          hint={`6 digits. The code works for ${codeValidity}.`}
+          autoSubmit={!choosing}
+          autoFocus={email ? !autoFocus("email") : autoFocus("otp")}
+          aria-busy={pending || undefined}
+          defaultValue={state.values?.otp}
+          {...otp}
+          ref={(element) => {
+            otp.ref(element);
+            codeInput.current = element;
+          }}
+        />
         {choosing ? (
           <fieldset className="space-y-5">
             <legend className="text-sm leading-6 text-muted-foreground">

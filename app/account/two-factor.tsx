@@ -1,4 +1,4 @@
-import { confirmTotpAction, disableTotpAction, startTotpAction } from "@/app/account/ownership-actions";
+import { confirmTotpAction, disableTotpAction, startTotpAction } from "./ownership-actions";
 import { FieldsForm } from "@/components/forms/fields-form";
 import { Alert } from "@/components/ui/alert";
 import type { PendingEnrolment, SecondFactorStatus } from "@/lib/credentials/totp";

@@ -2,6 +2,7 @@
 
 import { useActionState } from "react";
 import { confirmEnrolmentAction } from "@/app/admin/actions";
+import { CodeField } from "@/components/ui/code-field";
 import { describedBy, Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { SubmitButton } from "@/components/ui/submit-button";
@@ -34,18 +35,7 @@ export function EnrollForm() {
           {...describedBy("enrolmentCode", enrolmentError, true)}
         />
       </Field>
-      <Field id="code" label="Code from the app" hint="Six digits; the app shows a new one every 30 seconds." error={error}>
-        <Input
-          id="code"
-          name="code"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          pattern="[0-9 ]*"
-          maxLength={12}
-          required
-          {...describedBy("code", error, true)}
-        />
-      </Field>
+      <CodeField id="code" name="code" label="Code from the app" hint="Six digits; the app shows a new one every 30 seconds." error={error} required />
       <SubmitButton pending={pending} pendingLabel="Checking…" className="w-full">
         Turn on two-factor authentication
       </SubmitButton>

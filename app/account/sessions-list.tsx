@@ -1,4 +1,4 @@
-import { endOtherSessionsAction, endSessionAction } from "@/app/account/session-actions";
+import { endOtherSessionsAction, endSessionAction } from "./session-actions";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
 import type { SessionView } from "@/lib/sessions/session-list";

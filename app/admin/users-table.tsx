@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { changeRoleAction, setActiveAction, signOutEverywhereAction } from "@/app/admin/actions";
+import { changeRoleAction, setActiveAction, signOutEverywhereAction } from "./actions";
 import { buttonClasses } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";

@@ -1,4 +1,4 @@
-import { removePasskeyAction, renamePasskeyAction } from "@/app/account/passkey-actions";
+import { removePasskeyAction, renamePasskeyAction } from "./passkey-actions";
 import { Alert } from "@/components/ui/alert";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";

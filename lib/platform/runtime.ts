@@ -8,10 +8,18 @@ import { createRecovery, type Recovery } from "../accounts/recovery";
 import { createSessionList, type SessionList } from "../sessions/session-list";
 import { createOwnSecondFactor, type OwnSecondFactor } from "../accounts/own-second-factor";
 import { createAccountData, type AccountData } from "../accounts/account-data";
-import { getConfig } from "./config";
+import { getConfig, type AppConfig, type CodeStoreConfig } from "./config";
 import { createDeliveryQueue } from "../mail/delivery-queue";
 import type { Mailer } from "../mail/mailer";
 import type { CodeStore } from "../store/code-store";
+import { createCleanupHandler } from "../staff/cleanup";
+import { createGuessingAlarm, type GuessingAlarm } from "../codes/guessing-alarm";
+import { createSecondFactor, type SecondFactor } from "../credentials/totp";
+import { createUserAdministration, type UserAdministration } from "../staff/admin";
+import { bumpSessionVersion } from "../sessions/sessions";
+import { authMetrics, type AuthMetrics, type MetricSpan } from "../staff/metrics";
+import type { User } from "@/db/schema";
+import { findUserById } from "@/db/users";
 
 /**
  * The composition root. The outside world is chosen once per process from the validated configuration. Created lazily (never at
@@ -28,8 +36,20 @@ const holder = globalThis as {
     ownSecondFactor: OwnSecondFactor;
     accountData: AccountData;
     passkeys: Passkeys;
+    staff: StaffArea;
   }>;
 };
+
+/** What the staff area (/admin, lib/staff/admin-access.ts) works with. */
+export interface StaffArea {
+  findUser: (userId: string) => Promise<User | undefined>;
+  secondFactor: SecondFactor;
+  administration: UserAdministration;
+  guessingAlarm: GuessingAlarm;
+  metrics: (span: MetricSpan) => Promise<AuthMetrics>;
+  /** Ends every session of the account on its next request. */
+  endSessions: (userId: string) => Promise<unknown>;
+}
 
 /** The services, wired once to the configured database, code store and mailer. */
 function services() {
@@ -51,6 +71,14 @@ function services() {
       ownSecondFactor: createOwnSecondFactor(deps, accounts),
       accountData: createAccountData(deps, accounts),
       passkeys: createPasskeys(deps, accounts),
+      staff: {
+        findUser: (userId: string) => findUserById(db, userId),
+        secondFactor: createSecondFactor({ db, config }),
+        administration: createUserAdministration({ db, store }),
+        guessingAlarm: createGuessingAlarm({ store, config }),
+        metrics: (span: MetricSpan) => authMetrics(db, span),
+        endSessions: (userId: string) => bumpSessionVersion(db, store, userId),
+      },
     };
   })().catch((error: unknown) => {
     holder.__services = undefined; // try again on the next request rather than failing forever
@@ -65,56 +93,52 @@ export const getSessionList = async () => (await services()).sessionList;
 export const getOwnSecondFactor = async () => (await services()).ownSecondFactor;
 export const getAccountData = async () => (await services()).accountData;
 export const getPasskeys = async () => (await services()).passkeys;
+export const getStaffArea = async () => (await services()).staff;
 
 /** The account service (signup, verification, login). */
 export async function getAccounts(): Promise<Accounts> {
   return (await services()).accounts;
 }
 
+/** The one place the configured code store is chosen (the app's, and each script's own connection). */
+export async function createCodeStore(config: CodeStoreConfig): Promise<CodeStore & { close?: () => Promise<void> }> {
+  switch (config.kind) {
+    case "upstash":
+      return new (await import("../store/upstash")).UpstashCodeStore(config.url, config.token);
+    case "redis":
+      return new (await import("../store/redis")).RedisCodeStore(config.url, config.cluster);
+    case "memory":
+      return new (await import("../store/memory")).MemoryCodeStore();
+  }
+}
+
+/** The one place the configured mail transport is chosen (the app's, and the doctor's). */
+export async function createMailer(config: AppConfig["mail"]): Promise<Mailer> {
+  switch (config.kind) {
+    case "resend":
+      return new (await import("../mail/resend")).ResendMailer(config.apiKey, config.from, config.baseUrl);
+    case "smtp":
+      return new (await import("../mail/smtp")).SmtpMailer(config, config.from);
+    case "outbox":
+      return new (await import("../mail/outbox")).DevOutboxMailer();
+  }
+}
+
 export async function getCodeStore(): Promise<CodeStore> {
   if (!holder.__codeStore) {
-    const config = getConfig().codeStore;
-    switch (config.kind) {
-      case "upstash": {
-        const { UpstashCodeStore } = await import("../store/upstash");
-        holder.__codeStore ??= new UpstashCodeStore(config.url, config.token);
-        break;
-      }
-      case "redis": {
-        const { RedisCodeStore } = await import("../store/redis");
-        holder.__codeStore ??= new RedisCodeStore(config.url, config.cluster);
-        break;
-      }
-      case "memory": {
-        const { MemoryCodeStore } = await import("../store/memory");
-        holder.__codeStore ??= new MemoryCodeStore();
-        break;
-      }
-    }
+    const store = await createCodeStore(getConfig().codeStore);
+    holder.__codeStore ??= store;
   }
-  return holder.__codeStore!;
+  return holder.__codeStore;
 }
 
 export async function getMailer(): Promise<Mailer> {
   if (!holder.__mailer) {
-    const config = getConfig().mail;
-    switch (config.kind) {
-      case "resend": {
-        const { ResendMailer } = await import("../mail/resend");
-        holder.__mailer ??= new ResendMailer(config.apiKey, config.from, config.baseUrl);
-        break;
-      }
-      case "smtp": {
-        const { SmtpMailer } = await import("../mail/smtp");
-        holder.__mailer ??= new SmtpMailer(config, config.from);
-        break;
-      }
-      case "outbox": {
-        const { DevOutboxMailer } = await import("../mail/outbox");
-        holder.__mailer ??= new DevOutboxMailer();
-        break;
-      }
-    }
+    const mailer = await createMailer(getConfig().mail);
+    holder.__mailer ??= mailer;
   }
-  return holder.__mailer!;
+  return holder.__mailer;
 }
+
+/** The cron route's handler: the cleanup of unverified accounts on the process's database. */
+export const cleanupRoute = createCleanupHandler({ housekeeping: () => getConfig().housekeeping, database: getDatabase });

@@ -159,6 +159,7 @@ export interface Actor {
  */
 export function createUserAdministration(deps: { db: Database; store: CodeStore; now?: () => number }) {
   const { db, store } = deps;
+  const list = (query: UserListQuery) => listUsers(db, query);
   const now = deps.now ?? Date.now;
 
   async function target(actor: Actor, userId: string, options: { notSelf: boolean }) {
@@ -220,7 +221,7 @@ export function createUserAdministration(deps: { db: Database; store: CodeStore;
     return { ok: true, user };
   }
 
-  return { changeRole, setActive, signOutEverywhere };
+  return { list, changeRole, setActive, signOutEverywhere };
 }
 
 export type UserAdministration = ReturnType<typeof createUserAdministration>;

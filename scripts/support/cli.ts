@@ -1,6 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig } from "@/lib/platform/config";
-import type { CodeStore } from "@/lib/store/code-store";
+import { ConfigError, parseConfig, type AppConfig } from "@/lib/platform/config";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -27,18 +26,6 @@ export function scriptConfig(): AppConfig | undefined {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
     return undefined;
-  }
-}
-
-/** The configured code store (Upstash, Redis or in-process), its client loaded only when used. */
-export async function createCodeStore(config: CodeStoreConfig): Promise<CodeStore & { close?: () => Promise<void> }> {
-  switch (config.kind) {
-    case "upstash":
-      return new (await import("@/lib/store/upstash")).UpstashCodeStore(config.url, config.token);
-    case "redis":
-      return new (await import("@/lib/store/redis")).RedisCodeStore(config.url);
-    case "memory":
-      return new (await import("@/lib/store/memory")).MemoryCodeStore();
   }
 }
 

@@ -103,7 +103,10 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
     return { ok: true, user: updated, previousEmail: user.email };
   }
 
-  return { changePassword, requestEmailChange, confirmEmailChange };
+  /** The signed-in person's account, as the settings page shows it. */
+  const account = (userId: string): Promise<User | undefined> => findUserById(db, userId);
+
+  return { account, changePassword, requestEmailChange, confirmEmailChange };
 }
 
 export type AccountSettings = ReturnType<typeof createAccountSettings>;

@@ -3,6 +3,7 @@ import { getDatabase } from "@/db/client";
 import { createAccountSettings, type AccountSettings } from "../accounts/account-settings";
 import { createAccounts, type Accounts } from "../accounts/accounts";
 import { installAuditLog } from "./audit";
+import { runHealthChecks } from "./health";
 import { createPasskeys, type Passkeys } from "../credentials/passkeys";
 import { createRecovery, type Recovery } from "../accounts/recovery";
 import { createSessionList, type SessionList } from "../sessions/session-list";
@@ -138,6 +139,17 @@ export async function getMailer(): Promise<Mailer> {
     holder.__mailer ??= mailer;
   }
   return holder.__mailer;
+}
+
+/** GET /api/health's checks of the process's database and code store. */
+export function checkHealth(config: AppConfig) {
+  return runHealthChecks({
+    isProduction: config.isProduction,
+    codeStoreKind: config.codeStore.kind,
+    mailKind: config.mail.kind,
+    database: getDatabase,
+    codeStore: getCodeStore,
+  });
 }
 
 /** The cron route's handler: the cleanup of unverified accounts on the process's database. */

@@ -1,14 +1,18 @@
 import { after } from "next/server";
 import { getDatabase } from "@/db/client";
-import { createAccountSettings, type AccountSettings } from "../accounts/account-settings";
-import { createAccounts, type Accounts } from "../accounts/accounts";
+import { createAccountSettings } from "../accounts/account-settings";
+import { createAccounts, type AccountDependencies, type Accounts } from "../accounts/accounts";
+import { createLoginAttempts } from "../accounts/login-attempts";
+import { createRegistrations } from "../accounts/registrations";
+import { createSecondFactorNotice } from "../accounts/second-factor-notice";
+import { createCodeMachinery } from "../codes/one-time-codes";
 import { installAuditLog } from "./audit";
 import { runHealthChecks } from "./health";
-import { createPasskeys, type Passkeys } from "../credentials/passkeys";
-import { createRecovery, type Recovery } from "../accounts/recovery";
-import { createSessionList, type SessionList } from "../sessions/session-list";
-import { createOwnSecondFactor, type OwnSecondFactor } from "../accounts/own-second-factor";
-import { createAccountData, type AccountData } from "../accounts/account-data";
+import { createPasskeys } from "../credentials/passkeys";
+import { createRecovery } from "../accounts/recovery";
+import { createSessionList } from "../sessions/session-list";
+import { createOwnSecondFactor } from "../accounts/own-second-factor";
+import { createAccountData } from "../accounts/account-data";
 import { getConfig, type AppConfig, type CodeStoreConfig } from "./config";
 import { createDeliveryQueue } from "../mail/delivery-queue";
 import type { Mailer } from "../mail/mailer";
@@ -29,16 +33,7 @@ import { findUserById } from "@/db/users";
 const holder = globalThis as {
   __codeStore?: CodeStore;
   __mailer?: Mailer;
-  __services?: Promise<{
-    accounts: Accounts;
-    recovery: Recovery;
-    settings: AccountSettings;
-    sessionList: SessionList;
-    ownSecondFactor: OwnSecondFactor;
-    accountData: AccountData;
-    passkeys: Passkeys;
-    staff: StaffArea;
-  }>;
+  __services?: Promise<Services>;
 };
 
 /** What the staff area (/admin, lib/staff/admin-access.ts) works with. */
@@ -52,8 +47,45 @@ export interface StaffArea {
   endSessions: (userId: string) => Promise<unknown>;
 }
 
+export type Services = ReturnType<typeof wireServices>;
+
+/**
+ * Every service and what they share, wired to one set of dependencies: the parts several services use (the
+ * code machinery with the guessing alarm, pending signups, the login limits and password check, the second
+ * factor) are created here once and handed to each service that needs them. The service tests wire with this too.
+ */
+export function wireServices(deps: AccountDependencies & { config: AppConfig }) {
+  const { db, store, mailer, config } = deps;
+  const now = deps.now ?? Date.now;
+  const guessingAlarm = createGuessingAlarm({ store, config, now, sleep: deps.sleep });
+  const codes = createCodeMachinery({ store, mailer, config, now, defer: deps.defer, alarm: guessingAlarm, deliveries: deps.deliveries });
+  const registrations = createRegistrations({ store, config, now });
+  const loginAttempts = createLoginAttempts({ db, store, config, idOf: codes.idOf, registrations });
+  const secondFactor = createSecondFactor({ db, config, now });
+  const shared = { codes, loginAttempts, secondFactor };
+  const secondFactorNotice = createSecondFactorNotice({ store, config, codes });
+  return {
+    ...shared,
+    accounts: createAccounts(deps, { ...shared, registrations, secondFactorNotice }),
+    recovery: createRecovery(deps, shared),
+    settings: createAccountSettings(deps, shared),
+    sessionList: createSessionList({ db, store, config: config.auth }),
+    ownSecondFactor: createOwnSecondFactor(deps, shared),
+    accountData: createAccountData(deps, shared),
+    passkeys: createPasskeys(deps, shared),
+    staff: {
+      findUser: (userId: string) => findUserById(db, userId),
+      secondFactor,
+      administration: createUserAdministration({ db, store, now }),
+      guessingAlarm,
+      metrics: (span: MetricSpan) => authMetrics(db, span),
+      endSessions: (userId: string) => bumpSessionVersion(db, store, userId),
+    } satisfies StaffArea,
+  };
+}
+
 /** The services, wired once to the configured database, code store and mailer. */
-function services() {
+function services(): Promise<Services> {
   holder.__services ??= (async () => {
     const [db, store, mailer] = await Promise.all([getDatabase(), getCodeStore(), getMailer()]);
     installAuditLog(db); // auth events also land in the auth_events table (lib/platform/audit.ts)
@@ -62,25 +94,7 @@ function services() {
     const defer = (task: () => Promise<unknown>) => after(task);
     // Mail goes out through the delivery queue in the code store, paced to the provider's rate (lib/mail/delivery-queue.ts).
     const deliveries = createDeliveryQueue({ store, mailer, sealKey: config.codes.payloadKey, ratePerSecond: config.mail.ratePerSecond, defer });
-    const deps = { db, store, mailer, config, defer, deliveries };
-    const accounts = createAccounts(deps);
-    return {
-      accounts,
-      recovery: createRecovery(deps, accounts),
-      settings: createAccountSettings(deps, accounts),
-      sessionList: createSessionList({ db, store, config: deps.config.auth }),
-      ownSecondFactor: createOwnSecondFactor(deps, accounts),
-      accountData: createAccountData(deps, accounts),
-      passkeys: createPasskeys(deps, accounts),
-      staff: {
-        findUser: (userId: string) => findUserById(db, userId),
-        secondFactor: createSecondFactor({ db, config }),
-        administration: createUserAdministration({ db, store }),
-        guessingAlarm: createGuessingAlarm({ store, config }),
-        metrics: (span: MetricSpan) => authMetrics(db, span),
-        endSessions: (userId: string) => bumpSessionVersion(db, store, userId),
-      },
-    };
+    return wireServices({ db, store, mailer, config, defer, deliveries });
   })().catch((error: unknown) => {
     holder.__services = undefined; // try again on the next request rather than failing forever
     throw error;

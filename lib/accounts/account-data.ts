@@ -7,7 +7,7 @@ import type { AppConfig } from "../platform/config";
 import { verifyFailureLimits } from "../codes/limits";
 import { logAuthEvent } from "../platform/log";
 import { confirmOwnPassword, type PasswordRefusal } from "./password-confirmation";
-import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { codeRefusalReason, rateLimited, type CodeRefusal, type RateLimited, type RequestContext } from "./results";
 import { denyInStore } from "../sessions/sessions";
 import { listPasskeys } from "@/db/passkeys";
 import { NO_PASSWORD } from "@/db/schema";
@@ -23,7 +23,8 @@ import { NO_PASSWORD } from "@/db/schema";
 export type DeletionStartResult = { ok: true; delivery: Delivery } | PasswordRefusal | { ok: false; reason: "last_admin" };
 export type DeletionResult =
   | { ok: true }
-  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "last_admin" }
+  | CodeRefusal
+  | { ok: false; reason: "last_admin" }
   | RateLimited;
 
 export function createAccountData(deps: AccountDependencies & { config: Pick<AppConfig, "auth"> }, parts: SharedParts) {
@@ -50,7 +51,7 @@ export function createAccountData(deps: AccountDependencies & { config: Pick<App
     if (await isLastAdmin(user)) return { ok: false, reason: "last_admin" };
     const outcome = await codes.consume("delete_account", { accountId: userId }, otp, verifyFailureLimits(config, codes.idOf(user.email), context.ip));
     if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
-    if (outcome.status !== "ok") return { ok: false, reason: outcome.status === "missing" ? "wrong_code" : outcome.status };
+    if (outcome.status !== "ok") return { ok: false, reason: codeRefusalReason(outcome) };
     const sessions = await sessionRecordsOf(db, userId);
     if (!(await deleteAccountRows(db, userId))) return { ok: false, reason: "last_admin" };
     // The rows are gone, so the database already refuses these sessions; the deny entries answer sooner.

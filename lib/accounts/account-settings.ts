@@ -6,7 +6,7 @@ import { logAuthEvent } from "../platform/log";
 import { passwordProblem } from "../credentials/password-policy";
 import { hashPassword } from "../credentials/passwords";
 import { confirmOwnPassword, type PasswordRefusal } from "./password-confirmation";
-import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { codeRefusalReason, rateLimited, type CodeRefusal, type RateLimited, type RequestContext } from "./results";
 import { rememberSessionVersion } from "../sessions/sessions";
 
 /**
@@ -18,7 +18,8 @@ export type ChangePasswordResult = { ok: true; user: User } | PasswordRefusal | 
 export type EmailChangeRequestResult = { ok: true; email: string } | PasswordRefusal;
 export type EmailChangeResult =
   | { ok: true; user: User; previousEmail: string }
-  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "email_taken" }
+  | CodeRefusal
+  | { ok: false; reason: "email_taken" }
   | RateLimited;
 
 export function createAccountSettings(deps: AccountDependencies, parts: Pick<SharedParts, "codes" | "loginAttempts">) {
@@ -84,7 +85,7 @@ export function createAccountSettings(deps: AccountDependencies, parts: Pick<Sha
     const limits = verifyFailureLimits(config, codes.idOf(user.email), context.ip);
     const outcome = await codes.consume("change_email", { accountId: userId }, input.otp, limits);
     if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
-    if (outcome.status !== "ok") return { ok: false, reason: outcome.status === "missing" ? "wrong_code" : outcome.status };
+    if (outcome.status !== "ok") return { ok: false, reason: codeRefusalReason(outcome) };
     const { newEmail } = JSON.parse(outcome.payload) as { newEmail: string };
     const updated = await changeEmail(db, userId, newEmail, new Date(now()));
     if (!updated) return { ok: false, reason: "email_taken" };

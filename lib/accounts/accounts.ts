@@ -13,7 +13,7 @@ import { passwordProblem } from "../credentials/password-policy";
 import { hashPassword } from "../credentials/passwords";
 import type { LoginAttempts } from "./login-attempts";
 import { newRegistrationToken, type Registrations } from "./registrations";
-import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { codeRefusalReason, rateLimited, type CodeRefusal, type RateLimited, type RequestContext } from "./results";
 import type { SecondFactorNotice } from "./second-factor-notice";
 import type { LoginInput, RegisterInput, VerifyInput } from "../schemas";
 import type { CodeStore } from "../store/code-store";
@@ -66,7 +66,8 @@ export type VerifyResult =
   /** signIn: whoever proved the address chose the password just now; the adapters sign them in with it. */
   | { ok: true; user: User; signIn: boolean }
   /** choose_password: the code did not come from this signup's own client, so its details cannot apply. */
-  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "choose_password" }
+  | CodeRefusal
+  | { ok: false; reason: "choose_password" }
   | WeakPassword
   | RateLimited;
 
@@ -143,13 +144,11 @@ export function createAccounts(
       case "rate_limited":
         return rateLimited(outcome.retryAfterMs, "verify_failures");
       // No record looks like a wrong code, so this answer does not tell which addresses have signed up.
-      case "missing":
-      case "wrong_code":
-        logAuthEvent("verify_failed", { reason: "wrong_code" });
-        return { ok: false, reason: "wrong_code" };
-      default:
-        logAuthEvent("verify_failed", { reason: outcome.status });
-        return { ok: false, reason: outcome.status };
+      default: {
+        const reason = codeRefusalReason(outcome);
+        logAuthEvent("verify_failed", { reason });
+        return { ok: false, reason };
+      }
     }
   }
 

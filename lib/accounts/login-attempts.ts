@@ -4,6 +4,7 @@ import { findUserByEmail } from "@/db/users";
 import { ipLimits, loginAccountLimits, type LimitConfig } from "../codes/limits";
 import { logAuthEvent } from "../platform/log";
 import { burnPasswordCheck, verifyPassword } from "../credentials/passwords";
+import { isDeactivated } from "./account-state";
 import type { Registrations } from "./registrations";
 import { rateLimited, type RateLimited, type RequestContext } from "./results";
 import type { CodeStore } from "../store/code-store";
@@ -56,7 +57,8 @@ export function createLoginAttempts(deps: LoginAttemptsDependencies) {
       return { ok: false, reason: pendingSignup ? "unverified" : "invalid_credentials" };
     }
     const passwordOk = user && user.passwordHash !== NO_PASSWORD ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password), false);
-    if (!user || !passwordOk || !user.isActive) {
+    // The unverified returned above: an account still not active here is a deactivated one.
+    if (!user || !passwordOk || isDeactivated(user)) {
       logAuthEvent("login_failed", { userId: user?.id, reason: !user ? "unknown_email" : !passwordOk ? "wrong_password" : "deactivated" });
       return { ok: false, reason: "invalid_credentials" };
     }

@@ -3,7 +3,7 @@ import type { AccountDependencies, Delivery, SharedParts } from "./accounts";
 import { verifyFailureLimits } from "../codes/limits";
 import { logAuthEvent } from "../platform/log";
 import { confirmOwnPassword, type PasswordRefusal } from "./password-confirmation";
-import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { codeRefusalReason, rateLimited, type CodeRefusalReason, type RateLimited, type RequestContext } from "./results";
 import type { PendingEnrolment, SecondFactorStatus } from "../credentials/totp";
 import { bumpSessionVersion } from "../sessions/sessions";
 
@@ -18,7 +18,7 @@ export type StartResult = { ok: true; enrolment: PendingEnrolment; delivery: Del
 export type ConfirmResult =
   /** user: the new session version, for the adapter to keep the person's own session (renewCurrentSession). */
   | { ok: true; user: { id: string; sessionVersion: number; email: string } }
-  | { ok: false; reason: "wrong_code" | "not_pending" | "email_code_wrong" | "expired" | "used" | "too_many_attempts" | "not_allowed" }
+  | { ok: false; reason: CodeRefusalReason | "not_pending" | "email_code_wrong" | "not_allowed" }
   | RateLimited;
 export type DisableResult = { ok: true } | PasswordRefusal | { ok: false; reason: "wrong_code" | "not_allowed" };
 
@@ -72,7 +72,8 @@ export function createOwnSecondFactor(deps: AccountDependencies, parts: SharedPa
         return { ok: false as const, reason: "rate_limited" as const };
       }
       logAuthEvent("totp_enrolment_failed", { userId, reason: `email_${outcome.status}` });
-      return { ok: false as const, reason: outcome.status === "missing" || outcome.status === "wrong_code" ? ("email_code_wrong" as const) : outcome.status };
+      const reason = codeRefusalReason(outcome);
+      return { ok: false as const, reason: reason === "wrong_code" ? ("email_code_wrong" as const) : reason };
     });
     if (limited) return limited;
     if (!result.ok) return result as ConfirmResult;

@@ -7,7 +7,8 @@ import { ipLimit, ipLimits, loginAccountLimits, verifyFailureLimits } from "../c
 import { logAuthEvent } from "../platform/log";
 import { passwordProblem } from "../credentials/password-policy";
 import { hashPassword } from "../credentials/passwords";
-import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { isDeactivated } from "./account-state";
+import { codeRefusalReason, rateLimited, type CodeRefusal, type RateLimited, type RequestContext } from "./results";
 import { rememberSessionVersion } from "../sessions/sessions";
 import type { ConsumeCodeOutcome } from "../store/code-store";
 
@@ -15,8 +16,6 @@ import type { ConsumeCodeOutcome } from "../store/code-store";
  * Getting in without the password: reset by code, and (when enabled) sign-in by code. Both run on the
  * code machinery of lib/codes/one-time-codes.ts with the limits of signup and login.
  */
-
-type CodeRefusal = { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" };
 
 export type RequestResult = { ok: true } | RateLimited | { ok: false; reason: "disabled" };
 export type ResetResult = { ok: true; user: User } | CodeRefusal | WeakPassword | RateLimited;
@@ -36,7 +35,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
   }
 
   function refusal(outcome: Exclude<ConsumeCodeOutcome, { status: "ok" } | { status: "rate_limited" }>): CodeRefusal {
-    const reason = outcome.status === "missing" ? "wrong_code" : outcome.status;
+    const reason = codeRefusalReason(outcome);
     logAuthEvent("verify_failed", { reason });
     return { ok: false, reason };
   }
@@ -46,7 +45,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     const ipCheck = await store.limits("hit", [ipLimit(config, "resend", context.ip)]);
     if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "reset_ip");
     const user = await findUserByEmail(db, email);
-    if (!user || (user.emailVerifiedAt && !user.isActive)) {
+    if (!user || isDeactivated(user)) {
       // A decoy record (never mailed): wrong codes then run out and expire exactly as for a real one.
       const decoy = await codes.issue({ purpose: "reset_password", keyEmail: email, decoy: {} });
       if (decoy.status === "limited") return rateLimited(decoy.retryAfterMs, "send");

@@ -124,3 +124,32 @@ export async function changeEmail(db: Database, id: string, email: string, now: 
     throw error;
   }
 }
+
+/** Changes the account and ends every session: the version goes up in the same UPDATE. */
+export async function updateUserEndingSessions(
+  db: Database,
+  id: string,
+  changes: Partial<Pick<User, "role" | "isActive" | "name">>,
+  now: Date,
+): Promise<User | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({ ...changes, sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: now })
+    .where(eq(users.id, id))
+    .returning();
+  return row;
+}
+
+/** Ends every session of the account (the version goes up); its new version, if the account exists. */
+export async function raiseSessionVersion(
+  db: Database,
+  id: string,
+  now: Date,
+): Promise<{ id: string; sessionVersion: number; isActive: boolean; email: string } | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({ sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: now })
+    .where(eq(users.id, id))
+    .returning({ id: users.id, sessionVersion: users.sessionVersion, isActive: users.isActive, email: users.email });
+  return row;
+}

@@ -13,7 +13,8 @@ import { migrationsUpToDate, readMigrationStatus, withTimeout } from "@/lib/plat
 import { lastRefusal, type RecordedRefusal } from "@/lib/mail/delivery-queue";
 import type { Mailer } from "@/lib/mail/mailer";
 import { emailSchema } from "@/lib/schemas";
-import { createCodeStore, parseScriptArgs, runScript } from "./support/cli";
+import { createCodeStore, createMailer } from "@/lib/platform/runtime";
+import { parseScriptArgs, runScript } from "./support/cli";
 import { connectDatabase, localFile, localFileExists } from "./support/database";
 import { loadEnvFiles } from "./support/env-files";
 import { describeError, describeSecret, describeUrl } from "./support/redact";
@@ -175,7 +176,7 @@ async function checkCodeStore(config: AppConfig, strict: boolean): Promise<void>
   } catch (error) {
     report("fail", `the code store does not answer: ${describeError(error, secrets)}`, storeFixes(store));
   } finally {
-    await (instance as { close?: () => Promise<void> }).close?.().catch(() => {});
+    await instance.close?.().catch(() => {});
   }
 }
 
@@ -195,17 +196,6 @@ function storeFixes(store: CodeStoreConfig): string[] {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Mail
-
-async function createMailer(config: AppConfig["mail"]): Promise<Mailer> {
-  switch (config.kind) {
-    case "resend":
-      return new (await import("@/lib/mail/resend")).ResendMailer(config.apiKey, config.from, config.baseUrl);
-    case "smtp":
-      return new (await import("@/lib/mail/smtp")).SmtpMailer(config, config.from);
-    case "outbox":
-      return new (await import("@/lib/mail/outbox")).DevOutboxMailer();
-  }
-}
 
 function smtpHost(mail: Extract<MailConfig, { kind: "smtp" }>): { host: string; port?: number; secure: boolean } {
   if (mail.url) {

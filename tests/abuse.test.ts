@@ -6,6 +6,7 @@ import { startRedisCluster } from "@/e2e/support/redis-cluster";
 import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
 import { createAccountSettings } from "@/lib/accounts/account-settings";
 import { createAccounts } from "@/lib/accounts/accounts";
+import { wireServices, type Services } from "@/lib/platform/runtime";
 import { createDeliveryQueue } from "@/lib/mail/delivery-queue";
 import { parseConfig } from "@/lib/platform/config";
 import { createRecovery } from "@/lib/accounts/recovery";
@@ -43,6 +44,7 @@ let handle: Awaited<ReturnType<typeof harness.freshDatabase>>;
 let mailer: CapturingMailer;
 let store: CodeStore;
 let accounts: ReturnType<typeof createAccounts>;
+let services: Services;
 let tokens: SignupTokens;
 
 async function wire(codeStore: CodeStore, cfg = config) {
@@ -51,7 +53,8 @@ async function wire(codeStore: CodeStore, cfg = config) {
   mailer = new CapturingMailer();
   store = codeStore;
   // As in the app (Next's after()): mail that must not show in the answer's timing is sent after it.
-  accounts = createAccounts({ db: handle.db, store, mailer, config: cfg, now: () => Date.now(), defer: harness.defer });
+  services = wireServices({ db: handle.db, store, mailer, config: cfg, now: () => Date.now(), defer: harness.defer });
+  accounts = services.accounts;
 }
 
 /** Each request from its own address unless a test gives one: per-IP caps are tested on their own. */
@@ -330,7 +333,7 @@ describe("limits on the in-process store, with a fake clock", () => {
       expect(await login(email, PASSWORD)).toEqual({ ok: false, reason: "locked" });
 
       // Only a reset by code (proof of the address) lifts it.
-      const recovery = createRecovery({ db: handle.db, store, mailer, config, now: () => Date.now() }, accounts);
+      const recovery = createRecovery({ db: handle.db, store, mailer, config, now: () => Date.now() }, services);
       expect(await recovery.requestPasswordReset(email, { ip: freshIp() })).toEqual({ ok: true });
       await settle();
       const resetCode = mailer.lastCode(email);
@@ -400,7 +403,7 @@ describe("limits on the in-process store, with a fake clock", () => {
       const code = await registerAndGetCode(email);
       await verifiedAccount("mover@example.com");
       const mover = (await findUserByEmail(handle.db, "mover@example.com"))!;
-      const settings = createAccountSettings({ db: handle.db, store, mailer, config, now: () => Date.now() }, accounts);
+      const settings = createAccountSettings({ db: handle.db, store, mailer, config, now: () => Date.now() }, services);
       expect((await settings.requestEmailChange(mover.id, { newEmail: "moved@example.com", password: PASSWORD }, { ip: freshIp() })).ok).toBe(true);
       const changeCode = mailer.lastCode("moved@example.com");
       // 60 guesses, at most 6 per address: no address's own budget (10) is what stops them.
@@ -411,7 +414,7 @@ describe("limits on the in-process store, with a fake clock", () => {
       const refused = await verify(email, code, ip);
       expect(refused).toMatchObject({ ok: false, reason: "rate_limited" });
       expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(3500);
-      const recovery = createRecovery({ db: handle.db, store, mailer, config, now: () => Date.now() }, accounts);
+      const recovery = createRecovery({ db: handle.db, store, mailer, config, now: () => Date.now() }, services);
       const reset = await recovery.resetPassword({ email: "guess0@example.com", otp: "123456", password: "brand new lighthouse passphrase" }, { ip });
       expect(reset).toMatchObject({ ok: false, reason: "rate_limited" });
       expect(await settings.confirmEmailChange(mover.id, { otp: changeCode }, { ip })).toMatchObject({ ok: false, reason: "rate_limited" });
@@ -638,7 +641,7 @@ describe("enumeration timing (real clock, in-process store, a mail transport tak
       expect(b.result).toEqual({ ok: false, reason: "invalid_credentials" });
       unknown.push(a.ms);
       wrong.push(b.ms);
-      await accounts.clearLoginFailures("known@example.com"); // stay under the per-account limit (not timed)
+      await services.loginAttempts.clearLoginFailures("known@example.com"); // stay under the per-account limit (not timed)
     }
     expectSimilarTiming("unknown email vs wrong password", unknown, wrong);
   });
@@ -750,7 +753,7 @@ describe.each(redisDeployments)("on the real Redis store: $name", ({ start }) =>
     const moverEmail = unique("mover");
     await verifiedAccount(moverEmail);
     const mover = (await findUserByEmail(handle.db, moverEmail))!;
-    const settings = createAccountSettings({ db: handle.db, store, mailer, config, now: () => Date.now() }, accounts);
+    const settings = createAccountSettings({ db: handle.db, store, mailer, config, now: () => Date.now() }, services);
     const newEmail = unique("moved");
     expect((await settings.requestEmailChange(mover.id, { newEmail, password: PASSWORD }, { ip: freshIp() })).ok).toBe(true);
     const changeCode = mailer.lastCode(newEmail);
@@ -834,7 +837,8 @@ describe("enumeration with the delivery queue (as the app runs: mail queued in t
     mailer.latencyMs = 40;
     store = new MemoryCodeStore();
     const deliveries = createDeliveryQueue({ store, mailer, sealKey: config.codes.payloadKey, ratePerSecond: 0, defer: harness.defer });
-    accounts = createAccounts({ db: handle.db, store, mailer, config, now: () => Date.now(), defer: harness.defer, deliveries });
+    services = wireServices({ db: handle.db, store, mailer, config, now: () => Date.now(), defer: harness.defer, deliveries });
+    accounts = services.accounts;
   });
 
   async function queuedSignup(email: string, verifyIt: boolean): Promise<void> {

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { findUserByEmail } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
 import { createAccounts } from "@/lib/accounts/accounts";
+import { wireServices } from "@/lib/platform/runtime";
 import { parseConfig } from "@/lib/platform/config";
 import { NO_PASSWORD } from "@/db/schema";
 import { loginSchema, registerSchema, resendSchema, verifyInputSchema } from "@/lib/schemas";
@@ -38,7 +39,7 @@ beforeEach(async () => {
   mailer = new CapturingMailer();
   tokens = new SignupTokens();
   startFakeClock();
-  accounts = createAccounts({ db: handle.db, store: new MemoryCodeStore(), mailer, config, now: () => Date.now() });
+  accounts = wireServices({ db: handle.db, store: new MemoryCodeStore(), mailer, config, now: () => Date.now() }).accounts;
 });
 
 /** Each request from its own address unless a test says otherwise: per-IP caps are not what these tests are about. */

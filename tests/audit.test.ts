@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import { authEvents } from "@/db/schema";
 import { extractCode } from "@/e2e/support/mailbox";
-import { createAccounts } from "@/lib/accounts/accounts";
+import { wireServices } from "@/lib/platform/runtime";
 import { createAuditLog, toAuditRow } from "@/lib/platform/audit";
 import { logAuthEvent, setAuthEventSink } from "@/lib/platform/log";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
@@ -171,7 +171,7 @@ describe("the auth_events sink", () => {
     setAuthEventSink(audit.sink);
     const sent: MailMessage[] = [];
     const mailer: Mailer = { send: async (m) => void sent.push(m), verify: async () => {} };
-    const accounts = createAccounts({ db, store: new MemoryCodeStore(), mailer, config: testConfig });
+    const accounts = wireServices({ db, store: new MemoryCodeStore(), mailer, config: testConfig }).accounts;
     const email = "walk@example.test";
     const password = "velvet hammock orbit lantern 42";
     const signup = await accounts.register(registerSchema(testConfig.passwordMinLength).parse({ name: "Ada", email, password }), { ip: "198.51.100.1" });

@@ -3,6 +3,7 @@ import type { Database } from "@/db/client";
 import { NO_PASSWORD, users } from "@/db/schema";
 import { findUserByEmail } from "@/db/users";
 import { createAccounts } from "@/lib/accounts/accounts";
+import { wireServices, type Services } from "@/lib/platform/runtime";
 import { parseConfig } from "@/lib/platform/config";
 import { createRecovery } from "@/lib/accounts/recovery";
 import { MemoryCodeStore } from "@/lib/store/memory";
@@ -213,6 +214,7 @@ describe("an unverified account that asked for a code recently", () => {
     const PASSWORD = "correct horse battery staple";
     let mailer: CapturingMailer;
     let accounts: ReturnType<typeof createAccounts>;
+    let services: Services;
     let recovery: ReturnType<typeof createRecovery>;
     let ip = 0;
     const ctx = () => ({ ip: `198.51.100.${++ip % 250}` });
@@ -223,8 +225,9 @@ describe("an unverified account that asked for a code recently", () => {
       vi.setSystemTime(NOW.getTime() - (RETENTION_DAYS + 3) * DAY);
       mailer = new CapturingMailer();
       const deps = { db, store: new MemoryCodeStore(), mailer, config, now: () => Date.now() };
-      accounts = createAccounts(deps);
-      recovery = createRecovery(deps, accounts);
+      services = wireServices(deps);
+      accounts = services.accounts;
+      recovery = services.recovery;
     });
 
     afterEach(() => {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { createAccounts } from "@/lib/accounts/accounts";
+import { wireServices } from "@/lib/platform/runtime";
 import { parseConfig } from "@/lib/platform/config";
 import { createRecovery } from "@/lib/accounts/recovery";
 import { ipKey, ipLimits } from "@/lib/codes/limits";
@@ -61,7 +61,7 @@ describe("the guessing alarm", () => {
     startFakeClock();
     sleep = vi.fn(async () => {});
     const deps = { db: handle.db, store: new MemoryCodeStore(), mailer: new CapturingMailer(), config, now: () => Date.now(), defer: harness.defer, sleep };
-    recovery = createRecovery(deps, createAccounts(deps));
+    recovery = wireServices(deps).recovery;
   });
 
   it("below CODE_FAILURE_ALARM_PER_HOUR wrong codes across all addresses, code checks do not wait", async () => {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "@/db/client";
 import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
-import { createAccounts } from "@/lib/accounts/accounts";
+import { wireServices } from "@/lib/platform/runtime";
 import { parseConfig } from "@/lib/platform/config";
 import type { Mailer } from "@/lib/mail/mailer";
 import { RedisCodeStore } from "@/lib/store/redis";
@@ -38,7 +38,7 @@ let dbCount = 0;
 async function freshAccounts() {
   const handle = openDatabase(`file:${path.join(root, `app-${++dbCount}.db`)}`);
   await handle.ready;
-  return createAccounts({ db: handle.db, store, mailer: codeMailer, config });
+  return wireServices({ db: handle.db, store, mailer: codeMailer, config }).accounts;
 }
 
 /** Keeps the last code mailed, so a signup can be verified. */

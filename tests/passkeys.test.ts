@@ -2,13 +2,12 @@ import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import { NO_PASSWORD, users, type User } from "@/db/schema";
-import { createAccounts } from "@/lib/accounts/accounts";
+import { wireServices } from "@/lib/platform/runtime";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import type { RelyingParty } from "@/lib/credentials/passkey-relying-party";
-import { createPasskeys, PASSKEY_CHALLENGE_TTL_MS, SIGN_IN_OPTIONS_PER_IP_PER_HOUR, type Passkeys } from "@/lib/credentials/passkeys";
+import { PASSKEY_CHALLENGE_TTL_MS, SIGN_IN_OPTIONS_PER_IP_PER_HOUR, type Passkeys } from "@/lib/credentials/passkeys";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { extractCode } from "@/e2e/support/mailbox";
-import { createOwnSecondFactor } from "@/lib/accounts/own-second-factor";
 import { hashPassword } from "@/lib/credentials/passwords";
 import { totpCodeAt } from "@/lib/credentials/totp";
 import { checkSession, startSession } from "@/lib/sessions/sessions";
@@ -38,7 +37,7 @@ let close: () => void;
 let store: MemoryCodeStore;
 let mailer: CapturingMailer;
 let passkeys: Passkeys;
-let deps: Parameters<typeof createPasskeys>[0];
+let deps: Parameters<typeof wireServices>[0];
 let user: User;
 let ipCounter = 0;
 const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
@@ -51,7 +50,7 @@ beforeEach(async () => {
   store = new MemoryCodeStore();
   mailer = new CapturingMailer();
   deps = { db, store, mailer, config: testConfig, now: () => Date.now() };
-  passkeys = createPasskeys(deps, createAccounts(deps));
+  passkeys = wireServices(deps).passkeys;
   user = await insertUser(db, { email: "ada@example.test" });
 });
 
@@ -276,7 +275,7 @@ describe("found by an outsider's attack pass", () => {
 
   /** Turns TOTP on as /account does: the password, then the app's code and the mailed code. */
   async function turnTotpOn(who: User): Promise<void> {
-    const twoFactor = createOwnSecondFactor(deps, createAccounts(deps));
+    const twoFactor = wireServices(deps).ownSecondFactor;
     const started = await twoFactor.start(who.id, PASSWORD, ctx());
     if (!started.ok) throw new Error(`start refused: ${started.reason}`);
     const emailCode = extractCode({ text: mailer.sent.at(-1)!.text });

@@ -6,6 +6,7 @@ import { findUserByEmail, findUserById } from "@/db/users";
 import { extractCode } from "@/e2e/support/mailbox";
 import { createAccountSettings } from "@/lib/accounts/account-settings";
 import { createAccounts } from "@/lib/accounts/accounts";
+import { wireServices, type Services } from "@/lib/platform/runtime";
 import { CODE_PURPOSES, type CodePurpose } from "@/lib/codes/codes";
 import { parseConfig, type AppConfig } from "@/lib/platform/config";
 import type { MailMessage } from "@/lib/mail/mailer";
@@ -63,6 +64,7 @@ let handle: Awaited<ReturnType<typeof harness.freshDatabase>>;
 let mailer: CapturingMailer;
 let store: MemoryCodeStore;
 let accounts: ReturnType<typeof createAccounts>;
+let services: Services;
 let recovery: ReturnType<typeof createRecovery>;
 let settings: ReturnType<typeof createAccountSettings>;
 let tokens: SignupTokens;
@@ -70,9 +72,10 @@ let tokens: SignupTokens;
 /** As lib/platform/runtime.ts: one set of dependencies, the account service, and the two services built on it. */
 function wire(cfg: AppConfig) {
   const deps = { db: handle.db, store, mailer, config: cfg, now: () => Date.now(), defer: harness.defer };
-  accounts = createAccounts(deps);
-  recovery = createRecovery(deps, accounts);
-  settings = createAccountSettings(deps, accounts);
+  services = wireServices(deps);
+  accounts = services.accounts;
+  recovery = services.recovery;
+  settings = services.settings;
 }
 
 beforeEach(async () => {
@@ -144,7 +147,7 @@ async function verifiedAccount(email: string, password = PASSWORD): Promise<stri
  */
 async function issueEmailChangeCode(accountId: string, newEmail: string): Promise<string> {
   expect(await requestEmailChange(accountId, newEmail)).toEqual({ ok: false, reason: "invalid_credentials" });
-  const sent = await accounts.codes.issue({ purpose: "change_email", accountId, to: newEmail, payload: JSON.stringify({ newEmail }) });
+  const sent = await services.codes.issue({ purpose: "change_email", accountId, to: newEmail, payload: JSON.stringify({ newEmail }) });
   expect(sent).toEqual({ status: "sent" });
   return mailer.lastCode(newEmail);
 }

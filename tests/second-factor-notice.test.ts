@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
-import { createAccounts, type Accounts } from "@/lib/accounts/accounts";
+import type { Accounts } from "@/lib/accounts/accounts";
+import { wireServices } from "@/lib/platform/runtime";
 import { emailId, sendLimits } from "@/lib/codes/limits";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import { hashPassword } from "@/lib/credentials/passwords";
@@ -49,7 +50,7 @@ beforeEach(async () => {
   ({ db, close } = await freshDatabase("second-factor-notice-test"));
   store = new MemoryCodeStore();
   mailer = new CapturingMailer();
-  accounts = createAccounts({ db, store, mailer, config, now: () => Date.now() });
+  accounts = wireServices({ db, store, mailer, config, now: () => Date.now() }).accounts;
   passwordHash ??= await hashPassword(PASSWORD);
   staff = await insertUser(db, { email: "ops@example.test", role: "staff", passwordHash });
   const factor = createSecondFactor({ db, config, now: () => Date.now() });

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
 import { extractCode } from "@/e2e/support/mailbox";
-import { createAccounts, type Accounts } from "@/lib/accounts/accounts";
+import type { Accounts } from "@/lib/accounts/accounts";
+import { wireServices, type Services } from "@/lib/platform/runtime";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import { hashPassword } from "@/lib/credentials/passwords";
 import { createRecovery } from "@/lib/accounts/recovery";
@@ -31,6 +32,7 @@ class CapturingMailer implements Mailer {
 let db: Database;
 let close: () => void;
 let accounts: Accounts;
+let services: Services;
 let store: MemoryCodeStore;
 let mailer: CapturingMailer;
 let staff: User;
@@ -51,7 +53,8 @@ beforeEach(async () => {
   ({ db, close } = await freshDatabase("staff-login-test"));
   store = new MemoryCodeStore();
   mailer = new CapturingMailer();
-  accounts = createAccounts({ db, store, mailer, config, now: () => Date.now() });
+  services = wireServices({ db, store, mailer, config, now: () => Date.now() });
+  accounts = services.accounts;
   passwordHash ??= await hashPassword(PASSWORD);
   staff = await insertUser(db, { email: "ops@example.test", role: "staff", passwordHash });
   const factor = createSecondFactor({ db, config, now: () => Date.now() });
@@ -119,7 +122,7 @@ describe("authenticate for staff with a second factor", () => {
   });
 
   it("a password reset does not bypass the second factor", async () => {
-    const recovery = createRecovery({ db, store, mailer, config, now: () => Date.now() }, accounts);
+    const recovery = createRecovery({ db, store, mailer, config, now: () => Date.now() }, services);
     expect(await recovery.requestPasswordReset(staff.email, ctx())).toEqual({ ok: true });
     const code = extractCode({ text: mailer.sent.filter((m) => m.to === staff.email).at(-1)!.text });
     const NEW_PASSWORD = "quiet meadow copper violin 77";

@@ -10,12 +10,10 @@ import { TwoFactor } from "./two-factor";
 import { AuthShell } from "@/components/auth-shell";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
-import { getDatabase } from "@/db/client";
 import { NO_PASSWORD } from "@/db/schema";
-import { findUserById } from "@/db/users";
 import { getConfig } from "@/lib/platform/config";
 import { requireSession } from "@/lib/sessions/current-session";
-import { getOwnSecondFactor, getSessionList } from "@/lib/platform/runtime";
+import { getAccountSettings, getOwnSecondFactor, getSessionList } from "@/lib/platform/runtime";
 import { passkeyItems, passkeyNotice } from "@/lib/web/passkey-page";
 import type { SearchParams } from "@/lib/web/search-params";
 
@@ -30,7 +28,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
   const params = await searchParams;
   const notice = typeof params.changed === "string" ? CHANGED[params.changed] : undefined;
   const session = await requireSession();
-  const user = await findUserById(await getDatabase(), session.userId);
+  const user = await (await getAccountSettings()).account(session.userId);
   if (!user) redirect("/login");
   const sessions = await (await getSessionList()).list(user.id, session.sessionId, Date.now());
 

@@ -4,12 +4,10 @@ import { redirect } from "next/navigation";
 import * as z from "zod/mini";
 import { withoutSeparators } from "@/lib/form-rules";
 import { ROLES } from "@/db/schema";
-import { createUserAdministration, parseUserListQuery, userListSearch, type AdminActionResult } from "@/lib/staff/admin";
+import { parseUserListQuery, userListSearch, type AdminActionResult } from "@/lib/staff/admin";
 import { requireStaff, requireStaffForEnrolment } from "@/lib/staff/admin-access";
 import { signOut } from "@/lib/sessions/auth";
 import type { FormState } from "@/lib/web/form-state";
-import { getCodeStore } from "@/lib/platform/runtime";
-import { bumpSessionVersion } from "@/lib/sessions/sessions";
 import type { EnrolmentRefusal } from "@/lib/credentials/totp";
 
 /* Server actions of the staff area: thin adapters over lib/credentials/totp.ts and lib/staff/admin.ts, each behind the gate. */
@@ -36,7 +34,7 @@ const ENROLMENT_REFUSALS: Record<EnrolmentRefusal, { field: "code" | "enrolmentC
 
 /** Confirms the enrolment; then every session ends (this one too) and the person logs in again with a code. */
 export async function confirmEnrolmentAction(_previous: FormState, formData: FormData): Promise<FormState> {
-  const { user, db, secondFactor } = await requireStaffForEnrolment();
+  const { user, secondFactor, endSessions } = await requireStaffForEnrolment();
   const code = authenticatorCode.safeParse(formData.get("code") ?? "");
   const enrolment = enrolmentCode.safeParse(formData.get("enrolmentCode") ?? "");
   if (!code.success || !enrolment.success) {
@@ -50,7 +48,7 @@ export async function confirmEnrolmentAction(_previous: FormState, formData: For
     const { field, message } = ENROLMENT_REFUSALS[result.reason];
     return { ok: false, fieldErrors: { [field]: message } };
   }
-  await bumpSessionVersion(db, await getCodeStore(), user.id);
+  await endSessions(user.id);
   await signOut({ redirectTo: `/login?mfa=on&email=${encodeURIComponent(user.email)}` });
   return { ok: true };
 }
@@ -78,8 +76,8 @@ function userIdOf(formData: FormData): string {
 }
 
 async function administration() {
-  const { user, db } = await requireStaff();
-  return { actor: { id: user.id, role: user.role }, admin: createUserAdministration({ db, store: await getCodeStore() }) };
+  const { user, administration } = await requireStaff();
+  return { actor: { id: user.id, role: user.role }, admin: administration };
 }
 
 export async function changeRoleAction(formData: FormData): Promise<void> {

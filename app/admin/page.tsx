@@ -6,13 +6,10 @@ import { MetricsPanel } from "./metrics-panel";
 import { UsersTable } from "./users-table";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
-import { canManageUsers, listUsers, parseUserListQuery } from "@/lib/staff/admin";
+import { canManageUsers, parseUserListQuery } from "@/lib/staff/admin";
 import { requireStaff } from "@/lib/staff/admin-access";
 import { auditLogStats } from "@/lib/platform/audit";
 import { getConfig } from "@/lib/platform/config";
-import { createGuessingAlarm } from "@/lib/codes/guessing-alarm";
-import { authMetrics } from "@/lib/staff/metrics";
-import { getCodeStore } from "@/lib/platform/runtime";
 import type { SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Admin" };
@@ -30,15 +27,14 @@ const RESULTS: Record<string, { tone: "success" | "error"; text: string }> = {
 };
 
 export default async function AdminPage({ searchParams }: { searchParams: SearchParams }) {
-  const { user, db, secondFactor } = await requireStaff();
+  const { user, secondFactor, administration, guessingAlarm: alarm, metrics } = await requireStaff();
   const params = await searchParams;
   const query = parseUserListQuery(params);
   const result = typeof params.result === "string" ? RESULTS[params.result] : undefined;
-  const alarm = createGuessingAlarm({ store: await getCodeStore(), config: getConfig() });
   const [page, day, week, factor, alarmOn] = await Promise.all([
-    listUsers(db, query),
-    authMetrics(db, "24h"),
-    authMetrics(db, "7d"),
+    administration.list(query),
+    metrics("24h"),
+    metrics("7d"),
     secondFactor.status(user.id),
     alarm.isOn(),
   ]);

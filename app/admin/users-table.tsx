@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { changeRoleAction, setActiveAction, signOutEverywhereAction } from "./actions";
 import { buttonClasses } from "@/components/ui/button";
+import { isDeactivated } from "@/lib/accounts/account-state";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { SubmitButton } from "@/components/ui/submit-button";
@@ -153,7 +154,7 @@ export function UsersTable({ page, query, actorId, canManage }: { page: UserList
                   </td>
                   <td className="px-3 py-2">
                     {row.emailVerifiedAt ? "Verified" : "Unverified"}
-                    {row.emailVerifiedAt && !row.isActive ? ", deactivated" : ""}
+                    {isDeactivated(row) ? ", deactivated" : ""}
                   </td>
                   <td className="px-3 py-2 whitespace-nowrap">{formatDate(row.createdAt)}</td>
                   {canManage ? (

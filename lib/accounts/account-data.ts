@@ -1,17 +1,16 @@
 import { authEventsOf, deleteAccountRows, otherActiveAdmins } from "@/db/account-data";
 import { sessionRecordsOf } from "@/db/session-list";
 import { findUserById } from "@/db/users";
-import type { AccountDependencies, Accounts, Delivery } from "./accounts";
+import type { AccountDependencies, Delivery, SharedParts } from "./accounts";
 import { CODE_PURPOSES, codeKey } from "../codes/codes";
 import type { AppConfig } from "../platform/config";
 import { verifyFailureLimits } from "../codes/limits";
 import { logAuthEvent } from "../platform/log";
 import { confirmOwnPassword, type PasswordRefusal } from "./password-confirmation";
-import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { codeRefusalReason, rateLimited, type CodeRefusal, type RateLimited, type RequestContext } from "./results";
 import { denyInStore } from "../sessions/sessions";
 import { listPasskeys } from "@/db/passkeys";
 import { NO_PASSWORD } from "@/db/schema";
-import { createSecondFactor } from "../credentials/totp";
 
 /**
  * The person's own data: a copy of what the product holds about them, and deleting the account. Deletion
@@ -24,21 +23,21 @@ import { createSecondFactor } from "../credentials/totp";
 export type DeletionStartResult = { ok: true; delivery: Delivery } | PasswordRefusal | { ok: false; reason: "last_admin" };
 export type DeletionResult =
   | { ok: true }
-  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "last_admin" }
+  | CodeRefusal
+  | { ok: false; reason: "last_admin" }
   | RateLimited;
 
-export function createAccountData(deps: AccountDependencies & { config: Pick<AppConfig, "auth"> }, accounts: Accounts) {
+export function createAccountData(deps: AccountDependencies & { config: Pick<AppConfig, "auth"> }, parts: SharedParts) {
   const { db, store, config } = deps;
   const now = deps.now ?? Date.now;
-  const { codes } = accounts;
-  const secondFactor = createSecondFactor({ db, config, now });
+  const { codes, loginAttempts, secondFactor } = parts;
 
   async function isLastAdmin(user: { id: string; role: string }): Promise<boolean> {
     return user.role === "admin" && (await otherActiveAdmins(db, user.id)) === 0;
   }
 
   async function requestDeletion(userId: string, password: string, context: RequestContext): Promise<DeletionStartResult> {
-    const checked = await confirmOwnPassword({ db, accounts }, userId, password, context);
+    const checked = await confirmOwnPassword({ db, loginAttempts }, userId, password, context);
     if (!checked.ok) return checked;
     if (await isLastAdmin(checked.user)) return { ok: false, reason: "last_admin" };
     const sent = await codes.issue({ purpose: "delete_account", accountId: userId, to: checked.user.email });
@@ -52,7 +51,7 @@ export function createAccountData(deps: AccountDependencies & { config: Pick<App
     if (await isLastAdmin(user)) return { ok: false, reason: "last_admin" };
     const outcome = await codes.consume("delete_account", { accountId: userId }, otp, verifyFailureLimits(config, codes.idOf(user.email), context.ip));
     if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
-    if (outcome.status !== "ok") return { ok: false, reason: outcome.status === "missing" ? "wrong_code" : outcome.status };
+    if (outcome.status !== "ok") return { ok: false, reason: codeRefusalReason(outcome) };
     const sessions = await sessionRecordsOf(db, userId);
     if (!(await deleteAccountRows(db, userId))) return { ok: false, reason: "last_admin" };
     // The rows are gone, so the database already refuses these sessions; the deny entries answer sooner.

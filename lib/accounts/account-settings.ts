@@ -1,11 +1,12 @@
 import { NO_PASSWORD, type User } from "@/db/schema";
 import { changeEmail, findUserByEmail, findUserById, setPassword } from "@/db/users";
-import type { AccountDependencies, Accounts, WeakPassword } from "./accounts";
+import type { AccountDependencies, SharedParts, WeakPassword } from "./accounts";
 import { verifyFailureLimits } from "../codes/limits";
 import { logAuthEvent } from "../platform/log";
 import { passwordProblem } from "../credentials/password-policy";
 import { hashPassword } from "../credentials/passwords";
-import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { confirmOwnPassword, type PasswordRefusal } from "./password-confirmation";
+import { codeRefusalReason, rateLimited, type CodeRefusal, type RateLimited, type RequestContext } from "./results";
 import { rememberSessionVersion } from "../sessions/sessions";
 
 /**
@@ -13,28 +14,19 @@ import { rememberSessionVersion } from "../sessions/sessions";
  * the login limits); a new address counts only once a code sent to it is proven.
  */
 
-type PasswordRefusal = { ok: false; reason: "invalid_credentials" | "locked" } | RateLimited;
-
 export type ChangePasswordResult = { ok: true; user: User } | PasswordRefusal | WeakPassword;
 export type EmailChangeRequestResult = { ok: true; email: string } | PasswordRefusal;
 export type EmailChangeResult =
   | { ok: true; user: User; previousEmail: string }
-  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "email_taken" }
+  | CodeRefusal
+  | { ok: false; reason: "email_taken" }
   | RateLimited;
 
-export function createAccountSettings(deps: AccountDependencies, accounts: Accounts) {
+export function createAccountSettings(deps: AccountDependencies, parts: Pick<SharedParts, "codes" | "loginAttempts">) {
   const { db, store, config } = deps;
   const now = deps.now ?? Date.now;
-  const { codes } = accounts;
-
-  async function confirmPassword(userId: string, password: string, context: RequestContext): Promise<{ ok: true; user: User } | PasswordRefusal> {
-    const user = await findUserById(db, userId);
-    if (!user) return { ok: false, reason: "invalid_credentials" };
-    const checked = await accounts.checkPassword(user.email, password, context);
-    // Signed-in accounts are verified; the signup hint has no place here.
-    if (!checked.ok && checked.reason === "unverified") return { ok: false, reason: "invalid_credentials" };
-    return checked as { ok: true; user: User } | PasswordRefusal;
-  }
+  const { codes, loginAttempts } = parts;
+  const confirmPassword = (userId: string, password: string, context: RequestContext) => confirmOwnPassword({ db, loginAttempts }, userId, password, context);
 
   /**
    * An account that has no password yet (it proved its address by a code and chose none) sets its first
@@ -93,7 +85,7 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
     const limits = verifyFailureLimits(config, codes.idOf(user.email), context.ip);
     const outcome = await codes.consume("change_email", { accountId: userId }, input.otp, limits);
     if (outcome.status === "rate_limited") return rateLimited(outcome.retryAfterMs, "verify_failures");
-    if (outcome.status !== "ok") return { ok: false, reason: outcome.status === "missing" ? "wrong_code" : outcome.status };
+    if (outcome.status !== "ok") return { ok: false, reason: codeRefusalReason(outcome) };
     const { newEmail } = JSON.parse(outcome.payload) as { newEmail: string };
     const updated = await changeEmail(db, userId, newEmail, new Date(now()));
     if (!updated) return { ok: false, reason: "email_taken" };
@@ -103,7 +95,10 @@ export function createAccountSettings(deps: AccountDependencies, accounts: Accou
     return { ok: true, user: updated, previousEmail: user.email };
   }
 
-  return { changePassword, requestEmailChange, confirmEmailChange };
+  /** The signed-in person's account, as the settings page shows it. */
+  const account = (userId: string): Promise<User | undefined> => findUserById(db, userId);
+
+  return { account, changePassword, requestEmailChange, confirmEmailChange };
 }
 
 export type AccountSettings = ReturnType<typeof createAccountSettings>;

@@ -1,24 +1,23 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
-import { NO_PASSWORD } from "@/db/schema";
 import { activateUser, findUserByEmail, insertInactiveCustomer, markCodeRequested } from "@/db/users";
 import type { CodePurpose } from "../codes/codes";
 import type { AppConfig } from "../platform/config";
-import { createGuessingAlarm } from "../codes/guessing-alarm";
-import { ipLimit, ipLimits, loginAccountLimits, verifyFailureLimits } from "../codes/limits";
+import { ipLimit, verifyFailureLimits } from "../codes/limits";
 import { logAuthEvent } from "../platform/log";
 import type { DeliveryQueue, DeliveryState } from "../mail/delivery-queue";
 import type { Mailer } from "../mail/mailer";
-import { createCodeMachinery, type Delivery } from "../codes/one-time-codes";
+import type { CodeMachinery, Delivery } from "../codes/one-time-codes";
 import { passwordProblem } from "../credentials/password-policy";
-import { burnPasswordCheck, hashPassword, verifyPassword } from "../credentials/passwords";
-import { createRegistrations, newRegistrationToken } from "./registrations";
-import { rateLimited, type RateLimited, type RequestContext } from "./results";
-import { createSecondFactorNotice } from "./second-factor-notice";
+import { hashPassword } from "../credentials/passwords";
+import type { LoginAttempts } from "./login-attempts";
+import { newRegistrationToken, type Registrations } from "./registrations";
+import { codeRefusalReason, rateLimited, type CodeRefusal, type RateLimited, type RequestContext } from "./results";
+import type { SecondFactorNotice } from "./second-factor-notice";
 import type { LoginInput, RegisterInput, VerifyInput } from "../schemas";
 import type { CodeStore } from "../store/code-store";
-import { createSecondFactor } from "../credentials/totp";
+import type { SecondFactor } from "../credentials/totp";
 
 /**
  * The rules of signup, verification and login, in one place. Server actions, the JSON API and Auth.js's
@@ -42,6 +41,16 @@ export interface AccountDependencies {
 
 export type { Delivery, RequestContext };
 
+/**
+ * What the services share, each wired once by the composition root (lib/platform/runtime.ts) and handed to
+ * the services that need it: the code machinery, the login limits with the password check, the second factor.
+ */
+export interface SharedParts {
+  codes: CodeMachinery;
+  loginAttempts: LoginAttempts;
+  secondFactor: SecondFactor;
+}
+
 export type WeakPassword = { ok: false; reason: "weak_password"; message: string };
 
 /** How the code a request asked for went: "wait" when a send limit held it back (retryAfterSeconds says how long). */
@@ -57,7 +66,8 @@ export type VerifyResult =
   /** signIn: whoever proved the address chose the password just now; the adapters sign them in with it. */
   | { ok: true; user: User; signIn: boolean }
   /** choose_password: the code did not come from this signup's own client, so its details cannot apply. */
-  | { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "choose_password" }
+  | CodeRefusal
+  | { ok: false; reason: "choose_password" }
   | WeakPassword
   | RateLimited;
 
@@ -74,16 +84,15 @@ export function sendReport(sent: { status: Delivery } | { status: "limited"; ret
   return { delivery: sent.status };
 }
 
-export function createAccounts(deps: AccountDependencies) {
-  const { db, store, mailer, config } = deps;
+export function createAccounts(
+  deps: AccountDependencies,
+  parts: SharedParts & { registrations: Registrations; secondFactorNotice: SecondFactorNotice },
+) {
+  const { db, store, config } = deps;
   const now = deps.now ?? Date.now;
-  const alarm = createGuessingAlarm({ store, config, now, sleep: deps.sleep });
-  const codes = createCodeMachinery({ store, mailer, config, now, defer: deps.defer, alarm, deliveries: deps.deliveries });
-  const secondFactorNotice = createSecondFactorNotice({ store, config, codes });
+  const { codes, loginAttempts, secondFactor, registrations, secondFactorNotice } = parts;
   const afterResponse = async (task: () => Promise<unknown>) => void (deps.defer ? deps.defer(task) : await task());
-  const registrations = createRegistrations({ store, config, now });
   const { idOf } = codes;
-  const secondFactor = createSecondFactor({ db, config, now });
 
   async function register(input: RegisterInput, context: RequestContext): Promise<RegisterResult> {
     const ipCheck = await store.limits("hit", [ipLimit(config, "register", context.ip)]);
@@ -135,13 +144,11 @@ export function createAccounts(deps: AccountDependencies) {
       case "rate_limited":
         return rateLimited(outcome.retryAfterMs, "verify_failures");
       // No record looks like a wrong code, so this answer does not tell which addresses have signed up.
-      case "missing":
-      case "wrong_code":
-        logAuthEvent("verify_failed", { reason: "wrong_code" });
-        return { ok: false, reason: "wrong_code" };
-      default:
-        logAuthEvent("verify_failed", { reason: outcome.status });
-        return { ok: false, reason: outcome.status };
+      default: {
+        const reason = codeRefusalReason(outcome);
+        logAuthEvent("verify_failed", { reason });
+        return { ok: false, reason };
+      }
     }
   }
 
@@ -164,68 +171,9 @@ export function createAccounts(deps: AccountDependencies) {
     return { ok: true, email, delivery: sent.status };
   }
 
-  /**
-   * Checks a password within the login limits (per account, consecutive, per IP). Every attempt is counted
-   * on all three before any hash is checked, in one atomic step, so parallel guesses cannot slip past a
-   * limit; a right password clears the account's counters and takes its own hit back from the IP's.
-   * Unknown addresses, and accounts without a password, cost one hash verify too.
-   */
-  async function checkPassword(
-    email: string,
-    password: string,
-    context: RequestContext,
-    options: { keepFailures?: boolean } = {},
-  ): Promise<{ ok: true; user: User } | { ok: false; reason: "invalid_credentials" | "locked" | "unverified" } | RateLimited> {
-    const account = loginAccountLimits(config, idOf(email));
-    const ip = ipLimits(config, "login-fail", context.ip);
-    // The account is read while the store answers: one wait instead of two (a network round trip saved on a
-    // remote database). The price, taken knowingly: a refused attempt costs one indexed read as well.
-    const [check, user] = await Promise.all([store.limits("hit", [account.window, account.consecutive, ...ip]), findUserByEmail(db, email)]);
-    if (!check.allowed) return loginRefusal(check.retryAfterMs);
-    if (user && !user.emailVerifiedAt) {
-      // No password of its own until proven. Only a password chosen by one of its pending signups earns the
-      // hint to verify; either way the attempt stays counted, so this cannot be polled without limit.
-      const pendingSignup = await registrations.matchesPassword(email, password);
-      if (!pendingSignup) await burnPasswordCheck(password);
-      logAuthEvent("login_failed", { userId: user.id, reason: pendingSignup ? "unverified" : "wrong_password" });
-      return { ok: false, reason: pendingSignup ? "unverified" : "invalid_credentials" };
-    }
-    const passwordOk = user && user.passwordHash !== NO_PASSWORD ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password), false);
-    if (!user || !passwordOk || !user.isActive) {
-      logAuthEvent("login_failed", { userId: user?.id, reason: !user ? "unknown_email" : !passwordOk ? "wrong_password" : "deactivated" });
-      return { ok: false, reason: "invalid_credentials" };
-    }
-    if (!options.keepFailures) await settleLogin(email, context);
-    return { ok: true, user };
-  }
-
-  /** A login limit reached: only the consecutive-failure lock waits longer than a login window. */
-  function loginRefusal(retryAfterMs: number): { ok: false; reason: "locked" } | RateLimited {
-    if (retryAfterMs > config.limits.loginFailureWindowSeconds * 1000) {
-      logAuthEvent("rate_limited", { limit: "login_locked" });
-      return { ok: false, reason: "locked" };
-    }
-    return rateLimited(retryAfterMs, "login_failures");
-  }
-
-  /** A success (a right password, or a code proving the address) clears the account's login failures. */
-  async function clearLoginFailures(email: string): Promise<void> {
-    const account = loginAccountLimits(config, idOf(email));
-    await store.limits("reset", [account.window, account.consecutive]);
-  }
-
-  /** A right password: the account's failures go, and the attempt no longer counts against the client's IP. */
-  async function settleLogin(email: string, context: RequestContext): Promise<void> {
-    const account = loginAccountLimits(config, idOf(email));
-    await Promise.all([
-      store.limits("reset", [account.window, account.consecutive]),
-      store.limits("refund", ipLimits(config, "login-fail", context.ip)),
-    ]);
-  }
-
   async function authenticate(input: LoginInput, context: RequestContext): Promise<AuthenticateResult> {
     // Failures are cleared below, only once every factor the account has is proven.
-    const checked = await checkPassword(input.email, input.password, context, { keepFailures: true });
+    const checked = await loginAttempts.checkPassword(input.email, input.password, context, { keepFailures: true });
     if (!checked.ok) return checked;
     const { user } = checked;
     // Second factor (lib/credentials/totp.ts): asked of every account that has one on, whatever its role (staff and
@@ -251,8 +199,8 @@ export function createAccounts(deps: AccountDependencies) {
       logAuthEvent("login_ok", { userId: user.id });
     }
     // Clearing the counters can only loosen them, so it waits until after the response.
-    if (deps.defer) deps.defer(() => settleLogin(input.email, context));
-    else await settleLogin(input.email, context);
+    if (deps.defer) deps.defer(() => loginAttempts.settleLogin(input.email, context));
+    else await loginAttempts.settleLogin(input.email, context);
     return { ok: true, user, mfa };
   }
 
@@ -261,17 +209,12 @@ export function createAccounts(deps: AccountDependencies) {
     verifyEmail,
     resendCode,
     authenticate,
-    checkPassword,
-    clearLoginFailures,
-    loginRefusal,
-    settleLogin,
     /**
      * How the latest mail for `purpose` to this address went. Every request that answers "on its way" moves this
      * state alike (a decoy where nothing is sent), so it does not tell which addresses have accounts.
      */
     deliveryStatus: (email: string, purpose: CodePurpose): Promise<DeliveryState | undefined> => codes.deliveryState(email, purpose),
     isPendingSignup: async (email: string, token: string) => Boolean(await registrations.find(email, token)),
-    codes,
   };
 }
 

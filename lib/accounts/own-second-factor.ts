@@ -1,10 +1,10 @@
 import { findUserById } from "@/db/users";
-import type { AccountDependencies, Accounts, Delivery } from "./accounts";
+import type { AccountDependencies, Delivery, SharedParts } from "./accounts";
 import { verifyFailureLimits } from "../codes/limits";
 import { logAuthEvent } from "../platform/log";
 import { confirmOwnPassword, type PasswordRefusal } from "./password-confirmation";
-import { rateLimited, type RateLimited, type RequestContext } from "./results";
-import { createSecondFactor, type PendingEnrolment, type SecondFactorStatus } from "../credentials/totp";
+import { codeRefusalReason, rateLimited, type CodeRefusalReason, type RateLimited, type RequestContext } from "./results";
+import type { PendingEnrolment, SecondFactorStatus } from "../credentials/totp";
 import { bumpSessionVersion } from "../sessions/sessions";
 
 /**
@@ -18,15 +18,13 @@ export type StartResult = { ok: true; enrolment: PendingEnrolment; delivery: Del
 export type ConfirmResult =
   /** user: the new session version, for the adapter to keep the person's own session (renewCurrentSession). */
   | { ok: true; user: { id: string; sessionVersion: number; email: string } }
-  | { ok: false; reason: "wrong_code" | "not_pending" | "email_code_wrong" | "expired" | "used" | "too_many_attempts" | "not_allowed" }
+  | { ok: false; reason: CodeRefusalReason | "not_pending" | "email_code_wrong" | "not_allowed" }
   | RateLimited;
 export type DisableResult = { ok: true } | PasswordRefusal | { ok: false; reason: "wrong_code" | "not_allowed" };
 
-export function createOwnSecondFactor(deps: AccountDependencies, accounts: Accounts) {
+export function createOwnSecondFactor(deps: AccountDependencies, parts: SharedParts) {
   const { db, store, config } = deps;
-  const now = deps.now ?? Date.now;
-  const { codes } = accounts;
-  const secondFactor = createSecondFactor({ db, config, now });
+  const { codes, loginAttempts, secondFactor } = parts;
 
   async function customer(userId: string) {
     const user = await findUserById(db, userId);
@@ -41,7 +39,7 @@ export function createOwnSecondFactor(deps: AccountDependencies, accounts: Accou
   async function start(userId: string, password: string, context: RequestContext): Promise<StartResult> {
     const user = await customer(userId);
     if (!user || (await secondFactor.isEnabled(userId))) return { ok: false, reason: "not_allowed" };
-    const checked = await confirmOwnPassword({ db, accounts }, userId, password, context);
+    const checked = await confirmOwnPassword({ db, loginAttempts }, userId, password, context);
     if (!checked.ok) return checked;
     const sent = await codes.issue({ purpose: "enable_totp", accountId: userId, to: user.email });
     if (sent.status === "limited") return rateLimited(sent.retryAfterMs, "send");
@@ -74,7 +72,8 @@ export function createOwnSecondFactor(deps: AccountDependencies, accounts: Accou
         return { ok: false as const, reason: "rate_limited" as const };
       }
       logAuthEvent("totp_enrolment_failed", { userId, reason: `email_${outcome.status}` });
-      return { ok: false as const, reason: outcome.status === "missing" || outcome.status === "wrong_code" ? ("email_code_wrong" as const) : outcome.status };
+      const reason = codeRefusalReason(outcome);
+      return { ok: false as const, reason: reason === "wrong_code" ? ("email_code_wrong" as const) : reason };
     });
     if (limited) return limited;
     if (!result.ok) return result as ConfirmResult;
@@ -90,14 +89,14 @@ export function createOwnSecondFactor(deps: AccountDependencies, accounts: Accou
     const user = await customer(userId);
     if (!user || !(await secondFactor.isEnabled(userId))) return { ok: false, reason: "not_allowed" };
     // As at login: the attempt stays counted until the app's code is right too, so the code cannot be guessed here without limit.
-    const checked = await confirmOwnPassword({ db, accounts }, userId, input.password, context, { keepFailures: true });
+    const checked = await confirmOwnPassword({ db, loginAttempts }, userId, input.password, context, { keepFailures: true });
     if (!checked.ok) return checked;
     const second = await secondFactor.verify(userId, input.code);
     if (!second.ok) {
       logAuthEvent("login_failed", { userId, reason: "wrong_second_factor" });
       return { ok: false, reason: "wrong_code" };
     }
-    await accounts.clearLoginFailures(user.email);
+    await loginAttempts.clearLoginFailures(user.email);
     await secondFactor.reset(userId);
     logAuthEvent("totp_disabled", { userId });
     return { ok: true };

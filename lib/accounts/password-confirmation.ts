@@ -1,6 +1,6 @@
 import type { User } from "@/db/schema";
 import { findUserById } from "@/db/users";
-import type { Accounts } from "./accounts";
+import type { LoginAttempts } from "./login-attempts";
 import type { Database } from "@/db/client";
 import type { RateLimited, RequestContext } from "./results";
 
@@ -11,7 +11,7 @@ export type PasswordRefusal = { ok: false; reason: "invalid_credentials" | "lock
  * login). keepFailures: the attempt stays counted until the caller's next factor is proven too.
  */
 export async function confirmOwnPassword(
-  deps: { db: Database; accounts: Accounts },
+  deps: { db: Database; loginAttempts: Pick<LoginAttempts, "checkPassword"> },
   userId: string,
   password: string,
   context: RequestContext,
@@ -19,7 +19,7 @@ export async function confirmOwnPassword(
 ): Promise<{ ok: true; user: User } | PasswordRefusal> {
   const user = await findUserById(deps.db, userId);
   if (!user) return { ok: false, reason: "invalid_credentials" };
-  const checked = await deps.accounts.checkPassword(user.email, password, context, options);
+  const checked = await deps.loginAttempts.checkPassword(user.email, password, context, options);
   // Signed-in accounts are verified; the signup hint has no place here.
   if (!checked.ok && checked.reason === "unverified") return { ok: false, reason: "invalid_credentials" };
   return checked as { ok: true; user: User } | PasswordRefusal;

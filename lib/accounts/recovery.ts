@@ -1,23 +1,21 @@
 import type { User } from "@/db/schema";
 import { NO_PASSWORD } from "@/db/schema";
 import { activateUser, findUserByEmail, markCodeRequested, setPassword } from "@/db/users";
-import type { AccountDependencies, Accounts, WeakPassword } from "./accounts";
+import type { AccountDependencies, SharedParts, WeakPassword } from "./accounts";
 import type { AppConfig } from "../platform/config";
 import { ipLimit, ipLimits, loginAccountLimits, verifyFailureLimits } from "../codes/limits";
 import { logAuthEvent } from "../platform/log";
 import { passwordProblem } from "../credentials/password-policy";
 import { hashPassword } from "../credentials/passwords";
-import { rateLimited, type RateLimited, type RequestContext } from "./results";
+import { isDeactivated } from "./account-state";
+import { codeRefusalReason, rateLimited, type CodeRefusal, type RateLimited, type RequestContext } from "./results";
 import { rememberSessionVersion } from "../sessions/sessions";
 import type { ConsumeCodeOutcome } from "../store/code-store";
-import { createSecondFactor } from "../credentials/totp";
 
 /**
  * Getting in without the password: reset by code, and (when enabled) sign-in by code. Both run on the
  * code machinery of lib/codes/one-time-codes.ts with the limits of signup and login.
  */
-
-type CodeRefusal = { ok: false; reason: "wrong_code" | "expired" | "used" | "too_many_attempts" };
 
 export type RequestResult = { ok: true } | RateLimited | { ok: false; reason: "disabled" };
 export type ResetResult = { ok: true; user: User } | CodeRefusal | WeakPassword | RateLimited;
@@ -26,11 +24,10 @@ export type CodeSignInResult = { ok: true; user: User } | CodeRefusal | { ok: fa
 /** "Sign in with a code" also verifies an unverified account: its code carries this payload. */
 const VERIFY_ON_SIGN_IN = JSON.stringify({ verify: true });
 
-export function createRecovery(deps: AccountDependencies & { config: Pick<AppConfig, "signInByCode"> }, accounts: Accounts) {
+export function createRecovery(deps: AccountDependencies & { config: Pick<AppConfig, "signInByCode"> }, parts: SharedParts) {
   const { db, store, config } = deps;
   const now = deps.now ?? Date.now;
-  const { codes } = accounts;
-  const secondFactor = createSecondFactor({ db, config, now });
+  const { codes, loginAttempts, secondFactor } = parts;
 
   /** Who may sign in by an emailed code alone: active customers without a second factor (the code is one factor). */
   async function signsInByCode(user: User | undefined): Promise<boolean> {
@@ -38,7 +35,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
   }
 
   function refusal(outcome: Exclude<ConsumeCodeOutcome, { status: "ok" } | { status: "rate_limited" }>): CodeRefusal {
-    const reason = outcome.status === "missing" ? "wrong_code" : outcome.status;
+    const reason = codeRefusalReason(outcome);
     logAuthEvent("verify_failed", { reason });
     return { ok: false, reason };
   }
@@ -48,7 +45,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     const ipCheck = await store.limits("hit", [ipLimit(config, "resend", context.ip)]);
     if (!ipCheck.allowed) return rateLimited(ipCheck.retryAfterMs, "reset_ip");
     const user = await findUserByEmail(db, email);
-    if (!user || (user.emailVerifiedAt && !user.isActive)) {
+    if (!user || isDeactivated(user)) {
       // A decoy record (never mailed): wrong codes then run out and expire exactly as for a real one.
       const decoy = await codes.issue({ purpose: "reset_password", keyEmail: email, decoy: {} });
       if (decoy.status === "limited") return rateLimited(decoy.retryAfterMs, "send");
@@ -77,7 +74,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
     if (!updated) return { ok: false, reason: "used" };
     await rememberSessionVersion(store, updated);
     // The code proved the address: the login failures (and a lock after 100 of them) are cleared.
-    await accounts.clearLoginFailures(input.email);
+    await loginAttempts.clearLoginFailures(input.email);
     await codes.notify("password_changed", input.email);
     logAuthEvent("password_reset", { userId: updated.id });
     return { ok: true, user: updated };
@@ -120,7 +117,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
       account.consecutive,
       ...ipLimits(config, "login-fail", context.ip),
     ]);
-    if (outcome.status === "rate_limited") return accounts.loginRefusal(outcome.retryAfterMs);
+    if (outcome.status === "rate_limited") return loginAttempts.loginRefusal(outcome.retryAfterMs);
     if (outcome.status !== "ok") return refusal(outcome);
     let user = await findUserByEmail(db, input.email);
     if (user && !user.emailVerifiedAt && outcome.payload === VERIFY_ON_SIGN_IN) {
@@ -133,7 +130,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
       user = undefined;
     }
     if (!user || !user.isActive) return { ok: false, reason: "used" };
-    await accounts.clearLoginFailures(input.email);
+    await loginAttempts.clearLoginFailures(input.email);
     logAuthEvent("login_ok", { userId: user.id, method: "email_code" });
     return { ok: true, user };
   }

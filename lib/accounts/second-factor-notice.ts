@@ -33,3 +33,5 @@ export function createSecondFactorNotice(deps: { store: CodeStore; config: Pick<
 
   return { wrongCode, cleared };
 }
+
+export type SecondFactorNotice = ReturnType<typeof createSecondFactorNotice>;

@@ -16,7 +16,7 @@ const DAY = 24 * HOUR;
 /** "Consecutive" failures: a window long enough that only a success or a reset clears it. */
 const CONSECUTIVE_WINDOW = 365 * DAY;
 
-type LimitConfig = Pick<AppConfig, "codes" | "limits">;
+export type LimitConfig = Pick<AppConfig, "codes" | "limits">;
 
 /** A keyed digest of the address: the store never holds addresses in the clear. */
 export function emailId(hmacKey: Buffer, email: string): string {

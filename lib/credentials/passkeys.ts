@@ -13,12 +13,12 @@ import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from "@simplewebaut
 import { countPasskeys, findPasskey, insertPasskey, listPasskeys, recordPasskeyUse, removePasskeyKeepingAWayIn, renamePasskey } from "@/db/passkeys";
 import type { Passkey, User } from "@/db/schema";
 import { findUserById } from "@/db/users";
-import type { AccountDependencies, Accounts } from "../accounts/accounts";
+import type { AccountDependencies, SharedParts } from "../accounts/accounts";
 import { ipKey, ipLimit, loginAccountLimits } from "../codes/limits";
 import { logAuthEvent } from "../platform/log";
 import type { RelyingParty } from "./passkey-relying-party";
 import type { RateLimited, RequestContext } from "../accounts/results";
-import { createSecondFactor, needsSecondFactor } from "./totp";
+import { needsSecondFactor } from "./totp";
 
 /**
  * Passkeys (WebAuthn) for every verified account: adding one while signed in, signing in with one (discoverable
@@ -68,11 +68,10 @@ export type PasskeySignInResult =
 
 export type RemovePasskeyResult = { ok: true } | { ok: false; reason: "last_way_in" | "not_found" };
 
-export function createPasskeys(deps: AccountDependencies, accounts: Pick<Accounts, "loginRefusal" | "settleLogin" | "codes">) {
+export function createPasskeys(deps: AccountDependencies, parts: SharedParts) {
   const { db, store, config } = deps;
   const now = deps.now ?? Date.now;
-  const { codes } = accounts;
-  const secondFactor = createSecondFactor({ db, config, now });
+  const { codes, loginAttempts, secondFactor } = parts;
 
   /**
    * A verified, active account may add a passkey; staff and admin, and any account with TOTP on, only from a
@@ -181,7 +180,7 @@ export function createPasskeys(deps: AccountDependencies, accounts: Pick<Account
     const ip = ipLimit(config, "login-fail", context.ip);
     const account = user ? loginAccountLimits(config, codes.idOf(user.email)) : undefined;
     const check = await store.limits("hit", account ? [account.window, account.consecutive, ip] : [ip]);
-    if (!check.allowed) return accounts.loginRefusal(check.retryAfterMs);
+    if (!check.allowed) return loginAttempts.loginRefusal(check.retryAfterMs);
     if (!challenge || issuedFor !== "sign_in") {
       logAuthEvent("login_failed", { userId: user?.id, reason: "passkey_challenge" });
       return { ok: false, reason: "expired" };
@@ -214,7 +213,7 @@ export function createPasskeys(deps: AccountDependencies, accounts: Pick<Account
       return { ok: false, reason: "invalid_credentials" };
     }
     logAuthEvent("login_ok", { userId: user.id, method: "passkey" });
-    await accounts.settleLogin(user.email, context);
+    await loginAttempts.settleLogin(user.email, context);
     return { ok: true, user, mfa: true };
   }
 

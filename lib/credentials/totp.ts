@@ -1,9 +1,19 @@
 import { createHmac, randomInt } from "node:crypto";
-import { and, count, eq, isNotNull, isNull, lt, or } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import QRCode from "qrcode";
 import type { Database } from "@/db/client";
-import { recoveryCodes, totpCredentials, type Role } from "@/db/schema";
+import type { Role } from "@/db/schema";
+import {
+  claimTotpStep,
+  confirmTotp,
+  countUnusedRecoveryCodes,
+  deletePendingTotp,
+  deleteSecondFactor,
+  findTotpCredential,
+  hasConfirmedTotp,
+  insertPendingTotp,
+  spendRecoveryCode,
+} from "@/db/second-factor";
 import type { AppConfig } from "../platform/config";
 import { logAuthEvent } from "../platform/log";
 import { withoutSeparators } from "../form-rules";
@@ -125,25 +135,16 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
   const now = deps.now ?? Date.now;
   const enrolmentCodes = createEnrolmentCodes({ db, config: deps.config, now });
 
-  async function credentialOf(userId: string) {
-    return db.query.totpCredentials.findFirst({ where: eq(totpCredentials.userId, userId) });
-  }
+  const credentialOf = (userId: string) => findTotpCredential(db, userId);
 
   async function isEnabled(userId: string): Promise<boolean> {
-    const [row] = await db
-      .select({ userId: totpCredentials.userId })
-      .from(totpCredentials)
-      .where(and(eq(totpCredentials.userId, userId), isNotNull(totpCredentials.confirmedAt)));
-    return Boolean(row);
+    return hasConfirmedTotp(db, userId);
   }
 
   async function status(userId: string): Promise<SecondFactorStatus> {
     const credential = await credentialOf(userId);
-    const [left] = await db
-      .select({ n: count() })
-      .from(recoveryCodes)
-      .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)));
-    return { enabled: Boolean(credential?.confirmedAt), pending: Boolean(credential && !credential.confirmedAt), recoveryCodesLeft: credential?.confirmedAt ? (left?.n ?? 0) : 0 };
+    const left = await countUnusedRecoveryCodes(db, userId);
+    return { enabled: Boolean(credential?.confirmedAt), pending: Boolean(credential && !credential.confirmedAt), recoveryCodesLeft: credential?.confirmedAt ? (left ?? 0) : 0 };
   }
 
   /**
@@ -155,15 +156,12 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
     let credential = await credentialOf(user.id);
     if (!credential) {
       const secret = newTotpSecret();
-      await db
-        .insert(totpCredentials)
-        .values({
-          userId: user.id,
-          secretCiphertext: encryptForUser(key, user.id, secret),
-          pendingRecoveryCodes: encryptForUser(key, user.id, JSON.stringify(newRecoveryCodes()), "pending-recovery-codes"),
-          createdAt: new Date(now()),
-        })
-        .onConflictDoNothing();
+      await insertPendingTotp(db, {
+        userId: user.id,
+        secretCiphertext: encryptForUser(key, user.id, secret),
+        pendingRecoveryCodes: encryptForUser(key, user.id, JSON.stringify(newRecoveryCodes()), "pending-recovery-codes"),
+        createdAt: new Date(now()),
+      });
       // Two tabs racing: whichever row won is the one both show.
       credential = await credentialOf(user.id);
     }
@@ -175,7 +173,7 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
 
   /** Throws the pending secret away (a new QR code on the next visit); an enabled factor is not touched. */
   async function restartEnrolment(userId: string): Promise<void> {
-    await db.delete(totpCredentials).where(and(eq(totpCredentials.userId, userId), isNull(totpCredentials.confirmedAt)));
+    await deletePendingTotp(db, userId);
   }
 
   /**
@@ -212,14 +210,7 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
     if (!proven.ok) return proven;
     const codes = JSON.parse(decryptForUser(key, userId, credential.pendingRecoveryCodes, "pending-recovery-codes")) as string[];
     const at = new Date(now());
-    await db.batch([
-      db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)),
-      db.insert(recoveryCodes).values(codes.map((c) => ({ userId, codeHash: hashRecoveryCode(key, userId, c) }))),
-      db
-        .update(totpCredentials)
-        .set({ confirmedAt: at, lastUsedStep: step, pendingRecoveryCodes: null })
-        .where(and(eq(totpCredentials.userId, userId), isNull(totpCredentials.confirmedAt))),
-    ]);
+    await confirmTotp(db, userId, { codeHashes: codes.map((c) => hashRecoveryCode(key, userId, c)), step, at });
     logAuthEvent("totp_enrolled", { userId });
     return { ok: true };
   }
@@ -243,35 +234,21 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
       }
       const step = matchingTimeStep(secret, code, now());
       if (step === null) return { ok: false, reason: "wrong_code" };
-      const claimed = await db
-        .update(totpCredentials)
-        .set({ lastUsedStep: step })
-        .where(
-          and(
-            eq(totpCredentials.userId, userId),
-            isNotNull(totpCredentials.confirmedAt),
-            or(isNull(totpCredentials.lastUsedStep), lt(totpCredentials.lastUsedStep, step)),
-          ),
-        );
-      if (claimed.rowsAffected !== 1) {
+      if (!(await claimTotpStep(db, userId, step))) {
         logAuthEvent("totp_replay_refused", { userId });
         return { ok: false, reason: "wrong_code" };
       }
       return { ok: true, method: "totp" };
     }
     if (code.length !== 10 || !(await isEnabled(userId))) return { ok: false, reason: "wrong_code" };
-    const spent = await db
-      .update(recoveryCodes)
-      .set({ usedAt: new Date(now()) })
-      .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, hashRecoveryCode(key, userId, code)), isNull(recoveryCodes.usedAt)));
-    if (spent.rowsAffected !== 1) return { ok: false, reason: "wrong_code" };
+    if (!(await spendRecoveryCode(db, userId, hashRecoveryCode(key, userId, code), new Date(now())))) return { ok: false, reason: "wrong_code" };
     logAuthEvent("recovery_code_used", { userId });
     return { ok: true, method: "recovery_code" };
   }
 
   /** Removes the second factor (an operator's `create-admin --reset-totp` for a lost phone): the person enrols again. */
   async function reset(userId: string): Promise<void> {
-    await db.batch([db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)), db.delete(totpCredentials).where(eq(totpCredentials.userId, userId))]);
+    await deleteSecondFactor(db, userId);
     logAuthEvent("totp_reset", { userId });
   }
 

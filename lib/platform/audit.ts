@@ -1,6 +1,7 @@
 import { after } from "next/server";
 import type { Database } from "@/db/client";
-import { authEvents } from "@/db/schema";
+import type { authEvents } from "@/db/schema";
+import { insertAuthEvents } from "@/db/auth-events";
 import { setAuthEventSink, type AuthEvent, type AuthEventFields, type AuthEventSink } from "./log";
 
 /**
@@ -77,7 +78,7 @@ export function createAuditLog(db: Database, options: { maxQueue?: number; maxBa
     while (queue.length > 0) {
       const batch = queue.splice(0, maxBatch);
       try {
-        await db.insert(authEvents).values(batch);
+        await insertAuthEvents(db, batch);
         stats.written += batch.length;
       } catch (error) {
         stats.failed += batch.length;

@@ -1,7 +1,7 @@
-import { sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import journal from "@/db/migrations/meta/_journal.json";
 import { databaseOutageOf, type DatabaseOutageCause } from "@/db/outage";
+import { pingDatabase, readAppliedMigrations } from "@/db/migration-status";
 import type { CodeStoreConfig, MailConfig } from "./config";
 import type { CodeStore } from "../store/code-store";
 
@@ -73,15 +73,9 @@ export async function withTimeout<T>(work: () => Promise<T>, ms: number): Promis
 /** Compares drizzle's migrations table with the journal the code was built with, the way drizzle's migrator decides. */
 export async function readMigrationStatus(db: Database): Promise<MigrationStatus> {
   const entries = journal.entries;
-  const table = await db.get<{ n: number }>(
-    sql`select count(*) as n from sqlite_master where type = 'table' and name = ${MIGRATIONS_TABLE}`,
-  );
-  if (Number(table?.n ?? 0) === 0) return { applied: 0, expected: entries.length, pending: entries.map((e) => e.tag) };
-  const row = await db.get<{ applied: number; newest: number | string | null }>(
-    sql`select count(*) as applied, max(created_at) as newest from ${sql.identifier(MIGRATIONS_TABLE)}`,
-  );
-  const applied = Number(row?.applied ?? 0);
-  const newest = row?.newest ?? null;
+  const row = await readAppliedMigrations(db, MIGRATIONS_TABLE);
+  if (!row) return { applied: 0, expected: entries.length, pending: entries.map((e) => e.tag) };
+  const { applied, newest } = row;
   const newestApplied = newest === null ? -Infinity : Number(newest);
   return {
     applied,
@@ -99,7 +93,7 @@ export async function checkDatabase(getDb: () => Promise<Database>, timeoutMs = 
   try {
     const status = await withTimeout(async () => {
       const db = await getDb();
-      await db.run(sql`select 1`);
+      await pingDatabase(db);
       return readMigrationStatus(db);
     }, timeoutMs);
     const latencyMs = elapsed(started);

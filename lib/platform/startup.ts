@@ -1,5 +1,5 @@
 import { exit } from "node:process";
-import { sql } from "drizzle-orm";
+import { pingDatabase } from "@/db/migration-status";
 import { getDatabase } from "@/db/client";
 import { databaseOutageOf, logDatabaseOutage, OUTAGE_ADVICE } from "@/db/outage";
 import { ConfigError, getConfig } from "./config";
@@ -24,7 +24,7 @@ export async function startServer(): Promise<void> {
   const db = await getDatabase();
   if (config.isProduction && !config.database.isLocalFile) {
     try {
-      await withTimeout(() => db.run(sql`select 1`), DATABASE_CHECK_TIMEOUT_MS);
+      await withTimeout(() => pingDatabase(db), DATABASE_CHECK_TIMEOUT_MS);
     } catch (error) {
       const outage = databaseOutageOf(error);
       if (!outage) throw error;

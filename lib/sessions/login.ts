@@ -8,10 +8,11 @@ import { logAuthEvent } from "../platform/log";
 import { getCodeStore } from "../platform/runtime";
 import { cookiePairs, sessionTokens } from "./session-cookie";
 import { endSession, grantSessionRenewal, type SessionClaims } from "./sessions";
+import type { CodeRefusalReason } from "../accounts/results";
 import type { LoginInput } from "../schemas";
 import { StoreUnavailableError } from "../store/code-store";
 
-type CodeReason = "wrong_code" | "expired" | "used" | "too_many_attempts" | "disabled";
+type CodeReason = CodeRefusalReason | "disabled";
 
 export type LoginResult =
   | { ok: true }

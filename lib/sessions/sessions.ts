@@ -1,9 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
-import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { users } from "@/db/schema";
 import { endSessionRecord, insertSession, touchLiveSession } from "@/db/sessions";
-import { findUserById } from "@/db/users";
+import { findUserById, raiseSessionVersion } from "@/db/users";
 import type { AppConfig } from "../platform/config";
 import type { SessionDevice } from "./session-device";
 import type { CodeStore } from "../store/code-store";
@@ -117,11 +115,7 @@ export async function bumpSessionVersion(
   store: CodeStore,
   userId: string,
 ): Promise<{ id: string; sessionVersion: number; isActive: boolean; email: string } | undefined> {
-  const [row] = await db
-    .update(users)
-    .set({ sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: new Date() })
-    .where(eq(users.id, userId))
-    .returning({ id: users.id, sessionVersion: users.sessionVersion, isActive: users.isActive, email: users.email });
+  const row = await raiseSessionVersion(db, userId, new Date());
   if (row) await rememberSessionVersion(store, row);
   return row;
 }

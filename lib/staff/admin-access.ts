@@ -1,35 +1,29 @@
 import type { Session } from "next-auth";
 import { forbidden, redirect } from "next/navigation";
-import { getDatabase, type Database } from "@/db/client";
 import type { User } from "@/db/schema";
-import { findUserById } from "@/db/users";
 import { decideAdminAccess } from "./admin";
-import { installAuditLog } from "../platform/audit";
 import { auth } from "../sessions/auth";
-import { getConfig } from "../platform/config";
 import { logAuthEvent } from "../platform/log";
-import { createSecondFactor, needsSecondFactor, type SecondFactor } from "../credentials/totp";
+import { getStaffArea, type StaffArea } from "../platform/runtime";
+import { needsSecondFactor } from "../credentials/totp";
 
 /**
  * The gate every /admin page and server action passes (server-only: it reads the session and may
  * answer with a redirect or a 403). The decision itself is lib/staff/admin.ts decideAdminAccess.
  */
 
-export interface StaffContext {
+export interface StaffContext extends StaffArea {
   user: User;
-  db: Database;
-  secondFactor: SecondFactor;
   /** The session was opened with the second factor. */
   mfa: boolean;
 }
 
-async function signedInUser(): Promise<{ session: Session; user: User | undefined; db: Database }> {
+async function signedInUser(): Promise<{ session: Session; user: User | undefined; staff: StaffArea }> {
   const session = await auth();
   if (!session?.user?.id) redirect("/login");
-  const db = await getDatabase();
-  // Admin actions are recorded in auth_events even if no other service has started in this process yet.
-  installAuditLog(db);
-  return { session, user: await findUserById(db, session.user.id), db };
+  // Wiring the staff area installs the audit log: admin actions are recorded in auth_events.
+  const staff = await getStaffArea();
+  return { session, user: await staff.findUser(session.user.id), staff };
 }
 
 function refuse(userId: string): never {
@@ -40,13 +34,12 @@ function refuse(userId: string): never {
 
 /** /admin and its actions: staff or admin, with a session opened with the second factor. */
 export async function requireStaff(): Promise<StaffContext> {
-  const { session, user, db } = await signedInUser();
-  const secondFactor = createSecondFactor({ db, config: getConfig() });
-  const enabled = user && needsSecondFactor(user.role) ? await secondFactor.isEnabled(user.id) : false;
+  const { session, user, staff } = await signedInUser();
+  const enabled = user && needsSecondFactor(user.role) ? await staff.secondFactor.isEnabled(user.id) : false;
   const access = decideAdminAccess(session.user, user, enabled);
   switch (access.kind) {
     case "ok":
-      return { user: user!, db, secondFactor, mfa: true };
+      return { ...staff, user: user!, mfa: true };
     case "sign_in":
       redirect("/login");
     case "forbidden":
@@ -59,8 +52,8 @@ export async function requireStaff(): Promise<StaffContext> {
 
 /** /admin/enroll: any staff or admin session of a verified address, with or without the second factor yet. */
 export async function requireStaffForEnrolment(): Promise<StaffContext> {
-  const { session, user, db } = await signedInUser();
+  const { session, user, staff } = await signedInUser();
   if (!user || !user.isActive || !user.emailVerifiedAt) redirect("/login");
   if (!needsSecondFactor(user.role) || !needsSecondFactor(session.user.role)) refuse(session.user.id);
-  return { user, db, secondFactor: createSecondFactor({ db, config: getConfig() }), mfa: session.user.mfa === true };
+  return { ...staff, user, mfa: session.user.mfa === true };
 }

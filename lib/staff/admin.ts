@@ -1,8 +1,8 @@
-import { and, asc, count, desc, eq, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { ROLES, users, type Role, type User } from "@/db/schema";
+import { ROLES, type Role, type User } from "@/db/schema";
+import { findUserPage } from "@/db/staff";
 import { removeAllPasskeys } from "@/db/passkeys";
-import { findUserById } from "@/db/users";
+import { findUserById, updateUserEndingSessions } from "@/db/users";
 import { logAuthEvent } from "../platform/log";
 import { rememberSessionVersion } from "../sessions/sessions";
 import type { CodeStore } from "../store/code-store";
@@ -106,39 +106,8 @@ export interface UserListPage {
   pages: number;
 }
 
-/** `%` and `_` typed into the search box are matched literally. */
-function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 export async function listUsers(db: Database, query: UserListQuery): Promise<UserListPage> {
-  const conditions: SQL[] = [];
-  if (query.q) conditions.push(sql`${users.email} like ${likePattern(query.q)} escape '\\'`);
-  if (query.verified === "verified") conditions.push(isNotNull(users.emailVerifiedAt));
-  if (query.verified === "unverified") conditions.push(isNull(users.emailVerifiedAt));
-  if (query.role !== "all") conditions.push(eq(users.role, query.role));
-  const where = conditions.length > 0 ? and(...conditions) : undefined;
-
-  const [{ n: total } = { n: 0 }] = await db.select({ n: count() }).from(users).where(where);
-  const pages = Math.max(1, Math.ceil(total / USERS_PAGE_SIZE));
-  const page = Math.min(query.page, pages);
-  const order = query.sort === "created_asc" ? [asc(users.createdAt), asc(users.id)] : [desc(users.createdAt), desc(users.id)];
-  const rows = await db
-    .select({
-      id: users.id,
-      email: users.email,
-      name: users.name,
-      role: users.role,
-      isActive: users.isActive,
-      emailVerifiedAt: users.emailVerifiedAt,
-      createdAt: users.createdAt,
-    })
-    .from(users)
-    .where(where)
-    .orderBy(...order)
-    .limit(USERS_PAGE_SIZE)
-    .offset((page - 1) * USERS_PAGE_SIZE);
-  return { rows, total, page, pages };
+  return findUserPage(db, query, USERS_PAGE_SIZE);
 }
 
 // ---- What an admin may change --------------------------------------------------------------------------
@@ -159,6 +128,7 @@ export interface Actor {
  */
 export function createUserAdministration(deps: { db: Database; store: CodeStore; now?: () => number }) {
   const { db, store } = deps;
+  const list = (query: UserListQuery) => listUsers(db, query);
   const now = deps.now ?? Date.now;
 
   async function target(actor: Actor, userId: string, options: { notSelf: boolean }) {
@@ -170,11 +140,7 @@ export function createUserAdministration(deps: { db: Database; store: CodeStore;
   }
 
   async function apply(userId: string, changes: Partial<Pick<User, "role" | "isActive">>): Promise<User | undefined> {
-    const [row] = await db
-      .update(users)
-      .set({ ...changes, sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: new Date(now()) })
-      .where(eq(users.id, userId))
-      .returning();
+    const row = await updateUserEndingSessions(db, userId, changes, new Date(now()));
     if (row) await rememberSessionVersion(store, row);
     return row;
   }
@@ -220,7 +186,7 @@ export function createUserAdministration(deps: { db: Database; store: CodeStore;
     return { ok: true, user };
   }
 
-  return { changeRole, setActive, signOutEverywhere };
+  return { list, changeRole, setActive, signOutEverywhere };
 }
 
 export type UserAdministration = ReturnType<typeof createUserAdministration>;

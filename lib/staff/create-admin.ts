@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { users, type User } from "@/db/schema";
+import type { User } from "@/db/schema";
 import { removeAllPasskeys } from "@/db/passkeys";
-import { reclaimUnverifiedAccount } from "@/db/staff";
-import { findUserByEmail } from "@/db/users";
+import { insertStaffAccount, reclaimUnverifiedAccount } from "@/db/staff";
+import { findUserByEmail, updateUserEndingSessions } from "@/db/users";
 import type { AppConfig } from "../platform/config";
 import { logAuthEvent } from "../platform/log";
 import { passwordProblem } from "../credentials/password-policy";
@@ -124,20 +123,7 @@ export async function createOrPromoteStaff(
   let result: CreateAdminResult;
 
   if (!existing) {
-    const [user] = await db
-      .insert(users)
-      .values({
-        id: randomUUID(),
-        email: input.email,
-        name,
-        passwordHash: await typedPasswordHash(),
-        role: input.role,
-        isActive: true,
-        emailVerifiedAt: now,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
+    const user = await insertStaffAccount(db, { id: randomUUID(), email: input.email, name, passwordHash: await typedPasswordHash(), role: input.role }, now);
     logAuthEvent("admin_created", { userId: user!.id, to: input.role });
     result = { action: "created", user: user!, totpReset: false, passkeysRemoved: 0 };
   } else if (!existing.emailVerifiedAt) {
@@ -150,17 +136,7 @@ export async function createOrPromoteStaff(
     result = { action: "reclaimed", user, totpReset: false, passkeysRemoved: 0 };
   } else {
     // The operator vouches for the address; every session of the account ends (its role changes under it).
-    const [user] = await db
-      .update(users)
-      .set({
-        role: input.role,
-        isActive: true,
-        ...(input.name ? { name: input.name } : {}),
-        sessionVersion: sql`${users.sessionVersion} + 1`,
-        updatedAt: now,
-      })
-      .where(eq(users.id, existing.id))
-      .returning();
+    const user = await updateUserEndingSessions(db, existing.id, { role: input.role, isActive: true, ...(input.name ? { name: input.name } : {}) }, now);
     await rememberSessionVersion(store, user!);
     logAuthEvent("admin_promoted", { userId: user!.id, from: existing.role, to: input.role });
     result = { action: "promoted", user: user!, totpReset: false, passkeysRemoved: 0 };

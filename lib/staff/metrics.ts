@@ -1,5 +1,5 @@
-import { sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
+import { countEventsPerBucket, countRegistrationsVerified, verificationDurations } from "@/db/auth-events";
 import { CODE_PURPOSES } from "../codes/codes";
 
 /**
@@ -56,11 +56,6 @@ export function median(sortedValues: number[]): number | null {
   return n % 2 === 1 ? sortedValues[mid]! : (sortedValues[mid - 1]! + sortedValues[mid]!) / 2;
 }
 
-const codeKinds = sql.join(
-  CODE_PURPOSES.map((p) => sql`${p}`),
-  sql`, `,
-);
-
 export async function authMetrics(db: Database, span: MetricSpan, now = Date.now()): Promise<AuthMetrics> {
   const { durationMs, bucketMs } = METRIC_SPANS[span];
   // Buckets end at the next whole bucket after now (UTC), so each bar is a calendar hour or day.
@@ -68,14 +63,7 @@ export async function authMetrics(db: Database, span: MetricSpan, now = Date.now
   const buckets = Math.round(durationMs / bucketMs);
   const from = to - buckets * bucketMs;
 
-  // One pass over the span's rows of the four events (index auth_events_event_at).
-  const counted = await db.all<{ bucket: number; event: string; n: number }>(sql`
-    select cast((at - ${from}) / ${bucketMs} as integer) as bucket, event, count(*) as n
-    from auth_events
-    where event in ('registered', 'verified', 'code_sent', 'code_send_failed')
-      and at >= ${from} and at < ${to}
-      and (event <> 'code_sent' or json_extract(detail, '$.kind') in (${codeKinds}))
-    group by bucket, event`);
+  const counted = await countEventsPerBucket(db, { from, to, bucketMs }, CODE_PURPOSES);
 
   const series = Object.fromEntries(SERIES.map((name) => [name, Array<number>(buckets).fill(0)])) as Record<SeriesName, number[]>;
   for (const row of counted) {
@@ -85,19 +73,8 @@ export async function authMetrics(db: Database, span: MetricSpan, now = Date.now
   }
   const total = (name: SeriesName) => series[name].reduce((a, b) => a + b, 0);
 
-  const [rate] = await db.all<{ registered: number; verified: number }>(sql`
-    select count(*) as registered, count(v.user_id) as verified
-    from auth_events r
-    left join (select distinct user_id from auth_events where event = 'verified' and user_id is not null) v on v.user_id = r.user_id
-    where r.event = 'registered' and r.at >= ${from} and r.at < ${to}`);
-
-  const durations = await db.all<{ ms: number }>(sql`
-    select v.at - min(r.at) as ms
-    from auth_events v
-    join auth_events r on r.user_id = v.user_id and r.event = 'registered' and r.at <= v.at
-    where v.event = 'verified' and v.at >= ${from} and v.at < ${to}
-    group by v.id
-    order by ms`);
+  const rate = await countRegistrationsVerified(db, { from, to });
+  const durations = await verificationDurations(db, { from, to });
 
   const registrations = total("registrations");
   const registrationsVerified = Number(rate?.verified ?? 0);

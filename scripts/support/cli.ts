@@ -1,5 +1,4 @@
-import { ConfigError, parseConfig, type AppConfig, type CodeStoreConfig } from "@/lib/platform/config";
-import type { CodeStore } from "@/lib/store/code-store";
+import { ConfigError, parseConfig, type AppConfig } from "@/lib/platform/config";
 import { parseCommandLine, type CommandLineOptions } from "./args.mjs";
 
 /** The options every script takes: --env-file FILE (repeatable) and --help / -h. */
@@ -25,18 +24,6 @@ export function scriptConfig(): AppConfig | undefined {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
     return undefined;
-  }
-}
-
-/** The configured code store (Upstash, Redis or in-process), its client loaded only when used. */
-export async function createCodeStore(config: CodeStoreConfig): Promise<CodeStore & { close?: () => Promise<void> }> {
-  switch (config.kind) {
-    case "upstash":
-      return new (await import("@/lib/store/upstash")).UpstashCodeStore(config.url, config.token);
-    case "redis":
-      return new (await import("@/lib/store/redis")).RedisCodeStore(config.url);
-    case "memory":
-      return new (await import("@/lib/store/memory")).MemoryCodeStore();
   }
 }
 

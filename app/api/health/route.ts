@@ -1,8 +1,6 @@
 import { NextResponse } from "next/server";
-import { getDatabase } from "@/db/client";
 import { ConfigError, getConfig } from "@/lib/platform/config";
-import { runHealthChecks } from "@/lib/platform/health";
-import { getCodeStore } from "@/lib/platform/runtime";
+import { checkHealth } from "@/lib/platform/runtime";
 
 /** Never cached or prerendered: every call checks the dependencies again. */
 export const dynamic = "force-dynamic";
@@ -23,13 +21,7 @@ export async function GET(): Promise<Response> {
     );
   }
 
-  const report = await runHealthChecks({
-    isProduction: config.isProduction,
-    codeStoreKind: config.codeStore.kind,
-    mailKind: config.mail.kind,
-    database: getDatabase,
-    codeStore: getCodeStore,
-  });
+  const report = await checkHealth(config);
   if (report.status !== "ok") {
     const errors = Object.fromEntries(report.failing!.map((name) => [name, report.checks[name].error]));
     console.error(JSON.stringify({ event: "health_failed", failing: report.failing, errors }));

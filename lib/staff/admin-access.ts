@@ -1,8 +1,7 @@
-import type { Session } from "next-auth";
 import { forbidden, redirect } from "next/navigation";
 import type { User } from "@/db/schema";
 import { decideAdminAccess } from "./admin";
-import { auth } from "../sessions/auth";
+import { requireSession, type SignedIn } from "../sessions/current-session";
 import { logAuthEvent } from "../platform/log";
 import { getStaffArea, type StaffArea } from "../platform/runtime";
 import { needsSecondFactor } from "../credentials/totp";
@@ -18,12 +17,11 @@ export interface StaffContext extends StaffArea {
   mfa: boolean;
 }
 
-async function signedInUser(): Promise<{ session: Session; user: User | undefined; staff: StaffArea }> {
-  const session = await auth();
-  if (!session?.user?.id) redirect("/login");
+async function signedInUser(): Promise<{ session: SignedIn; user: User | undefined; staff: StaffArea }> {
+  const session = await requireSession();
   // Wiring the staff area installs the audit log: admin actions are recorded in auth_events.
   const staff = await getStaffArea();
-  return { session, user: await staff.findUser(session.user.id), staff };
+  return { session, user: await staff.findUser(session.userId), staff };
 }
 
 function refuse(userId: string): never {
@@ -36,14 +34,14 @@ function refuse(userId: string): never {
 export async function requireStaff(): Promise<StaffContext> {
   const { session, user, staff } = await signedInUser();
   const enabled = user && needsSecondFactor(user.role) ? await staff.secondFactor.isEnabled(user.id) : false;
-  const access = decideAdminAccess(session.user, user, enabled);
+  const access = decideAdminAccess(session, user, enabled);
   switch (access.kind) {
     case "ok":
       return { ...staff, user: user!, mfa: true };
     case "sign_in":
       redirect("/login");
     case "forbidden":
-      refuse(session.user.id);
+      refuse(session.userId);
     case "enrol":
     case "reauthenticate":
       redirect("/admin/enroll");
@@ -54,6 +52,6 @@ export async function requireStaff(): Promise<StaffContext> {
 export async function requireStaffForEnrolment(): Promise<StaffContext> {
   const { session, user, staff } = await signedInUser();
   if (!user || !user.isActive || !user.emailVerifiedAt) redirect("/login");
-  if (!needsSecondFactor(user.role) || !needsSecondFactor(session.user.role)) refuse(session.user.id);
-  return { ...staff, user, mfa: session.user.mfa === true };
+  if (!needsSecondFactor(user.role) || !needsSecondFactor(session.role)) refuse(session.userId);
+  return { ...staff, user, mfa: session.mfa };
 }

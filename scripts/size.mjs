@@ -139,7 +139,7 @@ const FINGERPRINTS = [
   ["zod regexes", /cuid2|emoji|base64url/],
   ["@hookform/resolvers", /standardSchemaResolver|zodResolver|toNestErrors|validateFieldsNatively/],
   ["react-hook-form", /shouldUnregister|reValidateMode|useFormContext/],
-  ["input-otp", /pushPasswordManagerStrategy|REGEXP_ONLY_DIGITS|data-input-otp/],
+  ["@simplewebauthn/browser", /ERROR_CEREMONY_ABORTED|ERROR_INVALID_RP_ID/],
   ["next runtime", /__NEXT|next-router-state-tree|NEXT_REDIRECT|__next_f|next-action/],
 ];
 /** Best guess at what a minified (and possibly merged) module holds: every package whose fingerprint it carries, and its export names. */

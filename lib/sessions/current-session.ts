@@ -3,7 +3,6 @@ import { cookies } from "next/headers";
 import { auth } from "./auth";
 import { getConfig } from "../platform/config";
 import { sessionTokens } from "./session-cookie";
-import type { SessionClaims } from "./sessions";
 
 /**
  * The signed-in user and the id of the session this request came with. auth() has checked the session
@@ -16,7 +15,7 @@ export async function currentSession(): Promise<{ userId: string; sessionId: str
   if (!userId) return undefined;
   const secret = getConfig().auth.secret;
   for (const [salt, token] of sessionTokens((await cookies()).getAll())) {
-    const claims = await decode<Partial<SessionClaims>>({ token, secret, salt }).catch(() => null);
+    const claims = await decode({ token, secret, salt }).catch(() => null);
     if (claims?.sub === userId && typeof claims.sid === "string") return { userId, sessionId: claims.sid };
   }
   // checkSession refuses a token without a sid, so this is a cookie auth() did not read: treat it as signed out.

@@ -69,10 +69,10 @@ async function sessionsInCookies(): Promise<Partial<SessionClaims>[]> {
   const secret = getConfig().auth.secret;
   const decoded = await Promise.all(
     sessionTokens(cookiePairs((await headers()).get("cookie"))).map(([salt, token]) =>
-      decode<Partial<SessionClaims>>({ token, secret, salt }).catch(() => null),
+      decode({ token, secret, salt }).catch(() => null),
     ),
   );
-  return decoded.filter((claims): claims is Partial<SessionClaims> => claims !== null);
+  return decoded.filter((claims) => claims !== null);
 }
 
 function fromSignInCode(code: string): LoginResult {
@@ -95,5 +95,5 @@ function isStoreOutage(error: unknown): boolean {
  */
 export async function renewCurrentSession(user: { id: string; sessionVersion: number; email: string }): Promise<void> {
   const renewFor = grantSessionRenewal(getConfig().auth.secret, { userId: user.id, sessionVersion: user.sessionVersion, email: user.email }, Date.now());
-  await updateSession({ renewFor } as never);
+  await updateSession({ renewFor });
 }

@@ -1,3 +1,4 @@
+import "server-only";
 import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { staffEnrolmentCodes, users, type Role, type User } from "./schema";

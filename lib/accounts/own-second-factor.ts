@@ -1,3 +1,4 @@
+import "server-only";
 import { findUserById } from "@/db/users";
 import type { AccountDependencies, Accounts, Delivery } from "./accounts";
 import { verifyFailureLimits } from "../codes/limits";

@@ -1,3 +1,4 @@
+import "server-only";
 import { logAuthEvent } from "../platform/log";
 
 /** Result shapes shared by the services. */

@@ -1,3 +1,4 @@
+import "server-only";
 import { dictionary } from "@zxcvbn-ts/language-common";
 import longCommonPasswords from "./password-lists/long-common.json";
 

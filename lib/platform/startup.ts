@@ -1,3 +1,4 @@
+import "server-only";
 import { exit } from "node:process";
 import { sql } from "drizzle-orm";
 import { getDatabase } from "@/db/client";

@@ -1,3 +1,4 @@
+import "server-only";
 import { auth } from "./auth";
 
 /** The signed-in user's id for the JSON API, or undefined (the route answers 401). */

@@ -1,3 +1,4 @@
+import "server-only";
 import { CredentialsSignin } from "next-auth";
 import { decode } from "next-auth/jwt";
 import { headers } from "next/headers";

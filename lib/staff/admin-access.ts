@@ -1,3 +1,4 @@
+import "server-only";
 import type { Session } from "next-auth";
 import { forbidden, redirect } from "next/navigation";
 import { getDatabase, type Database } from "@/db/client";

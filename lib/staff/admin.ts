@@ -1,3 +1,4 @@
+import "server-only";
 import { and, asc, count, desc, eq, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { ROLES, users, type Role, type User } from "@/db/schema";

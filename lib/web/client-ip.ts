@@ -1,3 +1,4 @@
+import "server-only";
 /**
  * The client's IP address for per-IP limits. A forwarded header is believed only when the deployment says
  * a proxy in front sets it (Vercel, or TRUST_PROXY=true); otherwise the socket address, which server.mjs

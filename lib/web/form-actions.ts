@@ -1,3 +1,4 @@
+import "server-only";
 import { headers } from "next/headers";
 import type { FormState } from "./form-state";
 import { OUTCOMES, waitMessage, type Outcome } from "./outcomes";

@@ -529,7 +529,7 @@ const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 let server: Server;
 let redisPid: number | undefined;
 let inbox: Inbox;
-let runId = randomBytes(3).toString("hex");
+const runId = randomBytes(3).toString("hex");
 let emailCounter = 0;
 const freshEmail = (tag: string) => `${tag}-${runId}-${emailCounter++}@bench.test`;
 /** Accounts the run verified (password PASSWORD), for the login phases. */

@@ -168,7 +168,7 @@ if (moduleCount > 0) {
     const r = routes.find((x) => x.route === name);
     if (!r) continue;
     const own = r.chunks.filter((c) => !baselineChunks.has(c.path) && !seen.has(c.path));
-    own.forEach((c) => seen.add(c.path));
+    for (const c of own) seen.add(c.path);
     if (own.length) moduleReport.push({ title: `${name}: heaviest modules in chunks beyond the baseline${seen.size > own.length ? " (chunks not already listed above)" : ""}`, modules: heaviestModules(own, moduleCount) });
   }
   if (args.has("shared")) moduleReport.push({ title: "baseline (every page): heaviest modules", modules: heaviestModules(baseline.chunks, moduleCount * 2) });
@@ -286,7 +286,10 @@ function attribute(dir, chunkPaths) {
     const codeLines = code.split("\n");
     codeLines.forEach((text, li) => {
       const segs = lines[li] ?? [];
-      if (segs.length === 0) return void add("(unmapped)", text);
+      if (segs.length === 0) {
+        add("(unmapped)", text);
+        return;
+      }
       if (segs[0][0] > 0) add("(unmapped)", text.slice(0, segs[0][0]));
       segs.forEach(([col, src], si) => {
         const end = si + 1 < segs.length ? segs[si + 1][0] : text.length;

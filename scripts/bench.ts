@@ -116,7 +116,7 @@ function parseOptions(argv: string[]): Options {
   for (const arg of argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
     if (!m) throw new Error(`Unknown argument ${arg} (see the comment at the top of scripts/bench.ts)`);
-    flags.set(m[1], m[2] ?? "true");
+    flags.set(m[1]!, m[2] ?? "true"); // group 1 is not optional
   }
   const known = new Set(["quick", "profile", "build", "no-snapshot", "only", "scale", "scale-n", "scale-login-c", "ceiling-n", "env", "wait-quiet", "help"]);
   for (const kind of ["flow", "verify", "login", "page", "floor"]) for (const s of ["c", "n", "warmup"]) known.add(`${kind}-${s}`);
@@ -126,12 +126,13 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const quick = flags.get("quick") === "true";
+  // Never empty: "".split(",") is [""], which the check refuses, and every fallback has a value.
   const list = (key: string, fallback: number[]) =>
     flags.has(key) ? flags.get(key)!.split(",").map((v) => { const n = Number(v); if (!Number.isInteger(n) || n <= 0) throw new Error(`--${key}: ${v} is not a positive integer`); return n; }) : fallback;
   const phase = (kind: string, c: number[], n: number[], nQuick: number[], warmup: number, warmupQuick: number): PhaseOptions => ({
     c: list(`${kind}-c`, c),
     n: list(`${kind}-n`, quick ? nQuick : n),
-    warmup: list(`${kind}-warmup`, [quick ? warmupQuick : warmup])[0],
+    warmup: list(`${kind}-warmup`, [quick ? warmupQuick : warmup])[0]!,
   });
   const only = flags.get("only");
   for (const group of only?.split(",") ?? []) {
@@ -149,9 +150,9 @@ function parseOptions(argv: string[]): Options {
     page: phase("page", [16], [3000], [800], 200, 100),
     floor: phase("floor", [16], [3000], [800], 200, 100),
     scale: list("scale", [1_000, 10_000, 100_000]),
-    scaleN: list("scale-n", [quick ? 150 : 400])[0],
+    scaleN: list("scale-n", [quick ? 150 : 400])[0]!,
     scaleLoginC: list("scale-login-c", [1, 16]),
-    ceilingN: list("ceiling-n", [quick ? 10 : 30])[0],
+    ceilingN: list("ceiling-n", [quick ? 10 : 30])[0]!,
     waitQuietSeconds: flags.has("wait-quiet") ? (flags.get("wait-quiet") === "true" ? 600 : Number(flags.get("wait-quiet"))) : 0,
     serverEnv: Object.fromEntries(
       (flags.get("env") ?? "")
@@ -180,8 +181,9 @@ interface Stats {
 function stats(values: number[]): Stats | null {
   if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-  return { n: s.length, mean: s.reduce((a, b) => a + b, 0) / s.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: s[s.length - 1] };
+  // s is not empty (checked above), so these indexes are in range.
+  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+  return { n: s.length, mean: s.reduce((a, b) => a + b, 0) / s.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: s[s.length - 1]! };
 }
 
 class Recorder {
@@ -342,7 +344,7 @@ function processTree(rootPid: number): number[] {
 function findServerPid(rootPid: number): number {
   const tree = processTree(rootPid);
   const titled = tree.find((pid) => (readProc(pid, "cmdline") ?? "").startsWith("next-server"));
-  return titled ?? tree[tree.length - 1];
+  return titled ?? tree[tree.length - 1]!; // the tree holds at least the root
 }
 
 function rssMb(pid: number): number | undefined {
@@ -368,9 +370,9 @@ function mainThreadCpuSeconds(pid: number): number {
 
 /** CPU seconds all processes on the machine used so far (from /proc/stat). */
 function machineCpuSeconds(): number {
-  const line = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal: busy = all but idle and iowait
-  return (line[0] + line[1] + line[2] + line[5] + line[6] + (line[7] ?? 0)) / 100;
+  return (user + nice + system + irq + softirq + steal) / 100;
 }
 
 /** Waits until the rest of the machine uses under a quarter of a core for 6 s in a row (or the time is up). */
@@ -664,7 +666,7 @@ async function issueCodes(count: number, label: string): Promise<Array<{ email: 
 async function verifyPhase(c: number, n: number, warmup: number, tag = ""): Promise<PhaseResult> {
   const codes = await issueCodes(warmup + n, `verify${tag} c=${c}: issuing ${warmup + n} codes (register)`);
   const verifyOne = (rec: Recorder, list: typeof codes) => async (i: number) => {
-    const { email, code, registration } = list[i];
+    const { email, code, registration } = list[i]!;
     if (await expectStatus(rec, "verify", request("POST", "/api/verify-otp", { email, otp: code, registration }), 200)) verifiedEmails.push(email);
   };
   const warm = codes.splice(0, warmup);
@@ -774,7 +776,7 @@ function renderCold(c: ColdStart): string {
   ];
   for (const step of ["register", "verify", "login"]) {
     const warm = c.warm[step]?.p50 ?? NaN;
-    lines.push(`  first ${step} after start ${fmt(c.first[step])} ms vs warm p50 ${fmt(warm)} ms (n=${c.warmCount}) -> ${ratio(c.first[step], warm)}${step === "register" ? " (target <= 3x)" : ""}`);
+    lines.push(`  first ${step} after start ${fmt(c.first[step])} ms vs warm p50 ${fmt(warm)} ms (n=${c.warmCount}) -> ${ratio(c.first[step] ?? NaN, warm)}${step === "register" ? " (target <= 3x)" : ""}`);
   }
   return lines.join("\n");
 }
@@ -975,10 +977,12 @@ function evaluateTargets(ceiling: Ceiling | undefined, phases: PhaseResult[]): T
   for (const kind of ["verify", "login"] as const) {
     const runs = phases.filter((p) => p.kind === kind && p.name.includes("@") && p.concurrency === 16).sort((a, b) => a.accounts - b.accounts);
     if (runs.length >= 2) {
-      const first = runs[0].steps[kind]?.p50;
-      const last = runs[runs.length - 1].steps[kind]?.p50;
+      const fewest = runs[0]!;
+      const most = runs[runs.length - 1]!;
+      const first = fewest.steps[kind]?.p50;
+      const last = most.steps[kind]?.p50;
       if (first !== undefined && last !== undefined) {
-        add(`${kind} p50 flat, ${kNum(runs[0].accounts)} -> ${kNum(runs[runs.length - 1].accounts)}`, first * 1.25 + 1, last, "ms", true, " (1.25x + 1)");
+        add(`${kind} p50 flat, ${kNum(fewest.accounts)} -> ${kNum(most.accounts)}`, first * 1.25 + 1, last, "ms", true, " (1.25x + 1)");
       }
     }
   }
@@ -991,10 +995,10 @@ const fmt = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "-"
 const kNum = (n: number) => (n >= 1000 ? `${Math.round(n / 1000)}k` : String(n));
 
 function table(rows: string[][], align: ("l" | "r")[]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows
     .map((r, ri) => {
-      const line = r.map((cell, i) => (align[i] === "l" ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+      const line = r.map((cell, i) => (align[i] === "l" ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
       return ri === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("  ")}` : line;
     })
     .join("\n");
@@ -1193,7 +1197,7 @@ async function main() {
   const phases: PhaseResult[] = [];
   const seeding: Array<{ accounts: number; seconds: number }> = [];
   let ceiling: Ceiling | undefined;
-  const nth = (list: number[], i: number) => list[Math.min(i, list.length - 1)];
+  const nth = (list: number[], i: number) => list[Math.min(i, list.length - 1)]!; // option lists are never empty
 
   if (wants("ceiling") || wants("flow") || wants("login") || wants("scale")) ceiling = await measureCeiling(opts.ceilingN);
 
@@ -1210,14 +1214,14 @@ async function main() {
       seeding.push({ accounts: 200, seconds });
     }
     let k = 0;
-    const pool = () => verifiedEmails[k++ % verifiedEmails.length];
+    const pool = () => verifiedEmails[k++ % verifiedEmails.length]!; // at least 50, seeded above
     for (const [i, c] of opts.login.c.entries()) phases.push(await loginPhase(c, nth(opts.login.n, i), opts.login.warmup, pool));
   }
   if (wants("page")) {
     for (const path of AUTH_PAGES) for (const [i, c] of opts.page.c.entries()) phases.push(await pagePhase(c, nth(opts.page.n, i), opts.page.warmup, path));
   }
 
-  if (wants("floor")) phases.push(...(await floorPhases(opts.floor.c[0], opts.floor.n[0], opts.floor.warmup, { NODE_ENV: "production" })));
+  if (wants("floor")) phases.push(...(await floorPhases(nth(opts.floor.c, 0), nth(opts.floor.n, 0), opts.floor.warmup, { NODE_ENV: "production" })));
 
   if (wants("scale")) {
     const seedHash = await hashPassword(PASSWORD); // one precomputed hash for every seeded account

@@ -77,7 +77,7 @@ async function sessionsInCookies(): Promise<Partial<SessionClaims>[]> {
 }
 
 function fromSignInCode(code: string): LoginResult {
-  const [reason, retryAfter] = code.split(":");
+  const [reason = "", retryAfter] = code.split(":");
   if (reason === "rate_limited") return { ok: false, reason, retryAfterSeconds: Number(retryAfter) || 60 };
   if (reason === "unverified" || reason === "locked" || reason === "totp_required") return { ok: false, reason };
   if (CODE_REASONS.has(reason)) return { ok: false, reason: reason as CodeReason };

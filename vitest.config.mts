@@ -15,7 +15,13 @@ const DATABASE_SUITES = [
 const VERCEL_BUILD_SUITE = "tests/vercel-build.test.ts";
 
 export default defineConfig({
-  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  resolve: {
+    alias: {
+      "@": path.resolve(import.meta.dirname),
+      // Outside Next's react-server layer the marker throws; the tests run server modules on plain Node.
+      "server-only": path.resolve(import.meta.dirname, "node_modules/server-only/empty.js"),
+    },
+  },
   test: {
     environment: "node",
     testTimeout: 20_000,

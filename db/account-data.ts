@@ -1,3 +1,4 @@
+import "server-only";
 import { and, asc, count, eq, ne, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { authEvents, passkeys, recoveryCodes, sessions, staffEnrolmentCodes, totpCredentials, users, type AuthEventRow } from "./schema";

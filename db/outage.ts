@@ -1,3 +1,4 @@
+import "server-only";
 /**
  * Telling a database that cannot be used (refused, unreachable, not answering) from a query that failed.
  * The first is an outage, answered like the code store's (503, a calm message); the second stays a bug.

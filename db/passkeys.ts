@@ -1,3 +1,4 @@
+import "server-only";
 import { and, asc, eq, ne, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { NO_PASSWORD, passkeys, users, type Passkey } from "./schema";

@@ -1,3 +1,4 @@
+import "server-only";
 import { and, desc, eq, gt, isNull, ne } from "drizzle-orm";
 import type { Database } from "./client";
 import { sessions, type SessionRow } from "./schema";

@@ -1,3 +1,4 @@
+import "server-only";
 import { and, asc, count, desc, eq, gt, isNotNull, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "./client";
 import { staffEnrolmentCodes, users, type Role, type User } from "./schema";

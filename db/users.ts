@@ -1,3 +1,4 @@
+import "server-only";
 import { and, count, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { NO_PASSWORD, users, type User } from "./schema";

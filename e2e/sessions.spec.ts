@@ -17,7 +17,7 @@ function directives(csp: string): Map<string, string> {
       .split(";")
       .map((d) => d.trim())
       .filter(Boolean)
-      .map((d) => [d.split(/\s+/)[0], d] as const),
+      .map((d) => [d.split(/\s+/)[0] ?? "", d] as const),
   );
 }
 
@@ -39,7 +39,7 @@ test("pages rendered per request carry the security headers and a fresh CSP nonc
   const csp = headers["content-security-policy"];
   expect(csp, "a Content-Security-Policy header").toBeTruthy();
 
-  const policy = directives(csp);
+  const policy = directives(csp ?? "");
   const scriptSrc = policy.get("script-src") ?? "";
   const nonce = /'nonce-([A-Za-z0-9+/=_-]{16,})'/.exec(scriptSrc)?.[1];
   expect(nonce, `a nonce in ${scriptSrc}`).toBeTruthy();

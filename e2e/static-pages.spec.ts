@@ -19,7 +19,7 @@ function scriptSrc(csp: string | undefined): string[] {
 }
 
 function inlineScriptCount(html: string): number {
-  return [...html.matchAll(/<script\b([^>]*)>/gi)].filter((m) => !/\bsrc\s*=/i.test(m[1])).length;
+  return [...html.matchAll(/<script\b([^>]*)>/gi)].filter((m) => !/\bsrc\s*=/i.test(m[1] ?? "")).length;
 }
 
 function watchCsp(page: Page): string[] {

@@ -105,7 +105,7 @@ export const loginSchema = z.object({
 /** A new password typed twice (reset and change); the confirmation is a form concern only. */
 function withConfirmation<T extends Record<string, z.ZodMiniType>>(shape: T, field: keyof T & string) {
   return z.object({ ...shape, passwordConfirmation: z.string({ error: "Repeat your new password." }) }).check(
-    z.refine((v) => (v as Record<string, string>)[field] === (v as Record<string, string>).passwordConfirmation.normalize("NFC"), {
+    z.refine((v) => (v as Record<string, string>)[field] === (v as { passwordConfirmation: string }).passwordConfirmation.normalize("NFC"), {
       error: "The passwords do not match.",
       path: ["passwordConfirmation"],
     }),

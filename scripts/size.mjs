@@ -142,7 +142,7 @@ const FINGERPRINTS = [
   ["zod regexes", /cuid2|emoji|base64url/],
   ["@hookform/resolvers", /standardSchemaResolver|zodResolver|toNestErrors|validateFieldsNatively/],
   ["react-hook-form", /shouldUnregister|reValidateMode|useFormContext/],
-  ["input-otp", /pushPasswordManagerStrategy|REGEXP_ONLY_DIGITS|data-input-otp/],
+  ["@simplewebauthn/browser", /ERROR_CEREMONY_ABORTED|ERROR_INVALID_RP_ID/],
   ["next runtime", /__NEXT|next-router-state-tree|NEXT_REDIRECT|__next_f|next-action/],
 ];
 /** Best guess at what a minified (and possibly merged) module holds: every package whose fingerprint it carries, and its export names. */
@@ -171,7 +171,7 @@ if (moduleCount > 0) {
     const r = routes.find((x) => x.route === name);
     if (!r) continue;
     const own = r.chunks.filter((c) => !baselineChunks.has(c.path) && !seen.has(c.path));
-    own.forEach((c) => seen.add(c.path));
+    for (const c of own) seen.add(c.path);
     if (own.length) moduleReport.push({ title: `${name}: heaviest modules in chunks beyond the baseline${seen.size > own.length ? " (chunks not already listed above)" : ""}`, modules: heaviestModules(own, moduleCount) });
   }
   if (args.shared) moduleReport.push({ title: "baseline (every page): heaviest modules", modules: heaviestModules(baseline.chunks, moduleCount * 2) });

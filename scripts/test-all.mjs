@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm test: typecheck, Vitest (on a file database and on sqld), production build, Playwright, then Vercel's
+// npm test: lint (Biome), typecheck, Vitest (on a file database and on sqld), production build, Playwright, then Vercel's
 // own build of a temporary copy with the checks over its output, in that order.
 // Prints each runner's output live and ends with one line "N passed, N failed" for the CI.
 // A skipped test is not a pass; with CI=true it is a failure. A runner that fails without
@@ -58,6 +58,8 @@ function suite(name, bin, args, report, count) {
   results.push({ name, ...counts });
 }
 
+// Lint and format check first: seconds, and a finding fails the run like a test.
+check("lint", "biome", ["check", "."]);
 check("typecheck", "tsc", ["--noEmit", "-p", "."]);
 
 /** Counts of a Vitest JSON report. A file that fails to load has no failed test of its own: count it once. */

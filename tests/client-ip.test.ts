@@ -36,6 +36,6 @@ describe("clientIp", () => {
     expect(clientIp(headers({}), { trustProxy: false })).toBe("unknown");
     // The module is fresh in this file (vitest isolates files), and only this test reaches the fallback.
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0][0])).toContain("client_ip_unverified");
+    expect(String(warn.mock.calls[0]?.[0])).toContain("client_ip_unverified");
   });
 });

@@ -248,7 +248,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
 
     it("caps a series of codes at its first issue + maxLifetimeMs, however often a code is resent", async () => {
       fresh();
-      const hashes = [digest(), digest(), digest(), digest()];
+      const hashes = [digest(), digest(), digest(), digest()] as const;
       // Each code is issued while the previous is live: one series, first issued at T.
       expect(await store.issueCode(key, issueInput(hashes[0], T))).toEqual({ status: "issued", expiresAt: T + TTL });
       expect(await store.issueCode(key, issueInput(hashes[1], T + 9 * MINUTE))).toEqual({ status: "issued", expiresAt: T + 19 * MINUTE });
@@ -259,7 +259,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
 
     it("accepts the last code of a capped series until 1 ms before the cap", async () => {
       fresh();
-      const hashes = [digest(), digest(), digest(), digest()];
+      const hashes = [digest(), digest(), digest(), digest()] as const;
       await store.issueCode(key, issueInput(hashes[0], T));
       await store.issueCode(key, issueInput(hashes[1], T + 9 * MINUTE));
       await store.issueCode(key, issueInput(hashes[2], T + 18 * MINUTE));
@@ -333,7 +333,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       expect(outcomes.filter((o) => o.status === "issued")).toHaveLength(1);
       expect(outcomes.filter((o) => o.status === "limited")).toHaveLength(19);
       // The one issued is the one stored.
-      const winner = hashes[outcomes.findIndex((o) => o.status === "issued")];
+      const winner = hashes[outcomes.findIndex((o) => o.status === "issued")]!;
       expect((await store.consumeCode(key, consumeInput(winner, T))).status).toBe("ok");
     });
   });
@@ -634,7 +634,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       const keys = Array.from({ length: 5 }, (_, i) => `${key}:${i}`);
       for (const k of keys) await store.issueCode(k, issueInput(digest(), T));
       const outcomes = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.consumeCode(keys[i % 5], consumeInput(digest(), T, { failureLimits: [fail] }))),
+        Array.from({ length: 50 }, (_, i) => store.consumeCode(keys[i % 5]!, consumeInput(digest(), T, { failureLimits: [fail] }))),
       );
       const evaluated = outcomes.filter((o) => o.status === "wrong_code" || o.status === "too_many_attempts").length;
       expect(evaluated).toBeLessThanOrEqual(10);
@@ -650,7 +650,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       for (const k of keys) await store.issueCode(k, issueInput(digest(), Date.now()));
       const outcomes = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          store.consumeCode(keys[i % 5], consumeInput(digest(), Date.now(), { maxAttempts: 1000, failureLimits: [own, ip] })),
+          store.consumeCode(keys[i % 5]!, consumeInput(digest(), Date.now(), { maxAttempts: 1000, failureLimits: [own, ip] })),
         ),
       );
       expect(outcomes.filter((o) => o.status === "wrong_code")).toHaveLength(10);

@@ -85,7 +85,8 @@ describe("generateCode", () => {
       const code = generateCode();
       if (!/^[0-9]{6}$/.test(code)) throw new Error(`not six ASCII digits: ${JSON.stringify(code)}`);
       counts.set(code, (counts.get(code) ?? 0) + 1);
-      firstDigits[code.charCodeAt(0) - 48] += 1;
+      const digit = code.charCodeAt(0) - 48;
+      firstDigits[digit] = (firstDigits[digit] ?? 0) + 1;
       if (Number(code) < 100_000) belowHundredThousand += 1;
     }
     expect(vi.mocked(randomInt)).toHaveBeenCalledTimes(DRAWS);
@@ -238,7 +239,7 @@ describe("keyed code hashes and constant-time comparison", () => {
     const sameFunction = /local function same\(x, y\)\n([\s\S]*?)\nend\n/;
     const match = CONSUME_CODE_SCRIPT.match(sameFunction);
     expect(match).not.toBeNull();
-    const body = match![1].split("\n").map((line) => line.trim());
+    const body = (match?.[1] ?? "").split("\n").map((line) => line.trim());
     expect(body).toEqual([
       "if #x ~= #y then return false end",
       "local d = 0",

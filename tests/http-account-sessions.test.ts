@@ -31,7 +31,7 @@ const SESSION_COOKIE = /^(__Host-|__Secure-)?authjs\.session-token(\.\d+)?$/;
 function sessionCookieOf(headers: Headers): string {
   return headers
     .getSetCookie()
-    .map((raw) => raw.split(";")[0])
+    .map((raw) => raw.split(";")[0] ?? "")
     .filter((pair) => SESSION_COOKIE.test(pair.slice(0, pair.indexOf("="))) && pair.slice(pair.indexOf("=") + 1) !== "")
     .join("; ");
 }

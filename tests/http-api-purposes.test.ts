@@ -51,7 +51,7 @@ const { post, get } = httpClient(() => app.url, nextIp);
 function cookiesOf(headers: Headers): Map<string, string> {
   const jar = new Map<string, string>();
   for (const raw of headers.getSetCookie()) {
-    const [pair] = raw.split(";");
+    const [pair = ""] = raw.split(";");
     const eq = pair.indexOf("=");
     jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
   }
@@ -70,7 +70,7 @@ function sessionCookieOf(r: Reply): string {
 
 const storeId = (email: string) => emailId(codeConfig.codes.hmacKey, email);
 /** The address's hourly count of wrong codes (the IP's count is a rule of its own). */
-const addressFailuresKey = (email: string) => verifyFailureLimits(codeConfig, storeId(email), "unused")[0].key;
+const addressFailuresKey = (email: string) => verifyFailureLimits(codeConfig, storeId(email), "unused")[0]!.key;
 
 const withRedis = <T>(run: (client: RedisClient) => Promise<T>) => withRedisClient(redis.url, run);
 
@@ -316,7 +316,7 @@ describe("races: one right code, many requests at once", () => {
 
     const ok = replies.filter((r) => r.status === 200);
     expect(ok, replies.map((r) => r.status).join(",")).toHaveLength(1);
-    expect(await opensAccount(sessionCookieOf(ok[0]))).toBe(true);
+    expect(await opensAccount(sessionCookieOf(ok[0]!))).toBe(true);
     for (const r of replies.filter((r) => r.status !== 200)) {
       expect(r.status, r.text).toBe(410);
       expectErrorShape(r, "used");
@@ -333,7 +333,7 @@ describe("races: one right code, many requests at once", () => {
 
     const ok = replies.filter((r) => r.status === 200);
     expect(ok, replies.map((r) => `${r.status} ${r.json?.error?.code ?? ""}`).join(",")).toHaveLength(1);
-    expect(ok[0].json.user.email).toBe(target);
+    expect(ok[0]?.json.user.email).toBe(target);
     // The others were refused: the code was used (the record is the account's, so those reading the
     // account after the change find it too, and no guess is counted); or their session had ended (401).
     for (const r of replies.filter((r) => r.status !== 200)) {

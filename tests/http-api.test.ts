@@ -233,7 +233,7 @@ function directives(csp: string): Map<string, string> {
       .split(";")
       .map((d) => d.trim())
       .filter(Boolean)
-      .map((d) => [d.split(/\s+/)[0], d] as const),
+      .map((d) => [d.split(/\s+/)[0] ?? "", d] as const),
   );
 }
 
@@ -405,7 +405,7 @@ describe("fuzz: random and hostile bodies", () => {
       fc.asyncProperty(fc.array(request, { minLength: 4, maxLength: 4 }), async (batch) => {
         const replies = await Promise.all(batch.map(([path, raw, type]) => post(path, undefined, { raw, headers: { "content-type": type } })));
         replies.forEach((r, i) => {
-          const [path, raw] = batch[i];
+          const [path, raw] = batch[i]!;
           seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
           expect(r.status, `${path} ${raw.slice(0, 200)} -> ${r.text.slice(0, 300)}`).toBeLessThan(500);
           if (r.status >= 400) expectErrorShape(r);
@@ -434,7 +434,7 @@ describe("fuzz: random and hostile bodies", () => {
 function cookiesOf(headers: Headers): Map<string, { value: string; raw: string }> {
   const jar = new Map<string, { value: string; raw: string }>();
   for (const raw of headers.getSetCookie()) {
-    const [pair] = raw.split(";");
+    const [pair = ""] = raw.split(";");
     const eq = pair.indexOf("=");
     jar.set(pair.slice(0, eq).trim(), { value: pair.slice(eq + 1), raw });
   }

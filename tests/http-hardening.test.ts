@@ -53,11 +53,11 @@ interface SetCookie {
 
 function setCookiesOf(headers: Headers): SetCookie[] {
   return headers.getSetCookie().map((raw) => {
-    const [pair, ...rest] = raw.split(";");
+    const [pair = "", ...rest] = raw.split(";");
     const eq = pair.indexOf("=");
     const attributes = new Map<string, string>();
     for (const part of rest) {
-      const [key, ...value] = part.split("=");
+      const [key = "", ...value] = part.split("=");
       attributes.set(key.trim().toLowerCase(), value.join("=").trim());
     }
     return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1), attributes, raw };
@@ -99,7 +99,7 @@ async function opensAccount(cookie: string, headers: Record<string, string> = {}
 
 /** Ends the address's 60 s send cooldown, as if the minute had passed (lib/codes/limits.ts sendLimits). */
 async function endCooldown(email: string) {
-  const [cooldown] = sendLimits(codeConfig, emailId(codeConfig.codes.hmacKey, email), "verify_email");
+  const cooldown = sendLimits(codeConfig, emailId(codeConfig.codes.hmacKey, email), "verify_email")[0]!;
   await withRedisClient(stack.redis.url, (client) => client.del(cooldown.key));
 }
 
@@ -133,7 +133,7 @@ describe("session cookie", () => {
 
     const session = sessionCookiesOf(r.headers);
     expect(session.map((c) => c.name), r.headers.getSetCookie().join(" | ")).toEqual(["authjs.session-token"]);
-    const [cookie] = session;
+    const cookie = session[0]!;
     expect(cookie.attributes.get("httponly"), cookie.raw).toBe("");
     expect(cookie.attributes.get("samesite")?.toLowerCase(), cookie.raw).toBe("lax");
     expect(cookie.attributes.get("path"), cookie.raw).toBe("/");
@@ -150,7 +150,7 @@ describe("session cookie", () => {
 
     const session = sessionCookiesOf(r.headers);
     expect(session.map((c) => c.name), r.headers.getSetCookie().join(" | ")).toEqual(["__Secure-authjs.session-token"]);
-    const [cookie] = session;
+    const cookie = session[0]!;
     expect(cookie.attributes.get("secure"), cookie.raw).toBe("");
     expect(cookie.attributes.get("httponly"), cookie.raw).toBe("");
     expect(cookie.attributes.get("samesite")?.toLowerCase(), cookie.raw).toBe("lax");
@@ -182,7 +182,7 @@ describe("session cookie with an https AUTH_URL (as on Vercel, or a site behind 
 
     const session = sessionCookiesOf(r.headers);
     expect(session.map((c) => c.name), r.headers.getSetCookie().join(" | ")).toEqual(["__Host-authjs.session-token"]);
-    const [cookie] = session;
+    const cookie = session[0]!;
     for (const flag of ["secure", "httponly"]) expect(cookie.attributes.get(flag), cookie.raw).toBe("");
     expect(cookie.attributes.get("samesite")?.toLowerCase(), cookie.raw).toBe("lax");
     expect(cookie.attributes.get("path"), cookie.raw).toBe("/");

@@ -61,7 +61,7 @@ describe("Cache-Control on the JSON API", () => {
       ["GET /api/auth/session", await get("/api/auth/session")],
       ["GET /api/auth/providers", await get("/api/auth/providers")],
     ];
-    expect(answers[0][1].status, answers[0][1].text).toBe(201);
+    expect(answers[0]?.[1].status, answers[0]?.[1].text).toBe(201);
     for (const [label, r] of answers) expect(r.headers.get("cache-control") ?? "(none)", `${label} (${r.status})`).toMatch(/\bno-store\b/);
   });
 });

@@ -5,7 +5,7 @@ import { request as httpRequest } from "node:http";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AppServer, TestStack } from "@/e2e/support/app-server";
-import { clientAddresses, expectErrorShape, httpClient, withTestStack, type Reply } from "@/tests/support/http-client";
+import { clientAddresses, expectErrorShape, httpClient, withTestStack } from "@/tests/support/http-client";
 
 /**
  * Attacks where one unauthenticated request could stall or swell the whole server, replayed against the

@@ -32,7 +32,7 @@ const SESSION_COOKIE = /^(__Host-|__Secure-)?authjs\.session-token(\.\d+)?$/;
 function cookieHeaderOf(headers: Headers, name: RegExp): string {
   return headers
     .getSetCookie()
-    .map((raw) => raw.split(";")[0])
+    .map((raw) => raw.split(";")[0] ?? "")
     .filter((pair) => name.test(pair.slice(0, pair.indexOf("="))) && pair.slice(pair.indexOf("=") + 1) !== "")
     .join("; ");
 }

@@ -172,7 +172,7 @@ describe("ResendMailer", () => {
     await mailer.send(sent);
 
     expect(stub.requests).toHaveLength(1);
-    const [request] = stub.requests;
+    const request = stub.requests[0]!;
     expect(request.method).toBe("POST");
     expect(request.path).toBe("/emails");
     expect(request.headers.authorization).toBe(`Bearer ${apiKey}`);
@@ -195,7 +195,7 @@ describe("ResendMailer", () => {
     await new ResendMailer(config.mail.apiKey, config.mail.from, config.mail.baseUrl).send(await message("bob@example.com", "000001"));
 
     expect(stub.requests).toHaveLength(1);
-    expect(stub.requests[0].body).toMatchObject({ from: MAIL_FROM, to: "bob@example.com" });
+    expect(stub.requests[0]?.body).toMatchObject({ from: MAIL_FROM, to: "bob@example.com" });
   });
 
   it.each([422, 429, 500])("throws MailDeliveryError when the API answers %i", async (status) => {

@@ -28,12 +28,12 @@ describe("password hash queue", () => {
     expect(refused).toBeInstanceOf(PasswordQueueFullError);
     expect((refused as PasswordQueueFullError).retryAfterSeconds).toBe(1);
 
-    gates[0].resolve();
+    gates[0]!.resolve();
     expect(await jobs[0]).toBe(0);
     // A waiting place is free again: a newcomer queues behind the two already waiting.
     const late = run(async () => "late");
-    gates[1].resolve();
-    gates[2].resolve();
+    gates[1]!.resolve();
+    gates[2]!.resolve();
     expect(await Promise.all([...jobs.slice(1), late])).toEqual([1, 2, "late"]);
     expect(started).toEqual([0, 1, 2]);
   });

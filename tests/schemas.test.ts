@@ -27,7 +27,7 @@ describe("password", () => {
   it("says how many characters are needed", () => {
     const result = password.safeParse("short");
     expect(result.success).toBe(false);
-    expect(result.error?.issues[0].message).toMatch(/15/);
+    expect(result.error?.issues[0]?.message).toMatch(/15/);
   });
 
   it("counts e + combining accent as one character (after NFC)", () => {

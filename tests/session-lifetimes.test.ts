@@ -32,6 +32,7 @@ async function insertUser(sessionVersion: number, isActive = true) {
     .insert(users)
     .values({ id: randomUUID(), email: `${randomUUID()}@example.test`, name: "Session Tester", passwordHash: "x", isActive, sessionVersion })
     .returning();
+  if (!row) throw new Error("the insert returned no row");
   return row;
 }
 
@@ -125,8 +126,8 @@ describe("the session's row in the database", () => {
     await expect(checkSession({ ...deps, store: new MemoryCodeStore() }, live, now)).resolves.toBe("ok");
     const [row] = await handle.db.select().from(sessions).where(eq(sessions.id, live.sid));
     expect(row).toMatchObject({ userId: user.id, userAgent: "Test/1.0", ipPrefix: "203.0.113.0/24", endedAt: null });
-    expect(row.createdAt.getTime()).toBe(LOGIN);
-    expect(row.lastSeenAt.getTime()).toBe(now);
+    expect(row?.createdAt.getTime()).toBe(LOGIN);
+    expect(row?.lastSeenAt.getTime()).toBe(now);
   });
 
   it("answers ended for a session this server never recorded, or recorded for another user", async () => {

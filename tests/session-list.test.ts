@@ -39,6 +39,7 @@ async function insertUser(sessionVersion = 0, isActive = true) {
     .insert(users)
     .values({ id: randomUUID(), email: `${randomUUID()}@example.test`, name: "List Tester", passwordHash: "x", isActive, sessionVersion })
     .returning();
+  if (!row) throw new Error("the insert returned no row");
   return row;
 }
 

@@ -128,7 +128,7 @@ describe("Resend stub", () => {
       expect(data?.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(stub.requests).toHaveLength(1);
       expect(stub.requests[0]).toMatchObject({ method: "POST", path: "/emails", body: { to: "frank@example.test", text: "Code 777777" } });
-      expect(stub.requests[0].headers.authorization).toBe("Bearer re_test_key");
+      expect(stub.requests[0]?.headers.authorization).toBe("Bearer re_test_key");
 
       stub.failWith = { status: 500 };
       const failed = await resend.emails.send({ from: "no-reply@example.test", to: "x@example.test", subject: "s", text: "t" });

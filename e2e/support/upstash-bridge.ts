@@ -56,17 +56,18 @@ export async function startUpstashBridge(redisUrl: string): Promise<UpstashBridg
   function prepare(command: unknown): Prepared {
     if (!Array.isArray(command) || command.length === 0) throw new ErrorReply("ERR a command must be a non-empty JSON array");
     const args = command.map((arg) => String(arg));
-    const name = args[0].toUpperCase();
+    // Every index read below is within args.length, checked first.
+    const name = args[0]!.toUpperCase();
     if ((name === "EVAL" || name === "EVAL_RO") && args.length > 1) {
-      args[1] = loadable(args[1]);
+      args[1] = loadable(args[1]!);
     } else if ((name === "EVALSHA" || name === "EVALSHA_RO") && args.length > 1) {
-      args[1] = shas.get(args[1].toLowerCase()) ?? args[1];
+      args[1] = shas.get(args[1]!.toLowerCase()) ?? args[1]!;
     } else if (name === "SCRIPT" && args[1]?.toUpperCase() === "LOAD" && args.length > 2) {
-      const original = args[2];
+      const original = args[2]!;
       args[2] = loadable(original);
       return { args, fix: (reply) => (reply instanceof ErrorReply ? reply : sha1(original)) };
     } else if (name === "SCRIPT" && args[1]?.toUpperCase() === "EXISTS") {
-      for (let i = 2; i < args.length; i++) args[i] = shas.get(args[i].toLowerCase()) ?? args[i];
+      for (let i = 2; i < args.length; i++) args[i] = shas.get(args[i]!.toLowerCase()) ?? args[i]!;
     }
     return { args };
   }
@@ -109,7 +110,7 @@ export async function startUpstashBridge(redisUrl: string): Promise<UpstashBridg
       else if (error instanceof ErrorReply) throw error; // EXECABORT: a command was rejected while queueing
       else throw new Unavailable(String(error));
     }
-    return replies.map((reply, i) => prepared[i].fix?.(reply) ?? reply);
+    return replies.map((reply, i) => prepared[i]?.fix?.(reply) ?? reply);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {

@@ -1,3 +1,4 @@
+import "server-only";
 import { authEventsOf, deleteAccountRows, otherActiveAdmins } from "@/db/account-data";
 import { sessionRecordsOf } from "@/db/session-list";
 import { findUserById } from "@/db/users";

@@ -1,3 +1,4 @@
+import "server-only";
 import { NO_PASSWORD, type User } from "@/db/schema";
 import { changeEmail, findUserByEmail, findUserById, setPassword } from "@/db/users";
 import type { AccountDependencies, SharedParts, WeakPassword } from "./accounts";

@@ -1,3 +1,4 @@
+import "server-only";
 import { findUserById } from "@/db/users";
 import type { AccountDependencies, Delivery, SharedParts } from "./accounts";
 import { verifyFailureLimits } from "../codes/limits";

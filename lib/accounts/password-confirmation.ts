@@ -1,3 +1,4 @@
+import "server-only";
 import type { User } from "@/db/schema";
 import { findUserById } from "@/db/users";
 import type { LoginAttempts } from "./login-attempts";

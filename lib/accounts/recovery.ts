@@ -1,3 +1,4 @@
+import "server-only";
 import type { User } from "@/db/schema";
 import { NO_PASSWORD } from "@/db/schema";
 import { activateUser, findUserByEmail, markCodeRequested, setPassword } from "@/db/users";

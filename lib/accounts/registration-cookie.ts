@@ -1,3 +1,4 @@
+import "server-only";
 import { cookies } from "next/headers";
 import { getConfig } from "../platform/config";
 import { REGISTRATION_LIFETIME_MS } from "./registrations";

@@ -1,3 +1,4 @@
+import "server-only";
 import { logAuthEvent } from "../platform/log";
 import type { ConsumeCodeOutcome } from "../store/code-store";
 

@@ -1,3 +1,4 @@
+import "server-only";
 import type { AppConfig } from "../platform/config";
 import { logAuthEvent } from "../platform/log";
 import type { CodeMachinery } from "../codes/one-time-codes";

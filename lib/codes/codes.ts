@@ -1,3 +1,4 @@
+import "server-only";
 import { createHmac, randomInt } from "node:crypto";
 
 /**

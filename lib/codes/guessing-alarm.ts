@@ -1,3 +1,4 @@
+import "server-only";
 import type { AppConfig } from "../platform/config";
 import { allCodeFailuresRule, CODE_FAILURES_ALL } from "./limits";
 import { logAuthEvent } from "../platform/log";

@@ -1,3 +1,4 @@
+import "server-only";
 import { createHmac } from "node:crypto";
 import type { CodePurpose } from "./codes";
 import type { AppConfig } from "../platform/config";

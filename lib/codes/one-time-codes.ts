@@ -1,3 +1,4 @@
+import "server-only";
 import { codeKey, generateCode, hashCode, type CodePurpose } from "./codes";
 import type { AppConfig } from "../platform/config";
 import { emailId, sendLimits } from "./limits";

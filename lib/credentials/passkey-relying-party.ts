@@ -1,3 +1,4 @@
+import "server-only";
 import type { AppConfig } from "../platform/config";
 
 /** Who the passkeys belong to, as the browser must see it: the site's origin and its host name (the RP ID). */

@@ -1,3 +1,4 @@
+import "server-only";
 import { dictionary } from "@zxcvbn-ts/language-common";
 import longCommonPasswords from "./password-lists/long-common.json";
 
@@ -16,7 +17,7 @@ let common: Set<string> | undefined;
 function commonPasswords(): Set<string> {
   if (common) return common;
   common = new Set();
-  for (const entry of [...(dictionary as Record<string, string[]>)["passwords-common"], ...longCommonPasswords]) {
+  for (const entry of [...(dictionary as { "passwords-common": string[] })["passwords-common"], ...longCommonPasswords]) {
     const lowered = entry.toLowerCase();
     common.add(lowered);
     const squashed = squash(lowered);

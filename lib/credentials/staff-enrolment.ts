@@ -1,3 +1,4 @@
+import "server-only";
 import { createHmac, randomInt } from "node:crypto";
 import type { Database } from "@/db/client";
 import { countEnrolmentCodeFailure, findLiveEnrolmentCode, replaceEnrolmentCode, spendEnrolmentCode } from "@/db/staff";

@@ -1,3 +1,4 @@
+import "server-only";
 import { randomUUID } from "node:crypto";
 import { logAuthEvent } from "../platform/log";
 import { seal, unseal } from "../credentials/sealed";

@@ -1,3 +1,4 @@
+import "server-only";
 /** The mailer port: hand one message to a transport. */
 export interface MailMessage {
   to: string;

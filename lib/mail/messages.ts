@@ -1,3 +1,4 @@
+import "server-only";
 import type { ReactElement } from "react";
 import type { CodePurpose } from "../codes/codes";
 import { CodeEmail } from "./templates/code-email";

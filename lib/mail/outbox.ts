@@ -1,3 +1,4 @@
+import "server-only";
 import type { Mailer, MailMessage } from "./mailer";
 
 export interface OutboxEntry extends MailMessage {

@@ -1,3 +1,4 @@
+import "server-only";
 import { Resend } from "resend";
 import { MailDeliveryError, withoutAddresses, type Mailer, type MailMessage, type MailRefusal } from "./mailer";
 

@@ -1,3 +1,4 @@
+import "server-only";
 import nodemailer, { type Transporter } from "nodemailer";
 import { isLoopbackHost, type MailConfig } from "@/lib/platform/config";
 import { MailDeliveryError, withoutAddresses, type Mailer, type MailMessage, type MailRefusal } from "./mailer";

@@ -1,3 +1,4 @@
+import "server-only";
 import { after } from "next/server";
 import type { Database } from "@/db/client";
 import type { authEvents } from "@/db/schema";

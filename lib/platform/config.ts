@@ -1,3 +1,4 @@
+import "server-only";
 import { createHmac, randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { z } from "zod";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Database } from "@/db/client";
 import journal from "@/db/migrations/meta/_journal.json";
 import { databaseOutageOf, type DatabaseOutageCause } from "@/db/outage";

@@ -1,3 +1,4 @@
+import "server-only";
 /**
  * Structured auth events, one JSON line each. Callers pass ids and outcomes only: never a code,
  * a password, a hash, a token or an email body.

@@ -1,3 +1,4 @@
+import "server-only";
 import { after } from "next/server";
 import { getDatabase } from "@/db/client";
 import { createAccountSettings } from "../accounts/account-settings";

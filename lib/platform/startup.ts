@@ -1,3 +1,4 @@
+import "server-only";
 import { exit } from "node:process";
 import { pingDatabase } from "@/db/migration-status";
 import { getDatabase } from "@/db/client";

@@ -1,4 +1,5 @@
-import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
+import "server-only";
+import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { getDatabase } from "@/db/client";
 import { recordSessionVersion } from "@/db/session-list";
@@ -6,24 +7,10 @@ import type { Role } from "@/db/schema";
 import { getConfig } from "../platform/config";
 import { relyingParty } from "../credentials/passkey-relying-party";
 import { getAccounts, getCodeStore, getPasskeys, getRecovery } from "../platform/runtime";
-import { acceptSessionRenewal, checkSession, endSession, startSession, type SessionClaims } from "./sessions";
+import { acceptSessionRenewal, checkSession, endSession, startSession } from "./sessions";
 import { requestContext } from "../web/request-context";
-import { sessionDevice, type SessionDevice } from "./session-device";
+import { sessionDevice } from "./session-device";
 import { loginSchema, verifySchema as codeSignInSchema } from "../schemas";
-
-declare module "next-auth" {
-  interface Session {
-    user: { id: string; role: Role; mfa: boolean } & DefaultSession["user"];
-  }
-  interface User {
-    role?: Role;
-    sessionVersion?: number;
-    /** A second factor was proven at this sign-in (lib/credentials/totp.ts); /admin requires it. */
-    mfa?: boolean;
-    /** Where this sign-in came from, for the session's row (lib/sessions/session-device.ts). */
-    device?: SessionDevice;
-  }
-}
 
 function sessionUser(user: { id: string; email: string; name: string; role: Role; sessionVersion: number }) {
   return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion };
@@ -115,23 +102,23 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
           return { ...token, role: user.role, mfa: user.mfa === true, ...claims };
         }
         const deps = { db, store: await getCodeStore(), config: config.auth };
-        const renewal = trigger === "update" ? acceptSessionRenewal(config.auth.secret, (session as { renewFor?: unknown })?.renewFor, now) : undefined;
+        const renewal = trigger === "update" ? acceptSessionRenewal(config.auth.secret, session?.renewFor, now) : undefined;
         if (renewal && renewal.userId === token.sub) {
           // Right after this person changed their own password or email (a grant only this server can
           // make): this session carries on under the new version while every other one ends. The
           // deny-list and lifetimes still apply.
           const renewed = { ...token, sv: renewal.sessionVersion, email: renewal.email };
-          if ((await checkSession(deps, renewed as Partial<SessionClaims>, now)) !== "ok") return null;
+          if ((await checkSession(deps, renewed, now)) !== "ok") return null;
           // Its row follows, so the owner's list of sessions still shows it.
           await recordSessionVersion(db, String(token.sid), token.sub, renewal.sessionVersion);
           return { ...renewed, lastSeen: now };
         }
-        if ((await checkSession(deps, token as Partial<SessionClaims>, now)) !== "ok") return null;
+        if ((await checkSession(deps, token, now)) !== "ok") return null;
         return { ...token, lastSeen: now };
       },
       session({ session, token }) {
         session.user.id = token.sub!;
-        session.user.role = token.role as Role;
+        if (token.role) session.user.role = token.role;
         session.user.mfa = token.mfa === true;
         return session;
       },
@@ -141,7 +128,7 @@ export const { handlers, auth, signIn, signOut, unstable_update: updateSession }
         const token = "token" in message ? message.token : null;
         if (!token) return;
         const deps = { db: await getDatabase(), store: await getCodeStore(), config: config.auth };
-        await endSession(deps, token as Partial<SessionClaims>, Date.now());
+        await endSession(deps, token, Date.now());
       },
     },
     logger: {

@@ -1,3 +1,4 @@
+import "server-only";
 import { decode } from "next-auth/jwt";
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
@@ -5,7 +6,6 @@ import type { Role } from "@/db/schema";
 import { auth } from "./auth";
 import { getConfig } from "../platform/config";
 import { sessionTokens } from "./session-cookie";
-import type { SessionClaims } from "./sessions";
 
 /** Who is signed in on this request: the user, the id of this session, and what the sign-in proved. */
 export interface SignedIn {
@@ -27,7 +27,7 @@ export async function currentSession(): Promise<SignedIn | undefined> {
   if (!userId) return undefined;
   const secret = getConfig().auth.secret;
   for (const [salt, token] of sessionTokens((await cookies()).getAll())) {
-    const claims = await decode<Partial<SessionClaims>>({ token, secret, salt }).catch(() => null);
+    const claims = await decode({ token, secret, salt }).catch(() => null);
     if (claims?.sub === userId && typeof claims.sid === "string") {
       return { userId, sessionId: claims.sid, role: session.user.role, mfa: session.user.mfa === true };
     }

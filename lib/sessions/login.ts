@@ -1,3 +1,4 @@
+import "server-only";
 import { CredentialsSignin } from "next-auth";
 import { decode } from "next-auth/jwt";
 import { headers } from "next/headers";
@@ -70,14 +71,14 @@ async function sessionsInCookies(): Promise<Partial<SessionClaims>[]> {
   const secret = getConfig().auth.secret;
   const decoded = await Promise.all(
     sessionTokens(cookiePairs((await headers()).get("cookie"))).map(([salt, token]) =>
-      decode<Partial<SessionClaims>>({ token, secret, salt }).catch(() => null),
+      decode({ token, secret, salt }).catch(() => null),
     ),
   );
-  return decoded.filter((claims): claims is Partial<SessionClaims> => claims !== null);
+  return decoded.filter((claims) => claims !== null);
 }
 
 function fromSignInCode(code: string): LoginResult {
-  const [reason, retryAfter] = code.split(":");
+  const [reason = "", retryAfter] = code.split(":");
   if (reason === "rate_limited") return { ok: false, reason, retryAfterSeconds: Number(retryAfter) || 60 };
   if (reason === "unverified" || reason === "locked" || reason === "totp_required") return { ok: false, reason };
   if (CODE_REASONS.has(reason)) return { ok: false, reason: reason as CodeReason };
@@ -96,5 +97,5 @@ function isStoreOutage(error: unknown): boolean {
  */
 export async function renewCurrentSession(user: { id: string; sessionVersion: number; email: string }): Promise<void> {
   const renewFor = grantSessionRenewal(getConfig().auth.secret, { userId: user.id, sessionVersion: user.sessionVersion, email: user.email }, Date.now());
-  await updateSession({ renewFor } as never);
+  await updateSession({ renewFor });
 }

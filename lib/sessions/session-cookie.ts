@@ -22,7 +22,7 @@ export function sessionTokens(cookies: Iterable<{ name: string; value: string }>
   const last = new Map<string, string[]>();
   for (const { name, value } of cookies) {
     const match = SESSION_COOKIE.exec(name);
-    if (!match) continue;
+    if (!match?.[1]) continue;
     const index = match[2] === undefined ? 0 : Number(match[2]);
     for (const [chunksByName, keep] of [[first, true], [last, false]] as const) {
       const chunks = chunksByName.get(match[1]) ?? [];

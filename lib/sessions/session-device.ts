@@ -1,3 +1,4 @@
+import "server-only";
 import { isIP } from "node:net";
 import { clientIp } from "../web/client-ip";
 import { getConfig } from "../platform/config";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Database } from "@/db/client";
 import { endSessionOf, endSessionsOf, liveSessionsOf } from "@/db/session-list";
 import type { SessionRow } from "@/db/schema";

@@ -1,3 +1,4 @@
+import "server-only";
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Database } from "@/db/client";
 import { endSessionRecord, insertSession, touchLiveSession } from "@/db/sessions";
@@ -144,13 +145,16 @@ function renewalMac(secret: string, r: SessionRenewal, expiresAt: number): strin
     .digest("hex");
 }
 
-export function grantSessionRenewal(secret: string, renewal: SessionRenewal, now: number) {
+/** A renewal with its expiry and the server's MAC, as updateSession() carries it. */
+export type SessionRenewalGrant = SessionRenewal & { expiresAt: number; mac: string };
+
+export function grantSessionRenewal(secret: string, renewal: SessionRenewal, now: number): SessionRenewalGrant {
   const expiresAt = now + RENEWAL_TTL_MS;
   return { ...renewal, expiresAt, mac: renewalMac(secret, renewal, expiresAt) };
 }
 
 export function acceptSessionRenewal(secret: string, grant: unknown, now: number): SessionRenewal | undefined {
-  const g = grant as Partial<SessionRenewal & { expiresAt: number; mac: string }> | undefined;
+  const g = grant as Partial<SessionRenewalGrant> | undefined;
   if (!g || typeof g.userId !== "string" || typeof g.sessionVersion !== "number" || typeof g.email !== "string") return undefined;
   if (typeof g.expiresAt !== "number" || g.expiresAt < now || typeof g.mac !== "string") return undefined;
   const expected = Buffer.from(renewalMac(secret, g as SessionRenewal, g.expiresAt));

@@ -1,3 +1,4 @@
+import "server-only";
 import { forbidden, redirect } from "next/navigation";
 import type { User } from "@/db/schema";
 import { decideAdminAccess } from "./admin";

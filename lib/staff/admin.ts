@@ -1,3 +1,4 @@
+import "server-only";
 import type { Database } from "@/db/client";
 import { ROLES, type Role, type User } from "@/db/schema";
 import { findUserPage } from "@/db/staff";

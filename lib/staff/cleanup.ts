@@ -1,3 +1,4 @@
+import "server-only";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Database } from "@/db/client";
 import { countUnverifiedUsersCreatedBefore, deleteUnverifiedUsersCreatedBefore } from "@/db/users";

@@ -1,3 +1,4 @@
+import "server-only";
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { Database } from "@/db/client";

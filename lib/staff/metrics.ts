@@ -1,3 +1,4 @@
+import "server-only";
 import type { Database } from "@/db/client";
 import { countEventsPerBucket, countRegistrationsVerified, verificationDurations } from "@/db/auth-events";
 import { CODE_PURPOSES } from "../codes/codes";

@@ -1,3 +1,4 @@
+import "server-only";
 /**
  * The code store port: where one-time codes and rate-limit counters live (Redis in production).
  *

@@ -1,3 +1,4 @@
+import "server-only";
 import { timingSafeEqual } from "node:crypto";
 import { DELIVERY_QUEUE_CAP } from "./scripts";
 import type { ClaimDeliveryOutcome, CodeStore, ConsumeCodeOutcome, SettleDeliveryInput, IssueCodeOutcome, LimitOutcome, LimitRule } from "./code-store";

@@ -1,3 +1,4 @@
+import "server-only";
 import { createHash } from "node:crypto";
 import { createClient, createCluster } from "redis";
 import { StoreUnavailableError, type CodeStore, type LimitMode, type LimitRule } from "./code-store";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { ClaimDeliveryOutcome, ConsumeCodeOutcome, SettleDeliveryInput, IssueCodeOutcome, LimitMode, LimitOutcome, LimitRule } from "./code-store";
 
 /**

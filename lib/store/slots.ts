@@ -1,3 +1,4 @@
+import "server-only";
 import type { LimitMode, LimitOutcome, LimitRule } from "./code-store";
 
 /**

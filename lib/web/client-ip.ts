@@ -1,3 +1,4 @@
+import "server-only";
 /**
  * The client's IP address for per-IP limits. A forwarded header is believed only when the deployment says
  * a proxy in front sets it (Vercel, or TRUST_PROXY=true); otherwise the socket address, which server.mjs
@@ -12,8 +13,8 @@ export function clientIp(headers: Headers, options: { trustProxy: boolean; onVer
       if (real) return real.trim();
     }
     // The entry our own proxy appended is the last one; earlier entries are whatever the client claimed.
-    const forwarded = headers.get("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean);
-    if (forwarded?.length) return forwarded[forwarded.length - 1];
+    const last = headers.get("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean).at(-1);
+    if (last) return last;
   }
   const socket = headers.get(SOCKET_ADDRESS_HEADER)?.trim();
   if (socket) return socket;

@@ -1,3 +1,4 @@
+import "server-only";
 import { NextResponse } from "next/server";
 import type * as z from "zod/mini";
 import { getConfig } from "../platform/config";

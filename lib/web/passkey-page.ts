@@ -1,3 +1,4 @@
+import "server-only";
 import { getPasskeys } from "../platform/runtime";
 
 export interface PasskeyItem {

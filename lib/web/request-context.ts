@@ -1,3 +1,4 @@
+import "server-only";
 import type { RequestContext } from "../accounts/accounts";
 import { clientIp } from "./client-ip";
 import { getConfig } from "../platform/config";

@@ -167,7 +167,8 @@ async function main() {
   const phases: PhaseResult[] = [];
   const seeding: Array<{ accounts: number; seconds: number }> = [];
   let ceiling: Ceiling | undefined;
-  const nth = (list: number[], i: number) => list[Math.min(i, list.length - 1)];
+  // Option lists hold one value at least (scripts/bench/options.ts): the last one repeats.
+  const nth = (list: number[], i: number) => list[Math.min(i, list.length - 1)]!;
 
   if (wants("ceiling") || wants("flow") || wants("login") || wants("scale")) ceiling = await measureCeiling(opts.ceilingN);
 
@@ -191,7 +192,7 @@ async function main() {
     for (const path of AUTH_PAGES) for (const [i, c] of opts.page.c.entries()) phases.push(await pagePhase(c, nth(opts.page.n, i), opts.page.warmup, path));
   }
 
-  if (wants("floor")) phases.push(...(await floorPhases(opts.floor.c[0], opts.floor.n[0], opts.floor.warmup, { NODE_ENV: "production" })));
+  if (wants("floor")) phases.push(...(await floorPhases(nth(opts.floor.c, 0), nth(opts.floor.n, 0), opts.floor.warmup, { NODE_ENV: "production" })));
 
   if (wants("scale")) {
     const seedHash = await hashPassword(PASSWORD); // one precomputed hash for every seeded account

@@ -59,7 +59,7 @@ export function parseOptions(argv: string[]): Options {
   const phase = (kind: string, c: number[], n: number[], nQuick: number[], warmup: number, warmupQuick: number): PhaseOptions => ({
     c: list(`${kind}-c`, c),
     n: list(`${kind}-n`, quick ? nQuick : n),
-    warmup: list(`${kind}-warmup`, [quick ? warmupQuick : warmup])[0],
+    warmup: list(`${kind}-warmup`, [quick ? warmupQuick : warmup])[0]!,
   });
   const only = flags.get("only");
   for (const group of only?.split(",") ?? []) {
@@ -77,9 +77,9 @@ export function parseOptions(argv: string[]): Options {
     page: phase("page", [16], [3000], [800], 200, 100),
     floor: phase("floor", [16], [3000], [800], 200, 100),
     scale: list("scale", [1_000, 10_000, 100_000]),
-    scaleN: list("scale-n", [quick ? 150 : 400])[0],
+    scaleN: list("scale-n", [quick ? 150 : 400])[0]!,
     scaleLoginC: list("scale-login-c", [1, 16]),
-    ceilingN: list("ceiling-n", [quick ? 10 : 30])[0],
+    ceilingN: list("ceiling-n", [quick ? 10 : 30])[0]!,
     waitQuietSeconds: flags.has("wait-quiet") ? (flags.get("wait-quiet") === "true" ? 600 : Number(flags.get("wait-quiet"))) : 0,
     serverEnv: Object.fromEntries(
       (flags.get("env") ?? "")

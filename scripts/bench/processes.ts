@@ -66,7 +66,7 @@ export function processTree(rootPid: number): number[] {
 export function findServerPid(rootPid: number): number {
   const tree = processTree(rootPid);
   const titled = tree.find((pid) => (readProc(pid, "cmdline") ?? "").startsWith("next-server"));
-  return titled ?? tree[tree.length - 1];
+  return titled ?? tree[tree.length - 1] ?? rootPid;
 }
 
 export function rssMb(pid: number): number | undefined {
@@ -92,9 +92,11 @@ export function mainThreadCpuSeconds(pid: number): number {
 
 /** CPU seconds all processes on the machine used so far (from /proc/stat). */
 export function machineCpuSeconds(): number {
-  const line = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal: busy = all but idle and iowait
-  return (line[0] + line[1] + line[2] + line[5] + line[6] + (line[7] ?? 0)) / 100;
+  // The cpu line: user nice system idle iowait irq softirq steal.
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line;
+  return (user + nice + system + irq + softirq + steal) / 100;
 }
 
 /** Waits until the rest of the machine uses under a quarter of a core for 6 s in a row (or the time is up). */

@@ -93,7 +93,8 @@ function classify(root: string, maps: MapCache, frame: CallFrame): { module: str
   const nm = rel.lastIndexOf("node_modules/");
   if (nm >= 0) {
     const parts = rel.slice(nm + "node_modules/".length).split("/");
-    let pkg = parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0];
+    const first = parts[0] ?? "";
+    let pkg = first.startsWith("@") ? `${first}/${parts[1]}` : first;
     const rest = parts.slice(pkg.split("/").length);
     if (pkg === "next") {
       // next ships its own dependencies precompiled; name them.
@@ -133,15 +134,16 @@ class MapCache {
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (segments[mid * 4] <= column) {
+      // mid and found count whole segments of four numbers: these indexes are in range.
+      if (segments[mid * 4]! <= column) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     if (found < 0) found = 0;
-    const source = map.sources[segments[found * 4 + 1]];
+    const source = map.sources[segments[found * 4 + 1]!];
     if (source === undefined) return undefined;
-    return { source: resolve(dirname(file), safeDecode(source).replace(/^turbopack:\/\/\/\[project\]\//, "")), line: segments[found * 4 + 2] + 1 };
+    return { source: resolve(dirname(file), safeDecode(source).replace(/^turbopack:\/\/\/\[project\]\//, "")), line: segments[found * 4 + 2]! + 1 };
   }
 }
 
@@ -188,7 +190,7 @@ export function summariseProfile(file: string, windows: ProfileWindow[], root: s
   const times: number[] = new Array(profile.samples.length);
   let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
-    t += profile.timeDeltas[i];
+    t += profile.timeDeltas[i]!; // one delta per sample
     times[i] = t;
   }
 
@@ -202,16 +204,17 @@ export function summariseProfile(file: string, windows: ProfileWindow[], root: s
     let gc = 0;
     let total = 0;
     for (let i = 0; i < times.length - 1; i++) {
-      if (times[i] < w.startUs || times[i] >= w.endUs) continue;
-      const dt = times[i + 1] - times[i];
+      const at = times[i]!;
+      if (at < w.startUs || at >= w.endUs) continue;
+      const dt = times[i + 1]! - at;
       total += dt;
-      const { module, fn } = describe(profile.samples[i]);
+      const { module, fn } = describe(profile.samples[i]!);
       if (module === "(idle)") {
         idle += dt;
         continue;
       }
       if (module === "(garbage collector)") gc += dt;
-      const stack = stackOf(profile.samples[i]);
+      const stack = stackOf(profile.samples[i]!);
       for (const m of stack.modules) inclusiveModules.set(m, (inclusiveModules.get(m) ?? 0) + dt);
       for (const f of stack.appFns) inclusiveFns.set(f, (inclusiveFns.get(f) ?? 0) + dt);
       modules.set(module, (modules.get(module) ?? 0) + dt);

@@ -7,10 +7,10 @@ import { fmt, kNum } from "./stats";
 import type { Target } from "./targets";
 
 function table(rows: string[][], align: ("l" | "r")[]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows
     .map((r, ri) => {
-      const line = r.map((cell, i) => (align[i] === "l" ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+      const line = r.map((cell, i) => (align[i] === "l" ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
       return ri === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("  ")}` : line;
     })
     .join("\n");
@@ -91,7 +91,7 @@ export function renderCold(c: ColdStart): string {
   ];
   for (const step of ["register", "verify", "login"]) {
     const warm = c.warm[step]?.p50 ?? NaN;
-    lines.push(`  first ${step} after start ${fmt(c.first[step])} ms vs warm p50 ${fmt(warm)} ms (n=${c.warmCount}) -> ${ratio(c.first[step], warm)}${step === "register" ? " (target <= 3x)" : ""}`);
+    lines.push(`  first ${step} after start ${fmt(c.first[step] ?? NaN)} ms vs warm p50 ${fmt(warm)} ms (n=${c.warmCount}) -> ${ratio(c.first[step] ?? NaN, warm)}${step === "register" ? " (target <= 3x)" : ""}`);
   }
   return lines.join("\n");
 }

@@ -54,10 +54,10 @@ export function evaluateTargets(ceiling: Ceiling | undefined, phases: PhaseResul
   for (const kind of ["verify", "login"] as const) {
     const runs = phases.filter((p) => p.kind === kind && p.name.includes("@") && p.concurrency === 16).sort((a, b) => a.accounts - b.accounts);
     if (runs.length >= 2) {
-      const first = runs[0].steps[kind]?.p50;
-      const last = runs[runs.length - 1].steps[kind]?.p50;
+      const first = runs[0]!.steps[kind]?.p50;
+      const last = runs[runs.length - 1]!.steps[kind]?.p50;
       if (first !== undefined && last !== undefined) {
-        add(`${kind} p50 flat, ${kNum(runs[0].accounts)} -> ${kNum(runs[runs.length - 1].accounts)}`, first * 1.25 + 1, last, "ms", true, " (1.25x + 1)");
+        add(`${kind} p50 flat, ${kNum(runs[0]!.accounts)} -> ${kNum(runs[runs.length - 1]!.accounts)}`, first * 1.25 + 1, last, "ms", true, " (1.25x + 1)");
       }
     }
   }

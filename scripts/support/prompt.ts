@@ -25,7 +25,7 @@ export function askHidden(question: string, { input, output }: PromptStreams): P
   input.setEncoding("utf8");
   return new Promise((resolve, reject) => {
     let chars: string[] = [];
-    let escape = false;
+    let inEscape = false;
     const finish = () => {
       input.off("data", onData);
       input.setRawMode?.(false);
@@ -34,9 +34,9 @@ export function askHidden(question: string, { input, output }: PromptStreams): P
     };
     function onData(chunk: string | Buffer) {
       for (const ch of String(chunk)) {
-        if (escape) {
+        if (inEscape) {
           // An arrow or function key: ESC [ ... final letter or ~. Not part of a password.
-          if (/[A-Za-z~]/.test(ch)) escape = false;
+          if (/[A-Za-z~]/.test(ch)) inEscape = false;
           continue;
         }
         if (ch === "\r" || ch === "\n" || ch === "\u0004") {
@@ -51,7 +51,7 @@ export function askHidden(question: string, { input, output }: PromptStreams): P
         }
         if (ch === "\u007f" || ch === "\b") chars = chars.slice(0, -1);
         else if (ch === "\u0015") chars = [];
-        else if (ch === "\u001b") escape = true;
+        else if (ch === "\u001b") inEscape = true;
         else if (ch >= " ") chars.push(ch);
       }
     }

@@ -8,7 +8,7 @@ import { parseConfig } from "@/lib/platform/config";
 import { createEnrolmentCodes } from "@/lib/credentials/staff-enrolment";
 import { openFreshTestDatabase, testDatabaseBackend } from "./test-database";
 
-/** Shared by the issue-6 tests (second factor, audit log, admin area, metrics, create-admin). */
+/** Shared by the staff tests (second factor, audit log, admin area, metrics, create-admin). */
 
 export const testConfig = parseConfig({ NODE_ENV: "test", AUTH_SECRET: "test-secret-for-admin-tests-0123456789" });
 

@@ -72,7 +72,7 @@ async function issueCodes(count: number, label: string): Promise<Array<{ email: 
 export async function verifyPhase(c: number, n: number, warmup: number, tag = ""): Promise<PhaseResult> {
   const codes = await issueCodes(warmup + n, `verify${tag} c=${c}: issuing ${warmup + n} codes (register)`);
   const verifyOne = (rec: Recorder, list: typeof codes) => async (i: number) => {
-    const { email, code, registration } = list[i];
+    const { email, code, registration } = list[i]!;
     if (await expectStatus(rec, "verify", request("POST", "/api/verify-otp", { email, otp: code, registration }), 200)) verifiedEmails.push(email);
   };
   const warm = codes.splice(0, warmup);

@@ -185,7 +185,8 @@ async function main() {
       seeding.push({ accounts: 200, seconds });
     }
     let k = 0;
-    const pool = () => verifiedEmails[k++ % verifiedEmails.length];
+    // Seeded above when empty: never an empty pool.
+    const pool = () => verifiedEmails[k++ % verifiedEmails.length]!;
     for (const [i, c] of opts.login.c.entries()) phases.push(await loginPhase(c, nth(opts.login.n, i), opts.login.warmup, opts.ceilingN, pool));
   }
   if (wants("page")) {

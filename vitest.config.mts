@@ -1,7 +1,7 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 
-/** The suites that reach db/: run a second time on a real libSQL server (tests/support/test-database.ts). */
+/** The suites that reach db/: run a second time on a real libSQL server (testing/test-database.ts). */
 const DATABASE_SUITES = [
   "tests/accounts.test.ts",
   "tests/purposes.test.ts",
@@ -25,7 +25,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "file",
-          include: ["lib/**/*.test.ts", "e2e/support/**/*.test.ts", "tests/**/*.test.ts"],
+          include: ["lib/**/*.test.ts", "testing/**/*.test.ts", "tests/**/*.test.ts"],
           exclude: ["e2e/**/*.spec.ts", "node_modules/**", VERCEL_BUILD_SUITE],
         },
       },

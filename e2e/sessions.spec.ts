@@ -1,7 +1,8 @@
 import type { Page } from "@playwright/test";
-import { waitForCode } from "./support/mailbox";
+import { waitForCode } from "../testing/mailbox";
 import { expect, test } from "./support/fixtures";
-import { activeAccountThroughApi, enterCode, logIn, newPerson, registerThroughForm } from "./support/walk";
+import { activeAccountThroughApi, enterCode, logIn, registerThroughForm } from "./support/walk";
+import { newPerson } from "../testing/people";
 
 /**
  * What the browser sees of the hardening: the security headers and the nonce-based CSP on per-request pages, the

@@ -4,7 +4,7 @@
  * build, with Debian's Chromium. The target is performance, accessibility and best practices all 100.
  *
  * Without BASE_URL it starts what the app needs the way e2e/global-setup.ts does, from the same
- * e2e/support modules: the build (`next build` if there is none), a throwaway Redis, the SMTP sink, a
+ * testing/ modules: the build (`next build` if there is none), a throwaway Redis, the SMTP sink, a
  * temporary SQLite database and `next start` on a free loopback port, all stopped at the end. With
  * BASE_URL=http://host:port it audits that app instead (a production build: dev mode scores lower).
  *
@@ -60,9 +60,9 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 
 /** The production app with its own Redis, SMTP sink and database, as e2e/global-setup.ts starts it. */
 async function startOwnApp() {
-  const { blankDeveloperEnv, ensureBuild, startApp } = await import("../e2e/support/app-server.ts");
-  const { startRedis } = await import("../e2e/support/redis-server.ts");
-  const { startSmtpSink } = await import("../e2e/support/smtp-sink.ts");
+  const { blankDeveloperEnv, ensureBuild, startApp } = await import("../testing/services/app-server.ts");
+  const { startRedis } = await import("../testing/services/redis-server.ts");
+  const { startSmtpSink } = await import("../testing/services/smtp-sink.ts");
 
   ensureBuild(ROOT);
   const redis = await startRedis();

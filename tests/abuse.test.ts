@@ -1,9 +1,9 @@
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { findUserByEmail } from "@/db/users";
-import { extractCode } from "@/e2e/support/mailbox";
-import { startRedisCluster } from "@/e2e/support/redis-cluster";
-import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
+import { extractCode } from "@/testing/mailbox";
+import { startRedisCluster } from "@/testing/services/redis-cluster";
+import { startRedis, type RedisServer } from "@/testing/services/redis-server";
 import { createAccountSettings } from "@/lib/accounts/account-settings";
 import { createAccounts } from "@/lib/accounts/accounts";
 import { createDeliveryQueue } from "@/lib/mail/delivery-queue";
@@ -14,8 +14,9 @@ import { loginSchema, registerSchema, resendSchema, verifyInputSchema } from "@/
 import { StoreUnavailableError, type CodeStore } from "@/lib/store/code-store";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { RedisCodeStore } from "@/lib/store/redis";
-import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
-import { SignupTokens, withoutToken } from "./support/signups";
+import { advance, CapturingMailer, serviceHarness, startFakeClock } from "@/testing/service-harness";
+import { wrongCodeFor } from "@/testing/people";
+import { SignupTokens, withoutToken } from "@/testing/signups";
 
 /**
  * The abuse cases, at the service level: createAccounts over a real libSQL file
@@ -58,7 +59,7 @@ async function wire(codeStore: CodeStore, cfg = config) {
 let ipCounter = 0;
 const freshIp = () => `198.18.${Math.floor(ipCounter / 250) % 250}.${(ipCounter++ % 250) + 1}`;
 
-// Each signup's client keeps its registration token and shows it when it verifies (tests/support/signups.ts).
+// Each signup's client keeps its registration token and shows it when it verifies (testing/signups.ts).
 const register = async (input: Record<string, unknown>, ip = freshIp()) =>
   tokens.remember(await accounts.register(registerSchema(config.passwordMinLength).parse(input), { ip }));
 const verify = (email: string, otp: string, ip = freshIp(), extra: { registration?: string; name?: string; password?: string } = { registration: tokens.of(email) }) =>

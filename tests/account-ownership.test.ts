@@ -14,7 +14,8 @@ import { loginSchema, registerSchema, verifyInputSchema } from "@/lib/schemas";
 import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { totpCodeAt } from "@/lib/credentials/totp";
-import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
+import { advance, CapturingMailer, serviceHarness, startFakeClock } from "@/testing/service-harness";
+import { wrongCodeFor } from "@/testing/people";
 
 /**
  * What a person controls about their own account, at the service level: a second factor (customers turn

@@ -1,13 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { findUserByEmail } from "@/db/users";
-import { extractCode } from "@/e2e/support/mailbox";
+import { extractCode } from "@/testing/mailbox";
 import { createAccounts } from "@/lib/accounts/accounts";
 import { parseConfig } from "@/lib/platform/config";
 import { NO_PASSWORD } from "@/db/schema";
 import { loginSchema, registerSchema, resendSchema, verifyInputSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
-import { SignupTokens, withoutToken } from "./support/signups";
+import { advance, CapturingMailer, serviceHarness, startFakeClock } from "@/testing/service-harness";
+import { wrongCodeFor } from "@/testing/people";
+import { SignupTokens, withoutToken } from "@/testing/signups";
 
 /**
  * The service rules against a real libSQL file database, the in-process code store, a capturing mailer
@@ -46,7 +47,7 @@ let ipCounter = 0;
 const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
 
 // The adapters parse with these schemas before calling the service; so do the tests.
-// Each signup's client keeps its registration token and shows it when it verifies (tests/support/signups.ts).
+// Each signup's client keeps its registration token and shows it when it verifies (testing/signups.ts).
 const register = async (input: Record<string, unknown>) =>
   tokens.remember(await accounts.register(registerSchema(config.passwordMinLength).parse(input), ctx()));
 /** Verifies as the newest signup's own client would: with its registration token, unless `extra` says otherwise. */

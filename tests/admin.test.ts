@@ -16,7 +16,7 @@ import {
 import { setAuthEventSink, type AuthEvent, type AuthEventFields } from "@/lib/platform/log";
 import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { freshDatabase, insertUser, testConfig } from "./support/admin-fixtures";
+import { freshDatabase, insertUser, testConfig } from "@/testing/admin-fixtures";
 
 describe("who may open /admin", () => {
   const active = { role: "staff" as const, isActive: true };

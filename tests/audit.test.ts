@@ -2,14 +2,14 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import { authEvents } from "@/db/schema";
-import { extractCode } from "@/e2e/support/mailbox";
+import { extractCode } from "@/testing/mailbox";
 import { createAccounts } from "@/lib/accounts/accounts";
 import { createAuditLog, toAuditRow } from "@/lib/platform/audit";
 import { logAuthEvent, setAuthEventSink } from "@/lib/platform/log";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import { loginSchema, registerSchema, verifyInputSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { freshDatabase, testConfig } from "./support/admin-fixtures";
+import { freshDatabase, testConfig } from "@/testing/admin-fixtures";
 
 // Next's after(): outside a request it throws (as the real one does); "inside a request" it keeps the
 // callbacks, which the tests run when the response would have gone out.

@@ -6,8 +6,8 @@ import { createAccounts } from "@/lib/accounts/accounts";
 import { parseConfig } from "@/lib/platform/config";
 import { createRecovery } from "@/lib/accounts/recovery";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { CapturingMailer } from "./support/service-harness";
-import { openFreshTestDatabase, type TestDatabaseHandle } from "./support/test-database";
+import { CapturingMailer } from "@/testing/service-harness";
+import { openFreshTestDatabase, type TestDatabaseHandle } from "@/testing/test-database";
 import { countUnverifiedAccounts, createCleanupHandler, deleteUnverifiedAccounts, hasCronSecret } from "@/lib/staff/cleanup";
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { createCluster } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedisCluster, type RedisCluster } from "@/e2e/support/redis-cluster";
-import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
-import { startUpstashBridge, type UpstashBridge } from "@/e2e/support/upstash-bridge";
+import { startRedisCluster, type RedisCluster } from "@/testing/services/redis-cluster";
+import { startRedis, type RedisServer } from "@/testing/services/redis-server";
+import { startUpstashBridge, type UpstashBridge } from "@/testing/services/upstash-bridge";
 import {
   StoreUnavailableError,
   type CodeStore,

@@ -10,7 +10,7 @@ import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { createSecondFactor, totpCodeAt } from "@/lib/credentials/totp";
 import { askHidden, askNewPassword, PromptCancelled } from "@/scripts/support/prompt";
-import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
+import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "@/testing/admin-fixtures";
 
 const PASSWORD = "velvet hammock orbit lantern 42";
 const rules = { minLength: testConfig.passwordMinLength, appName: testConfig.appName, email: "ops@example.test" };

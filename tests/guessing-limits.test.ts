@@ -5,7 +5,7 @@ import { createRecovery } from "@/lib/accounts/recovery";
 import { ipKey, ipLimits } from "@/lib/codes/limits";
 import { emailOnlySchema, resetPasswordSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { advance, CapturingMailer, serviceHarness, startFakeClock } from "./support/service-harness";
+import { advance, CapturingMailer, serviceHarness, startFakeClock } from "@/testing/service-harness";
 
 /**
  * Guessing spread over many addresses: IPv6 networks bucketed at /64, /56 and /48, and the product-wide

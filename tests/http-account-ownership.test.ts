@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { AppServer, TestStack } from "@/e2e/support/app-server";
-import { extractCode } from "@/e2e/support/mailbox";
+import type { AppServer, TestStack } from "@/testing/services/app-server";
+import { extractCode } from "@/testing/mailbox";
 import { totpCodeAt } from "@/lib/credentials/totp";
-import { clientAddresses, expectErrorShape, httpClient, registerAndVerify, withTestStack } from "@/tests/support/http-client";
+import { clientAddresses, expectErrorShape, httpClient, registerAndVerify, withTestStack } from "@/testing/http-client";
 
 /**
  * A customer's second factor, deleting the account and downloading one's data, over the JSON API against

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { AppServer, TestStack } from "@/e2e/support/app-server";
-import { withRedisClient } from "@/e2e/support/redis-client";
-import { clientAddresses, expectErrorShape, httpClient, registerAndVerify, reply, withTestStack, type Reply } from "@/tests/support/http-client";
+import type { AppServer, TestStack } from "@/testing/services/app-server";
+import { withRedisClient } from "@/testing/services/redis-client";
+import { clientAddresses, expectErrorShape, httpClient, registerAndVerify, reply, withTestStack, type Reply } from "@/testing/http-client";
 
 /**
  * The owner's sessions over the JSON API, against the production build (`next start`) with its own Redis:

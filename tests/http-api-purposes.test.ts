@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { AppServer } from "@/e2e/support/app-server";
-import { extractCode, type ReceivedMail } from "@/e2e/support/mailbox";
-import { clientAddresses, registerAndVerify, withTestStack, expectErrorShape, httpClient, objectText, type Reply } from "@/tests/support/http-client";
-import { withRedisClient, type RedisClient } from "@/e2e/support/redis-client";
-import type { RedisServer } from "@/e2e/support/redis-server";
-import type { SmtpSink } from "@/e2e/support/smtp-sink";
+import type { AppServer } from "@/testing/services/app-server";
+import { extractCode, type ReceivedMail } from "@/testing/mailbox";
+import { clientAddresses, registerAndVerify, withTestStack, expectErrorShape, httpClient, objectText, type Reply } from "@/testing/http-client";
+import { withRedisClient, type RedisClient } from "@/testing/services/redis-client";
+import type { RedisServer } from "@/testing/services/redis-server";
+import type { SmtpSink } from "@/testing/services/smtp-sink";
 import { parseConfig } from "@/lib/platform/config";
 import { CODE_PURPOSES } from "@/lib/codes/codes";
 import { emailId, loginAccountLimits, sendLimits, verifyFailureLimits } from "@/lib/codes/limits";

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { AppServer, TestStack } from "@/e2e/support/app-server";
-import { extractCode, type ReceivedMail } from "@/e2e/support/mailbox";
-import { withRedisClient } from "@/e2e/support/redis-client";
-import type { SmtpSink } from "@/e2e/support/smtp-sink";
-import { clientAddresses, registerAndVerify, withTestStack, httpClient, type Reply } from "@/tests/support/http-client";
+import type { AppServer, TestStack } from "@/testing/services/app-server";
+import { extractCode, type ReceivedMail } from "@/testing/mailbox";
+import { withRedisClient } from "@/testing/services/redis-client";
+import type { SmtpSink } from "@/testing/services/smtp-sink";
+import { clientAddresses, registerAndVerify, withTestStack, httpClient, type Reply } from "@/testing/http-client";
 import { parseConfig } from "@/lib/platform/config";
 import { publicUser } from "@/lib/web/json-api";
 import { emailId, sendLimits } from "@/lib/codes/limits";
@@ -18,7 +18,7 @@ import { emailId, sendLimits } from "@/lib/codes/limits";
  *
  * The build is copied to a temp directory first, so a `next build` someone else starts in the working tree
  * cannot pull files from under the running server. The app runs with AUTH_TRUST_HOST=true and TRUST_PROXY=true
- * (e2e/support/app-server.ts testAppEnv) and no AUTH_URL: the tests act as the trusted proxy, so every request
+ * (testing/services/app-server.ts testAppEnv) and no AUTH_URL: the tests act as the trusted proxy, so every request
  * carries its own X-Forwarded-For and may say X-Forwarded-Proto: https.
  */
 

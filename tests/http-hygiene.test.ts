@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { blankDeveloperEnv, startApp, type AppServer, type TestStack } from "@/e2e/support/app-server";
-import { clientAddresses, expectErrorShape, httpClient, withTestStack, type Reply } from "@/tests/support/http-client";
+import { blankDeveloperEnv, startApp, type AppServer, type TestStack } from "@/testing/services/app-server";
+import { clientAddresses, expectErrorShape, httpClient, withTestStack, type Reply } from "@/testing/http-client";
 
 /**
  * Hardening found on the way, replayed against the production build (`next start`, copied to a temp directory):

@@ -4,8 +4,8 @@ import { availableParallelism } from "node:os";
 import { request as httpRequest } from "node:http";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { AppServer, TestStack } from "@/e2e/support/app-server";
-import { clientAddresses, expectErrorShape, httpClient, withTestStack, type Reply } from "@/tests/support/http-client";
+import type { AppServer, TestStack } from "@/testing/services/app-server";
+import { clientAddresses, expectErrorShape, httpClient, withTestStack, type Reply } from "@/testing/http-client";
 
 /**
  * Attacks where one unauthenticated request could stall or swell the whole server, replayed against the

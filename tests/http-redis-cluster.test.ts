@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createClient } from "redis";
 import { describe, expect, it } from "vitest";
-import type { TestStack } from "@/e2e/support/app-server";
-import { clientAddresses, httpClient, registerAndVerify, withTestStack } from "@/tests/support/http-client";
+import type { TestStack } from "@/testing/services/app-server";
+import { clientAddresses, httpClient, registerAndVerify, withTestStack } from "@/testing/http-client";
 
 /**
- * The production build (`next start`) on a real three-master Redis Cluster (e2e/support/redis-cluster.ts),
+ * The production build (`next start`) on a real three-master Redis Cluster (testing/services/redis-cluster.ts),
  * told nothing about it: the app finds out from the server. A representative walk through the limits whose
  * counters live in other slots than the records they guard: a client network's buckets (/64, /56, /48,
  * one slot each), the product-wide guessing counter, and the per-IP login budget checked with an account's.

@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { blankDeveloperEnv, startApp, startTestStack, testAppEnv, type AppServer, type TestStack } from "@/e2e/support/app-server";
-import { extractCode } from "@/e2e/support/mailbox";
-import { startNginx, type ReverseProxy } from "@/e2e/support/nginx";
+import { blankDeveloperEnv, startApp, startTestStack, testAppEnv, type AppServer, type TestStack } from "@/testing/services/app-server";
+import { extractCode } from "@/testing/mailbox";
+import { startNginx, type ReverseProxy } from "@/testing/services/nginx";
 
 /**
  * Two `next start` instances of the production build behind a real nginx (Debian's package), sharing one

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { AppServer, TestStack } from "@/e2e/support/app-server";
-import { withRedisClient } from "@/e2e/support/redis-client";
-import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/tests/support/http-client";
+import type { AppServer, TestStack } from "@/testing/services/app-server";
+import { withRedisClient } from "@/testing/services/redis-client";
+import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/testing/http-client";
 
 /**
  * Sessions that end stay ended, replayed against the production build (`next start`) with its own Redis:

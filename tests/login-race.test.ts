@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "@/db/client";
-import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
+import { startRedis, type RedisServer } from "@/testing/services/redis-server";
 import { createAccounts } from "@/lib/accounts/accounts";
 import { parseConfig } from "@/lib/platform/config";
 import type { Mailer } from "@/lib/mail/mailer";

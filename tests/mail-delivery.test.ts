@@ -3,10 +3,10 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack } from "@/e2e/support/app-server";
-import { extractCode } from "@/e2e/support/mailbox";
-import { startResendStub, type ResendStub } from "@/e2e/support/resend-stub";
-import { clientAddresses, httpClient } from "@/tests/support/http-client";
+import { startTestStack, type TestStack } from "@/testing/services/app-server";
+import { extractCode } from "@/testing/mailbox";
+import { startResendStub, type ResendStub } from "@/testing/services/resend-stub";
+import { clientAddresses, httpClient } from "@/testing/http-client";
 
 /**
  * Mail through the delivery queue against a Resend stand-in that refuses as Resend does (2 requests a second,

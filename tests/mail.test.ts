@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { extractCode } from "@/e2e/support/mailbox";
-import { startResendStub, type ResendStub } from "@/e2e/support/resend-stub";
-import { startSmtpSink, type SmtpSink } from "@/e2e/support/smtp-sink";
+import { extractCode } from "@/testing/mailbox";
+import { startResendStub, type ResendStub } from "@/testing/services/resend-stub";
+import { startSmtpSink, type SmtpSink } from "@/testing/services/smtp-sink";
 import { parseConfig } from "@/lib/platform/config";
 import { MailDeliveryError } from "@/lib/mail/mailer";
 import { codeEmailElement, codeMessage, noticeMessage, renderBody, verificationCodeMessage, type CodeOccasion } from "@/lib/mail/messages";

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { authEvents } from "@/db/schema";
 import { authMetrics, formatDuration, median } from "@/lib/staff/metrics";
-import { freshDatabase } from "./support/admin-fixtures";
+import { freshDatabase } from "@/testing/admin-fixtures";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

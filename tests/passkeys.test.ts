@@ -7,18 +7,18 @@ import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import type { RelyingParty } from "@/lib/credentials/passkey-relying-party";
 import { createPasskeys, PASSKEY_CHALLENGE_TTL_MS, SIGN_IN_OPTIONS_PER_IP_PER_HOUR, type Passkeys } from "@/lib/credentials/passkeys";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { extractCode } from "@/e2e/support/mailbox";
+import { extractCode } from "@/testing/mailbox";
 import { createOwnSecondFactor } from "@/lib/accounts/own-second-factor";
 import { hashPassword } from "@/lib/credentials/passwords";
 import { totpCodeAt } from "@/lib/credentials/totp";
 import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { createUserAdministration } from "@/lib/staff/admin";
-import { freshDatabase, insertUser, testConfig } from "./support/admin-fixtures";
-import { assert, createCredential, type Ceremony, type SoftCredential } from "./support/soft-authenticator";
+import { freshDatabase, insertUser, testConfig } from "@/testing/admin-fixtures";
+import { assert, createCredential, type Ceremony, type SoftCredential } from "@/testing/soft-authenticator";
 
 /**
  * lib/credentials/passkeys.ts: adding a passkey and signing in with one, against a software authenticator
- * (tests/support/soft-authenticator.ts) that signs for whatever site it is told, so a phishing origin or a
+ * (testing/soft-authenticator.ts) that signs for whatever site it is told, so a phishing origin or a
  * cloned credential can be played.
  */
 

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { NO_PASSWORD, users, type Role } from "@/db/schema";
 import { findUserByEmail, findUserById } from "@/db/users";
-import { extractCode } from "@/e2e/support/mailbox";
+import { extractCode } from "@/testing/mailbox";
 import { createAccountSettings } from "@/lib/accounts/account-settings";
 import { createAccounts } from "@/lib/accounts/accounts";
 import { CODE_PURPOSES, type CodePurpose } from "@/lib/codes/codes";
@@ -25,8 +25,9 @@ import {
 } from "@/lib/schemas";
 import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { advance, CapturingMailer, serviceHarness, startFakeClock, wrongCodeFor } from "./support/service-harness";
-import { SignupTokens, withoutToken } from "./support/signups";
+import { advance, CapturingMailer, serviceHarness, startFakeClock } from "@/testing/service-harness";
+import { wrongCodeFor } from "@/testing/people";
+import { SignupTokens, withoutToken } from "@/testing/signups";
 
 /**
  * The proof at the service level: every purpose of the one code machinery (verify email, reset
@@ -90,7 +91,7 @@ const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
 
 // ---- The adapters' calls, through the adapters' schemas ---------------------------------------------------
 
-// Each signup's client keeps its registration token and shows it when it verifies (tests/support/signups.ts).
+// Each signup's client keeps its registration token and shows it when it verifies (testing/signups.ts).
 const register = async (email: string, password = PASSWORD, name = "Ada Lovelace") =>
   tokens.remember(await accounts.register(registerSchema(config.passwordMinLength).parse({ name, email, password }), ctx()));
 const verify = (email: string, otp: string, extra: { registration?: string; name?: string; password?: string } = { registration: tokens.of(email) }) =>

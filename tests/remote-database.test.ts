@@ -6,10 +6,10 @@ import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, openDatabase } from "@/db/client";
 import { databaseOutageOf } from "@/db/outage";
-import { startApp, startTestStack, type TestStack } from "@/e2e/support/app-server";
-import { freePort } from "@/e2e/support/free-port";
-import { startSqld, type SqldServer } from "@/e2e/support/sqld-server";
-import { clientAddresses, expectErrorShape, httpClient, registerAndVerify } from "@/tests/support/http-client";
+import { startApp, startTestStack, type TestStack } from "@/testing/services/app-server";
+import { freePort } from "@/testing/services/free-port";
+import { startSqld, type SqldServer } from "@/testing/services/sqld-server";
+import { clientAddresses, expectErrorShape, httpClient, registerAndVerify } from "@/testing/http-client";
 
 /**
  * A deployment on a remote libSQL database (sqld, what Turso runs) as it fails: a token the server refuses and a

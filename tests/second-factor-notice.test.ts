@@ -8,7 +8,7 @@ import { hashPassword } from "@/lib/credentials/passwords";
 import { loginSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { createSecondFactor, totpCodeAt, type PendingEnrolment } from "@/lib/credentials/totp";
-import { freshDatabase, insertUser, issueEnrolmentCode, testConfig as config } from "./support/admin-fixtures";
+import { freshDatabase, insertUser, issueEnrolmentCode, testConfig as config } from "@/testing/admin-fixtures";
 
 /**
  * Wrong second-factor codes come after the right password: after SECOND_FACTOR_NOTICE_AFTER (3) in a row,

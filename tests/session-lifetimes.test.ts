@@ -5,7 +5,7 @@ import { sessions, users } from "@/db/schema";
 import { parseConfig } from "@/lib/platform/config";
 import { bumpSessionVersion, checkSession, endSession, newSessionClaims, startSession, type SessionClaims } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { serviceHarness } from "./support/service-harness";
+import { serviceHarness } from "@/testing/service-harness";
 
 /**
  * lib/sessions/sessions.ts's lifetimes with the default configuration: 30 days absolute from login (activity never

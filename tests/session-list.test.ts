@@ -8,7 +8,7 @@ import { createSessionList } from "@/lib/sessions/session-list";
 import { bumpSessionVersion, checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { describeUserAgent } from "@/lib/sessions/user-agent";
-import { serviceHarness } from "./support/service-harness";
+import { serviceHarness } from "@/testing/service-harness";
 
 /**
  * The owner's list of sessions (lib/sessions/session-list.ts) on a real libSQL database and the in-process store:

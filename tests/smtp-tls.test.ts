@@ -2,12 +2,12 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack } from "@/e2e/support/app-server";
-import { extractCode } from "@/e2e/support/mailbox";
-import { startRedis, type RedisServer } from "@/e2e/support/redis-server";
-import { startSmtpSink, type SmtpSink } from "@/e2e/support/smtp-sink";
-import { selfSignedCert, type SelfSignedCert } from "@/e2e/support/tls-cert";
-import { clientAddresses, httpClient } from "@/tests/support/http-client";
+import { startTestStack, type TestStack } from "@/testing/services/app-server";
+import { extractCode } from "@/testing/mailbox";
+import { startRedis, type RedisServer } from "@/testing/services/redis-server";
+import { startSmtpSink, type SmtpSink } from "@/testing/services/smtp-sink";
+import { selfSignedCert, type SelfSignedCert } from "@/testing/services/tls-cert";
+import { clientAddresses, httpClient } from "@/testing/http-client";
 
 /**
  * SMTP as real providers run it: a submission port with STARTTLS and a port-465-style implicit TLS port, both

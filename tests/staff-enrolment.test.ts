@@ -6,7 +6,7 @@ import { createOrPromoteStaff } from "@/lib/staff/create-admin";
 import { ENROLMENT_CODE_MAX_FAILURES, ENROLMENT_CODE_TTL_MS, newEnrolmentCode } from "@/lib/credentials/staff-enrolment";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { createSecondFactor, totpCodeAt, type SecondFactor } from "@/lib/credentials/totp";
-import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
+import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "@/testing/admin-fixtures";
 
 /**
  * A staff or admin account's authenticator enrolment needs, besides a session opened with its password,

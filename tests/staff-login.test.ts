@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
-import { extractCode } from "@/e2e/support/mailbox";
+import { extractCode } from "@/testing/mailbox";
 import { createAccounts, type Accounts } from "@/lib/accounts/accounts";
 import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import { hashPassword } from "@/lib/credentials/passwords";
@@ -9,7 +9,7 @@ import { createRecovery } from "@/lib/accounts/recovery";
 import { loginSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { createSecondFactor, totpCodeAt, type PendingEnrolment } from "@/lib/credentials/totp";
-import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
+import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "@/testing/admin-fixtures";
 
 /**
  * accounts.authenticate for staff and admin with a second factor: every password login passes through it,

@@ -16,7 +16,7 @@ import {
   totpCodeAt,
   type SecondFactor,
 } from "@/lib/credentials/totp";
-import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "./support/admin-fixtures";
+import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "@/testing/admin-fixtures";
 
 const KEY = testConfig.totp.encryptionKey;
 const STEP = 30_000;

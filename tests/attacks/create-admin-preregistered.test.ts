@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
-import type { SmtpSink } from "@/e2e/support/smtp-sink";
-import type { AppServer } from "@/e2e/support/app-server";
-import type { RedisServer } from "@/e2e/support/redis-server";
+import type { SmtpSink } from "@/testing/services/smtp-sink";
+import type { AppServer } from "@/testing/services/app-server";
+import type { RedisServer } from "@/testing/services/redis-server";
 import { openDatabase } from "@/db/client";
 import { parseConfig } from "@/lib/platform/config";
 import { createOrPromoteStaff } from "@/lib/staff/create-admin";
 import { setAuthEventSink } from "@/lib/platform/log";
 import { RedisCodeStore } from "@/lib/store/redis";
-import { clientAddresses, httpClient, withTestStack } from "@/tests/support/http-client";
+import { clientAddresses, httpClient, withTestStack } from "@/testing/http-client";
 
 /**
  * An attacker registers the address an operator is about to make an admin, with a password of its own;

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { TestStack } from "@/e2e/support/app-server";
-import { withRedisClient } from "@/e2e/support/redis-client";
-import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/tests/support/http-client";
+import type { TestStack } from "@/testing/services/app-server";
+import { withRedisClient } from "@/testing/services/redis-client";
+import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/testing/http-client";
 
 /**
  * What an outsider's attack pass against the production build found, each replayed as it was sent.

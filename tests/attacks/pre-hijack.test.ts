@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { createClient } from "@libsql/client";
 import { describe, expect, it } from "vitest";
-import { extractCode } from "@/e2e/support/mailbox";
-import { withRedisClient } from "@/e2e/support/redis-client";
-import type { TestStack } from "@/e2e/support/app-server";
-import { clientAddresses, httpClient, withTestStack, type Reply } from "@/tests/support/http-client";
+import { extractCode } from "@/testing/mailbox";
+import { withRedisClient } from "@/testing/services/redis-client";
+import type { TestStack } from "@/testing/services/app-server";
+import { clientAddresses, httpClient, withTestStack, type Reply } from "@/testing/http-client";
 import { parseConfig } from "@/lib/platform/config";
 import { emailId } from "@/lib/codes/limits";
 

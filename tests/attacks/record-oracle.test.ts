@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { TestStack } from "@/e2e/support/app-server";
-import { extractCode } from "@/e2e/support/mailbox";
-import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/tests/support/http-client";
+import type { TestStack } from "@/testing/services/app-server";
+import { extractCode } from "@/testing/mailbox";
+import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/testing/http-client";
 
 /**
  * The record oracle, replayed against the production build: an attacker asks for a code for an address

@@ -2,9 +2,9 @@ import { createServer, type Server } from "node:http";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { freePort } from "./free-port";
-import { isFor, pollForMail, type ReceivedMail, type WaitForMailOptions } from "./mailbox";
+import { isFor, pollForMail, type ReceivedMail, type WaitForMailOptions } from "../mailbox";
 
-export type { ReceivedMail, WaitForMailOptions } from "./mailbox";
+export type { ReceivedMail, WaitForMailOptions } from "../mailbox";
 
 export interface SmtpSink {
   /** SMTP port on 127.0.0.1 (stays the same across stop/start). */

@@ -3,7 +3,7 @@ import nodemailer, { type Transporter } from "nodemailer";
 import { Resend } from "resend";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "./free-port";
-import { clearMail, extractCode, listMail, waitForCode, waitForMail } from "./mailbox";
+import { clearMail, extractCode, listMail, waitForCode, waitForMail } from "../mailbox";
 import { startRedis } from "./redis-server";
 import { startResendStub } from "./resend-stub";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink";

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, vi } from "vitest";
 import type { openDatabase } from "@/db/client";
-import { extractCode } from "@/e2e/support/mailbox";
+import { extractCode } from "@/testing/mailbox";
 import { MailDeliveryError, type Mailer, type MailMessage } from "@/lib/mail/mailer";
 import { openFreshTestDatabase } from "./test-database";
 
 /**
  * What the service-level tests (accounts, abuse, purposes) share: a capturing mailer, a real libSQL database
- * per test (a file, or a database on sqld in the "sqld" Vitest project: tests/support/test-database.ts), the mail hand-off after the answer (Next's after()), and a fake clock on Date only
+ * per test (a file, or a database on sqld in the "sqld" Vitest project: testing/test-database.ts), the mail hand-off after the answer (Next's after()), and a fake clock on Date only
  * (real timers keep running for libSQL and argon2; the in-process store reads Date.now() for its limits).
  */
 
@@ -43,7 +43,7 @@ export class CapturingMailer implements Mailer {
 type DatabaseHandle = ReturnType<typeof openDatabase>;
 
 export interface ServiceHarness {
-  /** A fresh migrated database (see tests/support/test-database.ts); closed after the test. */
+  /** A fresh migrated database (see testing/test-database.ts); closed after the test. */
   freshDatabase(): Promise<DatabaseHandle>;
   /** As the app's after(): runs `task` once the current answer is out. */
   defer(task: () => Promise<unknown>): void;
@@ -99,9 +99,3 @@ export function startFakeClock(at = CLOCK_START): void {
 /** Moves the fake clock forward. */
 export const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
 
-/** A 6-digit code that is certainly not any of `codes`. */
-export function wrongCodeFor(...codes: string[]): string {
-  let guess = String((Number(codes[0]) + 1) % 1_000_000).padStart(6, "0");
-  while (codes.includes(guess)) guess = String((Number(guess) + 1) % 1_000_000).padStart(6, "0");
-  return guess;
-}

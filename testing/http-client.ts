@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect } from "vitest";
-import { startTestStack, type TestStack, type TestStackOptions } from "@/e2e/support/app-server";
-import { extractCode } from "@/e2e/support/mailbox";
-import type { SmtpSink } from "@/e2e/support/smtp-sink";
+import { startTestStack, type TestStack, type TestStackOptions } from "@/testing/services/app-server";
+import { extractCode } from "@/testing/mailbox";
+import type { SmtpSink } from "@/testing/services/smtp-sink";
 
 /**
  * Requests to a running app for the HTTP tests (tests/http-api*.test.ts): each from the client address the

@@ -4,7 +4,7 @@ import path from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll } from "vitest";
 import { applyMigrations, openDatabase } from "@/db/client";
-import { startSqld, type SqldServer } from "@/e2e/support/sqld-server";
+import { startSqld, type SqldServer } from "@/testing/services/sqld-server";
 
 /**
  * The database a db-facing test file runs on. TEST_DATABASE=sqld (the "sqld" Vitest project) puts every fresh

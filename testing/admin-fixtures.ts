@@ -14,7 +14,7 @@ export const testConfig = parseConfig({ NODE_ENV: "test", AUTH_SECRET: "test-sec
 
 /**
  * A fresh migrated libSQL file database in its own temporary directory; in the "sqld" Vitest project a fresh
- * database on sqld (tests/support/test-database.ts), which has no file.
+ * database on sqld (testing/test-database.ts), which has no file.
  */
 export async function freshDatabase(prefix: string): Promise<{ db: Database; close: () => void; file: string }> {
   if (testDatabaseBackend === "sqld") {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect } from "vitest";
 import { startTestStack, type TestStack, type TestStackOptions } from "@/testing/services/app-server";
 import { extractCode } from "@/testing/mailbox";
 import type { SmtpSink } from "@/testing/services/smtp-sink";
+import { uniqueEmail } from "./people";
 
 /**
  * Requests to a running app for the HTTP tests (tests/http-api*.test.ts): each from the client address the
@@ -63,6 +64,32 @@ export async function registerAndVerify(
   return verified;
 }
 
+/** Registers and verifies a fresh address made from `label`: the address and the verify-otp reply. */
+export async function verifiedAddress(
+  post: ReturnType<typeof httpClient>["post"],
+  sink: SmtpSink,
+  label: string,
+  password: string,
+): Promise<{ email: string; verify: Reply }> {
+  const email = uniqueEmail(label);
+  return { email, verify: await registerAndVerify(post, sink, { email, password }) };
+}
+
+/** Auth.js's session cookie, chunked or not, with or without a __Host- / __Secure- prefix. */
+export const SESSION_COOKIE = /^(__Host-|__Secure-)?authjs\.session-token(\.\d+)?$/;
+
+/** name=value of each non-empty Set-Cookie the response carries whose name matches `name`, as a Cookie header ("" when none). */
+export function cookieHeaderOf(headers: Headers, name: RegExp): string {
+  return headers
+    .getSetCookie()
+    .map((raw) => raw.split(";")[0])
+    .filter((pair) => name.test(pair.slice(0, pair.indexOf("="))) && pair.slice(pair.indexOf("=") + 1) !== "")
+    .join("; ");
+}
+
+/** The session cookie(s) a response set, as a Cookie header ("" when none). */
+export const sessionCookieOf = (headers: Headers): string => cookieHeaderOf(headers, SESSION_COOKIE);
+
 /** A fresh client address per call, from 10.0.0.0/8 (each test file runs its own server). */
 export function clientAddresses(): () => string {
   let n = 0;
@@ -93,7 +120,32 @@ export function httpClient(baseUrl: () => string, nextIp: () => string) {
     return reply(await fetch(`${baseUrl()}${path}`, { headers: { "x-forwarded-for": nextIp(), ...headers }, redirect: "manual" }));
   }
 
-  return { post, get };
+  /** A form post (application/x-www-form-urlencoded); the body is read as text only. */
+  async function postForm(path: string, fields: Record<string, string>, cookie: string): Promise<Reply> {
+    const res = await fetch(`${baseUrl()}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie, "x-forwarded-for": nextIp() },
+      body: new URLSearchParams(fields).toString(),
+      redirect: "manual",
+    });
+    return { status: res.status, headers: res.headers, text: await res.text(), json: undefined };
+  }
+
+  return { post, get, postForm };
+}
+
+/** Asks `path` for a code to `to` (asserted 200) and returns the code mailed with a subject matching `subject`. */
+export async function mailedCode(
+  post: ReturnType<typeof httpClient>["post"],
+  sink: SmtpSink,
+  request: { path: string; body: Record<string, string>; cookie?: string },
+  to: string,
+  subject: RegExp,
+): Promise<string> {
+  const before = Date.now();
+  const r = await post(request.path, request.body, { cookie: request.cookie });
+  expect(r.status, r.text).toBe(200);
+  return extractCode(await sink.waitForMail(to, { after: before - 1, predicate: (m) => subject.test(m.subject) }));
 }
 
 const ERROR_KEYS = new Set(["code", "message", "fields"]);

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 /** The people and codes the tests make up: the browser specs, the HTTP suites and the service tests share them. */
 
 export interface Person {
@@ -21,4 +23,13 @@ export function wrongCodeFor(...codes: string[]): string {
   let guess = String((Number(codes[0]) + 1) % 1_000_000).padStart(6, "0");
   while (codes.includes(guess)) guess = String((Number(guess) + 1) % 1_000_000).padStart(6, "0");
   return guess;
+}
+
+/** An address nobody else in the run uses, recognisable by `label`. */
+export const uniqueEmail = (label: string): string => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
+
+/** A request context from a new client address per call (`${prefix}1` to `${prefix}250`, then round again): per-IP caps stay out of the way. */
+export function clientContexts(prefix: string): () => { ip: string } {
+  let n = 0;
+  return () => ({ ip: `${prefix}${(n++ % 250) + 1}` });
 }

@@ -117,6 +117,24 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T
   return { ms: performance.now() - started, result };
 }
 
+/**
+ * `runs` signups to each kind of address (fresh{i}, unverified{i}, verified{i}@example.com), interleaved so drift
+ * in machine load falls on all three alike: each kind's times, and the distinct answers without token and address.
+ */
+async function timedSignups(runs: number) {
+  const times = { fresh: [] as number[], unverified: [] as number[], verified: [] as number[] };
+  const answers = new Set<string>();
+  for (let i = 0; i < runs; i++) {
+    for (const kind of ["fresh", "unverified", "verified"] as const) {
+      const email = `${kind}${i}@example.com`;
+      const { ms, result } = await timed(() => register({ name: "Someone", email, password: OTHER_PASSWORD }));
+      times[kind].push(ms);
+      answers.add(JSON.stringify({ ...withoutToken(result), email: "" }));
+    }
+  }
+  return { times, answers };
+}
+
 describe("ipKey", () => {
   it("groups IPv6 addresses of one /64, whatever the notation", () => {
     expect(ipKey("2001:db8::1")).toBe(ipKey("2001:db8:0:0:ffff::2"));
@@ -610,17 +628,7 @@ describe("enumeration timing (real clock, in-process store, a mail transport tak
     // Warm-up: first renders and the first hash are slower.
     await register({ name: "Warm", email: "warm@example.com", password: OTHER_PASSWORD });
 
-    const times = { fresh: [] as number[], unverified: [] as number[], verified: [] as number[] };
-    const answers = new Set<string>();
-    for (let i = 0; i < RUNS; i++) {
-      // Interleaved, so drift in machine load falls on all three alike.
-      for (const kind of ["fresh", "unverified", "verified"] as const) {
-        const email = `${kind}${i}@example.com`;
-        const { ms, result } = await timed(() => register({ name: "Someone", email, password: OTHER_PASSWORD }));
-        times[kind].push(ms);
-        answers.add(JSON.stringify({ ...withoutToken(result), email: "" }));
-      }
-    }
+    const { times, answers } = await timedSignups(RUNS);
     expect([...answers]).toEqual([JSON.stringify({ ok: true, email: "", delivery: "sent" })]);
     expectSimilarTiming("new vs unverified", times.fresh, times.unverified);
     expectSimilarTiming("new vs verified", times.fresh, times.verified);
@@ -853,16 +861,7 @@ describe("enumeration with the delivery queue (as the app runs: mail queued in t
     await register({ name: "Warm", email: "warm@example.com", password: OTHER_PASSWORD });
     await settle();
 
-    const times = { fresh: [] as number[], unverified: [] as number[], verified: [] as number[] };
-    const answers = new Set<string>();
-    for (let i = 0; i < RUNS; i++) {
-      for (const kind of ["fresh", "unverified", "verified"] as const) {
-        const email = `${kind}${i}@example.com`;
-        const { ms, result } = await timed(() => register({ name: "Someone", email, password: OTHER_PASSWORD }));
-        times[kind].push(ms);
-        answers.add(JSON.stringify({ ...withoutToken(result), email: "" }));
-      }
-    }
+    const { times, answers } = await timedSignups(RUNS);
     expect([...answers]).toEqual([JSON.stringify({ ok: true, email: "", delivery: "sending" })]);
     expectSimilarTiming("queued: new vs unverified", times.fresh, times.unverified);
     expectSimilarTiming("queued: new vs verified", times.fresh, times.verified);

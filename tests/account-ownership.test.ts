@@ -15,7 +15,7 @@ import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { totpCodeAt } from "@/lib/credentials/totp";
 import { advance, CapturingMailer, serviceHarness, startFakeClock } from "@/testing/service-harness";
-import { wrongCodeFor } from "@/testing/people";
+import { clientContexts, wrongCodeFor } from "@/testing/people";
 
 /**
  * What a person controls about their own account, at the service level: a second factor (customers turn
@@ -59,8 +59,7 @@ afterEach(async () => {
   setAuthEventSink(undefined);
 });
 
-let ipCounter = 0;
-const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
+const ctx = clientContexts("198.51.100.");
 const login = (email: string, password = PASSWORD, totp?: string) => accounts.authenticate(loginSchema.parse({ email, password, totp }), ctx());
 
 async function verifiedAccount(email: string, role: "customer" | "staff" | "admin" = "customer"): Promise<string> {

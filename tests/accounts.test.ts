@@ -7,7 +7,7 @@ import { NO_PASSWORD } from "@/db/schema";
 import { loginSchema, registerSchema, resendSchema, verifyInputSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { advance, CapturingMailer, serviceHarness, startFakeClock } from "@/testing/service-harness";
-import { wrongCodeFor } from "@/testing/people";
+import { clientContexts, wrongCodeFor } from "@/testing/people";
 import { SignupTokens, withoutToken } from "@/testing/signups";
 
 /**
@@ -43,8 +43,7 @@ beforeEach(async () => {
 });
 
 /** Each request from its own address unless a test says otherwise: per-IP caps are not what these tests are about. */
-let ipCounter = 0;
-const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
+const ctx = clientContexts("198.51.100.");
 
 // The adapters parse with these schemas before calling the service; so do the tests.
 // Each signup's client keeps its registration token and shows it when it verifies (testing/signups.ts).

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { AppServer, TestStack } from "@/testing/services/app-server";
 import { extractCode } from "@/testing/mailbox";
 import { totpCodeAt } from "@/lib/credentials/totp";
-import { clientAddresses, expectErrorShape, httpClient, registerAndVerify, withTestStack } from "@/testing/http-client";
+import { clientAddresses, expectErrorShape, httpClient, withTestStack, sessionCookieOf, verifiedAddress } from "@/testing/http-client";
 
 /**
  * A customer's second factor, deleting the account and downloading one's data, over the JSON API against
@@ -26,21 +25,8 @@ withTestStack({ root: ROOT, snapshotPrefix: "http-account-ownership-", readyPath
 
 const nextIp = clientAddresses();
 const { post, get } = httpClient(() => app.url, nextIp);
-const SESSION_COOKIE = /^(__Host-|__Secure-)?authjs\.session-token(\.\d+)?$/;
 
-function sessionCookieOf(headers: Headers): string {
-  return headers
-    .getSetCookie()
-    .map((raw) => raw.split(";")[0])
-    .filter((pair) => SESSION_COOKIE.test(pair.slice(0, pair.indexOf("="))) && pair.slice(pair.indexOf("=") + 1) !== "")
-    .join("; ");
-}
-
-async function verifiedAccount(label: string): Promise<string> {
-  const email = `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-  await registerAndVerify(post, stack.sink, { email, password: PASSWORD });
-  return email;
-}
+const verifiedAccount = async (label: string): Promise<string> => (await verifiedAddress(post, stack.sink, label, PASSWORD)).email;
 
 async function logIn(email: string, totp?: string): Promise<string> {
   const r = await post("/api/login", { email, password: PASSWORD, ...(totp ? { totp } : {}) });

@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { AppServer, TestStack } from "@/testing/services/app-server";
 import { withRedisClient } from "@/testing/services/redis-client";
-import { clientAddresses, expectErrorShape, httpClient, registerAndVerify, reply, withTestStack, type Reply } from "@/testing/http-client";
+import { clientAddresses, expectErrorShape, httpClient, reply, withTestStack, type Reply, sessionCookieOf, verifiedAddress } from "@/testing/http-client";
 
 /**
  * The owner's sessions over the JSON API, against the production build (`next start`) with its own Redis:
@@ -26,21 +25,8 @@ withTestStack({ root: ROOT, snapshotPrefix: "http-account-sessions-", readyPath:
 const nextIp = clientAddresses();
 const { post, get } = httpClient(() => app.url, nextIp);
 const flushRedis = () => withRedisClient(stack.redis.url, (client) => client.flushAll());
-const SESSION_COOKIE = /^(__Host-|__Secure-)?authjs\.session-token(\.\d+)?$/;
 
-function sessionCookieOf(headers: Headers): string {
-  return headers
-    .getSetCookie()
-    .map((raw) => raw.split(";")[0])
-    .filter((pair) => SESSION_COOKIE.test(pair.slice(0, pair.indexOf("="))) && pair.slice(pair.indexOf("=") + 1) !== "")
-    .join("; ");
-}
-
-async function verifiedAccount(label: string): Promise<string> {
-  const email = `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-  await registerAndVerify(post, stack.sink, { email, password: PASSWORD });
-  return email;
-}
+const verifiedAccount = async (label: string): Promise<string> => (await verifiedAddress(post, stack.sink, label, PASSWORD)).email;
 
 async function logIn(email: string, userAgent = FIREFOX_MAC, ip = "198.51.100.77"): Promise<string> {
   const r = await post("/api/login", { email, password: PASSWORD }, { headers: { "user-agent": userAgent }, ip });

@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AppServer } from "@/testing/services/app-server";
-import { extractCode, type ReceivedMail } from "@/testing/mailbox";
-import { clientAddresses, registerAndVerify, withTestStack, expectErrorShape, httpClient, objectText, type Reply } from "@/testing/http-client";
+import { clientAddresses, withTestStack, expectErrorShape, httpClient, sessionCookieOf, verifiedAddress, mailedCode, type Reply } from "@/testing/http-client";
+import { fuzzArbitraries } from "@/testing/fuzz";
+import { uniqueEmail, wrongCodeFor } from "@/testing/people";
 import { withRedisClient, type RedisClient } from "@/testing/services/redis-client";
 import type { RedisServer } from "@/testing/services/redis-server";
 import type { SmtpSink } from "@/testing/services/smtp-sink";
@@ -46,6 +47,9 @@ withTestStack(
 const nextIp = clientAddresses();
 
 const { post, get } = httpClient(() => app.url, nextIp);
+/** Asks `path` for a code to `to` and returns the mailed code. */
+const codeFor = (path: string, body: Record<string, string>, to: string, subject: RegExp, cookie?: string) =>
+  mailedCode(post, sink, { path, body, cookie }, to, subject);
 
 /** name=value of each Set-Cookie (attributes dropped). */
 function cookiesOf(headers: Headers): Map<string, string> {
@@ -56,16 +60,6 @@ function cookiesOf(headers: Headers): Map<string, string> {
     jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
   }
   return jar;
-}
-
-const SESSION_COOKIE = /^(__Host-|__Secure-)?authjs\.session-token(\.\d+)?$/;
-
-/** The session cookie(s) a response set, as a Cookie header ("" when none). */
-function sessionCookieOf(r: Reply): string {
-  return [...cookiesOf(r.headers)]
-    .filter(([name, value]) => SESSION_COOKIE.test(name) && value !== "")
-    .map(([name, value]) => `${name}=${value}`)
-    .join("; ");
 }
 
 const storeId = (email: string) => emailId(codeConfig.codes.hmacKey, email);
@@ -83,39 +77,25 @@ async function counter(key: string): Promise<number> {
   return withRedis(async (client) => Number((await client.get(key)) ?? 0));
 }
 
-const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-
 /** Registers and verifies over the API; returns the address and the account's id. */
 async function verifiedAccount(label: string): Promise<{ email: string; id: string }> {
-  const email = newEmail(label);
-  const verified = await registerAndVerify(post, sink, { email, password: PASSWORD });
-  return { email, id: verified.json.user.id };
+  const { email, verify } = await verifiedAddress(post, sink, label, PASSWORD);
+  return { email, id: verify.json.user.id };
 }
 
 /** POST /api/login: the session cookie. */
 async function signIn(email: string, password = PASSWORD): Promise<string> {
   const r = await post("/api/login", { email, password });
   expect(r.status, r.text).toBe(200);
-  const cookie = sessionCookieOf(r);
+  const cookie = sessionCookieOf(r.headers);
   expect(cookie, "a session cookie").not.toBe("");
   return cookie;
-}
-
-/** Asks `path` for a code to `email` (cooldown ended first) and returns the mailed code. */
-async function codeFor(path: string, body: Record<string, string>, to: string, subject: RegExp, cookie?: string): Promise<string> {
-  const before = Date.now();
-  const r = await post(path, body, { cookie });
-  expect(r.status, r.text).toBe(200);
-  const mail = await sink.waitForMail(to, { after: before - 1, predicate: (m: ReceivedMail) => subject.test(m.subject) });
-  return extractCode(mail);
 }
 
 async function opensAccount(cookie: string): Promise<boolean> {
   const r = await get("/account", { cookie });
   return r.status === 200 && !/\/login/.test(r.headers.get("location") ?? "");
 }
-
-const wrongCodeFor = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 
 // ---- Fuzz -------------------------------------------------------------------------------------------------
 
@@ -125,61 +105,10 @@ const RUNS_PER_ENDPOINT = 300;
 /** Bodies of a fuzz run that must get past the parser to the service (see the fuzz tests). */
 const MIN_REACHED = RUNS_PER_ENDPOINT / 20;
 
-const HOSTILE_STRINGS = [
-  "",
-  "\u0000",
-  "a\u0000b@example.test",
-  "__proto__",
-  "constructor",
-  "<script>alert(1)</script>",
-  "' OR 1=1 --",
-  "\uD800",
-  "\u202Eevil",
-  "𝕬𝖉𝖆 🦄",
-  "Ａｄａ@ＥＸＡＭＰＬＥ.ｔｅｓｔ",
-  "x".repeat(20_000),
-  "é".repeat(9_000),
-  "1".repeat(7),
-  "12345\u0000",
-  "123 456",
-  "{{7*7}}",
-  "../../etc/passwd",
-];
-
-const hostileString = fc.oneof(
-  { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
-  { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
-  { weight: 3, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
-  { weight: 1, arbitrary: fc.string({ minLength: 200, maxLength: 600 }) },
-);
-
-const anyValue: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: hostileString },
-  { weight: 1, arbitrary: fc.integer() },
-  { weight: 1, arbitrary: fc.double() },
-  { weight: 1, arbitrary: fc.boolean() },
-  { weight: 1, arbitrary: fc.constant(null) },
-  { weight: 1, arbitrary: fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 4 }) },
-  { weight: 1, arbitrary: fc.dictionary(hostileString, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }) },
-);
-
-const dangerousKey = fc.constantFrom("__proto__", "constructor", "prototype", "role", "isActive", "userId", "sessionVersion", "toString");
-
-const fuzzEmail = fc.oneof(
-  { weight: 4, arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,19}$/).map((local) => `${local}@fuzz.example.test`) },
-  { weight: 1, arbitrary: fc.emailAddress() },
-  { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
-);
-const fuzzPassword = fc.oneof(
-  { weight: 3, arbitrary: fc.string({ minLength: 15, maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.string({ unit: "grapheme", minLength: 15, maxLength: 30 }) },
-  { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
-);
-const fuzzOtp = fc.oneof(
-  { weight: 3, arbitrary: fc.stringMatching(/^\d{6}$/) },
-  { weight: 1, arbitrary: fc.stringMatching(/^\d{3}[ -]\d{3}$/) },
-  { weight: 1, arbitrary: hostileString },
-);
+const { anyValue, fuzzEmail, fuzzPassword, fuzzOtp, objectBody } = fuzzArbitraries({
+  moreHostileStrings: ["123 456"],
+  dangerousKeys: ["__proto__", "constructor", "prototype", "role", "isActive", "userId", "sessionVersion", "toString"],
+});
 
 /** Every field name any of the new endpoints reads. */
 const FIELD_NAMES = ["email", "otp", "password", "newEmail", "currentPassword", "newPassword"] as const;
@@ -199,20 +128,16 @@ const plausible = fc.record({
 const bodyText: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 5,
-    arbitrary: fc
-      .tuple(
-        fc.record(Object.fromEntries(FIELD_NAMES.map((name) => [name, anyValue])) as Record<(typeof FIELD_NAMES)[number], fc.Arbitrary<unknown>>, {
-          requiredKeys: [],
-        }),
-        fc.array(fc.tuple(dangerousKey, fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 }),
-      )
-      .map(([fields, extra]) => objectText(fields, extra)),
+    arbitrary: objectBody(
+      fc.record(Object.fromEntries(FIELD_NAMES.map((name) => [name, anyValue])) as Record<(typeof FIELD_NAMES)[number], fc.Arbitrary<unknown>>, {
+        requiredKeys: [],
+      }),
+      3,
+    ),
   },
   {
     weight: 5,
-    arbitrary: fc
-      .tuple(plausible, fc.array(fc.tuple(dangerousKey, fc.jsonValue({ maxDepth: 2 })), { maxLength: 2 }))
-      .map(([fields, extra]) => objectText(fields, extra)),
+    arbitrary: objectBody(plausible, 2),
   },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? "null") },
   { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 100 }) },
@@ -316,7 +241,7 @@ describe("races: one right code, many requests at once", () => {
 
     const ok = replies.filter((r) => r.status === 200);
     expect(ok, replies.map((r) => r.status).join(",")).toHaveLength(1);
-    expect(await opensAccount(sessionCookieOf(ok[0]))).toBe(true);
+    expect(await opensAccount(sessionCookieOf(ok[0].headers))).toBe(true);
     for (const r of replies.filter((r) => r.status !== 200)) {
       expect(r.status, r.text).toBe(410);
       expectErrorShape(r, "used");
@@ -326,7 +251,7 @@ describe("races: one right code, many requests at once", () => {
   it("20 parallel /api/account/email/verify with the right code: exactly one 200, and the address changed once", async () => {
     const { email } = await verifiedAccount("race-email");
     const cookie = await signIn(email);
-    const target = newEmail("race-email-new");
+    const target = uniqueEmail("race-email-new");
     const code = await codeFor("/api/account/email", { newEmail: target, password: PASSWORD }, target, /confirm your new address/i, cookie);
 
     const replies = await Promise.all(Array.from({ length: 20 }, () => post("/api/account/email/verify", { otp: code }, { cookie })));
@@ -393,7 +318,7 @@ describe("races: many wrong guesses at once", () => {
   it("50 parallel wrong email-change codes: at most 5 evaluated; the address stays", async () => {
     const { email } = await verifiedAccount("guess-email");
     const cookie = await signIn(email);
-    const target = newEmail("guess-email-new");
+    const target = uniqueEmail("guess-email-new");
     const code = await codeFor("/api/account/email", { newEmail: target, password: PASSWORD }, target, /confirm your new address/i, cookie);
 
     const replies = await Promise.all(Array.from({ length: 50 }, () => post("/api/account/email/verify", { otp: wrongCodeFor(code) }, { cookie })));
@@ -408,7 +333,7 @@ describe("races: many wrong guesses at once", () => {
   it("switching purpose does not reset the per-address guess budget: 10 wrong reset guesses, then the right change-email code is refused", async () => {
     const { email } = await verifiedAccount("guess-shared");
     const cookie = await signIn(email);
-    const target = newEmail("guess-shared-new");
+    const target = uniqueEmail("guess-shared-new");
     const changeCode = await codeFor("/api/account/email", { newEmail: target, password: PASSWORD }, target, /confirm your new address/i, cookie);
 
     // Two reset codes, one after the other, each voided by 5 wrong guesses: 10 failures for the address.
@@ -456,7 +381,7 @@ describe("sessions end on a reset and on a change", () => {
 
     const r = await post("/api/login", { email, password: PASSWORD }, { cookie: old });
     expect(r.status, r.text).toBe(200);
-    const replacing = sessionCookieOf(r);
+    const replacing = sessionCookieOf(r.headers);
     expect(replacing, "the new session cookie").not.toBe("");
     expect(replacing).not.toBe(old);
 
@@ -479,7 +404,7 @@ describe("sessions end on a reset and on a change", () => {
     const other = await signIn(email);
     const r = await post("/api/account/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, { cookie: mine });
     expect(r.status, r.text).toBe(200);
-    const renewed = sessionCookieOf(r);
+    const renewed = sessionCookieOf(r.headers);
     expect(renewed, "the renewed session cookie").not.toBe("");
     expect(await opensAccount(renewed)).toBe(true);
     expect(await opensAccount(other)).toBe(false);
@@ -507,7 +432,7 @@ describe("sessions end on a reset and on a change", () => {
         { cookie: `${old}; ${csrfCookie}` },
       );
       expect(update.status).toBeLessThan(500);
-      const cookie = sessionCookieOf(update);
+      const cookie = sessionCookieOf(update.headers);
       if (cookie && (await opensAccount(cookie))) revived = true;
     }
     expect(revived, "an ended session came back to life through POST /api/auth/session").toBe(false);

@@ -4,13 +4,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AppServer } from "@/testing/services/app-server";
 import { extractCode } from "@/testing/mailbox";
-import { clientAddresses, withTestStack, expectErrorShape, httpClient, objectText } from "@/testing/http-client";
+import { clientAddresses, withTestStack, expectErrorShape, httpClient, SESSION_COOKIE } from "@/testing/http-client";
+import { fuzzArbitraries } from "@/testing/fuzz";
 import { withRedisClient, type RedisClient } from "@/testing/services/redis-client";
 import type { RedisServer } from "@/testing/services/redis-server";
 import type { SmtpSink } from "@/testing/services/smtp-sink";
 import { codeKey } from "@/lib/codes/codes";
 import { parseConfig } from "@/lib/platform/config";
 import { emailId } from "@/lib/codes/limits";
+import { cspDirectives } from "@/testing/csp";
 
 /**
  * The JSON API, headers, sessions and faults against the real production build (`next start`) with its
@@ -227,20 +229,10 @@ describe("JSON API: error shape and statuses", () => {
 
 // ---- Headers ------------------------------------------------------------------------------------------
 
-function directives(csp: string): Map<string, string> {
-  return new Map(
-    csp
-      .split(";")
-      .map((d) => d.trim())
-      .filter(Boolean)
-      .map((d) => [d.split(/\s+/)[0], d] as const),
-  );
-}
-
 function expectCommonHeaders(headers: Headers, label: string) {
   const csp = headers.get("content-security-policy");
   expect(csp, `${label}: Content-Security-Policy`).toBeTruthy();
-  const policy = directives(csp!);
+  const policy = cspDirectives(csp!);
   expect(policy.get("object-src"), label).toBe("object-src 'none'");
   expect(policy.get("base-uri"), label).toBe("base-uri 'none'");
   expect(policy.get("frame-ancestors"), label).toBe("frame-ancestors 'none'");
@@ -274,7 +266,7 @@ describe("security headers", () => {
     const method = await fetch(`${app.url}/api/register`, { method: "PUT", headers: { "x-forwarded-for": nextIp() } });
     expect(method.status).toBe(405);
     expectCommonHeaders(method.headers, "PUT /api/register");
-    const csp = directives(method.headers.get("content-security-policy")!);
+    const csp = cspDirectives(method.headers.get("content-security-policy")!);
     expect(csp.get("script-src")).toBe("script-src 'none'");
   });
 
@@ -308,87 +300,31 @@ describe("security headers", () => {
 
 // ---- Fuzz ---------------------------------------------------------------------------------------------
 
-const HOSTILE_STRINGS = [
-  "",
-  "\u0000",
-  "a\u0000b@example.test",
-  "__proto__",
-  "constructor",
-  "prototype",
-  "<script>alert(1)</script>",
-  "' OR 1=1 --",
-  "\uD800",
-  "\u202Eevil",
-  "𝕬𝖉𝖆 🦄",
-  "Ａｄａ@ＥＸＡＭＰＬＥ.ｔｅｓｔ",
-  "x".repeat(20_000),
-  "é".repeat(9_000),
-  "1".repeat(7),
-  "12345\u0000",
-  "{{7*7}}",
-  "../../etc/passwd",
-];
-
-const hostileString = fc.oneof(
-  { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
-  { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.string({ unit: "grapheme", maxLength: 20 }) },
-  { weight: 3, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
-  { weight: 1, arbitrary: fc.string({ minLength: 200, maxLength: 600 }) },
-);
-
-const anyValue: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: hostileString },
-  { weight: 1, arbitrary: fc.integer() },
-  { weight: 1, arbitrary: fc.double() },
-  { weight: 1, arbitrary: fc.boolean() },
-  { weight: 1, arbitrary: fc.constant(null) },
-  { weight: 1, arbitrary: fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 4 }) },
-  { weight: 1, arbitrary: fc.dictionary(hostileString, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }) },
-);
-
-/** Keys that would pollute a prototype if a parser or merge copied them carelessly. */
-const dangerousKey = fc.constantFrom("__proto__", "constructor", "prototype", "role", "isActive", "toString", "hasOwnProperty", "__defineGetter__");
-
-const fuzzEmail = fc.oneof(
-  { weight: 4, arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,19}$/).map((local) => `${local}@fuzz.example.test`) },
-  { weight: 1, arbitrary: fc.emailAddress() },
-  { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
-);
+const { hostileStrings, anyValue, fuzzEmail, fuzzPassword, fuzzOtp, objectBody } = fuzzArbitraries({
+  moreHostileStrings: ["prototype"],
+  graphemes: true,
+  // Keys that would pollute a prototype if a parser or merge copied them carelessly.
+  dangerousKeys: ["__proto__", "constructor", "prototype", "role", "isActive", "toString", "hasOwnProperty", "__defineGetter__"],
+});
 
 /** Bodies that pass validation often enough to reach the service (hashing, the store, mail, Auth.js). */
 const plausible = fc.record({
-  name: fc.oneof({ weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 30 }) }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) }),
+  name: fc.oneof({ weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 30 }) }, { weight: 1, arbitrary: fc.constantFrom(...hostileStrings) }),
   email: fuzzEmail,
-  password: fc.oneof(
-    { weight: 3, arbitrary: fc.string({ minLength: 15, maxLength: 40 }) },
-    { weight: 1, arbitrary: fc.string({ unit: "grapheme", minLength: 15, maxLength: 30 }) },
-    { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
-  ),
-  otp: fc.oneof(
-    { weight: 3, arbitrary: fc.stringMatching(/^\d{6}$/) },
-    { weight: 1, arbitrary: fc.stringMatching(/^\d{3}[ -]\d{3}$/) },
-    { weight: 1, arbitrary: hostileString },
-  ),
+  password: fuzzPassword,
+  otp: fuzzOtp,
 });
 
 const bodyText: fc.Arbitrary<string> = fc.oneof(
   // Objects with the endpoints' field names, any values, plus dangerous keys.
   {
     weight: 5,
-    arbitrary: fc
-      .tuple(
-        fc.record({ name: anyValue, email: anyValue, password: anyValue, otp: anyValue, totp: anyValue }, { requiredKeys: [] }),
-        fc.array(fc.tuple(dangerousKey, fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 }),
-      )
-      .map(([fields, extra]) => objectText(fields, extra)),
+    arbitrary: objectBody(fc.record({ name: anyValue, email: anyValue, password: anyValue, otp: anyValue, totp: anyValue }, { requiredKeys: [] }), 3),
   },
   // Well-formed enough to reach the service (hashing, the store, mail).
   {
     weight: 2,
-    arbitrary: fc
-      .tuple(plausible, fc.array(fc.tuple(dangerousKey, fc.jsonValue({ maxDepth: 2 })), { maxLength: 2 }))
-      .map(([fields, extra]) => objectText(fields, extra)),
+    arbitrary: objectBody(plausible, 2),
   },
   // Any JSON at all: arrays, numbers, strings, null, nested objects.
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? "null") },
@@ -441,7 +377,6 @@ function cookiesOf(headers: Headers): Map<string, { value: string; raw: string }
   return jar;
 }
 
-const SESSION_COOKIE = /^(__Host-|__Secure-)?authjs\.session-token(\.\d+)?$/;
 const cookieHeader = (jar: Map<string, { value: string }>) => [...jar].map(([name, { value }]) => `${name}=${value}`).join("; ");
 const sessionCookies: string[] = [];
 

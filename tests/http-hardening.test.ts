@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { AppServer, TestStack } from "@/testing/services/app-server";
-import { extractCode, type ReceivedMail } from "@/testing/mailbox";
 import { withRedisClient } from "@/testing/services/redis-client";
 import type { SmtpSink } from "@/testing/services/smtp-sink";
-import { clientAddresses, registerAndVerify, withTestStack, httpClient, type Reply } from "@/testing/http-client";
+import { clientAddresses, registerAndVerify, withTestStack, httpClient, SESSION_COOKIE, sessionCookieOf, verifiedAddress, mailedCode, type Reply } from "@/testing/http-client";
+import { uniqueEmail } from "@/testing/people";
 import { parseConfig } from "@/lib/platform/config";
 import { publicUser } from "@/lib/web/json-api";
 import { emailId, sendLimits } from "@/lib/codes/limits";
@@ -41,7 +41,10 @@ withTestStack({ root: ROOT, snapshotPrefix: "http-hardening-", readyPath: "/logi
 
 const nextIp = clientAddresses();
 
-const { post, get } = httpClient(() => app.url, nextIp);
+const { post, get, postForm } = httpClient(() => app.url, nextIp);
+/** Asks `path` for a code to `to` and returns the mailed code. */
+const codeFor = (path: string, body: Record<string, string>, to: string, subject: RegExp, cookie?: string) =>
+  mailedCode(post, sink, { path, body, cookie }, to, subject);
 
 interface SetCookie {
   name: string;
@@ -64,30 +67,17 @@ function setCookiesOf(headers: Headers): SetCookie[] {
   });
 }
 
-const SESSION_COOKIE = /^(__Host-|__Secure-)?authjs\.session-token(\.\d+)?$/;
-
 /** The non-empty session cookie(s) a response set. */
 const sessionCookiesOf = (headers: Headers) => setCookiesOf(headers).filter((c) => SESSION_COOKIE.test(c.name) && c.value !== "");
 
-/** The session cookie(s) a response set, as a Cookie header ("" when none). */
-const sessionCookieHeader = (headers: Headers) =>
-  sessionCookiesOf(headers)
-    .map((c) => `${c.name}=${c.value}`)
-    .join("; ");
-
-const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-
 /** Registers over the API and confirms the mailed code; returns the address and the verify-otp reply. */
-async function verifiedAccount(label: string): Promise<{ email: string; verify: Reply }> {
-  const email = newEmail(label);
-  return { email, verify: await registerAndVerify(post, sink, { email, password: PASSWORD }) };
-}
+const verifiedAccount = (label: string) => verifiedAddress(post, sink, label, PASSWORD);
 
 /** POST /api/login: the session cookie as a Cookie header. */
 async function signIn(email: string, password = PASSWORD): Promise<string> {
   const r = await post("/api/login", { email, password });
   expect(r.status, r.text).toBe(200);
-  const cookie = sessionCookieHeader(r.headers);
+  const cookie = sessionCookieOf(r.headers);
   expect(cookie, "a session cookie").not.toBe("");
   return cookie;
 }
@@ -101,26 +91,6 @@ async function opensAccount(cookie: string, headers: Record<string, string> = {}
 async function endCooldown(email: string) {
   const [cooldown] = sendLimits(codeConfig, emailId(codeConfig.codes.hmacKey, email), "verify_email");
   await withRedisClient(stack.redis.url, (client) => client.del(cooldown.key));
-}
-
-/** Asks `path` for a code to `to` and returns the mailed code. */
-async function codeFor(path: string, body: Record<string, string>, to: string, subject: RegExp, cookie?: string): Promise<string> {
-  const before = Date.now();
-  const r = await post(path, body, { cookie });
-  expect(r.status, r.text).toBe(200);
-  return extractCode(await sink.waitForMail(to, { after: before - 1, predicate: (m: ReceivedMail) => subject.test(m.subject) }));
-}
-
-/** A form post (application/x-www-form-urlencoded), redirects not followed. */
-async function postForm(path: string, fields: Record<string, string>, cookie: string): Promise<Reply> {
-  const res = await fetch(`${app.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie, "x-forwarded-for": nextIp() },
-    body: new URLSearchParams(fields).toString(),
-    redirect: "manual",
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: undefined };
 }
 
 // ---- Session cookie -------------------------------------------------------------------------------------
@@ -175,7 +145,7 @@ describe("session cookie with an https AUTH_URL (as on Vercel, or a site behind 
 
   it("the login sets __Host-authjs.session-token: Secure, HttpOnly, SameSite=Lax, Path=/, no Domain, and it opens the account", async () => {
     const client = httpClient(() => secure.app.url, nextIp);
-    const email = newEmail("cookie-host");
+    const email = uniqueEmail("cookie-host");
     await registerAndVerify(client.post, secure.sink, { email, password: PASSWORD });
     const r = await client.post("/api/login", { email, password: PASSWORD });
     expect(r.status, r.text).toBe(200);
@@ -238,7 +208,7 @@ describe("pages", () => {
   });
 
   it("the development outbox does not exist in production: /dev/outbox answers 404 and shows no mail", async () => {
-    const email = newEmail("outbox");
+    const email = uniqueEmail("outbox");
     expect((await post("/api/register", { name: "Ada Lovelace", email, password: PASSWORD })).status).toBe(201);
     await sink.waitForMail(email, { after: Date.now() - 60_000 });
     const r = await get("/dev/outbox");
@@ -280,7 +250,7 @@ describe("account fields in responses", () => {
     expectPublicUser(verify, "POST /api/verify-otp", email);
 
     const cookie = await signIn(email);
-    const target = newEmail("fields-new");
+    const target = uniqueEmail("fields-new");
     const changeCode = await codeFor("/api/account/email", { newEmail: target, password: PASSWORD }, target, /confirm your new address/i, cookie);
     const changed = await post("/api/account/email/verify", { otp: changeCode }, { cookie });
     expectPublicUser(changed, "POST /api/account/email/verify", target);
@@ -417,12 +387,12 @@ describe("Next's server-action Origin check", () => {
     const form = await postLoginForm(hidden, email, app.url);
     expect(form.status).toBe(303);
     expect(form.headers.get("location")).toBe("/account");
-    expect(await opensAccount(sessionCookieHeader(form.headers))).toBe(true);
+    expect(await opensAccount(sessionCookieOf(form.headers))).toBe(true);
 
     const action = await postLoginAction(actionId, email, app.url);
     expect(action.status).toBe(200);
     expect(action.headers.get("x-action-redirect")).toMatch(/^\/account(;|$)/);
-    expect(await opensAccount(sessionCookieHeader(action.headers))).toBe(true);
+    expect(await opensAccount(sessionCookieOf(action.headers))).toBe(true);
 
     await new Promise((r) => setTimeout(r, 200));
     expect(loginsLogged(userId)).toBe(2);

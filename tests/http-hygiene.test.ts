@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { blankDeveloperEnv, startApp, type AppServer, type TestStack } from "@/testing/services/app-server";
 import { clientAddresses, expectErrorShape, httpClient, withTestStack, type Reply } from "@/testing/http-client";
+import { uniqueEmail } from "@/testing/people";
 
 /**
  * Hardening found on the way, replayed against the production build (`next start`, copied to a temp directory):
@@ -28,27 +28,25 @@ withTestStack({ root: ROOT, snapshotPrefix: "http-hygiene-", readyPath: "/login"
 
 const nextIp = clientAddresses();
 const { post, get } = httpClient(() => app.url, nextIp);
-const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-
 describe("the cross-site check without TRUST_PROXY", () => {
   it("a POST with Origin: https://evil.example is refused 403 cross_site even when it also says X-Forwarded-Host: evil.example", async () => {
     for (const path of ["/api/login", "/api/register", "/api/password-reset"]) {
-      const r = await post(path, { email: newEmail("xfh"), password: PASSWORD, name: "Ada" }, { headers: { origin: "https://evil.example", "x-forwarded-host": "evil.example" } });
+      const r = await post(path, { email: uniqueEmail("xfh"), password: PASSWORD, name: "Ada" }, { headers: { origin: "https://evil.example", "x-forwarded-host": "evil.example" } });
       expect(r.status, `${path}: ${r.text}`).toBe(403);
       expectErrorShape(r, "cross_site");
     }
     // The control: the app's own origin, with no forwarded host, passes the check.
-    const own = await post("/api/login", { email: newEmail("xfh-own"), password: PASSWORD }, { headers: { origin: app.url } });
+    const own = await post("/api/login", { email: uniqueEmail("xfh-own"), password: PASSWORD }, { headers: { origin: app.url } });
     expect(own.status, own.text).toBe(401);
   });
 });
 
 describe("Cache-Control on the JSON API", () => {
   it("every answer under /api carries Cache-Control: no-store: successes, refusals, Auth.js's own routes and the health check", async () => {
-    const email = newEmail("no-store");
+    const email = uniqueEmail("no-store");
     const answers: Array<[string, Reply]> = [
       ["POST /api/register 201", await post("/api/register", { name: "Ada Lovelace", email, password: PASSWORD })],
-      ["POST /api/resend-otp 200", await post("/api/resend-otp", { email: newEmail("no-store-resend") })],
+      ["POST /api/resend-otp 200", await post("/api/resend-otp", { email: uniqueEmail("no-store-resend") })],
       ["POST /api/login 401", await post("/api/login", { email, password: "not the password at all 1" })],
       ["POST /api/login 400", await post("/api/login", { email: "not an address" })],
       ["POST /api/login 415", await post("/api/login", undefined, { raw: "x", headers: { "content-type": "text/plain" } })],
@@ -74,7 +72,7 @@ describe("names", () => {
   ];
 
   it.each(refused)("POST /api/register with a name containing %s is refused 400 invalid_input on the name, and no account is made", async (_label, name) => {
-    const email = newEmail("bidi");
+    const email = uniqueEmail("bidi");
     const r = await post("/api/register", { name, email, password: PASSWORD });
     expect(r.status, r.text).toBe(400);
     expectErrorShape(r, "invalid_input");
@@ -86,7 +84,7 @@ describe("names", () => {
 
   it("names in other scripts and with marks still register (Arabic, Hebrew, Devanagari, an emoji)", async () => {
     for (const name of ["أدا لوفلايس", "עדה לאבלייס", "अदा लवलेस", "Ada 🦄"]) {
-      const r = await post("/api/register", { name, email: newEmail("script"), password: PASSWORD });
+      const r = await post("/api/register", { name, email: uniqueEmail("script"), password: PASSWORD });
       expect(r.status, `${name}: ${r.text}`).toBe(201);
     }
   });

@@ -1,11 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { request as httpRequest } from "node:http";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AppServer, TestStack } from "@/testing/services/app-server";
-import { clientAddresses, expectErrorShape, httpClient, withTestStack, type Reply } from "@/testing/http-client";
+import { clientAddresses, expectErrorShape, httpClient, withTestStack } from "@/testing/http-client";
+import { uniqueEmail } from "@/testing/people";
 
 /**
  * Attacks where one unauthenticated request could stall or swell the whole server, replayed against the
@@ -28,8 +28,6 @@ withTestStack({ root: ROOT, snapshotPrefix: "http-one-request-", readyPath: "/lo
 const nextIp = clientAddresses();
 const { post, get } = httpClient(() => app.url, nextIp);
 
-const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-
 /** GET /api/health, abandoned after `ms`: null when it was not answered in time. */
 async function healthWithin(ms: number): Promise<number | null> {
   try {
@@ -45,7 +43,7 @@ async function healthWithin(ms: number): Promise<number | null> {
 
 describe("session-cookie chunk numbers", () => {
   it("POST /api/login with Cookie: authjs.session-token.150000000=x is answered, and a health check sent meanwhile is answered too", async () => {
-    const login = post("/api/login", { email: newEmail("chunk"), password: PASSWORD }, { cookie: "authjs.session-token.150000000=x" });
+    const login = post("/api/login", { email: uniqueEmail("chunk"), password: PASSWORD }, { cookie: "authjs.session-token.150000000=x" });
     await new Promise((r) => setTimeout(r, 100));
     // Generous: a health check takes milliseconds; with the chunk number used as an array index it waited ~20 s.
     expect(await healthWithin(2_000), "GET /api/health while the login runs").toBe(200);
@@ -71,7 +69,7 @@ describe("session-cookie chunk numbers", () => {
     await fc.assert(
       fc.asyncProperty(cookieHeader, async (cookie) => {
         const [login, account, health] = await Promise.all([
-          post("/api/login", { email: newEmail("chunk-fuzz"), password: PASSWORD }, { cookie }),
+          post("/api/login", { email: uniqueEmail("chunk-fuzz"), password: PASSWORD }, { cookie }),
           get("/account", { cookie }),
           healthWithin(5_000),
         ]);
@@ -240,7 +238,7 @@ describe("bodies far above the cap, streamed without Content-Length", () => {
 describe("a burst of password checks", () => {
   it("logins beyond the cores and the configured queue (PASSWORD_HASH_QUEUE_LIMIT=1) are answered 503 busy with Retry-After, the rest as usual", async () => {
     const burst = Math.max(40, 8 * availableParallelism());
-    const replies = await Promise.all(Array.from({ length: burst }, () => post("/api/login", { email: newEmail("burst"), password: PASSWORD })));
+    const replies = await Promise.all(Array.from({ length: burst }, () => post("/api/login", { email: uniqueEmail("burst"), password: PASSWORD })));
     const statuses = replies.map((r) => r.status);
     const busy = replies.filter((r) => r.status === 503);
     expect(busy.length, JSON.stringify(statuses)).toBeGreaterThan(0);
@@ -251,7 +249,7 @@ describe("a burst of password checks", () => {
     }
     for (const r of busy) expect(r.headers.get("retry-after"), r.text).toBe("1");
     // Once the burst is over, a login is checked again.
-    const after = await post("/api/login", { email: newEmail("after-burst"), password: PASSWORD });
+    const after = await post("/api/login", { email: uniqueEmail("after-burst"), password: PASSWORD });
     expect(after.status, after.text).toBe(401);
   }, 60_000);
 });

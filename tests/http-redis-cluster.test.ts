@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createClient } from "redis";
 import { describe, expect, it } from "vitest";
 import type { TestStack } from "@/testing/services/app-server";
-import { clientAddresses, httpClient, registerAndVerify, withTestStack } from "@/testing/http-client";
+import { registerAndVerify } from "@/testing/http-client";
+import { withGuessingStack } from "@/testing/guessing";
+import { uniqueEmail } from "@/testing/people";
 
 /**
  * The production build (`next start`) on a real three-master Redis Cluster (testing/services/redis-cluster.ts),
@@ -13,60 +13,45 @@ import { clientAddresses, httpClient, registerAndVerify, withTestStack } from "@
  */
 
 const PASSWORD = "velvet hammock orbit lantern 42";
-const NEW_PASSWORD = "quiet orchard bicycle meadow 77";
-const ALARM_PER_HOUR = 100;
 
 let stack: TestStack;
-withTestStack(
-  {
-    root: process.cwd(),
-    snapshotPrefix: "http-redis-cluster-",
-    readyPath: "/login",
-    redisCluster: true,
-    env: { CODE_FAILURE_ALARM_PER_HOUR: String(ALARM_PER_HOUR), CODE_FAILURE_ALARM_DELAY_MS: "20" },
-  },
-  (started) => {
-    stack = started;
-  },
-);
+const { post, alarmEvents, guessReset } = withGuessingStack({ snapshotPrefix: "http-redis-cluster-", redisCluster: true }, (started) => {
+  stack = started;
+});
 
-const { post } = httpClient(() => stack.app.url, clientAddresses());
-const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-const alarmEvents = () => readFileSync(stack.logFile, "utf8").split("\n").filter((line) => line.includes('"event":"code_guessing_alarm"'));
-const guessReset = (email: string, ip: string) => post("/api/password-reset/confirm", { email, otp: "000000", password: NEW_PASSWORD }, { ip });
 /** The n-th /64 of the /56 `prefix:byte56xx::/56`. */
 const subnet64 = (prefix: string, byte56: number, n: number) => `${prefix}:${((byte56 << 8) | (n & 0xff)).toString(16)}::${(n % 7) + 1}`;
 
 describe("the app on a Redis Cluster", () => {
   it("a signup is registered, verified and signs in", async () => {
-    const email = newEmail("cluster-walk");
+    const email = uniqueEmail("cluster-walk");
     await registerAndVerify(post, stack.sink, { email, password: PASSWORD });
     const login = await post("/api/login", { email, password: PASSWORD });
     expect(login.status, login.text).toBe(200);
   });
 
   it("120 wrong reset codes from 120 /64s of one /56 (4 per address) spend the /56's budget: its next /64 is refused 429, another /56 is not; the product-wide alarm counted them", async () => {
-    let email = newEmail("spray");
+    let email = uniqueEmail("spray");
     for (let n = 0; n < 120; n++) {
-      if (n % 4 === 0) email = newEmail("spray");
+      if (n % 4 === 0) email = uniqueEmail("spray");
       const r = await guessReset(email, subnet64("2001:db8:c1", 0x56, n));
       expect(r.status, r.text).toBe(400);
     }
-    const next = await guessReset(newEmail("spray"), subnet64("2001:db8:c1", 0x56, 200));
+    const next = await guessReset(uniqueEmail("spray"), subnet64("2001:db8:c1", 0x56, 200));
     expect(next.status, next.text).toBe(429);
     expect(Number(next.headers.get("retry-after"))).toBeGreaterThan(3000);
-    const elsewhere = await guessReset(newEmail("spray"), subnet64("2001:db8:c1", 0x57, 1));
+    const elsewhere = await guessReset(uniqueEmail("spray"), subnet64("2001:db8:c1", 0x57, 1));
     expect(elsewhere.status, elsewhere.text).toBe(400);
     // The guessing counter has its own slot: it still saw every wrong code (the alarm's level is 100).
     expect(alarmEvents().length).toBeGreaterThanOrEqual(1);
   });
 
   it("30 failed logins from one client across addresses spend its budget: then a right password from it is refused 429, from another client it signs in", async () => {
-    const owner = newEmail("login-owner");
+    const owner = uniqueEmail("login-owner");
     await registerAndVerify(post, stack.sink, { email: owner, password: PASSWORD });
     const ip = "198.51.100.30";
     for (let n = 0; n < 30; n++) {
-      const r = await post("/api/login", { email: newEmail("login-spray"), password: "not the password at all, friend" }, { ip });
+      const r = await post("/api/login", { email: uniqueEmail("login-spray"), password: "not the password at all, friend" }, { ip });
       expect(r.status, r.text).toBe(401);
     }
     const refused = await post("/api/login", { email: owner, password: PASSWORD }, { ip });

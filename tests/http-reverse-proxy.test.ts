@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blankDeveloperEnv, startApp, startTestStack, testAppEnv, type AppServer, type TestStack } from "@/testing/services/app-server";
 import { extractCode } from "@/testing/mailbox";
 import { startNginx, type ReverseProxy } from "@/testing/services/nginx";
+import { uniqueEmail } from "@/testing/people";
 
 /**
  * Two `next start` instances of the production build behind a real nginx (Debian's package), sharing one
@@ -101,7 +101,6 @@ function send(
   });
 }
 
-const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
 const instances = () => [`127.0.0.1:${stack.app.port}`, `127.0.0.1:${second.port}`];
 const sessionCookie = (r: ProxiedReply) =>
   r.setCookies
@@ -111,7 +110,7 @@ const sessionCookie = (r: ProxiedReply) =>
 
 /** A verified account (registered and verified through the proxy). */
 async function verifiedAccount(from: string): Promise<string> {
-  const email = newEmail("owner");
+  const email = uniqueEmail("owner");
   const before = Date.now();
   const registered = await send(from, "POST", "/api/register", { body: { name: "Ada Lovelace", email, password: PASSWORD } });
   expect(registered.status, registered.text).toBe(201);
@@ -125,7 +124,7 @@ async function verifiedAccount(from: string): Promise<string> {
 async function spendLoginBudget(from: string, spoof: (n: number) => Record<string, string> = () => ({}), via?: string) {
   const replies: ProxiedReply[] = [];
   for (let n = 0; n < LOGIN_FAILURES_PER_IP; n++) {
-    replies.push(await send(from, "POST", "/api/login", { body: { email: newEmail("nobody"), password: WRONG }, headers: spoof(n), via }));
+    replies.push(await send(from, "POST", "/api/login", { body: { email: uniqueEmail("nobody"), password: WRONG }, headers: spoof(n), via }));
   }
   expect(replies.map((r) => r.status)).toEqual(Array.from({ length: LOGIN_FAILURES_PER_IP }, () => 401));
   return replies;
@@ -134,7 +133,7 @@ async function spendLoginBudget(from: string, spoof: (n: number) => Record<strin
 describe("several instances behind nginx", () => {
   it("one walk (register, code, verify, login, /account) alternates between the two instances and works across them", async () => {
     const from = "127.0.0.2";
-    const email = newEmail("walk");
+    const email = uniqueEmail("walk");
     const before = Date.now();
     const steps: ProxiedReply[] = [];
     steps.push(await send(from, "POST", "/api/register", { body: { name: "Ada Lovelace", email, password: PASSWORD } }));

@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { AppServer, TestStack } from "@/testing/services/app-server";
 import { withRedisClient } from "@/testing/services/redis-client";
-import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/testing/http-client";
+import { clientAddresses, httpClient, withTestStack, cookieHeaderOf, sessionCookieOf, verifiedAddress } from "@/testing/http-client";
 
 /**
  * Sessions that end stay ended, replayed against the production build (`next start`) with its own Redis:
@@ -24,43 +23,17 @@ withTestStack({ root: ROOT, snapshotPrefix: "http-session-end-", readyPath: "/lo
 });
 
 const nextIp = clientAddresses();
-const { post, get } = httpClient(() => app.url, nextIp);
+const { post, get, postForm } = httpClient(() => app.url, nextIp);
 
-const SESSION_COOKIE = /^(__Host-|__Secure-)?authjs\.session-token(\.\d+)?$/;
-
-/** name=value of each Set-Cookie the response carries, matching `name`, as a Cookie header ("" when none). */
-function cookieHeaderOf(headers: Headers, name: RegExp): string {
-  return headers
-    .getSetCookie()
-    .map((raw) => raw.split(";")[0])
-    .filter((pair) => name.test(pair.slice(0, pair.indexOf("="))) && pair.slice(pair.indexOf("=") + 1) !== "")
-    .join("; ");
-}
-
-async function verifiedAccount(label: string): Promise<string> {
-  const email = `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-  await registerAndVerify(post, stack.sink, { email, password: PASSWORD });
-  return email;
-}
+const verifiedAccount = async (label: string): Promise<string> => (await verifiedAddress(post, stack.sink, label, PASSWORD)).email;
 
 /** POST /api/login (with the cookie the browser already has, if any): the new session cookie. */
 async function logIn(email: string, cookie?: string): Promise<string> {
   const r = await post("/api/login", { email, password: PASSWORD }, { cookie });
   expect(r.status, r.text).toBe(200);
-  const session = cookieHeaderOf(r.headers, SESSION_COOKIE);
+  const session = sessionCookieOf(r.headers);
   expect(session !== "", "a session cookie").toBe(true);
   return session;
-}
-
-/** A form post (application/x-www-form-urlencoded), redirects not followed. */
-async function postForm(path: string, fields: Record<string, string>, cookie: string): Promise<Reply> {
-  const res = await fetch(`${app.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie, "x-forwarded-for": nextIp() },
-    body: new URLSearchParams(fields).toString(),
-    redirect: "manual",
-  });
-  return { status: res.status, headers: res.headers, text: await res.text(), json: undefined };
 }
 
 /** Auth.js's CSRF token and its cookie, fetched with `cookie`. */
@@ -140,7 +113,7 @@ describe("Auth.js's credentials callback is not a login path", () => {
         { email, password: PASSWORD, otp: "000000", csrfToken: csrf.token, callbackUrl: "/account" },
         `${old}; ${csrf.cookie}`,
       );
-      expect(cookieHeaderOf(r.headers, SESSION_COOKIE) !== "", "Auth.js's callback set a session cookie").toBe(false);
+      expect(sessionCookieOf(r.headers) !== "", "Auth.js's callback set a session cookie").toBe(false);
       expect(r.status).toBe(404);
       expect(await account(old)).toBe("open");
     });
@@ -151,7 +124,7 @@ describe("Auth.js's credentials callback is not a login path", () => {
     const old = await logIn(email);
     const csrf = await csrfFor(old);
     const r = await postForm("/api/auth/callback/passkey", { response: "{}", csrfToken: csrf.token, callbackUrl: "/account" }, `${old}; ${csrf.cookie}`);
-    expect(cookieHeaderOf(r.headers, SESSION_COOKIE) !== "", "Auth.js's callback set a session cookie").toBe(false);
+    expect(sessionCookieOf(r.headers) !== "", "Auth.js's callback set a session cookie").toBe(false);
     expect(r.status).toBe(404);
     expect(await account(old)).toBe("open");
   });

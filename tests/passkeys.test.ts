@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import { NO_PASSWORD, users, type User } from "@/db/schema";
 import { createAccounts } from "@/lib/accounts/accounts";
-import type { Mailer, MailMessage } from "@/lib/mail/mailer";
 import type { RelyingParty } from "@/lib/credentials/passkey-relying-party";
 import { createPasskeys, PASSKEY_CHALLENGE_TTL_MS, SIGN_IN_OPTIONS_PER_IP_PER_HOUR, type Passkeys } from "@/lib/credentials/passkeys";
 import { MemoryCodeStore } from "@/lib/store/memory";
@@ -15,6 +14,8 @@ import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { createUserAdministration } from "@/lib/staff/admin";
 import { freshDatabase, insertUser, testConfig } from "@/testing/admin-fixtures";
 import { assert, createCredential, type Ceremony, type SoftCredential } from "@/testing/soft-authenticator";
+import { clientContexts } from "@/testing/people";
+import { CapturingMailer } from "@/testing/service-harness";
 
 /**
  * lib/credentials/passkeys.ts: adding a passkey and signing in with one, against a software authenticator
@@ -25,14 +26,6 @@ import { assert, createCredential, type Ceremony, type SoftCredential } from "@/
 const rp: RelyingParty = { name: "Verified Signup", id: "localhost", origin: "http://localhost:3000" };
 const here: Ceremony = { origin: rp.origin, rpId: rp.id };
 
-class CapturingMailer implements Mailer {
-  readonly sent: MailMessage[] = [];
-  async send(message: MailMessage): Promise<void> {
-    this.sent.push(message);
-  }
-  async verify(): Promise<void> {}
-}
-
 let db: Database;
 let close: () => void;
 let store: MemoryCodeStore;
@@ -40,8 +33,7 @@ let mailer: CapturingMailer;
 let passkeys: Passkeys;
 let deps: Parameters<typeof createPasskeys>[0];
 let user: User;
-let ipCounter = 0;
-const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
+const ctx = clientContexts("198.51.100.");
 
 beforeEach(async () => {
   vi.spyOn(console, "info").mockImplementation(() => {});

@@ -26,7 +26,7 @@ import {
 import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { advance, CapturingMailer, serviceHarness, startFakeClock } from "@/testing/service-harness";
-import { wrongCodeFor } from "@/testing/people";
+import { clientContexts, wrongCodeFor } from "@/testing/people";
 import { SignupTokens, withoutToken } from "@/testing/signups";
 
 /**
@@ -86,8 +86,7 @@ beforeEach(async () => {
 });
 
 /** Each request from its own address unless a test says otherwise: per-IP caps are not what these tests are about. */
-let ipCounter = 0;
-const ctx = () => ({ ip: `198.51.100.${(ipCounter++ % 250) + 1}` });
+const ctx = clientContexts("198.51.100.");
 
 // ---- The adapters' calls, through the adapters' schemas ---------------------------------------------------
 

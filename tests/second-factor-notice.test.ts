@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
-import { createAccounts, type Accounts } from "@/lib/accounts/accounts";
+import type { Accounts } from "@/lib/accounts/accounts";
 import { emailId, sendLimits } from "@/lib/codes/limits";
-import type { Mailer, MailMessage } from "@/lib/mail/mailer";
-import { hashPassword } from "@/lib/credentials/passwords";
 import { loginSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { createSecondFactor, totpCodeAt, type PendingEnrolment } from "@/lib/credentials/totp";
-import { freshDatabase, insertUser, issueEnrolmentCode, testConfig as config } from "@/testing/admin-fixtures";
+import { totpCodeAt, type PendingEnrolment } from "@/lib/credentials/totp";
+import { endStaffLogin, startStaffLogin, testConfig as config, type StaffLogin } from "@/testing/admin-fixtures";
+import { clientContexts } from "@/testing/people";
+import { CapturingMailer } from "@/testing/service-harness";
 
 /**
  * Wrong second-factor codes come after the right password: after SECOND_FACTOR_NOTICE_AFTER (3) in a row,
@@ -18,16 +18,8 @@ import { freshDatabase, insertUser, issueEnrolmentCode, testConfig as config } f
 const PASSWORD = "velvet hammock orbit lantern 42";
 const STEP = 30_000;
 
-class CapturingMailer implements Mailer {
-  readonly sent: MailMessage[] = [];
-  async send(message: MailMessage): Promise<void> {
-    this.sent.push(message);
-  }
-  async verify(): Promise<void> {}
-}
-
+let staffLogin: StaffLogin | undefined;
 let db: Database;
-let close: () => void;
 let accounts: Accounts;
 let store: MemoryCodeStore;
 let mailer: CapturingMailer;
@@ -35,34 +27,18 @@ let staff: User;
 let enrolment: PendingEnrolment;
 let passwordHash: string;
 
-let ipCounter = 0;
-const ctx = () => ({ ip: `203.0.113.${(ipCounter++ % 250) + 1}` });
+const ctx = clientContexts("203.0.113.");
 const login = (totp: string) => accounts.authenticate(loginSchema.parse({ email: staff.email, password: PASSWORD, totp }), ctx());
 const rightCode = () => totpCodeAt(enrolment.secret, Date.now());
 const wrongCode = () => String((Number(rightCode()) + 500_000) % 1_000_000).padStart(6, "0");
 const notices = () => mailer.sent.filter((m) => m.to === staff.email && /wrong authenticator codes/i.test(m.subject));
 
 beforeEach(async () => {
-  vi.spyOn(console, "info").mockImplementation(() => {});
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Date.UTC(2030, 0, 15, 12, 0, 15));
-  ({ db, close } = await freshDatabase("second-factor-notice-test"));
-  store = new MemoryCodeStore();
-  mailer = new CapturingMailer();
-  accounts = createAccounts({ db, store, mailer, config, now: () => Date.now() });
-  passwordHash ??= await hashPassword(PASSWORD);
-  staff = await insertUser(db, { email: "ops@example.test", role: "staff", passwordHash });
-  const factor = createSecondFactor({ db, config, now: () => Date.now() });
-  enrolment = (await factor.pendingEnrolment(staff))!;
-  await factor.confirmEnrolment(staff.id, rightCode(), await issueEnrolmentCode(db, staff.id));
-  vi.setSystemTime(Date.now() + STEP);
+  staffLogin = await startStaffLogin("second-factor-notice-test", PASSWORD);
+  ({ db, store, mailer, accounts, staff, enrolment, passwordHash } = staffLogin);
 });
 
-afterEach(() => {
-  close();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+afterEach(() => endStaffLogin(staffLogin));
 
 describe("a notice after repeated wrong second-factor codes", () => {
   it("the third wrong code in a row mails the account's address one notice, with no code; the fourth and fifth mail nothing more", async () => {

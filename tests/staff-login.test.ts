@@ -1,15 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
 import { extractCode } from "@/testing/mailbox";
-import { createAccounts, type Accounts } from "@/lib/accounts/accounts";
-import type { Mailer, MailMessage } from "@/lib/mail/mailer";
-import { hashPassword } from "@/lib/credentials/passwords";
+import type { Accounts } from "@/lib/accounts/accounts";
 import { createRecovery } from "@/lib/accounts/recovery";
 import { loginSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
-import { createSecondFactor, totpCodeAt, type PendingEnrolment } from "@/lib/credentials/totp";
-import { freshDatabase, insertUser, issueEnrolmentCode, testConfig } from "@/testing/admin-fixtures";
+import { totpCodeAt, type PendingEnrolment } from "@/lib/credentials/totp";
+import { endStaffLogin, insertUser, startStaffLogin, testConfig, type StaffLogin } from "@/testing/admin-fixtures";
+import { clientContexts, wrongCodeFor } from "@/testing/people";
+import { CapturingMailer } from "@/testing/service-harness";
 
 /**
  * accounts.authenticate for staff and admin with a second factor: every password login passes through it,
@@ -20,16 +20,8 @@ const PASSWORD = "velvet hammock orbit lantern 42";
 const STEP = 30_000;
 const config = testConfig;
 
-class CapturingMailer implements Mailer {
-  readonly sent: MailMessage[] = [];
-  async send(message: MailMessage): Promise<void> {
-    this.sent.push(message);
-  }
-  async verify(): Promise<void> {}
-}
-
+let staffLogin: StaffLogin | undefined;
 let db: Database;
-let close: () => void;
 let accounts: Accounts;
 let store: MemoryCodeStore;
 let mailer: CapturingMailer;
@@ -37,35 +29,17 @@ let staff: User;
 let enrolment: PendingEnrolment;
 let passwordHash: string;
 
-let ipCounter = 0;
-const ctx = () => ({ ip: `203.0.113.${(ipCounter++ % 250) + 1}` });
+const ctx = clientContexts("203.0.113.");
 const login = (email: string, password: string, totp?: string) =>
   accounts.authenticate(loginSchema.parse({ email, password, ...(totp === undefined ? {} : { totp }) }), ctx());
 const codeNow = (offsetSteps = 0) => totpCodeAt(enrolment.secret, Date.now() + offsetSteps * STEP);
-const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 
 beforeEach(async () => {
-  vi.spyOn(console, "info").mockImplementation(() => {});
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Date.UTC(2030, 0, 15, 12, 0, 15));
-  ({ db, close } = await freshDatabase("staff-login-test"));
-  store = new MemoryCodeStore();
-  mailer = new CapturingMailer();
-  accounts = createAccounts({ db, store, mailer, config, now: () => Date.now() });
-  passwordHash ??= await hashPassword(PASSWORD);
-  staff = await insertUser(db, { email: "ops@example.test", role: "staff", passwordHash });
-  const factor = createSecondFactor({ db, config, now: () => Date.now() });
-  enrolment = (await factor.pendingEnrolment(staff))!;
-  await factor.confirmEnrolment(staff.id, codeNow(), await issueEnrolmentCode(db, staff.id));
-  // The next step: the enrolment's own code is spent.
-  vi.setSystemTime(Date.now() + STEP);
+  staffLogin = await startStaffLogin("staff-login-test", PASSWORD);
+  ({ db, store, mailer, accounts, staff, enrolment, passwordHash } = staffLogin);
 });
 
-afterEach(() => {
-  close();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+afterEach(() => endStaffLogin(staffLogin));
 
 describe("authenticate for staff with a second factor", () => {
   it("asks for the code after a right password, without saying anything before the password is right", async () => {
@@ -82,7 +56,7 @@ describe("authenticate for staff with a second factor", () => {
   });
 
   it("refuses a wrong code and a replayed one as a failed login", async () => {
-    expect(await login(staff.email, PASSWORD, wrong(codeNow()))).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await login(staff.email, PASSWORD, wrongCodeFor(codeNow()))).toEqual({ ok: false, reason: "invalid_credentials" });
     const code = codeNow();
     expect(await login(staff.email, PASSWORD, code)).toMatchObject({ ok: true, mfa: true });
     expect(await login(staff.email, PASSWORD, code)).toEqual({ ok: false, reason: "invalid_credentials" });
@@ -96,7 +70,7 @@ describe("authenticate for staff with a second factor", () => {
 
   it("wrong codes spend the login budget, and a right password does not clear it", async () => {
     for (let i = 0; i < config.limits.loginFailuresPerAccount; i++) {
-      expect(await login(staff.email, PASSWORD, wrong(codeNow()))).toEqual({ ok: false, reason: "invalid_credentials" });
+      expect(await login(staff.email, PASSWORD, wrongCodeFor(codeNow()))).toEqual({ ok: false, reason: "invalid_credentials" });
     }
     // Even the right password and code now wait: guessing codes is throttled like guessing passwords.
     expect(await login(staff.email, PASSWORD, codeNow())).toMatchObject({ ok: false, reason: "rate_limited" });
@@ -104,17 +78,17 @@ describe("authenticate for staff with a second factor", () => {
   });
 
   it("a right password without the code clears nothing: only a login with both factors does", async () => {
-    for (let i = 0; i < config.limits.loginFailuresPerAccount - 2; i++) await login(staff.email, PASSWORD, wrong(codeNow()));
+    for (let i = 0; i < config.limits.loginFailuresPerAccount - 2; i++) await login(staff.email, PASSWORD, wrongCodeFor(codeNow()));
     expect(await login(staff.email, PASSWORD)).toEqual({ ok: false, reason: "totp_required" });
-    expect(await login(staff.email, PASSWORD, wrong(codeNow()))).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await login(staff.email, PASSWORD, wrongCodeFor(codeNow()))).toEqual({ ok: false, reason: "invalid_credentials" });
     expect(await login(staff.email, PASSWORD, codeNow())).toMatchObject({ ok: false, reason: "rate_limited" });
   });
 
   it("a login with both factors clears the failures counted before", async () => {
-    for (let i = 0; i < config.limits.loginFailuresPerAccount - 1; i++) await login(staff.email, PASSWORD, wrong(codeNow()));
+    for (let i = 0; i < config.limits.loginFailuresPerAccount - 1; i++) await login(staff.email, PASSWORD, wrongCodeFor(codeNow()));
     expect(await login(staff.email, PASSWORD, codeNow())).toMatchObject({ ok: true, mfa: true });
     for (let i = 0; i < config.limits.loginFailuresPerAccount - 1; i++) {
-      expect(await login(staff.email, PASSWORD, wrong(codeNow()))).toEqual({ ok: false, reason: "invalid_credentials" });
+      expect(await login(staff.email, PASSWORD, wrongCodeFor(codeNow()))).toEqual({ ok: false, reason: "invalid_credentials" });
     }
   });
 

@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { killAndWait, spawnServer } from "./child-process";
 import { freePort } from "./free-port";
 
 export interface RedisCluster {
@@ -78,9 +79,8 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   };
 }
 
-async function spawnNode(bin: string, port: number, dir: string): Promise<ChildProcess> {
-  // Not daemonized: each node is our child, so its pid is known and it cannot outlive a clean shutdown.
-  const child = spawn(
+function spawnNode(bin: string, port: number, dir: string): Promise<ChildProcess> {
+  return spawnServer(
     bin,
     [
       "--port", String(port),
@@ -92,25 +92,14 @@ async function spawnNode(bin: string, port: number, dir: string): Promise<ChildP
       "--dir", dir,
       "--loglevel", "warning",
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    {},
+    {
+      label: `redis-server (cluster node) on port ${port}`,
+      readiness: "PING",
+      ready: async () => (await ask(port, "PING")).startsWith("+PONG"),
+      timeoutSeconds: 10,
+    },
   );
-  let output = "";
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  let exited = false;
-  child.once("exit", () => (exited = true));
-  child.once("error", (error) => keep(Buffer.from(String(error))));
-  const deadline = Date.now() + 10_000;
-  while (!(await ask(port, "PING")).startsWith("+PONG")) {
-    if (exited) throw new Error(`redis-server (cluster node) on port ${port} exited during start-up:\n${output}`);
-    if (Date.now() > deadline) {
-      await killAndWait(child);
-      throw new Error(`redis-server (cluster node) on port ${port} did not answer PING within 10 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return child;
 }
 
 /** Every node sees all slots covered (cluster_state:ok): before that, commands answer CLUSTERDOWN. */
@@ -122,18 +111,6 @@ async function untilClusterOk(ports: number[]): Promise<void> {
     if (Date.now() > deadline) throw new Error(`the Redis Cluster on ${ports.join(", ")} did not reach cluster_state:ok within 20 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function killAndWait(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
 }
 
 /** One inline command over a raw socket; answers what the server sent ("" when it could not be reached). */

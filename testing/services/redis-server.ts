@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { killAndWait, spawnServer } from "./child-process";
 import { freePort } from "./free-port";
 
 export interface RedisServer {
@@ -82,43 +83,13 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-async function spawnRedis(bin: string, port: number, dir: string): Promise<ChildProcess> {
-  // Not daemonized: the child is ours, so its pid is known and it cannot outlive a clean shutdown.
-  const child = spawn(
+function spawnRedis(bin: string, port: number, dir: string): Promise<ChildProcess> {
+  return spawnServer(
     bin,
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning"],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    {},
+    { label: `redis-server on port ${port}`, readiness: "PING", ready: () => answersPing(port), timeoutSeconds: 10 },
   );
-  let output = "";
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  let exited = false;
-  child.once("exit", () => (exited = true));
-  child.once("error", (error) => keep(Buffer.from(String(error))));
-
-  const deadline = Date.now() + 10_000;
-  while (!(await answersPing(port))) {
-    if (exited) throw new Error(`redis-server on port ${port} exited during start-up:\n${output}`);
-    if (Date.now() > deadline) {
-      await killAndWait(child);
-      throw new Error(`redis-server on port ${port} did not answer PING within 10 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return child;
-}
-
-function killAndWait(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
 }
 
 function answersPing(port: number): Promise<boolean> {

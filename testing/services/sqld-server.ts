@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { killAndWait, spawnServer } from "./child-process";
 import { freePort } from "./free-port";
 
 export interface SqldServer {
@@ -109,30 +110,13 @@ function signToken(privateKey: KeyObject): string {
   return `${unsigned}.${sign(null, Buffer.from(unsigned), privateKey).toString("base64url")}`;
 }
 
-async function spawnSqld(bin: string, port: number, dir: string, keyFile: string): Promise<ChildProcess> {
-  const child = spawn(
+function spawnSqld(bin: string, port: number, dir: string, keyFile: string): Promise<ChildProcess> {
+  return spawnServer(
     bin,
     ["--db-path", join(dir, "data.sqld"), "--http-listen-addr", `127.0.0.1:${port}`, "--auth-jwt-key-file", keyFile, "--no-welcome"],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "error" } },
+    { cwd: dir, env: { ...process.env, RUST_LOG: "error" } },
+    { label: `sqld on port ${port}`, readiness: "/health", ready: () => answersHealth(port), timeoutSeconds: 15 },
   );
-  let output = "";
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  let exited = false;
-  child.once("exit", () => (exited = true));
-  child.once("error", (error) => keep(Buffer.from(String(error))));
-
-  const deadline = Date.now() + 15_000;
-  while (!(await answersHealth(port))) {
-    if (exited) throw new Error(`sqld on port ${port} exited during start-up:\n${output}`);
-    if (Date.now() > deadline) {
-      await killAndWait(child);
-      throw new Error(`sqld on port ${port} did not answer /health within 15 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return child;
 }
 
 async function answersHealth(port: number): Promise<boolean> {
@@ -144,14 +128,3 @@ async function answersHealth(port: number): Promise<boolean> {
   }
 }
 
-function killAndWait(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}

@@ -1,15 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import type { TestStack } from "@/testing/services/app-server";
 import { extractCode } from "@/testing/mailbox";
-import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/testing/http-client";
+import { registerAndVerify, type Reply } from "@/testing/http-client";
+import { ALARM_PER_HOUR, NEW_PASSWORD, withGuessingStack } from "@/testing/guessing";
 import { insertUser } from "@/testing/admin-fixtures";
 import { parseConfig } from "@/lib/platform/config";
 import { hashPassword } from "@/lib/credentials/passwords";
 import { createEnrolmentCodes } from "@/lib/credentials/staff-enrolment";
 import { createSecondFactor, totpCodeAt } from "@/lib/credentials/totp";
+import { uniqueEmail } from "@/testing/people";
 
 /**
  * Guessing spread wide, replayed against the production build: wrong codes sprayed over many addresses from
@@ -22,30 +23,11 @@ import { createSecondFactor, totpCodeAt } from "@/lib/credentials/totp";
 const AUTH_SECRET = randomBytes(32).toString("base64");
 const config = parseConfig({ NODE_ENV: "test", AUTH_SECRET });
 const PASSWORD = "velvet hammock orbit lantern 42";
-const NEW_PASSWORD = "quiet orchard bicycle meadow 77";
-const ALARM_PER_HOUR = 100;
 
 let stack: TestStack;
-withTestStack(
-  {
-    root: process.cwd(),
-    snapshotPrefix: "attack-guessing-",
-    readyPath: "/login",
-    authSecret: AUTH_SECRET,
-    env: { CODE_FAILURE_ALARM_PER_HOUR: String(ALARM_PER_HOUR), CODE_FAILURE_ALARM_DELAY_MS: "20" },
-  },
-  (started) => {
-    stack = started;
-  },
-);
-
-const { post } = httpClient(() => stack.app.url, clientAddresses());
-const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-const serverLog = () => readFileSync(stack.logFile, "utf8");
-const alarmEvents = () => serverLog().split("\n").filter((line) => line.includes('"event":"code_guessing_alarm"'));
-
-/** A wrong reset code for `email`, from `ip`. */
-const guessReset = (email: string, ip: string) => post("/api/password-reset/confirm", { email, otp: "000000", password: NEW_PASSWORD }, { ip });
+const { post, alarmEvents, guessReset } = withGuessingStack({ snapshotPrefix: "attack-guessing-", authSecret: AUTH_SECRET }, (started) => {
+  stack = started;
+});
 
 /** The n-th /64 inside a /48 (`prefix` is its first three groups) and, optionally, inside the /56 whose byte is `byte56`. */
 const subnet64 = (prefix: string, n: number, byte56?: number) =>
@@ -54,9 +36,9 @@ const subnet64 = (prefix: string, n: number, byte56?: number) =>
 /** Sprays `count` wrong reset codes, 4 per address (under its budget of 10), each from another /64 given by `ipOf`. */
 async function spray(count: number, ipOf: (n: number) => string): Promise<Reply[]> {
   const replies: Reply[] = [];
-  let email = newEmail("spray");
+  let email = uniqueEmail("spray");
   for (let n = 0; n < count; n++) {
-    if (n % 4 === 0) email = newEmail("spray");
+    if (n % 4 === 0) email = uniqueEmail("spray");
     replies.push(await guessReset(email, ipOf(n)));
   }
   return replies;
@@ -64,14 +46,14 @@ async function spray(count: number, ipOf: (n: number) => string): Promise<Reply[
 
 describe("the product-wide guessing alarm", () => {
   it("wrong codes from many clients above CODE_FAILURE_ALARM_PER_HOUR log code_guessing_alarm; checks are still answered and the right code still works", async () => {
-    const owner = newEmail("alarm-owner");
+    const owner = uniqueEmail("alarm-owner");
     await registerAndVerify(post, stack.sink, { email: owner, password: PASSWORD });
     const replies = await spray(ALARM_PER_HOUR - 1, (n) => `192.0.2.${n + 1}`);
     expect(replies.every((r) => r.status === 400)).toBe(true);
     expect(alarmEvents()).toEqual([]);
-    await guessReset(newEmail("spray"), "198.51.100.200");
+    await guessReset(uniqueEmail("spray"), "198.51.100.200");
     // The next check sees the alarm on: it is logged (no address, no code) and the check is answered as usual.
-    const during = await guessReset(newEmail("spray"), "198.51.100.201");
+    const during = await guessReset(uniqueEmail("spray"), "198.51.100.201");
     expect(during.status, during.text).toBe(400);
     const events = alarmEvents();
     expect(events.length).toBe(1);
@@ -90,29 +72,29 @@ describe("wrong codes sprayed from the many /64s of one IPv6 network", () => {
   it("120 wrong reset codes from 120 different /64s of one /56 spend the /56's budget: the next /64 of that /56 is refused 429, another /56 is not", async () => {
     const replies = await spray(120, (n) => subnet64("2001:db8:5601", n, 0x56));
     expect(replies.map((r) => r.status).filter((s) => s !== 400)).toEqual([]);
-    const next = await guessReset(newEmail("spray"), subnet64("2001:db8:5601", 200, 0x56));
+    const next = await guessReset(uniqueEmail("spray"), subnet64("2001:db8:5601", 200, 0x56));
     expect(next.status, next.text).toBe(429);
     expect(next.json.error.code).toBe("rate_limited");
     expect(Number(next.headers.get("retry-after"))).toBeGreaterThan(0);
-    const elsewhere = await guessReset(newEmail("spray"), subnet64("2001:db8:5601", 1, 0x57));
+    const elsewhere = await guessReset(uniqueEmail("spray"), subnet64("2001:db8:5601", 1, 0x57));
     expect(elsewhere.status, elsewhere.text).toBe(400);
   });
 
   it("240 wrong reset codes from 240 different /64s of one /48 (60 in each of four /56s) spend the /48's budget: its next /64 is refused 429, another /48 is not", async () => {
     const replies = await spray(240, (n) => subnet64("2001:db8:4801", n, n % 4));
     expect(replies.map((r) => r.status).filter((s) => s !== 400)).toEqual([]);
-    const next = await guessReset(newEmail("spray"), subnet64("2001:db8:4801", 77, 9));
+    const next = await guessReset(uniqueEmail("spray"), subnet64("2001:db8:4801", 77, 9));
     expect(next.status, next.text).toBe(429);
     expect(next.json.error.code).toBe("rate_limited");
-    const elsewhere = await guessReset(newEmail("spray"), subnet64("2001:db8:4802", 1));
+    const elsewhere = await guessReset(uniqueEmail("spray"), subnet64("2001:db8:4802", 1));
     expect(elsewhere.status, elsewhere.text).toBe(400);
   });
 
   it("120 failed logins from 120 different /64s of one /48 spend its login budget: its next /64 is refused 429 even with a right password", async () => {
-    const owner = newEmail("login-owner");
+    const owner = uniqueEmail("login-owner");
     await registerAndVerify(post, stack.sink, { email: owner, password: PASSWORD });
     for (let n = 0; n < 120; n++) {
-      const r = await post("/api/login", { email: newEmail("login-spray"), password: "not the password at all, friend" }, { ip: subnet64("2001:db8:4803", n, n % 4) });
+      const r = await post("/api/login", { email: uniqueEmail("login-spray"), password: "not the password at all, friend" }, { ip: subnet64("2001:db8:4803", n, n % 4) });
       expect(r.status, r.text).toBe(401);
     }
     const next = await post("/api/login", { email: owner, password: PASSWORD }, { ip: subnet64("2001:db8:4803", 99, 12) });
@@ -130,7 +112,7 @@ describe("a run of wrong second-factor codes on a staff account", () => {
     handle = openDatabase(stack.databaseUrl);
     await handle.ready;
     const db = handle.db;
-    const staff = await insertUser(db, { email: newEmail("staff"), role: "staff", passwordHash: await hashPassword(PASSWORD) });
+    const staff = await insertUser(db, { email: uniqueEmail("staff"), role: "staff", passwordHash: await hashPassword(PASSWORD) });
     const factor = createSecondFactor({ db, config });
     const enrolment = (await factor.pendingEnrolment(staff))!;
     const { code: enrolmentCode } = await createEnrolmentCodes({ db, config }).issue(staff.id);

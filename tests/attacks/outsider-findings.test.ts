@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { TestStack } from "@/testing/services/app-server";
 import { withRedisClient } from "@/testing/services/redis-client";
 import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/testing/http-client";
+import { uniqueEmail } from "@/testing/people";
 
 /**
  * What an outsider's attack pass against the production build found, each replayed as it was sent.
@@ -17,8 +17,6 @@ withTestStack({ root: process.cwd(), snapshotPrefix: "outsider-app-", readyPath:
 
 const nextIp = clientAddresses();
 const { post, get } = httpClient(() => stack.app.url, nextIp);
-const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-
 function sessionValue(r: Reply): string {
   const cookie = r.headers.getSetCookie().find((c) => /^authjs\.session-token=/.test(c));
   expect(cookie, "a session cookie").toBeDefined();
@@ -32,7 +30,7 @@ async function opensAccount(token: string): Promise<boolean> {
 
 describe("a login ends the session the request came with, however the Cookie header repeats it", () => {
   it("Cookie: authjs.session-token=OLD; authjs.session-token=x on a new login still ends OLD", async () => {
-    const email = newEmail("dup-cookie");
+    const email = uniqueEmail("dup-cookie");
     await registerAndVerify(post, stack.sink, { email, password: PASSWORD });
     const old = sessionValue(await post("/api/login", { email, password: PASSWORD }));
     expect(await opensAccount(old), "the first session works").toBe(true);
@@ -53,13 +51,13 @@ describe("the password rules refuse a common word repeated any number of times",
     ["monkey", 6],
     ["abc", 6],
   ])("POST /api/register with %j repeated %i times answers 400 weak_password", async (word, times) => {
-    const r = await post("/api/register", { name: "Ada", email: newEmail("repeat"), password: word.repeat(times) });
+    const r = await post("/api/register", { name: "Ada", email: uniqueEmail("repeat"), password: word.repeat(times) });
     expect(r.status, r.text).toBe(400);
     expect(r.json.error.code).toBe("weak_password");
   });
 
   it("a digit run with a little added (12345678901234567890abc) answers 400 weak_password", async () => {
-    const r = await post("/api/register", { name: "Ada", email: newEmail("run"), password: "12345678901234567890abc" });
+    const r = await post("/api/register", { name: "Ada", email: uniqueEmail("run"), password: "12345678901234567890abc" });
     expect(r.status, r.text).toBe(400);
     expect(r.json.error.code).toBe("weak_password");
   });
@@ -77,9 +75,9 @@ describe("code checks tell nothing about whether an address was verified or sign
   const CHOSEN = { name: "Zed", password: "another long passphrase here" };
 
   it("a code with a chosen name and password answers a recently verified address exactly like an unknown one", async () => {
-    const verified = newEmail("oracle-verified");
+    const verified = uniqueEmail("oracle-verified");
     await registerAndVerify(post, stack.sink, { email: verified, password: PASSWORD });
-    const unknown = newEmail("oracle-unknown");
+    const unknown = uniqueEmail("oracle-unknown");
     const answers = [];
     for (const email of [verified, unknown]) {
       const r = await post("/api/verify-otp", { email, otp: "123456", ...CHOSEN });
@@ -89,11 +87,11 @@ describe("code checks tell nothing about whether an address was verified or sign
   });
 
   it("after a new code is asked for, five wrong codes answer alike for a verified, an unverified and an unknown address", async () => {
-    const verified = newEmail("tries-verified");
+    const verified = uniqueEmail("tries-verified");
     await registerAndVerify(post, stack.sink, { email: verified, password: PASSWORD });
-    const unverified = newEmail("tries-unverified");
+    const unverified = uniqueEmail("tries-unverified");
     expect((await post("/api/register", { name: "Ada", email: unverified, password: PASSWORD })).status).toBe(201);
-    const unknown = newEmail("tries-unknown");
+    const unknown = uniqueEmail("tries-unknown");
     await minutePasses();
     const seen: Record<string, string[]> = {};
     for (const email of [verified, unverified, unknown]) {
@@ -118,8 +116,8 @@ describe("an unverified signup cannot hold an address against the person who pro
   }
 
   it("an address registered (and never verified) by someone else before the change gets a code, and proving it moves the account there", async () => {
-    const mine = newEmail("move-from");
-    const target = newEmail("squatted");
+    const mine = uniqueEmail("move-from");
+    const target = uniqueEmail("squatted");
     const cookie = await signedIn(mine);
     expect((await post("/api/register", { name: "Squatter", email: target, password: "squatter's own long passphrase 9" })).status).toBe(201);
     await minutePasses();
@@ -135,8 +133,8 @@ describe("an unverified signup cannot hold an address against the person who pro
   });
 
   it("an address registered by someone else after the code was sent is taken over on proof, not refused", async () => {
-    const mine = newEmail("move-from-late");
-    const target = newEmail("squatted-late");
+    const mine = uniqueEmail("move-from-late");
+    const target = uniqueEmail("squatted-late");
     const cookie = await signedIn(mine);
     await minutePasses();
     const askedAt = Date.now();
@@ -150,7 +148,7 @@ describe("an unverified signup cannot hold an address against the person who pro
 
 describe("what strangers can read about an address's mail and pages", () => {
   it("GET /api/delivery answers only the purposes anyone may ask for: an owner's second factor, deletion or email change is refused for everyone", async () => {
-    const email = newEmail("delivery-owner");
+    const email = uniqueEmail("delivery-owner");
     for (const purpose of ["enable_totp", "delete_account", "change_email"]) {
       const r = await get(`/api/delivery?email=${encodeURIComponent(email)}&purpose=${purpose}`);
       expect(r.status, `${purpose}: ${r.text}`).toBe(400);

@@ -7,6 +7,7 @@ import type { TestStack } from "@/testing/services/app-server";
 import { clientAddresses, httpClient, withTestStack, type Reply } from "@/testing/http-client";
 import { parseConfig } from "@/lib/platform/config";
 import { emailId } from "@/lib/codes/limits";
+import { uniqueEmail } from "@/testing/people";
 
 /**
  * Account takeover before signup, replayed request by request against the production build: someone who
@@ -43,8 +44,6 @@ const { post, get } = httpClient(() => stack.app.url, nextIp);
 const attackerIp = "198.51.100.7";
 const victimIp = "203.0.113.9";
 
-const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
-
 /** Ends every send cooldown of the address, as if the minute had passed. */
 async function minutePasses(email: string): Promise<void> {
   const id = emailId(codeConfig.codes.hmacKey, email);
@@ -78,7 +77,7 @@ function sessionCookie(r: Reply): string {
 
 describe("an address registered first by someone who cannot read its inbox", () => {
   it("attacker registers first, the owner registers, asks for a new code and enters it: the owner's password works, the attacker's never does", async () => {
-    const email = newEmail("hijack-resend");
+    const email = uniqueEmail("hijack-resend");
     await register(email, "Mallory", ATTACKER_PASSWORD, attackerIp);
     const owner = await register(email, "Ada Owner", VICTIM_PASSWORD, victimIp);
     await minutePasses(email);
@@ -95,7 +94,7 @@ describe("an address registered first by someone who cannot read its inbox", () 
   });
 
   it("the attacker cannot poll the pending signup: a right password on an unverified account counts on the login limits", async () => {
-    const email = newEmail("hijack-poll");
+    const email = uniqueEmail("hijack-poll");
     await register(email, "Mallory", ATTACKER_PASSWORD, attackerIp);
     const statuses: number[] = [];
     for (let i = 0; i < 15; i++) statuses.push((await login(email, ATTACKER_PASSWORD, attackerIp)).status);
@@ -104,7 +103,7 @@ describe("an address registered first by someone who cannot read its inbox", () 
   });
 
   it("attacker registers first, the owner registers and enters the code from the first mail (the attacker's signup): the owner's details apply", async () => {
-    const email = newEmail("hijack-first-mail");
+    const email = uniqueEmail("hijack-first-mail");
     const { code: firstCode } = await register(email, "Mallory", ATTACKER_PASSWORD, attackerIp);
     const owner = await register(email, "Ada Owner", VICTIM_PASSWORD, victimIp);
 
@@ -116,7 +115,7 @@ describe("an address registered first by someone who cannot read its inbox", () 
   });
 
   it("attacker registers first, the owner never did and enters the mailed code: the owner is asked for a name and password, and the attacker's never works", async () => {
-    const email = newEmail("hijack-stranger");
+    const email = uniqueEmail("hijack-stranger");
     const { code } = await register(email, "Mallory", ATTACKER_PASSWORD, attackerIp);
 
     const bare = await post("/api/verify-otp", { email, otp: code }, { ip: victimIp });
@@ -131,7 +130,7 @@ describe("an address registered first by someone who cannot read its inbox", () 
   });
 
   it("the owner registers first, the attacker registers again, the owner enters the newest code: the owner's password works, the attacker's does not", async () => {
-    const email = newEmail("hijack-second");
+    const email = uniqueEmail("hijack-second");
     const owner = await register(email, "Ada Owner", VICTIM_PASSWORD, victimIp);
     await minutePasses(email);
     const { code: newest } = await register(email, "Mallory", ATTACKER_PASSWORD, attackerIp);
@@ -143,8 +142,8 @@ describe("an address registered first by someone who cannot read its inbox", () 
   });
 
   it("the attacker's own registration token does not let a stolen or guessed code apply someone else's signup: a token is bound to its address", async () => {
-    const attackerAddress = newEmail("hijack-own");
-    const email = newEmail("hijack-target");
+    const attackerAddress = uniqueEmail("hijack-own");
+    const email = uniqueEmail("hijack-target");
     const attacker = await register(attackerAddress, "Mallory", ATTACKER_PASSWORD, attackerIp);
     const { code } = await register(email, "Ada Owner", VICTIM_PASSWORD, victimIp);
     const r = await post("/api/verify-otp", { email, otp: code, registration: attacker.json.registration }, { ip: attackerIp });
@@ -153,7 +152,7 @@ describe("an address registered first by someone who cannot read its inbox", () 
   });
 
   it("attacker registers first, the owner signs in by code: signed in to an account with no password, the attacker's password never works, and the owner then chooses one", async () => {
-    const email = newEmail("hijack-code-sign-in");
+    const email = uniqueEmail("hijack-code-sign-in");
     await register(email, "Mallory", ATTACKER_PASSWORD, attackerIp);
     await minutePasses(email);
     const askedAt = Date.now();
@@ -177,7 +176,7 @@ describe("an address registered first by someone who cannot read its inbox", () 
   });
 
   it("an account with a password cannot drop the current-password check by leaving the field out", async () => {
-    const email = newEmail("hijack-current");
+    const email = uniqueEmail("hijack-current");
     const owner = await register(email, "Ada Owner", VICTIM_PASSWORD, victimIp);
     expect((await post("/api/verify-otp", { email, otp: owner.code, registration: owner.json.registration }, { ip: victimIp })).status).toBe(200);
     const cookie = sessionCookie(await login(email, VICTIM_PASSWORD, victimIp));
@@ -189,7 +188,7 @@ describe("an address registered first by someone who cannot read its inbox", () 
 
 describe("a code you were told is coming comes", () => {
   it("right after verifying, a password reset asked for within the minute is mailed", async () => {
-    const email = newEmail("cooldown-purpose");
+    const email = uniqueEmail("cooldown-purpose");
     const owner = await register(email, "Ada Owner", VICTIM_PASSWORD, victimIp);
     expect((await post("/api/verify-otp", { email, otp: owner.code, registration: owner.json.registration }, { ip: victimIp })).status).toBe(200);
     const askedAt = Date.now();
@@ -199,10 +198,10 @@ describe("a code you were told is coming comes", () => {
   });
 
   it("a reset refused by the cooldown says so with Retry-After, exactly as for an address without an account", async () => {
-    const known = newEmail("cooldown-known");
+    const known = uniqueEmail("cooldown-known");
     const owner = await register(known, "Ada Owner", VICTIM_PASSWORD, victimIp);
     expect((await post("/api/verify-otp", { email: known, otp: owner.code, registration: owner.json.registration })).status).toBe(200);
-    const unknown = newEmail("cooldown-nobody");
+    const unknown = uniqueEmail("cooldown-nobody");
     for (const email of [known, unknown]) {
       expect((await post("/api/password-reset", { email })).status).toBe(200);
       const again = await post("/api/password-reset", { email });
@@ -215,7 +214,7 @@ describe("a code you were told is coming comes", () => {
 
 describe("the nightly cleanup", () => {
   it("spares an old unverified account whose owner just asked for a code, and the code then works", async () => {
-    const email = newEmail("cleanup-spared");
+    const email = uniqueEmail("cleanup-spared");
     const owner = await register(email, "Ada Owner", VICTIM_PASSWORD, victimIp);
     // The signup was eight days ago (past the seven-day retention).
     const eightDaysAgo = Date.now() - 8 * 24 * 3600 * 1000;
@@ -241,7 +240,7 @@ describe("the nightly cleanup", () => {
 describe("the per-IP login limit", () => {
   it("80 parallel logins from one address have at most the limit's 30 passwords checked; the rest are refused before any hash", async () => {
     const ip = "192.0.2.80";
-    const replies = await Promise.all(Array.from({ length: 80 }, (_, i) => login(newEmail(`spray-${i}`), ATTACKER_PASSWORD, ip)));
+    const replies = await Promise.all(Array.from({ length: 80 }, (_, i) => login(uniqueEmail(`spray-${i}`), ATTACKER_PASSWORD, ip)));
     const checked = replies.filter((r) => r.status === 401).length;
     const refused = replies.filter((r) => r.status === 429).length;
     expect(checked + refused, replies.map((r) => r.status).join(" ")).toBe(80);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { TestStack } from "@/testing/services/app-server";
 import { extractCode } from "@/testing/mailbox";
 import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Reply } from "@/testing/http-client";
+import { uniqueEmail } from "@/testing/people";
 
 /**
  * The record oracle, replayed against the production build: an attacker asks for a code for an address
@@ -25,14 +26,13 @@ withTestStack(
 );
 
 const { post } = httpClient(() => stack.app.url, clientAddresses());
-const newEmail = (label: string) => `${label}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
 const outcome = (r: Reply) => `${r.status} ${r.json?.error?.code ?? "ok"}`;
 
 /** A code that is surely not `code` (when we know the mailed one), else any. */
 const wrongFor = (code?: string) => (code ? String((Number(code) + 1) % 1_000_000).padStart(6, "0") : "000000");
 
 async function account(label: string): Promise<{ email: string; cookie: string }> {
-  const email = newEmail(label);
+  const email = uniqueEmail(label);
   await registerAndVerify(post, stack.sink, { email, password: PASSWORD });
   const login = await post("/api/login", { email, password: PASSWORD });
   expect(login.status, login.text).toBe(200);
@@ -58,7 +58,7 @@ async function wrongTries(send: (otp: string) => Promise<Reply>, code?: string):
 describe("wrong codes answer alike whether or not a record exists", () => {
   it("reset: after a request, 7 wrong codes give the same answers for an address with an account and one without", async () => {
     const known = (await account("reset-known")).email;
-    const unknown = newEmail("reset-unknown");
+    const unknown = uniqueEmail("reset-unknown");
     const results: string[][] = [];
     for (const email of [known, unknown]) {
       const since = Date.now();
@@ -73,7 +73,7 @@ describe("wrong codes answer alike whether or not a record exists", () => {
 
   it("sign-in by code: after a request, 7 wrong codes give the same answers for a customer and an address without an account", async () => {
     const known = (await account("signin-known")).email;
-    const unknown = newEmail("signin-unknown");
+    const unknown = uniqueEmail("signin-unknown");
     const results: string[][] = [];
     for (const email of [known, unknown]) {
       const since = Date.now();
@@ -88,7 +88,7 @@ describe("wrong codes answer alike whether or not a record exists", () => {
 
   it("email change: 7 wrong codes give the same answers for a change to a free address and to a taken one", async () => {
     const taken = (await account("change-taken")).email;
-    const free = newEmail("change-free");
+    const free = uniqueEmail("change-free");
     const results: string[][] = [];
     for (const target of [free, taken]) {
       // Each change is asked by an account of its own, so the two runs do not share a failure budget.

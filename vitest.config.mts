@@ -3,16 +3,16 @@ import { defineConfig } from "vitest/config";
 
 /** The suites that reach db/: run a second time on a real libSQL server (testing/test-database.ts). */
 const DATABASE_SUITES = [
-  "tests/accounts.test.ts",
-  "tests/purposes.test.ts",
-  "tests/cleanup.test.ts",
-  "tests/audit.test.ts",
-  "tests/admin.test.ts",
-  "tests/metrics.test.ts",
-  "tests/passkeys.test.ts",
+  "tests/service/signup-verify-login.test.ts",
+  "tests/service/code-purposes.test.ts",
+  "tests/service/unverified-cleanup.test.ts",
+  "tests/service/audit-log.test.ts",
+  "tests/service/admin-area.test.ts",
+  "tests/service/auth-metrics.test.ts",
+  "tests/service/passkeys.test.ts",
 ];
 
-const VERCEL_BUILD_SUITE = "tests/vercel-build.test.ts";
+const VERCEL_BUILD_SUITE = "tests/contract/vercel-build.test.ts";
 
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },

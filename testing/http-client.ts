@@ -5,7 +5,7 @@ import type { SmtpSink } from "@/testing/services/smtp-sink";
 import { uniqueEmail } from "./people";
 
 /**
- * Requests to a running app for the HTTP tests (tests/http-api*.test.ts): each from the client address the
+ * Requests to a running app for the HTTP tests (tests/http/): each from the client address the
  * caller's `nextIp` gives (the app runs with TRUST_PROXY=true), redirects not followed, the body read as text
  * and, when it parses, as JSON.
  */

@@ -270,7 +270,7 @@ describe("security headers", () => {
     expect(csp.get("script-src")).toBe("script-src 'none'");
   });
 
-  // The auth pages without per-request data are served prerendered with script hashes (tests/static-pages.test.ts);
+  // The auth pages without per-request data are served prerendered with script hashes (tests/unit/static-pages-csp.test.ts);
   // a page rendered per request (here /login with a query) carries a fresh nonce.
   it("are on pages rendered per request, with a script nonce of at least 16 random bytes that every script carries", async () => {
     const page = await get("/login?verified=1");

@@ -263,7 +263,7 @@ describe("each purpose's email says what it is for", () => {
 
 describe("a code works only for its own purpose", () => {
   // The purposes an unverified account can be issued; enable_totp and delete_account need a signed-in,
-  // verified account and have their own cross-purpose test (tests/account-ownership.test.ts).
+  // verified account and have their own cross-purpose test (tests/service/account-ownership.test.ts).
   const ADDRESS_PURPOSES = ["verify_email", "reset_password", "change_email", "sign_in"] as const;
   type AddressPurpose = (typeof ADDRESS_PURPOSES)[number];
   const OLD = "ada@example.com";
@@ -1104,7 +1104,7 @@ describe("budgets shared across purposes (switching purpose does not reset them)
   });
 });
 
-// ---- timing helpers (as tests/abuse.test.ts) ----------------------------------------------------------------
+// ---- timing helpers (as tests/service/abuse-limits-and-timing.test.ts) ----------------------------------------------------------------
 
 /**
  * Only a known address gets mail: were the answer to wait for the transport, its time would tell whether

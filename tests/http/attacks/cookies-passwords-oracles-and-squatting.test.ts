@@ -5,7 +5,9 @@ import { clientAddresses, httpClient, registerAndVerify, withTestStack, type Rep
 import { uniqueEmail } from "@/testing/people";
 
 /**
- * What an outsider's attack pass against the production build found, each replayed as it was sent.
+ * Attacks an outside attack pass sent to the production build, each replayed as it was sent: a login Cookie header
+ * repeating the session cookie, common words repeated into a password, code checks and delivery states that would
+ * tell about an address, and an unverified signup holding an address against its owner.
  */
 
 const PASSWORD = "velvet hammock orbit lantern 42";

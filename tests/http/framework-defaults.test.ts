@@ -12,7 +12,7 @@ import { emailId, sendLimits } from "@/lib/codes/limits";
 
 /**
  * Hardening that lives in the framework's and Auth.js's defaults rather than in the app's own code, checked
- * against the real production build (`next start`) the way tests/http-api.test.ts runs the API: the session
+ * against the real production build (`next start`) the way tests/http/json-api.test.ts runs the API: the session
  * cookie's attributes over http and behind an https proxy, the headers of static files, the account fields
  * the API lets out, Auth.js's CSRF check on its sign-out, and Next's Origin check on server actions.
  *

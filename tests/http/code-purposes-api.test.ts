@@ -15,12 +15,12 @@ import { emailId, loginAccountLimits, sendLimits, verifyFailureLimits } from "@/
 /**
  * The recovery and account endpoints under the abuse checks, against the real production build
  * (`next start`, SIGN_IN_BY_CODE=true) with its own throwaway Redis, SMTP sink and file database, the
- * way tests/http-api.test.ts runs the signup endpoints: fuzzed bodies never get a 5xx and every refusal
+ * way tests/http/json-api.test.ts runs the signup endpoints: fuzzed bodies never get a 5xx and every refusal
  * has the error shape; /api/account/* without a session is 401 unauthenticated; racing consumes of the
  * right code succeed exactly once; parallel wrong guesses are evaluated at most 5 times per code; and a
  * reset ends every session signed in before it.
  *
- * The build is copied to a temp directory first (as tests/http-api.test.ts does), so a `next build`
+ * The build is copied to a temp directory first (as tests/http/json-api.test.ts does), so a `next build`
  * someone else starts in the working tree cannot pull files from under the running server. Every request
  * carries its own X-Forwarded-For (TRUST_PROXY=true), so the per-IP caps apply per simulated visitor.
  */

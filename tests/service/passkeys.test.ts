@@ -261,7 +261,7 @@ describe("staff and admin", () => {
   });
 });
 
-describe("found by an outsider's attack pass", () => {
+describe("a password-only session cannot become a passkey that skips the second factor", () => {
   const PASSWORD = "correct horse battery staple";
 
   const withPassword = async () => insertUser(db, { email: "totp@example.test", passwordHash: await hashPassword(PASSWORD) });

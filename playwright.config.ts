@@ -21,7 +21,7 @@ export default defineConfig({
     // Every spec, against the app on a local file database and Redis over TCP.
     { name: "chromium" },
     // The walk again on the production stack's other parts: a remote libSQL server (sqld, JWT over
-    // WebSocket), and the code store through the Upstash REST adapter (e2e/support/upstash-bridge.ts).
+    // WebSocket), and the code store through the Upstash REST adapter (testing/services/upstash-bridge.ts).
     { name: "walk-sqld", testMatch: "walk.spec.ts", metadata: { baseUrlVariable: "BASE_URL_SQLD" } },
     { name: "walk-upstash", testMatch: "walk.spec.ts", metadata: { baseUrlVariable: "BASE_URL_UPSTASH" } },
   ],

@@ -1,18 +1,18 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 
-/** The suites that reach db/: run a second time on a real libSQL server (tests/support/test-database.ts). */
+/** The suites that reach db/: run a second time on a real libSQL server (testing/test-database.ts). */
 const DATABASE_SUITES = [
-  "tests/accounts.test.ts",
-  "tests/purposes.test.ts",
-  "tests/cleanup.test.ts",
-  "tests/audit.test.ts",
-  "tests/admin.test.ts",
-  "tests/metrics.test.ts",
-  "tests/passkeys.test.ts",
+  "tests/service/signup-verify-login.test.ts",
+  "tests/service/code-purposes.test.ts",
+  "tests/service/unverified-cleanup.test.ts",
+  "tests/service/audit-log.test.ts",
+  "tests/service/admin-area.test.ts",
+  "tests/service/auth-metrics.test.ts",
+  "tests/service/passkeys.test.ts",
 ];
 
-const VERCEL_BUILD_SUITE = "tests/vercel-build.test.ts";
+const VERCEL_BUILD_SUITE = "tests/contract/vercel-build.test.ts";
 
 export default defineConfig({
   resolve: {
@@ -31,7 +31,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "file",
-          include: ["lib/**/*.test.ts", "e2e/support/**/*.test.ts", "tests/**/*.test.ts"],
+          include: ["lib/**/*.test.ts", "testing/**/*.test.ts", "tests/**/*.test.ts"],
           exclude: ["e2e/**/*.spec.ts", "node_modules/**", VERCEL_BUILD_SUITE],
         },
       },

@@ -4,8 +4,9 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page, TestInfo } from "@playwright/test";
 import { OUTCOMES } from "../lib/web/outcomes";
 import { expect, test } from "./support/fixtures";
-import { activeAccountThroughApi, alertWith, enterCode, holdRegistration, hydrated, logIn, newPerson, registerThroughApi, registerThroughForm, wrongCodeFor } from "./support/walk";
-import { waitForCode } from "./support/mailbox";
+import { activeAccountThroughApi, alertWith, enterCode, holdRegistration, hydrated, logIn, registerThroughApi, registerThroughForm } from "./support/walk";
+import { newPerson, wrongCodeFor } from "../testing/people";
+import { waitForCode } from "../testing/mailbox";
 
 /**
  * Every screen and state of the walk: axe (all its default rules, WCAG and best practice) finds nothing,

@@ -2,8 +2,9 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { totpCodeAt } from "../lib/credentials/totp";
 import { expect, test } from "./support/fixtures";
-import { waitForCode, waitForMail } from "./support/mailbox";
-import { activeAccountThroughApi, logIn, newPerson } from "./support/walk";
+import { waitForCode, waitForMail } from "../testing/mailbox";
+import { activeAccountThroughApi, logIn } from "./support/walk";
+import { newPerson } from "../testing/people";
 
 /**
  * /account's own-account sections: the list of sessions (end one, end all others), a customer's second

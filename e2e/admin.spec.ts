@@ -9,7 +9,8 @@ import { createOrPromoteStaff } from "../lib/staff/create-admin";
 import { hashPassword } from "../lib/credentials/passwords";
 import { MemoryCodeStore } from "../lib/store/memory";
 import { expect, test } from "./support/fixtures";
-import { activeAccountThroughApi, alertWith, logIn, newPerson, statusWith, type Person } from "./support/walk";
+import { activeAccountThroughApi, alertWith, logIn, statusWith } from "./support/walk";
+import { newPerson, type Person } from "../testing/people";
 
 /**
  * The staff area as people meet it: a customer gets a 403; an admin made by `npm run create-admin`'s core

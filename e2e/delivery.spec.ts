@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
-import { startTestStack, type TestStack } from "./support/app-server";
-import { startResendStub, type ResendStub } from "./support/resend-stub";
+import { startTestStack, type TestStack } from "../testing/services/app-server";
+import { startResendStub, type ResendStub } from "../testing/services/resend-stub";
 
 /**
  * The verify page follows the delivery queue: "sending" while the provider has not answered, then "sent" or

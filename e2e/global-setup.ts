@@ -1,12 +1,12 @@
 import { dirname } from "node:path";
 import type { FullConfig } from "@playwright/test";
 import { applyMigrations, openDatabase } from "../db/client";
-import { startTestStack, type TestStack } from "./support/app-server";
-import { startSqld } from "./support/sqld-server";
+import { startTestStack, type TestStack } from "../testing/services/app-server";
+import { startSqld } from "../testing/services/sqld-server";
 
 /**
  * Starts what the specs run against: a throwaway Redis, the SMTP sink and the production build
- * (`next start`) wired to both (e2e/support/app-server.ts startTestStack; it builds first when there is
+ * (`next start`) wired to both (testing/services/app-server.ts startTestStack; it builds first when there is
  * no build, so `npx playwright test` works alone). Beside it, sharing that Redis and sink, two more
  * instances of the same build for the walk-* projects (playwright.config.ts): one on a real libSQL server
  * (sqld, over the WebSocket protocol, with a JWT) and one whose code store is reached through the Upstash

@@ -6,9 +6,10 @@ import { parseConfig } from "../lib/platform/config";
 import { createOrPromoteStaff } from "../lib/staff/create-admin";
 import { MemoryCodeStore } from "../lib/store/memory";
 import { createSecondFactor } from "../lib/credentials/totp";
-import { waitForCode, waitForMail } from "./support/mailbox";
+import { waitForCode, waitForMail } from "../testing/mailbox";
 import { expect, test } from "./support/fixtures";
-import { activeAccountThroughApi, enterCode, hydrated, logIn, newPerson, registerThroughForm, type Person } from "./support/walk";
+import { activeAccountThroughApi, enterCode, hydrated, logIn, registerThroughForm } from "./support/walk";
+import { newPerson, type Person } from "../testing/people";
 
 /**
  * Passkeys in Chromium, with the DevTools virtual authenticator (a platform authenticator that holds

@@ -1,8 +1,9 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Browser, BrowserContext, Cookie, Page } from "@playwright/test";
-import { waitForCode, waitForMail } from "./support/mailbox";
+import { waitForCode, waitForMail } from "../testing/mailbox";
 import { expect, test } from "./support/fixtures";
-import { activeAccountThroughApi, endResendCooldown, hydrated, logIn, newPerson, type Person } from "./support/walk";
+import { activeAccountThroughApi, endResendCooldown, hydrated, logIn } from "./support/walk";
+import { newPerson, type Person } from "../testing/people";
 
 /**
  * Getting back in, through the browser, against the production build: password reset, change of password and

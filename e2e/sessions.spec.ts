@@ -1,7 +1,9 @@
 import type { Page } from "@playwright/test";
-import { waitForCode } from "./support/mailbox";
+import { waitForCode } from "../testing/mailbox";
 import { expect, test } from "./support/fixtures";
-import { activeAccountThroughApi, enterCode, logIn, newPerson, registerThroughForm } from "./support/walk";
+import { activeAccountThroughApi, enterCode, logIn, registerThroughForm } from "./support/walk";
+import { newPerson } from "../testing/people";
+import { cspDirectives } from "../testing/csp";
 
 /**
  * What the browser sees of the hardening: the security headers and the nonce-based CSP on per-request pages, the
@@ -10,16 +12,6 @@ import { activeAccountThroughApi, enterCode, logIn, newPerson, registerThroughFo
  */
 
 test.describe.configure({ mode: "parallel" });
-
-function directives(csp: string): Map<string, string> {
-  return new Map(
-    csp
-      .split(";")
-      .map((d) => d.trim())
-      .filter(Boolean)
-      .map((d) => [d.split(/\s+/)[0] ?? "", d] as const),
-  );
-}
 
 /** Console messages about the Content Security Policy, and uncaught errors, for the page's lifetime. */
 function watchScripts(page: Page): string[] {
@@ -39,7 +31,7 @@ test("pages rendered per request carry the security headers and a fresh CSP nonc
   const csp = headers["content-security-policy"];
   expect(csp, "a Content-Security-Policy header").toBeTruthy();
 
-  const policy = directives(csp ?? "");
+  const policy = cspDirectives(csp ?? "");
   const scriptSrc = policy.get("script-src") ?? "";
   const nonce = /'nonce-([A-Za-z0-9+/=_-]{16,})'/.exec(scriptSrc)?.[1];
   expect(nonce, `a nonce in ${scriptSrc}`).toBeTruthy();

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { blankDeveloperEnv, ensureBuild, startApp, testAppEnv, type AppServer } from "./support/app-server";
-import { startRedis, type RedisServer } from "./support/redis-server";
-import { startSmtpSink, type SmtpSink } from "./support/smtp-sink";
+import { blankDeveloperEnv, ensureBuild, startApp, testAppEnv, type AppServer } from "../testing/services/app-server";
+import { startRedis, type RedisServer } from "../testing/services/redis-server";
+import { startSmtpSink, type SmtpSink } from "../testing/services/smtp-sink";
 
 /**
  * Statelessness: two `next start` processes on different ports, sharing one Redis, one database and one mail

@@ -1,5 +1,5 @@
 import { OUTCOMES } from "../lib/web/outcomes";
-import { waitForCode } from "./support/mailbox";
+import { waitForCode } from "../testing/mailbox";
 import { expect, test } from "./support/fixtures";
 import {
   activeAccountThroughApi,
@@ -9,12 +9,11 @@ import {
   expireVerificationCodes,
   hydrated,
   logIn,
-  newPerson,
   registerThroughForm,
   statusWith,
   tabTo,
-  wrongCodeFor,
 } from "./support/walk";
+import { newPerson, wrongCodeFor } from "../testing/people";
 
 /**
  * The signup walk through the browser, against the production build: register -> code by

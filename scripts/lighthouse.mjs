@@ -4,7 +4,7 @@
  * build, with Debian's Chromium. The target is performance, accessibility and best practices all 100.
  *
  * Without BASE_URL it starts what the app needs the way e2e/global-setup.ts does, from the same
- * e2e/support modules: the build (`next build` if there is none), a throwaway Redis, the SMTP sink, a
+ * testing/ modules: the build (`next build` if there is none), a throwaway Redis, the SMTP sink, a
  * temporary SQLite database and `next start` on a free loopback port, all stopped at the end. With
  * BASE_URL=http://host:port it audits that app instead (a production build: dev mode scores lower).
  *
@@ -15,9 +15,7 @@
  *
  * Run with tsx (the npm script does), which loads the TypeScript support modules.
  */
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as chromeLauncher from "chrome-launcher";
@@ -52,35 +50,17 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 
 /** The production app with its own Redis, SMTP sink and database, as e2e/global-setup.ts starts it. */
 async function startOwnApp() {
-  const { blankDeveloperEnv, ensureBuild, startApp } = await import("../e2e/support/app-server.ts");
-  const { startRedis } = await import("../e2e/support/redis-server.ts");
-  const { startSmtpSink } = await import("../e2e/support/smtp-sink.ts");
-
-  ensureBuild(ROOT);
-  const redis = await startRedis();
-  cleanups.push(() => redis.stop());
-  const sink = await startSmtpSink();
-  cleanups.push(() => sink.close());
-  const dataDir = mkdtempSync(join(tmpdir(), "lighthouse-app-"));
-  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-  const app = await startApp({
+  const { startTestStack } = await import("../testing/services/app-server.ts");
+  const stack = await startTestStack({
     root: ROOT,
     logFile: join(ROOT, "test-results/lighthouse-server.log"),
-    env: {
-      ...blankDeveloperEnv(),
-      NODE_ENV: "production",
-      AUTH_SECRET: randomBytes(32).toString("base64"),
-      AUTH_TRUST_HOST: "true",
-      REDIS_URL: redis.url,
-      SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-      SMTP_SECURE: "false",
-      MAIL_FROM: "Verified Signup <no-reply@example.test>",
-      DATABASE_URL: `file:${join(dataDir, "app.db")}`,
-    },
+    dataDirPrefix: "lighthouse-app-",
+    // Chrome asks the app directly: no proxy in front whose X-Forwarded-For to trust.
+    env: { TRUST_PROXY: "false" },
   });
-  cleanups.push(() => app.stop());
-  console.log(`[lighthouse] app ${app.url} (log test-results/lighthouse-server.log)`);
-  return app.url;
+  cleanups.push(() => stack.stop());
+  console.log(`[lighthouse] app ${stack.app.url} (log test-results/lighthouse-server.log)`);
+  return stack.app.url;
 }
 
 /** One Lighthouse run; a run that failed to record (NO_NAVSTART and the like, now and then) is tried again. */

@@ -6,7 +6,7 @@
  * not ignored) into a temporary directory beside a link to node_modules, writes a local .vercel/project.json
  * there (never in the repository), runs the vercel CLI's `vercel build --yes` and copies `.vercel/output`
  * to DIR (default test-results/vercel-output). With --keep-workdir the temporary directory stays (its path is
- * printed as "workdir: PATH") instead: the functions' file maps point into it. tests/vercel-build.test.ts uses that.
+ * printed as "workdir: PATH") instead: the functions' file maps point into it. tests/contract/vercel-build.test.ts uses that.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";

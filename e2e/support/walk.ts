@@ -1,34 +1,14 @@
 import { createHmac } from "node:crypto";
 import { expect, type APIRequestContext, type BrowserContext, type Locator, type Page } from "@playwright/test";
-import { waitForCode } from "./mailbox";
-import { withRedisClient, type RedisClient } from "./redis-client";
+import { waitForCode } from "../../testing/mailbox";
+import type { Person } from "../../testing/people";
+import { withRedisClient, type RedisClient } from "../../testing/services/redis-client";
 
 /**
  * Steps and set-up the browser specs share. Everything goes through the app as a person (or an API
  * client) would; the Redis helpers only move time forward for a code or a cooldown, which the server
  * then has to handle on its own.
  */
-
-export interface Person {
-  name: string;
-  email: string;
-  password: string;
-}
-
-/** A person nobody else in the run uses: a fresh address per test keeps the tests independent. */
-export function newPerson(prefix = "walk"): Person {
-  return {
-    name: "Ada Lovelace",
-    email: `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}@example.test`,
-    // 15+ characters, not common, not built on the name, the address or the product name.
-    password: "velvet hammock orbit lantern 42",
-  };
-}
-
-/** The sixth digit bumped: a code that is certainly not the one mailed. */
-export function wrongCodeFor(code: string): string {
-  return String((Number(code) + 1) % 1_000_000).padStart(6, "0");
-}
 
 // ---- Through the pages -------------------------------------------------------------------------------
 

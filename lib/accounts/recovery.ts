@@ -63,7 +63,7 @@ export function createRecovery(deps: AccountDependencies & { config: Pick<AppCon
   async function resetPassword(input: { email: string; otp: string; password: string }, context: RequestContext): Promise<ResetResult> {
     const user = await findUserByEmail(db, input.email);
     // Checked before the code, so only what the requester typed may count: the account's name would make
-    // this answer tell, without a code, whether the address has an account (tests/purposes.test.ts).
+    // this answer tell, without a code, whether the address has an account (tests/service/code-purposes.test.ts).
     const weak = passwordProblem(input.password, { appName: config.appName, email: input.email });
     if (weak) return { ok: false, reason: "weak_password", message: weak };
     const limits = verifyFailureLimits(config, codes.idOf(input.email), context.ip);

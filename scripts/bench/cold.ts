@@ -7,8 +7,8 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import http from "node:http";
 import { performance } from "node:perf_hooks";
-import { nextBin, stopGroupOnExit } from "../../e2e/support/app-server";
-import { freePort } from "../../e2e/support/free-port";
+import { nextBin, stopGroupOnExit } from "../../testing/services/app-server";
+import { freePort } from "../../testing/services/free-port";
 
 export interface ColdServer {
   url: string;

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
-import type { ReceivedMail } from "../../e2e/support/mailbox";
-import type { SmtpSink } from "../../e2e/support/smtp-sink";
+import type { ReceivedMail } from "../../testing/mailbox";
+import type { SmtpSink } from "../../testing/services/smtp-sink";
 
 /**
  * Hands each message the sink receives to whoever waits for its address, at once (the sink's own

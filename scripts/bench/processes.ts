@@ -6,8 +6,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { nextBin, startApp, stopGroupOnExit, waitForOk } from "../../e2e/support/app-server";
-import { freePort } from "../../e2e/support/free-port";
+import { nextBin, startApp, stopGroupOnExit, waitForOk } from "../../testing/services/app-server";
+import { freePort } from "../../testing/services/free-port";
 import { RESULTS_DIR, ROOT } from "./environment";
 import { writeFloorApp } from "./floor";
 import { endpoint } from "./load";

@@ -82,5 +82,5 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
   },
 ];
 
-/** Every name the doctor lists (tests/env-example.test.ts checks it covers lib/platform/config.ts). */
+/** Every name the doctor lists (tests/docs/env-example.test.ts checks it covers lib/platform/config.ts). */
 export const DOCTOR_VARIABLES = VARIABLES.flatMap((g) => g.vars.map(([name]) => name));

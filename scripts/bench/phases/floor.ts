@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { startApp } from "../../../e2e/support/app-server";
+import { startApp } from "../../../testing/services/app-server";
 import { RESULTS_DIR } from "../environment";
 import { FLOOR_PATHS } from "../floor";
 import { endpoint, expectStatus, request, runPool, type Reply } from "../load";

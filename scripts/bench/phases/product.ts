@@ -1,6 +1,6 @@
 /** The product's phases against its JSON API and pages: whole flows, verify, login and the auth pages. */
 import { performance } from "node:perf_hooks";
-import { extractCode } from "../../../e2e/support/mailbox";
+import { extractCode } from "../../../testing/mailbox";
 import { expectStatus, request, runPool } from "../load";
 import { Recorder } from "../stats";
 import { database, freshEmail, NAME, PASSWORD, registrationOf, verifiedEmails } from "./accounts";

@@ -37,7 +37,9 @@ const staticPaths: ReadonlySet<string> = new Set(STATIC_PAGES);
  */
 function prerendered(request: NextRequest, signedIn: boolean): NextResponse | undefined {
   const { search } = request.nextUrl;
-  const pathname = request.nextUrl.pathname.startsWith(`${PRERENDERED_PREFIX}/`) ? request.nextUrl.pathname.slice(PRERENDERED_PREFIX.length) : request.nextUrl.pathname;
+  const pathname = request.nextUrl.pathname.startsWith(`${PRERENDERED_PREFIX}/`)
+    ? request.nextUrl.pathname.slice(PRERENDERED_PREFIX.length)
+    : request.nextUrl.pathname;
   if (signedIn || search || !staticPaths.has(pathname) || (request.method !== "GET" && request.method !== "HEAD")) return undefined;
   const page = builtPage(pathname);
   const config = getConfig();

@@ -33,25 +33,25 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang="en">
       <body className="flex min-h-dvh flex-col font-sans">
-        <header className="border-b border-border bg-card/60">
+        <header className="border-border bg-card/60 border-b">
           <div className="mx-auto flex h-14 max-w-5xl items-center justify-between gap-2 px-3 sm:px-4">
             <a href="/" className="flex items-center gap-2 font-semibold tracking-tight whitespace-nowrap">
-              <span aria-hidden="true" className="grid size-6 place-items-center rounded-md bg-primary text-xs text-primary-foreground">
+              <span aria-hidden="true" className="bg-primary text-primary-foreground grid size-6 place-items-center rounded-md text-xs">
                 ✓
               </span>
               Verified Signup
             </a>
             <nav aria-label="Main" className="flex items-center text-sm sm:gap-1">
               {signedIn ? (
-                <a href="/account" className="rounded-md px-2 py-2 font-medium whitespace-nowrap hover:bg-muted sm:px-3">
+                <a href="/account" className="hover:bg-muted rounded-md px-2 py-2 font-medium whitespace-nowrap sm:px-3">
                   Your account
                 </a>
               ) : (
                 <>
-                  <a href="/login" className="rounded-md px-2 py-2 font-medium whitespace-nowrap hover:bg-muted sm:px-3">
+                  <a href="/login" className="hover:bg-muted rounded-md px-2 py-2 font-medium whitespace-nowrap sm:px-3">
                     Log in
                   </a>
-                  <a href="/register" className="rounded-md px-2 py-2 font-medium whitespace-nowrap hover:bg-muted sm:px-3">
+                  <a href="/register" className="hover:bg-muted rounded-md px-2 py-2 font-medium whitespace-nowrap sm:px-3">
                     Sign up
                   </a>
                 </>

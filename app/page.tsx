@@ -11,7 +11,7 @@ export default function LandingPage() {
     <div className="mx-auto flex w-full max-w-3xl flex-1 flex-col justify-center gap-10 px-4 py-14 sm:py-20">
       <div className="space-y-5 text-center">
         <h1 className="text-4xl font-semibold tracking-tight text-balance sm:text-5xl">Verified Signup</h1>
-        <p className="mx-auto max-w-xl text-lg leading-8 text-pretty text-muted-foreground">
+        <p className="text-muted-foreground mx-auto max-w-xl text-lg leading-8 text-pretty">
           Accounts that start with a proven email address: sign up, enter the 6-digit code we email you, and you are in.
         </p>
         <div className="flex flex-col justify-center gap-3 pt-2 sm:flex-row">
@@ -25,12 +25,12 @@ export default function LandingPage() {
       </div>
       <ol className="grid gap-3 sm:grid-cols-3">
         {STEPS.map(([title, text], index) => (
-          <li key={title} className="rounded-xl border border-border bg-card p-4">
+          <li key={title} className="border-border bg-card rounded-xl border p-4">
             <p className="text-sm font-medium">
-              <span className="mr-2 text-muted-foreground tabular-nums">{index + 1}.</span>
+              <span className="text-muted-foreground mr-2 tabular-nums">{index + 1}.</span>
               {title}
             </p>
-            <p className="mt-1 text-sm text-muted-foreground">{text}</p>
+            <p className="text-muted-foreground mt-1 text-sm">{text}</p>
           </li>
         ))}
       </ol>

@@ -13,7 +13,7 @@ export function AuthShell({ title, description, children, footer }: { title: str
           </CardHeader>
           {children}
         </Card>
-        {footer ? <p className="text-center text-sm text-muted-foreground">{footer}</p> : null}
+        {footer ? <p className="text-muted-foreground text-center text-sm">{footer}</p> : null}
       </div>
     </div>
   );

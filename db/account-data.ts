@@ -30,7 +30,10 @@ export async function deleteAccountRows(db: Database, userId: string): Promise<b
   // Each child goes only once the user row is gone: a refused deletion (the last admin) touches nothing.
   const userGone = sql`not exists (select 1 from ${users} where ${users.id} = ${userId})`;
   const [deleted] = await db.batch([
-    db.delete(users).where(and(eq(users.id, userId), sql`not ${lastAdmin}`)).returning({ id: users.id }),
+    db
+      .delete(users)
+      .where(and(eq(users.id, userId), sql`not ${lastAdmin}`))
+      .returning({ id: users.id }),
     db.delete(recoveryCodes).where(and(eq(recoveryCodes.userId, userId), userGone)),
     db.delete(totpCredentials).where(and(eq(totpCredentials.userId, userId), userGone)),
     db.delete(staffEnrolmentCodes).where(and(eq(staffEnrolmentCodes.userId, userId), userGone)),

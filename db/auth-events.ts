@@ -32,7 +32,10 @@ export async function countEventsPerBucket(
 }
 
 /** Of the accounts registered in the span, how many there are and how many have verified (by now). */
-export async function countRegistrationsVerified(db: Database, span: { from: number; to: number }): Promise<{ registered: number; verified: number } | undefined> {
+export async function countRegistrationsVerified(
+  db: Database,
+  span: { from: number; to: number },
+): Promise<{ registered: number; verified: number } | undefined> {
   const [rate] = await db.all<{ registered: number; verified: number }>(sql`
     select count(*) as registered, count(v.user_id) as verified
     from auth_events r

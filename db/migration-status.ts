@@ -9,10 +9,7 @@ export async function pingDatabase(db: Database): Promise<void> {
 }
 
 /** How many migrations drizzle's table records and the newest one's time; undefined when the table does not exist yet. */
-export async function readAppliedMigrations(
-  db: Database,
-  migrationsTable: string,
-): Promise<{ applied: number; newest: number | string | null } | undefined> {
+export async function readAppliedMigrations(db: Database, migrationsTable: string): Promise<{ applied: number; newest: number | string | null } | undefined> {
   const table = await db.get<{ n: number }>(sql`select count(*) as n from sqlite_master where type = 'table' and name = ${migrationsTable}`);
   if (Number(table?.n ?? 0) === 0) return undefined;
   const row = await db.get<{ applied: number; newest: number | string | null }>(

@@ -40,7 +40,10 @@ export async function recordPasskeyUse(
 }
 
 export async function renamePasskey(db: Database, userId: string, id: string, name: string): Promise<boolean> {
-  const result = await db.update(passkeys).set({ name }).where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)));
+  const result = await db
+    .update(passkeys)
+    .set({ name })
+    .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)));
   return result.rowsAffected === 1;
 }
 

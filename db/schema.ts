@@ -18,12 +18,8 @@ export const users = sqliteTable(
     emailVerifiedAt: integer("email_verified_at", { mode: "timestamp_ms" }),
     /** Bumped whenever every existing session of the user must end. */
     sessionVersion: integer("session_version").notNull().default(0),
-    createdAt: integer("created_at", { mode: "timestamp_ms" })
-      .notNull()
-      .default(sql`(unixepoch('subsec') * 1000)`),
-    updatedAt: integer("updated_at", { mode: "timestamp_ms" })
-      .notNull()
-      .default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
   },
   (table) => [uniqueIndex("users_email_unique").on(table.email)],
 );
@@ -47,9 +43,7 @@ export const totpCredentials = sqliteTable("totp_credentials", {
   confirmedAt: integer("confirmed_at", { mode: "timestamp_ms" }),
   /** The newest RFC 6238 time-step accepted: a code of this step or an earlier one is refused (no replay). */
   lastUsedStep: integer("last_used_step"),
-  createdAt: integer("created_at", { mode: "timestamp_ms" })
-    .notNull()
-    .default(sql`(unixepoch('subsec') * 1000)`),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
 });
 
 /** One-time recovery codes, stored as keyed hashes; usedAt is set once, atomically. */
@@ -101,9 +95,7 @@ export const staffEnrolmentCodes = sqliteTable("staff_enrolment_codes", {
   codeHash: text("code_hash").notNull(),
   expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
   failedAttempts: integer("failed_attempts").notNull().default(0),
-  createdAt: integer("created_at", { mode: "timestamp_ms" })
-    .notNull()
-    .default(sql`(unixepoch('subsec') * 1000)`),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
 });
 
 /**

@@ -44,7 +44,10 @@ export async function endSessionsOf(db: Database, userId: string, keepId: string
 
 /** A session renewed across a change that bumped the version carries the new one. */
 export async function recordSessionVersion(db: Database, id: string, userId: string, sessionVersion: number): Promise<void> {
-  await db.update(sessions).set({ sessionVersion }).where(and(eq(sessions.id, id), eq(sessions.userId, userId)));
+  await db
+    .update(sessions)
+    .set({ sessionVersion })
+    .where(and(eq(sessions.id, id), eq(sessions.userId, userId)));
 }
 
 /** Every session row of `userId`, ended or not (the data export). */

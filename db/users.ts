@@ -8,7 +8,12 @@ import { NO_PASSWORD, users, type User } from "./schema";
 // Every login and signup looks an address up: its statement is built once per database, not per call.
 const findByEmailStatements = new WeakMap<Database, ReturnType<typeof prepareFindByEmail>>();
 function prepareFindByEmail(db: Database) {
-  return db.select().from(users).where(eq(users.email, sql.placeholder("email"))).limit(1).prepare();
+  return db
+    .select()
+    .from(users)
+    .where(eq(users.email, sql.placeholder("email")))
+    .limit(1)
+    .prepare();
 }
 
 export async function findUserByEmail(db: Database, email: string): Promise<User | undefined> {
@@ -37,19 +42,17 @@ export async function insertInactiveCustomer(db: Database, input: { id: string; 
 
 /** An unverified account asked for a code: the nightly cleanup spares it (it counts from updatedAt). */
 export async function markCodeRequested(db: Database, id: string, now: Date): Promise<void> {
-  await db.update(users).set({ updatedAt: now }).where(and(eq(users.id, id), isNull(users.emailVerifiedAt)));
+  await db
+    .update(users)
+    .set({ updatedAt: now })
+    .where(and(eq(users.id, id), isNull(users.emailVerifiedAt)));
 }
 
 /**
  * Marks an unproven address proven and the account active with the name and password that whoever proved
  * it chose (NO_PASSWORD: none yet; they choose one signed in). Only an unverified account changes.
  */
-export async function activateUser(
-  db: Database,
-  email: string,
-  credentials: { name: string; passwordHash: string },
-  now: Date,
-): Promise<User | undefined> {
+export async function activateUser(db: Database, email: string, credentials: { name: string; passwordHash: string }, now: Date): Promise<User | undefined> {
   const [row] = await db
     .update(users)
     .set({
@@ -115,7 +118,11 @@ export async function changeEmail(db: Database, id: string, email: string, now: 
     // inbox takes the address over, and the signup goes, in the same batch.
     const [, [row]] = await db.batch([
       db.delete(users).where(and(eq(users.email, email), isNull(users.emailVerifiedAt))),
-      db.update(users).set({ email, sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: now }).where(eq(users.id, id)).returning(),
+      db
+        .update(users)
+        .set({ email, sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: now })
+        .where(eq(users.id, id))
+        .returning(),
     ]);
     return row;
   } catch (error) {

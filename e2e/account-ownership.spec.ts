@@ -16,7 +16,10 @@ async function axeClean(page: Page, state: string, javaScript: boolean) {
   // axe runs in the page, so only where JavaScript runs (the server sends the same markup either way).
   if (!javaScript) return;
   const { violations } = await new AxeBuilder({ page }).analyze();
-  expect(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), `axe on ${state}`).toEqual([]);
+  expect(
+    violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+    `axe on ${state}`,
+  ).toEqual([]);
 }
 
 for (const javaScript of [true, false]) {
@@ -41,7 +44,10 @@ for (const javaScript of [true, false]) {
       await expect(list.locator('[data-current="true"]')).toContainText("This device");
       await axeClean(page, "sessions list", javaScript);
 
-      await list.getByRole("button", { name: /^End session/ }).first().click();
+      await list
+        .getByRole("button", { name: /^End session/ })
+        .first()
+        .click();
       await expect(page.getByTestId("sessions-notice")).toContainText("That session was ended");
       await expect(page.getByTestId("sessions-list").getByTestId("session")).toHaveCount(2);
       await axeClean(page, "one session ended", javaScript);

@@ -36,10 +36,14 @@ async function staffAccount(prefix: string, role: "admin" | "staff" = "admin"): 
   const store = new MemoryCodeStore();
   try {
     const config = parseConfig({ NODE_ENV: "test", AUTH_SECRET: process.env.E2E_AUTH_SECRET });
-    const result = await createOrPromoteStaff({ db: handle.db, store, config }, { email: person.email, role, name: "Ops Person", resetTotp: false }, async () => ({
-      password: person.password,
-      confirmation: person.password,
-    }));
+    const result = await createOrPromoteStaff(
+      { db: handle.db, store, config },
+      { email: person.email, role, name: "Ops Person", resetTotp: false },
+      async () => ({
+        password: person.password,
+        confirmation: person.password,
+      }),
+    );
     return { ...person, enrolmentCode: result.enrolmentCode!.code };
   } finally {
     handle.client.close();
@@ -71,7 +75,11 @@ async function auditEventsOf(email: string): Promise<Array<{ event: string; outc
       sql: "select e.event, e.outcome, e.detail from auth_events e join users u on u.id = e.user_id where u.email = ? order by e.id",
       args: [email],
     });
-    return result.rows.map((row) => ({ event: String(row.event), outcome: row.outcome === null ? null : String(row.outcome), detail: row.detail === null ? null : String(row.detail) }));
+    return result.rows.map((row) => ({
+      event: String(row.event),
+      outcome: row.outcome === null ? null : String(row.outcome),
+      detail: row.detail === null ? null : String(row.detail),
+    }));
   } finally {
     client.close();
   }
@@ -85,10 +93,12 @@ async function axeClean(page: Page, what: string) {
     await page.emulateMedia({ colorScheme, reducedMotion: "reduce" });
     await page.waitForTimeout(150);
     const { violations } = await new AxeBuilder({ page }).analyze();
-    expect.soft(
-      violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(" ")) })),
-      `axe on ${what} (${colorScheme})`,
-    ).toEqual([]);
+    expect
+      .soft(
+        violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(" ")) })),
+        `axe on ${what} (${colorScheme})`,
+      )
+      .toEqual([]);
   }
 }
 

@@ -29,7 +29,14 @@ async function virtualAuthenticator(page: Page, cdp?: CDPSession): Promise<Virtu
   const session = cdp ?? (await page.context().newCDPSession(page));
   await session.send("WebAuthn.enable");
   const { authenticatorId } = await session.send("WebAuthn.addVirtualAuthenticator", {
-    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
   return { cdp: session, authenticatorId };
 }
@@ -115,14 +122,22 @@ async function addPasskeyFromAccount(page: Page) {
 async function eventsOf(email: string): Promise<string[]> {
   const client = createClient({ url: process.env.E2E_DATABASE_URL! });
   try {
-    const result = await client.execute({ sql: "select e.event from auth_events e join users u on u.id = e.user_id where u.email = ? order by e.id", args: [email] });
+    const result = await client.execute({
+      sql: "select e.event from auth_events e join users u on u.id = e.user_id where u.email = ? order by e.id",
+      args: [email],
+    });
     return result.rows.map((row) => String(row.event));
   } finally {
     client.close();
   }
 }
 
-test("a cloned passkey that reports an old signature count is refused; a passkey sign-in ends the session it replaces", async ({ page, browser, request, baseURL }) => {
+test("a cloned passkey that reports an old signature count is refused; a passkey sign-in ends the session it replaces", async ({
+  page,
+  browser,
+  request,
+  baseURL,
+}) => {
   const person = newPerson("passkey-clone");
   await activeAccountThroughApi(request, person);
   const first = await virtualAuthenticator(page);
@@ -179,7 +194,8 @@ async function adminWithTotp(): Promise<Person & { secret: string }> {
   }
 }
 
-const totpAt = (secret: string, timestamp: number) => new TOTP({ secret: Secret.fromBase32(secret), algorithm: "SHA1", digits: 6, period: 30 }).generate({ timestamp });
+const totpAt = (secret: string, timestamp: number) =>
+  new TOTP({ secret: Secret.fromBase32(secret), algorithm: "SHA1", digits: 6, period: 30 }).generate({ timestamp });
 
 test("an admin adds a passkey from a session opened with TOTP; signing in with the passkey alone then opens /admin", async ({ page }) => {
   const admin = await adminWithTotp();
@@ -199,7 +215,13 @@ test("an admin adds a passkey from a session opened with TOTP; signing in with t
   await expect(page.getByRole("heading", { name: "Admin", level: 1 })).toBeVisible();
 });
 
-test("without JavaScript: no passkey buttons; the account's passkeys are listed and can be renamed and removed as plain forms", async ({ page, browser, request, baseURL, clientIp }) => {
+test("without JavaScript: no passkey buttons; the account's passkeys are listed and can be renamed and removed as plain forms", async ({
+  page,
+  browser,
+  request,
+  baseURL,
+  clientIp,
+}) => {
   const person = newPerson("passkey-nojs");
   await activeAccountThroughApi(request, person);
   await virtualAuthenticator(page);

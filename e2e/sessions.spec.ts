@@ -94,7 +94,10 @@ test("logout ends the session: a copy of the cookie taken before no longer opens
   await expect(page).toHaveURL(/\/account$/);
 
   const sessionCookies = (await page.context().cookies()).filter((cookie) => /session-token/.test(cookie.name));
-  expect(sessionCookies.map((cookie) => cookie.name), "the Auth.js session cookie").not.toEqual([]);
+  expect(
+    sessionCookies.map((cookie) => cookie.name),
+    "the Auth.js session cookie",
+  ).not.toEqual([]);
 
   const openAccountWith = async (cookies: typeof sessionCookies) => {
     const other = await browser.newContext({ baseURL, extraHTTPHeaders: { "x-forwarded-for": clientIp } });
@@ -102,7 +105,13 @@ test("logout ends the session: a copy of the cookie taken before no longer opens
       await other.addCookies(cookies);
       const otherPage = await other.newPage();
       await otherPage.goto("/account");
-      return { url: new URL(otherPage.url()).pathname, email: await otherPage.getByTestId("account-email").textContent({ timeout: 1_000 }).catch(() => null) };
+      return {
+        url: new URL(otherPage.url()).pathname,
+        email: await otherPage
+          .getByTestId("account-email")
+          .textContent({ timeout: 1_000 })
+          .catch(() => null),
+      };
     } finally {
       await other.close();
     }

@@ -14,7 +14,11 @@ test.describe.configure({ mode: "parallel" });
 const ALWAYS_STATIC = ["/register", "/forgot-password"] as const;
 
 function scriptSrc(csp: string | undefined): string[] {
-  const directive = (csp ?? "").split(";").map((d) => d.trim()).find((d) => d.startsWith("script-src ")) ?? "";
+  const directive =
+    (csp ?? "")
+      .split(";")
+      .map((d) => d.trim())
+      .find((d) => d.startsWith("script-src ")) ?? "";
   return directive.split(/\s+/).slice(1);
 }
 
@@ -39,7 +43,10 @@ for (const path of ALWAYS_STATIC) {
     const sources = scriptSrc(headers["content-security-policy"]);
     const hashes = sources.filter((s) => /^'sha256-[A-Za-z0-9+/]{43}='$/.test(s));
     // Strict: only 'self' and hashes; nothing that would admit an injected script.
-    expect(sources.filter((s) => s !== "'self'" && !hashes.includes(s)), headers["content-security-policy"]).toEqual([]);
+    expect(
+      sources.filter((s) => s !== "'self'" && !hashes.includes(s)),
+      headers["content-security-policy"],
+    ).toEqual([]);
     expect(sources.join(" ")).not.toMatch(/unsafe-inline|unsafe-eval|nonce-|\*|https?:|data:|blob:/);
     const html = await response.text();
     expect(hashes.length).toBe(inlineScriptCount(html));
@@ -68,7 +75,10 @@ test("a query, a session cookie or a per-request page gets a nonce and is never 
   ];
   for (const response of perRequest) {
     const label = response.url();
-    expect(scriptSrc(response.headers()["content-security-policy"]).some((s) => s.startsWith("'nonce-")), label).toBe(true);
+    expect(
+      scriptSrc(response.headers()["content-security-policy"]).some((s) => s.startsWith("'nonce-")),
+      label,
+    ).toBe(true);
     expect(response.headers()["cache-control"] ?? "", label).not.toMatch(/\bpublic\b|s-maxage/);
   }
   // The prerendered copies have no address of their own.
@@ -86,7 +96,10 @@ for (const path of ALWAYS_STATIC) {
     page.on("request", (r) => {
       if (r.method() === "POST") posts.push(r.url());
     });
-    await page.getByRole("button").filter({ hasText: /create account|send me a reset code/i }).click();
+    await page
+      .getByRole("button")
+      .filter({ hasText: /create account|send me a reset code/i })
+      .click();
     await expect(page.getByLabel("Email")).toHaveAttribute("aria-invalid", "true");
     expect(posts).toEqual([]);
     expect(problems).toEqual([]);

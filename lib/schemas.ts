@@ -10,13 +10,15 @@ import { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, withoutSeparators } f
 export { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH };
 const codePoints = (value: string) => [...value].length;
 
-export const emailSchema = z.string({ error: "Enter your email address." }).check(
-  z.trim(),
-  z.toLowerCase(),
-  z.minLength(1, "Enter your email address."),
-  z.maxLength(254, "That email address is too long."),
-  z.email({ error: "Enter a valid email address, like name@example.com." }),
-);
+export const emailSchema = z
+  .string({ error: "Enter your email address." })
+  .check(
+    z.trim(),
+    z.toLowerCase(),
+    z.minLength(1, "Enter your email address."),
+    z.maxLength(254, "That email address is too long."),
+    z.email({ error: "Enter a valid email address, like name@example.com." }),
+  );
 
 /** Counted in Unicode code points after NFC normalisation; spaces allowed; no composition rules (NIST SP 800-63B). */
 export function passwordSchema(minLength: number) {
@@ -38,11 +40,9 @@ export const nameSchema = z.string({ error: "Enter your name." }).check(
   z.refine((v) => !/[\u202A-\u202E\u2066-\u2069]/.test(v), { error: "Remove the text-direction control characters from your name." }),
 );
 
-export const otpSchema = z.string({ error: "Enter the 6-digit code." }).check(
-  z.maxLength(64, "Enter the 6-digit code."),
-  z.overwrite(withoutSeparators),
-  z.regex(/^\d{6}$/, "Enter the 6-digit code from the email."),
-);
+export const otpSchema = z
+  .string({ error: "Enter the 6-digit code." })
+  .check(z.maxLength(64, "Enter the 6-digit code."), z.overwrite(withoutSeparators), z.regex(/^\d{6}$/, "Enter the 6-digit code from the email."));
 
 export function registerSchema(passwordMinLength: number) {
   return z.object({ name: nameSchema, email: emailSchema, password: passwordSchema(passwordMinLength) });
@@ -93,11 +93,9 @@ export const resendSchema = emailOnlySchema;
 /** Login checks only presence and bounds: rules for new passwords must not lock out existing ones. */
 export const loginSchema = z.object({
   email: emailSchema,
-  password: z.string({ error: "Enter your password." }).check(
-    z.minLength(1, "Enter your password."),
-    z.maxLength(PASSWORD_MAX_LENGTH * 4, "That password is too long."),
-    z.normalize("NFC"),
-  ),
+  password: z
+    .string({ error: "Enter your password." })
+    .check(z.minLength(1, "Enter your password."), z.maxLength(PASSWORD_MAX_LENGTH * 4, "That password is too long."), z.normalize("NFC")),
   /** Staff and admin with a second factor: a 6-digit code from the authenticator app, or a recovery code (lib/credentials/totp.ts). */
   totp: z.optional(z.string().check(z.trim(), z.maxLength(32, "That code is too long."))),
 });
@@ -112,7 +110,6 @@ function withConfirmation<T extends Record<string, z.ZodMiniType>>(shape: T, fie
   );
 }
 
-
 export function resetPasswordSchema(passwordMinLength: number) {
   return z.object({ email: emailSchema, otp: otpSchema, password: passwordSchema(passwordMinLength) });
 }
@@ -120,11 +117,9 @@ export function resetPasswordFormSchema(passwordMinLength: number) {
   return withConfirmation({ email: emailSchema, otp: otpSchema, password: passwordSchema(passwordMinLength) }, "password");
 }
 
-const currentPasswordSchema = z.string({ error: "Enter your current password." }).check(
-  z.minLength(1, "Enter your current password."),
-  z.maxLength(PASSWORD_MAX_LENGTH * 4, "That password is too long."),
-  z.normalize("NFC"),
-);
+const currentPasswordSchema = z
+  .string({ error: "Enter your current password." })
+  .check(z.minLength(1, "Enter your current password."), z.maxLength(PASSWORD_MAX_LENGTH * 4, "That password is too long."), z.normalize("NFC"));
 
 /** currentPassword may be left out only by an account that has none yet (the service decides). */
 export function changePasswordSchema(passwordMinLength: number) {
@@ -144,7 +139,12 @@ export const otpOnlySchema = z.object({ otp: otpSchema });
 export const passwordOnlySchema = z.object({ password: currentPasswordSchema });
 /** Turning a customer's TOTP on: the app's code and the code mailed to the address. */
 export const enableTotpSchema = z.object({ code: otpSchema, emailCode: otpSchema });
-export const disableTotpSchema = z.object({ password: currentPasswordSchema, code: z.string({ error: "Enter a code from your app." }).check(z.trim(), z.minLength(6, "Enter a code from your app."), z.maxLength(32, "That code is too long.")) });
+export const disableTotpSchema = z.object({
+  password: currentPasswordSchema,
+  code: z
+    .string({ error: "Enter a code from your app." })
+    .check(z.trim(), z.minLength(6, "Enter a code from your app."), z.maxLength(32, "That code is too long.")),
+});
 
 export const passkeyNameSchema = z.object({
   name: z.string({ error: "Give the passkey a name." }).check(

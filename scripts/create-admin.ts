@@ -54,7 +54,9 @@ async function main(): Promise<number> {
     store = await createCodeStore(config.codeStore);
     const result = await createOrPromoteStaff({ db, store, config }, input, async ({ name, unverifiedSignup }) => {
       if (unverifiedSignup) console.log(`${input.email} signed up but never verified the address: the password chosen at that signup will be discarded.`);
-      console.log(`Setting the password of ${input.role} account ${input.email}. Choose one (at least ${config.passwordMinLength} characters; it is not shown).`);
+      console.log(
+        `Setting the password of ${input.role} account ${input.email}. Choose one (at least ${config.passwordMinLength} characters; it is not shown).`,
+      );
       return askNewPassword({ input: stdin, output: stdout }, (password, confirmation) =>
         newPasswordProblem(password, confirmation, { minLength: config.passwordMinLength, appName: config.appName, name, email: input.email }),
       );

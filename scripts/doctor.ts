@@ -302,7 +302,11 @@ async function checkRecentRefusal(config: AppConfig): Promise<void> {
     }
     const ageMinutes = Math.round((Date.now() - refusal.at) / 60_000);
     const named = [refusal.provider, refusal.status, refusal.name].filter((p) => p !== undefined).join(" ");
-    report(ageMinutes < 60 ? "fail" : "warn", `the provider refused a ${refusal.kind} message ${ageMinutes} min ago: ${named}${refusal.detail ? `: ${refusal.detail}` : ""}`, refusalFixes(refusal));
+    report(
+      ageMinutes < 60 ? "fail" : "warn",
+      `the provider refused a ${refusal.kind} message ${ageMinutes} min ago: ${named}${refusal.detail ? `: ${refusal.detail}` : ""}`,
+      refusalFixes(refusal),
+    );
   } catch (error) {
     report("warn", `could not read the delivery queue's state: ${describeError(error, [])}`);
   } finally {
@@ -344,7 +348,8 @@ async function sendTest(config: AppConfig, mailer: Mailer | undefined, to: strin
       report("ok", `accepted by ${config.mail.kind === "resend" ? "Resend" : "the SMTP server"}; check the inbox (and the spam folder)`);
     }
   } catch (error) {
-    const secrets = config.mail.kind === "smtp" ? [config.mail.password, safePassword(config.mail.url)] : config.mail.kind === "resend" ? [config.mail.apiKey] : [];
+    const secrets =
+      config.mail.kind === "smtp" ? [config.mail.password, safePassword(config.mail.url)] : config.mail.kind === "resend" ? [config.mail.apiKey] : [];
     const fixes =
       config.mail.kind === "smtp"
         ? smtpFixes((error as { cause?: unknown }).cause ?? error, smtpHost(config.mail).host)
@@ -359,7 +364,10 @@ async function sendTest(config: AppConfig, mailer: Mailer | undefined, to: strin
 function checkCodes(config: AppConfig): void {
   const { ttlSeconds, maxAttempts, resendCooldownSeconds } = config.codes;
   heading("Codes");
-  report("info", `codes are valid ${formatSeconds(ttlSeconds)} (OTP_TTL_SECONDS=${ttlSeconds}), ${maxAttempts} tries each, a new one after ${resendCooldownSeconds} s`);
+  report(
+    "info",
+    `codes are valid ${formatSeconds(ttlSeconds)} (OTP_TTL_SECONDS=${ttlSeconds}), ${maxAttempts} tries each, a new one after ${resendCooldownSeconds} s`,
+  );
   if (ttlSeconds < 300) {
     report("warn", `OTP_TTL_SECONDS=${ttlSeconds} is short: people who open the email a few minutes later will see "expired".`, [
       "10 to 15 minutes (600-900) is usual.",
@@ -397,7 +405,9 @@ function printTroubleshooting(config: AppConfig | undefined): void {
     ],
     [
       '"The code has expired"',
-      [`Codes are valid ${ttl} (OTP_TTL_SECONDS). Ask for a new code on the verify page ("Send a new code", or POST /api/resend-otp); it replaces the old one.`],
+      [
+        `Codes are valid ${ttl} (OTP_TTL_SECONDS). Ask for a new code on the verify page ("Send a new code", or POST /api/resend-otp); it replaces the old one.`,
+      ],
     ],
     [
       '"My account is inactive" / login says the email is not verified',

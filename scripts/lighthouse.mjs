@@ -42,7 +42,10 @@ if (!existsSync(chromePath)) {
 
 const cleanups = [];
 async function cleanUp() {
-  while (cleanups.length) await cleanups.pop()().catch((error) => console.error(`cleanup: ${error.message}`));
+  while (cleanups.length)
+    await cleanups
+      .pop()()
+      .catch((error) => console.error(`cleanup: ${error.message}`));
 }
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.once(signal, () => void cleanUp().then(() => process.exit(130)));
@@ -66,10 +69,14 @@ async function startOwnApp() {
 /** One Lighthouse run; a run that failed to record (NO_NAVSTART and the like, now and then) is tried again. */
 async function audit(url, port, attempts = 3) {
   for (let attempt = 1; ; attempt++) {
-    const result = await lighthouse(url, { port, output: ["json", "html"], logLevel: "error" }, {
-      ...desktopConfig,
-      settings: { ...desktopConfig.settings, onlyCategories: CATEGORIES },
-    });
+    const result = await lighthouse(
+      url,
+      { port, output: ["json", "html"], logLevel: "error" },
+      {
+        ...desktopConfig,
+        settings: { ...desktopConfig.settings, onlyCategories: CATEGORIES },
+      },
+    );
     const error = !result ? "no result" : result.lhr.runtimeError ? `${result.lhr.runtimeError.code} ${result.lhr.runtimeError.message}` : "";
     if (!error) return result;
     if (attempt >= attempts) throw new Error(`${url}: ${error}`);

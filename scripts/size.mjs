@@ -172,7 +172,11 @@ if (moduleCount > 0) {
     if (!r) continue;
     const own = r.chunks.filter((c) => !baselineChunks.has(c.path) && !seen.has(c.path));
     for (const c of own) seen.add(c.path);
-    if (own.length) moduleReport.push({ title: `${name}: heaviest modules in chunks beyond the baseline${seen.size > own.length ? " (chunks not already listed above)" : ""}`, modules: heaviestModules(own, moduleCount) });
+    if (own.length)
+      moduleReport.push({
+        title: `${name}: heaviest modules in chunks beyond the baseline${seen.size > own.length ? " (chunks not already listed above)" : ""}`,
+        modules: heaviestModules(own, moduleCount),
+      });
   }
   if (args.shared) moduleReport.push({ title: "baseline (every page): heaviest modules", modules: heaviestModules(baseline.chunks, moduleCount * 2) });
 }
@@ -212,7 +216,11 @@ function buildWithSourceMaps() {
 }
 
 function packageOf(source, copyRoot) {
-  if (args.files) return source.replace(/^turbopack:\/\/\/\[project\]\//, "/").replace(`${copyRoot}/`, "").replace(/^.*node_modules\//, "");
+  if (args.files)
+    return source
+      .replace(/^turbopack:\/\/\/\[project\]\//, "/")
+      .replace(`${copyRoot}/`, "")
+      .replace(/^.*node_modules\//, "");
   if (source.startsWith("turbopack:///[turbopack]/")) return "turbopack runtime";
   const path = source.replace(/^turbopack:\/\/\/\[project\]\//, "/").replace(/^webpack:\/\/\/?/, "/");
   const nm = path.lastIndexOf("node_modules/");
@@ -255,7 +263,10 @@ function attribute(dir, chunkPaths) {
     codeLines.forEach((text, li) => {
       const segs = lines[li] ?? [];
       const count = segs.length / 4;
-      if (count === 0) return void add("(unmapped)", text);
+      if (count === 0) {
+        add("(unmapped)", text);
+        return;
+      }
       if (segs[0] > 0) add("(unmapped)", text.slice(0, segs[0]));
       for (let si = 0; si < count; si++) {
         const col = segs[si * 4];
@@ -265,9 +276,7 @@ function attribute(dir, chunkPaths) {
       }
     });
   }
-  return [...byPackage]
-    .map(([pkg, { raw, parts }]) => ({ pkg, raw, gzip: gzipSync(parts.join(""), { level: 9 }).length }))
-    .sort((a, b) => b.gzip - a.gzip);
+  return [...byPackage].map(([pkg, { raw, parts }]) => ({ pkg, raw, gzip: gzipSync(parts.join(""), { level: 9 }).length })).sort((a, b) => b.gzip - a.gzip);
 }
 
 const sourcesReport = [];
@@ -285,10 +294,16 @@ if (args.sources) {
       if (!r) continue;
       const own = r.firstLoadChunkPaths.filter((p) => !baseSet.has(p));
       const key = own.join(",");
-      sourcesReport.push({ title: `${name} (${kB(gz(r))} kB in the copy): packages in its ${own.length} chunks beyond the baseline${seen.has(key) ? " (same as above)" : ""}`, rows: seen.has(key) ? [] : attribute(dir, own).slice(0, Math.max(moduleCount, 12)) });
+      sourcesReport.push({
+        title: `${name} (${kB(gz(r))} kB in the copy): packages in its ${own.length} chunks beyond the baseline${seen.has(key) ? " (same as above)" : ""}`,
+        rows: seen.has(key) ? [] : attribute(dir, own).slice(0, Math.max(moduleCount, 12)),
+      });
       seen.add(key);
     }
-    sourcesReport.push({ title: `baseline ${base.route} (${kB(gz(base))} kB in the copy): packages`, rows: attribute(dir, base.firstLoadChunkPaths).slice(0, Math.max(moduleCount, 12)) });
+    sourcesReport.push({
+      title: `baseline ${base.route} (${kB(gz(base))} kB in the copy): packages`,
+      rows: attribute(dir, base.firstLoadChunkPaths).slice(0, Math.max(moduleCount, 12)),
+    });
   } finally {
     if (!process.env.SIZE_KEEP) rmSync(dir, { recursive: true, force: true });
   }
@@ -297,31 +312,39 @@ if (args.sources) {
 // ------------------------------------------------------------------------------------------ output
 
 if (args.json) {
-  console.log(JSON.stringify({ budgetBytes: BUDGET_BYTES, baseline: { routes: baselineNames, gzip: baseline.gzip }, routes: rows, modules: moduleReport, sources: sourcesReport }, null, 2));
+  console.log(
+    JSON.stringify(
+      { budgetBytes: BUDGET_BYTES, baseline: { routes: baselineNames, gzip: baseline.gzip }, routes: rows, modules: moduleReport, sources: sourcesReport },
+      null,
+      2,
+    ),
+  );
 } else {
   const header = ["page", "first-load JS gzip", "+ baseline", "raw", "budget", ""];
-  const body = rows.map((r) => [
-    r.route,
-    `${kB(r.gzip)} kB`,
-    `+${kB(r.overBaseline)} kB`,
-    `${kB(r.raw)} kB`,
-    r.budget ? `${kB(r.budget)} kB` : "",
-    r.status,
-  ]);
+  const body = rows.map((r) => [r.route, `${kB(r.gzip)} kB`, `+${kB(r.overBaseline)} kB`, `${kB(r.raw)} kB`, r.budget ? `${kB(r.budget)} kB` : "", r.status]);
   body.push([`baseline (${baselineNames.join(", ")})`, `${kB(baseline.gzip)} kB`, "", `${kB(baseline.raw)} kB`, "", ""]);
   const widths = header.map((_, i) => Math.max(header[i].length, ...body.map((b) => b[i].length)));
-  const line = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ").trimEnd();
+  const line = (cells) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const b of body) console.log(line(b));
-  console.log(`\ngzip level 9 per chunk file, summed; 1 kB = 1000 bytes. Baseline = the smallest route (only the chunks every page loads: React, react-dom, the Next.js runtime, the root layout).`);
+  console.log(
+    `\ngzip level 9 per chunk file, summed; 1 kB = 1000 bytes. Baseline = the smallest route (only the chunks every page loads: React, react-dom, the Next.js runtime, the root layout).`,
+  );
   for (const report of moduleReport) {
     console.log(`\n${report.title}:`);
     for (const m of report.modules) {
       console.log(`  ${kB(m.gzip).padStart(6)} kB gzip  ${String(m.id).padEnd(7)} ${m.guess.slice(0, 40).padEnd(40)} ${m.hint.slice(0, 50)}  (${m.chunk})`);
     }
   }
-  if (moduleReport.length) console.log("  (each module gzipped alone, so these add up to a little more than the chunk; Turbopack merges modules, so one entry can hold several packages: --sources separates them)");
+  if (moduleReport.length)
+    console.log(
+      "  (each module gzipped alone, so these add up to a little more than the chunk; Turbopack merges modules, so one entry can hold several packages: --sources separates them)",
+    );
   for (const report of sourcesReport) {
     console.log(`\n${report.title}:`);
     for (const row of report.rows) console.log(`  ${kB(row.gzip).padStart(6)} kB gzip  ${kB(row.raw).padStart(7)} kB raw  ${row.pkg}`);

@@ -64,9 +64,7 @@ check("typecheck", "tsc", ["--noEmit", "-p", "."]);
 
 /** Counts of a Vitest JSON report. A file that fails to load has no failed test of its own: count it once. */
 function vitestCounts(r) {
-  const brokenFiles = r.testResults.filter(
-    (file) => file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed"),
-  ).length;
+  const brokenFiles = r.testResults.filter((file) => file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed")).length;
   return { passed: r.numPassedTests, failed: r.numFailedTests + brokenFiles, skipped: r.numPendingTests + r.numTodoTests };
 }
 const vitestRun = (projects, report) => [

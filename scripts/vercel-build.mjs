@@ -46,10 +46,7 @@ try {
   symlinkSync(join(root, "node_modules"), join(work, "node_modules"));
   // What `vercel link` would write; with it, `vercel build` needs no account and no network.
   mkdirSync(join(work, ".vercel"));
-  writeFileSync(
-    join(work, ".vercel/project.json"),
-    JSON.stringify({ projectId: "prj_local", orgId: "team_local", settings: { framework: "nextjs" } }),
-  );
+  writeFileSync(join(work, ".vercel/project.json"), JSON.stringify({ projectId: "prj_local", orgId: "team_local", settings: { framework: "nextjs" } }));
 
   console.log(`vercel build in ${work} (${files.length} files, node ${process.version})`);
   const started = Date.now();

@@ -30,7 +30,10 @@ export function withGuessingStack(options: Omit<TestStackOptions, "root" | "read
   const serverLog = () => readFileSync(stack.logFile, "utf8");
   return {
     post,
-    alarmEvents: () => serverLog().split("\n").filter((line) => line.includes('"event":"code_guessing_alarm"')),
+    alarmEvents: () =>
+      serverLog()
+        .split("\n")
+        .filter((line) => line.includes('"event":"code_guessing_alarm"')),
     guessReset: (email: string, ip: string) => post("/api/password-reset/confirm", { email, otp: "000000", password: NEW_PASSWORD }, { ip }),
   };
 }

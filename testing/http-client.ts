@@ -158,7 +158,10 @@ export function expectErrorShape(r: Reply, code?: string) {
   expect(typeof error.code, r.text).toBe("string");
   expect(typeof error.message, r.text).toBe("string");
   expect(error.message.length).toBeGreaterThan(0);
-  expect(Object.keys(error).filter((k) => !ERROR_KEYS.has(k)), r.text).toEqual([]);
+  expect(
+    Object.keys(error).filter((k) => !ERROR_KEYS.has(k)),
+    r.text,
+  ).toEqual([]);
   if ("fields" in error) {
     expect(typeof error.fields).toBe("object");
     for (const value of Object.values(error.fields)) expect(typeof value).toBe("string");

@@ -36,9 +36,7 @@ export async function pollForMail(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const forAddress = (await list()).filter((mail) => isFor(mail, to));
-    const found = forAddress.find(
-      (mail) => (after === undefined || mail.receivedAt > after) && (!predicate || predicate(mail)),
-    );
+    const found = forAddress.find((mail) => (after === undefined || mail.receivedAt > after) && (!predicate || predicate(mail)));
     if (found) return found;
     if (Date.now() > deadline) {
       const seen = forAddress.map((m) => `  ${new Date(m.receivedAt).toISOString()} "${m.subject}"`).join("\n");

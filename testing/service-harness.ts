@@ -57,7 +57,6 @@ export interface ServiceHarness {
  * `label` names the file's harness in failures only (the databases' temp files are test-database.ts's).
  */
 export function serviceHarness(_label: string): ServiceHarness {
-
   let open: DatabaseHandle | undefined;
   const afterResponse: Array<Promise<unknown>> = [];
 
@@ -98,4 +97,3 @@ export function startFakeClock(at = CLOCK_START): void {
 
 /** Moves the fake clock forward. */
 export const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
-

@@ -72,14 +72,24 @@ export function createCredential(options: { challenge: string; user: { id: strin
   const rawId = randomBytes(16);
   const idLength = Buffer.from([rawId.length >> 8, rawId.length & 0xff]);
   const authData = Buffer.concat([sha256(ceremony.rpId), Buffer.from([flags(ceremony, AT)]), counterBytes(0), Buffer.alloc(16), idLength, rawId, coseKey]);
-  const attestationObject = cbor(new Map<Cbor, Cbor>([["fmt", "none"], ["attStmt", new Map()], ["authData", authData]]));
+  const attestationObject = cbor(
+    new Map<Cbor, Cbor>([
+      ["fmt", "none"],
+      ["attStmt", new Map()],
+      ["authData", authData],
+    ]),
+  );
   const id = b64url(rawId);
   const credential: SoftCredential = { id, privateKey, publicKey, userHandle: options.user.id, signCount: 0 };
   const response = {
     id,
     rawId: id,
     type: "public-key",
-    response: { clientDataJSON: clientData("webauthn.create", options.challenge, ceremony.origin), attestationObject: b64url(attestationObject), transports: ["internal"] },
+    response: {
+      clientDataJSON: clientData("webauthn.create", options.challenge, ceremony.origin),
+      attestationObject: b64url(attestationObject),
+      transports: ["internal"],
+    },
     clientExtensionResults: {},
     authenticatorAttachment: "platform",
   };

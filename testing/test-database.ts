@@ -53,7 +53,9 @@ async function dropEverything(sqld: SqldServer): Promise<void> {
   const client = createClient({ url: sqld.url, authToken: sqld.token });
   try {
     for (let pass = 0; pass < 10; pass++) {
-      const { rows } = await client.execute("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_litestream%'");
+      const { rows } = await client.execute(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_litestream%'",
+      );
       if (rows.length === 0) return;
       for (const { name } of rows) {
         await client.execute(`drop table if exists "${String(name)}"`).catch(() => {

@@ -9,7 +9,15 @@ import { actionContext, failure, refused, validatedAction } from "@/lib/web/form
 import { getAccounts, getPasskeys } from "@/lib/platform/runtime";
 import type { SendReport } from "@/lib/accounts/accounts";
 import { registrationFromCookie, rememberRegistration } from "@/lib/accounts/registration-cookie";
-import { loginSchema, registerFormSchema, resendSchema, verifyChoosingFormSchema, verifySchema, type VerifyChoosingFormInput, type VerifyFormInput } from "@/lib/schemas";
+import {
+  loginSchema,
+  registerFormSchema,
+  resendSchema,
+  verifyChoosingFormSchema,
+  verifySchema,
+  type VerifyChoosingFormInput,
+  type VerifyFormInput,
+} from "@/lib/schemas";
 
 /* Thin adapters: parse with the shared schema, call the service, turn its result into form state or a redirect. */
 

@@ -7,14 +7,12 @@ import { FieldsForm } from "@/components/forms/fields-form";
  */
 export function AccountSettings({ passwordMinLength, hasPassword }: { passwordMinLength: number; hasPassword: boolean }) {
   return (
-    <div className="mt-8 space-y-8 border-t border-border pt-6">
+    <div className="border-border mt-8 space-y-8 border-t pt-6">
       <section aria-labelledby="change-password-heading" className="space-y-4">
         <h2 id="change-password-heading" className="text-lg font-semibold">
           {hasPassword ? "Change password" : "Choose a password"}
         </h2>
-        {hasPassword ? null : (
-          <p className="text-sm text-muted-foreground">Your address is confirmed. Choose a password to log in with from now on.</p>
-        )}
+        {hasPassword ? null : <p className="text-muted-foreground text-sm">Your address is confirmed. Choose a password to log in with from now on.</p>}
         <FieldsForm
           schema={hasPassword ? "changePassword" : "choosePassword"}
           passwordMinLength={passwordMinLength}

@@ -17,7 +17,9 @@ export const changePasswordAction = validatedAction({
     const result = await (await getAccountSettings()).changePassword(userId, input, await actionContext());
     if (!result.ok) {
       const refusal = refused(result, {}, { passwordField: "newPassword" });
-      return result.reason === "invalid_credentials" ? { ...refusal, message: "Your current password is not right.", fieldErrors: { currentPassword: "Your current password is not right." } } : refusal;
+      return result.reason === "invalid_credentials"
+        ? { ...refusal, message: "Your current password is not right.", fieldErrors: { currentPassword: "Your current password is not right." } }
+        : refusal;
     }
     await renewCurrentSession(result.user);
     return { ok: true };
@@ -35,7 +37,9 @@ export const requestEmailChangeAction = validatedAction({
     const result = await (await getAccountSettings()).requestEmailChange(userId, input, await actionContext());
     if (result.ok) return { ok: true };
     const refusal = refused(result, values);
-    return result.reason === "invalid_credentials" ? { ...refusal, message: "Your password is not right.", fieldErrors: { password: "Your password is not right." } } : refusal;
+    return result.reason === "invalid_credentials"
+      ? { ...refusal, message: "Your password is not right.", fieldErrors: { password: "Your password is not right." } }
+      : refusal;
   },
   done: (_result, { newEmail }) => `/account/email?to=${encodeURIComponent(newEmail)}`,
 });

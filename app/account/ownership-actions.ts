@@ -40,10 +40,16 @@ export const confirmTotpAction = validatedAction({
       await renewCurrentSession(result.user);
       return { ok: true };
     }
-    if (result.reason === "wrong_code") return { ok: false, values, message: "That code from your app is not right.", fieldErrors: { code: "That code from your app is not right." } };
-    if (result.reason === "email_code_wrong") return { ok: false, values, message: "That code from the email is not right.", fieldErrors: { emailCode: "That code from the email is not right." } };
-    if (result.reason === "not_pending" || result.reason === "not_allowed") return { ok: false, values, message: "Start again: type your password to get a new code." };
-    return refused(result as { reason: "expired" | "used" | "too_many_attempts" | "rate_limited"; retryAfterSeconds?: number }, values, { what: "trying another code", field: "emailCode" });
+    if (result.reason === "wrong_code")
+      return { ok: false, values, message: "That code from your app is not right.", fieldErrors: { code: "That code from your app is not right." } };
+    if (result.reason === "email_code_wrong")
+      return { ok: false, values, message: "That code from the email is not right.", fieldErrors: { emailCode: "That code from the email is not right." } };
+    if (result.reason === "not_pending" || result.reason === "not_allowed")
+      return { ok: false, values, message: "Start again: type your password to get a new code." };
+    return refused(result as { reason: "expired" | "used" | "too_many_attempts" | "rate_limited"; retryAfterSeconds?: number }, values, {
+      what: "trying another code",
+      field: "emailCode",
+    });
   },
   done: () => "/account?twofactor=on#two-factor",
 });
@@ -82,7 +88,10 @@ export const deleteAccountAction = validatedAction({
     const result = await (await getAccountData()).deleteAccount(userId, otp, await actionContext());
     if (result.ok) return { ok: true };
     if (result.reason === "last_admin") return { ok: false, values, message: LAST_ADMIN };
-    return refused(result as { reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "rate_limited"; retryAfterSeconds?: number }, values, { what: "trying another code", field: "otp" });
+    return refused(result as { reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "rate_limited"; retryAfterSeconds?: number }, values, {
+      what: "trying another code",
+      field: "otp",
+    });
   },
   done: () => "/login?deleted=1",
 });

@@ -50,11 +50,11 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
         </Alert>
       ) : null}
       {passkeys.offer ? <PasskeyOffer /> : null}
-      <dl className="divide-y divide-border text-sm">
+      <dl className="divide-border divide-y text-sm">
         {rows.map(([term, value]) => (
           <div key={term} className="grid grid-cols-3 gap-4 py-3">
             <dt className="text-muted-foreground">{term}</dt>
-            <dd className="col-span-2 break-words font-medium" data-testid={`account-${term.toLowerCase().replace(/\s+/g, "-")}`}>
+            <dd className="col-span-2 font-medium break-words" data-testid={`account-${term.toLowerCase().replace(/\s+/g, "-")}`}>
               {value}
             </dd>
           </div>

@@ -16,16 +16,13 @@ import { AddPasskeyButton, WebAuthnOnly } from "./add-passkey";
 export function PasskeyOffer() {
   return (
     <WebAuthnOnly>
-      <section
-        aria-labelledby="passkey-offer-heading"
-        className="mb-6 space-y-3 rounded-lg border border-info/30 bg-info-surface p-4 text-info-foreground"
-      >
+      <section aria-labelledby="passkey-offer-heading" className="border-info/30 bg-info-surface text-info-foreground mb-6 space-y-3 rounded-lg border p-4">
         <h2 id="passkey-offer-heading" className="text-base font-semibold">
           Sign in faster with a passkey
         </h2>
         <p className="text-sm">
-          A passkey lets this device sign you in with its screen lock (fingerprint, face or PIN) instead of your password. It cannot be phished or
-          reused on another site.
+          A passkey lets this device sign you in with its screen lock (fingerprint, face or PIN) instead of your password. It cannot be phished or reused on
+          another site.
         </p>
         <AddPasskeyButton label="Add a passkey now" variant="primary" />
       </section>
@@ -35,22 +32,20 @@ export function PasskeyOffer() {
 
 export function PasskeysSection({ passkeys, notice }: { passkeys: PasskeyItem[]; notice?: PasskeyNotice }) {
   return (
-    <section id="passkeys" aria-labelledby="passkeys-heading" className="mt-8 space-y-4 border-t border-border pt-6">
+    <section id="passkeys" aria-labelledby="passkeys-heading" className="border-border mt-8 space-y-4 border-t pt-6">
       <h2 id="passkeys-heading" className="text-lg font-semibold">
         Passkeys
       </h2>
       {notice ? <Alert tone={notice.tone}>{notice.text}</Alert> : null}
       {passkeys.length === 0 ? (
-        <p className="text-sm text-muted-foreground">
-          No passkeys yet. A passkey signs you in with this device&apos;s screen lock, without a password.
-        </p>
+        <p className="text-muted-foreground text-sm">No passkeys yet. A passkey signs you in with this device&apos;s screen lock, without a password.</p>
       ) : (
         <ul className="space-y-4" aria-label="Your passkeys">
           {passkeys.map((passkey) => (
-            <li key={passkey.id} className="space-y-3 rounded-lg border border-border p-4" data-testid="passkey">
+            <li key={passkey.id} className="border-border space-y-3 rounded-lg border p-4" data-testid="passkey">
               <p className="text-sm">
                 <span className="font-medium">{passkey.name}</span>
-                <span className="block text-muted-foreground">
+                <span className="text-muted-foreground block">
                   Added {passkey.added}
                   {passkey.lastUsed ? `, last used ${passkey.lastUsed}` : ", not used yet"}
                   {passkey.synced ? " · synced between your devices" : ""}

@@ -14,7 +14,7 @@ export function SessionsList({ sessions, notice }: { sessions: SessionView[]; no
   const shown = notice ? NOTICES[notice] : undefined;
   const others = sessions.filter((s) => !s.current);
   return (
-    <section id="sessions" aria-labelledby="sessions-heading" className="mt-8 space-y-4 border-t border-border pt-6">
+    <section id="sessions" aria-labelledby="sessions-heading" className="border-border mt-8 space-y-4 border-t pt-6">
       <h2 id="sessions-heading" className="text-lg font-semibold">
         Where you are signed in
       </h2>
@@ -23,12 +23,12 @@ export function SessionsList({ sessions, notice }: { sessions: SessionView[]; no
           {shown.text}
         </Alert>
       ) : null}
-      <ul className="divide-y divide-border text-sm" data-testid="sessions-list">
+      <ul className="divide-border divide-y text-sm" data-testid="sessions-list">
         {sessions.map((s) => (
           <li key={s.id} className="space-y-1 py-3" data-testid="session" data-current={s.current ? "true" : undefined}>
             <p className="font-medium">
               {s.browser} on {s.system}
-              {s.current ? <span className="ml-2 rounded bg-muted px-2 py-0.5 text-xs">This device</span> : null}
+              {s.current ? <span className="bg-muted ml-2 rounded px-2 py-0.5 text-xs">This device</span> : null}
             </p>
             <p className="text-muted-foreground">
               Signed in <time dateTime={s.signedInAt}>{formatTime(s.signedInAt)}</time>, last active{" "}
@@ -53,7 +53,7 @@ export function SessionsList({ sessions, notice }: { sessions: SessionView[]; no
           </SubmitButton>
         </form>
       ) : (
-        <p className="text-sm text-muted-foreground">No other device is signed in.</p>
+        <p className="text-muted-foreground text-sm">No other device is signed in.</p>
       )}
     </section>
   );

@@ -14,7 +14,7 @@ const NOTICES: Record<string, string> = {
 export async function TwoFactor({ status, pending, notice }: { status: SecondFactorStatus; pending?: PendingEnrolment; notice?: string }) {
   const shown = notice ? NOTICES[notice] : undefined;
   return (
-    <section id="two-factor" aria-labelledby="two-factor-heading" className="mt-8 space-y-4 border-t border-border pt-6">
+    <section id="two-factor" aria-labelledby="two-factor-heading" className="border-border mt-8 space-y-4 border-t pt-6">
       <h2 id="two-factor-heading" className="text-lg font-semibold">
         Two-factor authentication
       </h2>
@@ -25,7 +25,7 @@ export async function TwoFactor({ status, pending, notice }: { status: SecondFac
             On. {status.recoveryCodesLeft} of 10 recovery codes left.
           </p>
           <FieldsForm
-          idPrefix="disable-totp-"
+            idPrefix="disable-totp-"
             schema="disableTotp"
             action={disableTotpAction}
             fields={[
@@ -40,9 +40,9 @@ export async function TwoFactor({ status, pending, notice }: { status: SecondFac
         <Enrolment pending={pending} />
       ) : (
         <>
-          <p className="text-sm text-muted-foreground">Off. With it on, logging in with your password also asks for a code from an authenticator app.</p>
+          <p className="text-muted-foreground text-sm">Off. With it on, logging in with your password also asks for a code from an authenticator app.</p>
           <FieldsForm
-          idPrefix="totp-start-"
+            idPrefix="totp-start-"
             schema="password"
             action={startTotpAction}
             fields={[{ name: "password", label: "Password", kind: "current-password" }]}
@@ -61,9 +61,12 @@ async function Enrolment({ pending }: { pending: PendingEnrolment }) {
     <div className="space-y-4 text-sm">
       <p>1. Scan this QR code with your authenticator app, or type the key.</p>
       {/* eslint-disable-next-line @next/next/no-img-element */}
-      <img src={qr} alt="QR code for your authenticator app" width={180} height={180} className="rounded border border-border bg-white" />
+      <img src={qr} alt="QR code for your authenticator app" width={180} height={180} className="border-border rounded border bg-white" />
       <p>
-        Key: <code className="break-all rounded bg-muted px-1" data-testid="totp-secret">{pending.secret.match(/.{1,4}/g)!.join(" ")}</code>
+        Key:{" "}
+        <code className="bg-muted rounded px-1 break-all" data-testid="totp-secret">
+          {pending.secret.match(/.{1,4}/g)!.join(" ")}
+        </code>
       </p>
       <p>2. Keep these recovery codes somewhere safe. Each works once if you lose your phone.</p>
       <ul className="grid grid-cols-2 gap-1 font-mono" data-testid="recovery-codes">
@@ -73,7 +76,7 @@ async function Enrolment({ pending }: { pending: PendingEnrolment }) {
       </ul>
       <p>3. Enter a code from the app and the code we emailed you.</p>
       <FieldsForm
-          idPrefix="totp-confirm-"
+        idPrefix="totp-confirm-"
         schema="enableTotp"
         action={confirmTotpAction}
         fields={[

@@ -12,10 +12,7 @@ import type { EnrolmentRefusal } from "@/lib/credentials/totp";
 
 /* Server actions of the staff area: thin adapters over lib/credentials/totp.ts and lib/staff/admin.ts, each behind the gate. */
 
-const authenticatorCode = z.string().check(
-  z.overwrite(withoutSeparators),
-  z.regex(/^\d{6}$/, "Enter the 6-digit code your authenticator app shows."),
-);
+const authenticatorCode = z.string().check(z.overwrite(withoutSeparators), z.regex(/^\d{6}$/, "Enter the 6-digit code your authenticator app shows."));
 
 const enrolmentCode = z.string().check(
   z.overwrite((v) => withoutSeparators(v).toLowerCase()),

@@ -31,7 +31,7 @@ export function BarChart({
       <svg
         viewBox={`0 0 ${width} ${height + 1}`}
         preserveAspectRatio="none"
-        className="h-16 w-full text-foreground"
+        className="text-foreground h-16 w-full"
         role="img"
         aria-labelledby={`${id}-title ${id}-desc`}
       >

@@ -46,7 +46,7 @@ export function MetricsPanel({ day, week }: { day: AuthMetrics; week: AuthMetric
         <table className="w-full text-left text-sm" data-testid="metrics-summary">
           <caption className="sr-only">Signup and delivery metrics for the last 24 hours and the last 7 days</caption>
           <thead>
-            <tr className="border-b border-border text-muted-foreground">
+            <tr className="border-border text-muted-foreground border-b">
               <th scope="col" className="py-2 pr-4 font-medium">
                 Metric
               </th>
@@ -58,7 +58,7 @@ export function MetricsPanel({ day, week }: { day: AuthMetrics; week: AuthMetric
               </th>
             </tr>
           </thead>
-          <tbody className="divide-y divide-border">
+          <tbody className="divide-border divide-y">
             {rows.map(([name, value]) => (
               <tr key={name}>
                 <th scope="row" className="py-2 pr-4 font-normal">
@@ -73,9 +73,7 @@ export function MetricsPanel({ day, week }: { day: AuthMetrics; week: AuthMetric
       </div>
       {[day, week].map((m) => (
         <div key={m.span} className="space-y-3">
-          <h3 className="font-medium">
-            {m.span === "24h" ? "Last 24 hours, per hour (UTC)" : "Last 7 days, per day (UTC)"}
-          </h3>
+          <h3 className="font-medium">{m.span === "24h" ? "Last 24 hours, per hour (UTC)" : "Last 7 days, per day (UTC)"}</h3>
           <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">
             {SERIES.map((name) => (
               <BarChart
@@ -93,7 +91,7 @@ export function MetricsPanel({ day, week }: { day: AuthMetrics; week: AuthMetric
             <div className="mt-2 max-h-72 overflow-auto" tabIndex={0} role="region" aria-label={`Numbers for the ${METRIC_SPANS[m.span].label}`}>
               <table className="w-full text-left tabular-nums">
                 <thead>
-                  <tr className="border-b border-border text-muted-foreground">
+                  <tr className="border-border text-muted-foreground border-b">
                     <th scope="col" className="py-1 pr-3 font-medium">
                       {m.span === "24h" ? "Hour" : "Day"}
                     </th>
@@ -106,7 +104,7 @@ export function MetricsPanel({ day, week }: { day: AuthMetrics; week: AuthMetric
                 </thead>
                 <tbody>
                   {m.bucketStarts.map((start, i) => (
-                    <tr key={start.toISOString()} className="border-b border-border last:border-0">
+                    <tr key={start.toISOString()} className="border-border border-b last:border-0">
                       <th scope="row" className="py-1 pr-3 font-normal">
                         {bucketLabel(m, start)}
                       </th>

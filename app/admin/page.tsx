@@ -45,7 +45,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div className="space-y-1">
           <h1 className="text-2xl font-semibold tracking-tight">Admin</h1>
-          <p className="text-sm text-muted-foreground">
+          <p className="text-muted-foreground text-sm">
             Signed in as {user.email} ({user.role}).{" "}
             {factor.recoveryCodesLeft <= 3 ? (
               <>
@@ -67,8 +67,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
       {result ? <Alert tone={result.tone}>{result.text}</Alert> : null}
       {audit && (audit.failed > 0 || audit.dropped > 0) ? (
         <Alert tone="error">
-          Some auth events could not be recorded on this server instance ({audit.failed} failed, {audit.dropped} dropped): the numbers below may be low. Check the
-          database connection.
+          Some auth events could not be recorded on this server instance ({audit.failed} failed, {audit.dropped} dropped): the numbers below may be low. Check
+          the database connection.
         </Alert>
       ) : null}
 

@@ -19,7 +19,13 @@ function formatDate(date: Date): string {
 /** The filter form: a plain GET form, so it works without JavaScript and the URL can be shared. */
 function Filters({ query }: { query: UserListQuery }) {
   return (
-    <form method="get" action="/admin" className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-[2fr_1fr_1fr_1fr_auto] lg:items-end" role="search" aria-label="Users">
+    <form
+      method="get"
+      action="/admin"
+      className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-[2fr_1fr_1fr_1fr_auto] lg:items-end"
+      role="search"
+      aria-label="Users"
+    >
       <div className="space-y-1">
         <Label htmlFor="q">Email contains</Label>
         <Input id="q" name="q" type="search" defaultValue={query.q} spellCheck={false} autoComplete="off" />
@@ -112,11 +118,11 @@ export function UsersTable({ page, query, actorId, canManage }: { page: UserList
         Users
       </h2>
       <Filters query={query} />
-      <p className="text-sm text-muted-foreground" role="status">
+      <p className="text-muted-foreground text-sm" role="status">
         {page.total === 0 ? "No users match." : `Showing ${first}–${last} of ${page.total} user${page.total === 1 ? "" : "s"}.`}
       </p>
       {page.rows.length > 0 ? (
-        <div className="overflow-x-auto rounded-md border border-border" tabIndex={0} role="region" aria-label="Users table">
+        <div className="border-border overflow-x-auto rounded-md border" tabIndex={0} role="region" aria-label="Users table">
           <table className="w-full min-w-[44rem] text-left text-sm" data-testid="users-table">
             <thead className="bg-muted">
               <tr>
@@ -142,7 +148,7 @@ export function UsersTable({ page, query, actorId, canManage }: { page: UserList
                 ) : null}
               </tr>
             </thead>
-            <tbody className="divide-y divide-border">
+            <tbody className="divide-border divide-y">
               {page.rows.map((row) => (
                 <tr key={row.id} data-testid="user-row" data-email={row.email}>
                   <th scope="row" className="px-3 py-2 font-medium break-words">
@@ -158,7 +164,9 @@ export function UsersTable({ page, query, actorId, canManage }: { page: UserList
                   </td>
                   <td className="px-3 py-2 whitespace-nowrap">{formatDate(row.createdAt)}</td>
                   {canManage ? (
-                    <td className="px-3 py-2">{row.id === actorId ? <span className="text-muted-foreground">This is you</span> : <RowActions row={row} returnTo={returnTo} />}</td>
+                    <td className="px-3 py-2">
+                      {row.id === actorId ? <span className="text-muted-foreground">This is you</span> : <RowActions row={row} returnTo={returnTo} />}
+                    </td>
                   ) : null}
                 </tr>
               ))}

@@ -64,11 +64,7 @@ export function FieldsForm({
   idPrefix?: string;
 }) {
   const defaults = Object.fromEntries(fields.map((f) => [f.name, f.value ?? ""]));
-  const { state, form, formAction, pending, onSubmit, errorFor } = useActionForm<FieldValues>(
-    () => SCHEMAS[schema](passwordMinLength),
-    action,
-    defaults,
-  );
+  const { state, form, formAction, pending, onSubmit, errorFor } = useActionForm<FieldValues>(() => SCHEMAS[schema](passwordMinLength), action, defaults);
 
   return (
     <div className="space-y-5">

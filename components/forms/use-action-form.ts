@@ -59,12 +59,7 @@ export interface ActionFormOptions<T extends FieldValues> {
  * - Errors from the server land on the same fields, and focus moves to the first one.
  * - What was typed stays in the fields after a server error (inputs are uncontrolled; nothing resets them).
  */
-export function useActionForm<T extends FieldValues>(
-  schema: SchemaSource,
-  action: Action,
-  defaultValues: Partial<T>,
-  options: ActionFormOptions<T> = {},
-) {
+export function useActionForm<T extends FieldValues>(schema: SchemaSource, action: Action, defaultValues: Partial<T>, options: ActionFormOptions<T> = {}) {
   const [state, formAction, pending] = useActionState(action, initialFormState);
   const [{ resolver, preload }] = useState(() => lazyResolver(schema));
   const form = useForm<T>({

@@ -10,10 +10,6 @@ const TONES = {
 /** A message box. Errors are assertive alerts; the others polite status updates. */
 export function Alert({ tone = "info", className, ...props }: HTMLAttributes<HTMLDivElement> & { tone?: keyof typeof TONES }) {
   return (
-    <div
-      role={tone === "error" ? "alert" : "status"}
-      className={cn("rounded-lg border px-4 py-3 text-sm leading-6", TONES[tone], className)}
-      {...props}
-    />
+    <div role={tone === "error" ? "alert" : "status"} className={cn("rounded-lg border px-4 py-3 text-sm leading-6", TONES[tone], className)} {...props} />
   );
 }

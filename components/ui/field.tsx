@@ -29,13 +29,13 @@ export function Field({
       </Label>
       {children}
       {hint ? (
-        <p id={`${id}-hint`} className="mt-2 text-xs leading-5 text-muted-foreground">
+        <p id={`${id}-hint`} className="text-muted-foreground mt-2 text-xs leading-5">
           {hint}
         </p>
       ) : null}
       <div {...(urgent ? { role: "alert" } : { "aria-live": "polite" as const })}>
         {error ? (
-          <p id={`${id}-error`} className="mt-2 text-sm leading-5 font-medium text-danger">
+          <p id={`${id}-error`} className="text-danger mt-2 text-sm leading-5 font-medium">
             {error}
           </p>
         ) : null}

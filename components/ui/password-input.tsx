@@ -20,7 +20,7 @@ export function PasswordInput({ ref, className, ...props }: InputHTMLAttributes<
           type="button"
           onClick={() => setVisible((v) => !v)}
           aria-controls={props.id}
-          className="absolute inset-y-1 right-1 rounded px-3 text-xs font-medium text-muted-foreground hover:bg-muted hover:text-foreground focus-visible:outline-2 focus-visible:outline-ring"
+          className="text-muted-foreground hover:bg-muted hover:text-foreground focus-visible:outline-ring absolute inset-y-1 right-1 rounded px-3 text-xs font-medium focus-visible:outline-2"
         >
           {visible ? "Hide" : "Show"}
           <span className="sr-only"> password</span>

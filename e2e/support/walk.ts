@@ -16,7 +16,9 @@ import { withRedisClient, type RedisClient } from "../../testing/services/redis-
 export async function registerThroughForm(page: Page, person: Person): Promise<number> {
   const response = await page.goto("/register");
   // Says what came instead of the form, should it ever not be there.
-  await expect(page.getByLabel("Name"), `the signup form (GET /register answered ${response?.status()}, now at ${page.url()})`).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByLabel("Name"), `the signup form (GET /register answered ${response?.status()}, now at ${page.url()})`).toBeVisible({
+    timeout: 15_000,
+  });
   await page.getByLabel("Name").fill(person.name);
   await page.getByLabel("Email").fill(person.email);
   await page.getByLabel("Password", { exact: true }).fill(person.password);

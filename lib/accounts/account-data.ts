@@ -22,11 +22,7 @@ import { NO_PASSWORD } from "@/db/schema";
  */
 
 export type DeletionStartResult = { ok: true; delivery: Delivery } | PasswordRefusal | { ok: false; reason: "last_admin" };
-export type DeletionResult =
-  | { ok: true }
-  | CodeRefusal
-  | { ok: false; reason: "last_admin" }
-  | RateLimited;
+export type DeletionResult = { ok: true } | CodeRefusal | { ok: false; reason: "last_admin" } | RateLimited;
 
 export function createAccountData(deps: AccountDependencies & { config: Pick<AppConfig, "auth"> }, parts: SharedParts) {
   const { db, store, config } = deps;
@@ -104,7 +100,12 @@ export function createAccountData(deps: AccountDependencies & { config: Pick<App
         userAgent: s.userAgent,
         network: s.ipPrefix,
       })),
-      securityEvents: events.map((e) => ({ at: e.at.toISOString(), event: e.event, outcome: e.outcome, detail: e.detail ? (JSON.parse(e.detail) as unknown) : null })),
+      securityEvents: events.map((e) => ({
+        at: e.at.toISOString(),
+        event: e.event,
+        outcome: e.outcome,
+        detail: e.detail ? (JSON.parse(e.detail) as unknown) : null,
+      })),
     };
   }
 

@@ -17,11 +17,7 @@ import { rememberSessionVersion } from "../sessions/sessions";
 
 export type ChangePasswordResult = { ok: true; user: User } | PasswordRefusal | WeakPassword;
 export type EmailChangeRequestResult = { ok: true; email: string } | PasswordRefusal;
-export type EmailChangeResult =
-  | { ok: true; user: User; previousEmail: string }
-  | CodeRefusal
-  | { ok: false; reason: "email_taken" }
-  | RateLimited;
+export type EmailChangeResult = { ok: true; user: User; previousEmail: string } | CodeRefusal | { ok: false; reason: "email_taken" } | RateLimited;
 
 export function createAccountSettings(deps: AccountDependencies, parts: Pick<SharedParts, "codes" | "loginAttempts">) {
   const { db, store, config } = deps;
@@ -58,11 +54,7 @@ export function createAccountSettings(deps: AccountDependencies, parts: Pick<Sha
    * Sends a code to the new address. An address that already has a verified account gets the same notice a
    * signup would send, and the person here gets the same answer: nothing beyond what signup reveals.
    */
-  async function requestEmailChange(
-    userId: string,
-    input: { newEmail: string; password: string },
-    context: RequestContext,
-  ): Promise<EmailChangeRequestResult> {
+  async function requestEmailChange(userId: string, input: { newEmail: string; password: string }, context: RequestContext): Promise<EmailChangeRequestResult> {
     const checked = await confirmPassword(userId, input.password, context);
     if (!checked.ok) return checked;
     const holder = input.newEmail === checked.user.email ? checked.user : await findUserByEmail(db, input.newEmail);

@@ -59,9 +59,7 @@ export type SendReport = { delivery: Delivery } | { delivery: "wait"; retryAfter
 
 export type RegisterResult =
   /** registration: what this signup's own client shows when it verifies (lib/accounts/registrations.ts). */
-  | ({ ok: true; email: string; registration: string } & SendReport)
-  | WeakPassword
-  | RateLimited;
+  ({ ok: true; email: string; registration: string } & SendReport) | WeakPassword | RateLimited;
 
 export type VerifyResult =
   /** signIn: whoever proved the address chose the password just now; the adapters sign them in with it. */
@@ -76,19 +74,14 @@ export type ResendResult = { ok: true; email: string; delivery: Delivery } | Rat
 
 export type AuthenticateResult =
   /** mfa: a second factor (lib/credentials/totp.ts) was proven in this login, as /admin requires. */
-  | { ok: true; user: User; mfa: boolean }
-  | { ok: false; reason: "invalid_credentials" | "unverified" | "locked" | "totp_required" }
-  | RateLimited;
+  { ok: true; user: User; mfa: boolean } | { ok: false; reason: "invalid_credentials" | "unverified" | "locked" | "totp_required" } | RateLimited;
 
 export function sendReport(sent: { status: Delivery } | { status: "limited"; retryAfterMs: number }): SendReport {
   if (sent.status === "limited") return { delivery: "wait", retryAfterSeconds: Math.max(1, Math.ceil(sent.retryAfterMs / 1000)) };
   return { delivery: sent.status };
 }
 
-export function createAccounts(
-  deps: AccountDependencies,
-  parts: SharedParts & { registrations: Registrations; secondFactorNotice: SecondFactorNotice },
-) {
+export function createAccounts(deps: AccountDependencies, parts: SharedParts & { registrations: Registrations; secondFactorNotice: SecondFactorNotice }) {
   const { db, store, config } = deps;
   const now = deps.now ?? Date.now;
   const { codes, loginAttempts, secondFactor, registrations, secondFactorNotice } = parts;

@@ -56,7 +56,8 @@ export function createLoginAttempts(deps: LoginAttemptsDependencies) {
       logAuthEvent("login_failed", { userId: user.id, reason: pendingSignup ? "unverified" : "wrong_password" });
       return { ok: false, reason: pendingSignup ? "unverified" : "invalid_credentials" };
     }
-    const passwordOk = user && user.passwordHash !== NO_PASSWORD ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password), false);
+    const passwordOk =
+      user && user.passwordHash !== NO_PASSWORD ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password), false);
     // The unverified returned above: an account still not active here is a deactivated one.
     if (!user || !passwordOk || isDeactivated(user)) {
       logAuthEvent("login_failed", { userId: user?.id, reason: !user ? "unknown_email" : !passwordOk ? "wrong_password" : "deactivated" });
@@ -84,10 +85,7 @@ export function createLoginAttempts(deps: LoginAttemptsDependencies) {
   /** A right password: the account's failures go, and the attempt no longer counts against the client's IP. */
   async function settleLogin(email: string, context: RequestContext): Promise<void> {
     const account = loginAccountLimits(config, idOf(email));
-    await Promise.all([
-      store.limits("reset", [account.window, account.consecutive]),
-      store.limits("refund", ipLimits(config, "login-fail", context.ip)),
-    ]);
+    await Promise.all([store.limits("reset", [account.window, account.consecutive]), store.limits("refund", ipLimits(config, "login-fail", context.ip))]);
   }
 
   return { checkPassword, loginRefusal, clearLoginFailures, settleLogin };

@@ -14,7 +14,11 @@ const DAY = 24 * 60 * 60 * 1000;
 
 export function createSecondFactorNotice(deps: { store: CodeStore; config: Pick<AppConfig, "limits">; codes: CodeMachinery }) {
   const { store, config, codes } = deps;
-  const run = (userId: string): LimitRule => ({ key: `limit:{user:${userId}}:second-factor-wrong`, limit: config.limits.secondFactorNoticeAfter, windowMs: DAY });
+  const run = (userId: string): LimitRule => ({
+    key: `limit:{user:${userId}}:second-factor-wrong`,
+    limit: config.limits.secondFactorNoticeAfter,
+    windowMs: DAY,
+  });
 
   /** Counts one wrong code; the one that completes the run mails the notice (later ones in the run do not). */
   async function wrongCode(user: { id: string; email: string }): Promise<void> {

@@ -39,7 +39,11 @@ export function createGuessingAlarm({ store, config, now = Date.now, sleep = rea
     if (!(await isOn())) return;
     if (now() - loggedAt >= LOG_EVERY_MS) {
       loggedAt = now();
-      logAuthEvent("code_guessing_alarm", { threshold: threshold.limit, windowMinutes: threshold.windowMs / 60_000, delayMs: config.limits.codeFailureAlarmDelayMs });
+      logAuthEvent("code_guessing_alarm", {
+        threshold: threshold.limit,
+        windowMinutes: threshold.windowMs / 60_000,
+        delayMs: config.limits.codeFailureAlarmDelayMs,
+      });
     }
     await sleep(config.limits.codeFailureAlarmDelayMs);
   }

@@ -2,7 +2,10 @@
 
 /** Trimmed, lower-cased, an IPv4-mapped IPv6 address ("::ffff:1.2.3.4") read as the IPv4 address. */
 export function plainAddress(ip: string): string {
-  return ip.trim().toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+  return ip
+    .trim()
+    .toLowerCase()
+    .replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
 }
 
 /** The eight 16-bit groups of an IPv6 address, "::" expanded; groups that do not parse count as 0. */

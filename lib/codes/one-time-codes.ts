@@ -68,8 +68,7 @@ export interface CodeMachineryDependencies {
  */
 export function createCodeMachinery({ store, mailer, config, now, defer, alarm, deliveries }: CodeMachineryDependencies) {
   const idOf = (email: string) => emailId(config.codes.hmacKey, email);
-  const recordKey = (owner: RecordOwner, purpose: CodePurpose) =>
-    codeKey("keyEmail" in owner ? idOf(owner.keyEmail) : `account:${owner.accountId}`, purpose);
+  const recordKey = (owner: RecordOwner, purpose: CodePurpose) => codeKey("keyEmail" in owner ? idOf(owner.keyEmail) : `account:${owner.accountId}`, purpose);
 
   async function deliver(message: Promise<MailMessage>, kind: string): Promise<Delivery> {
     try {

@@ -62,10 +62,7 @@ export type AddPasskeyResult =
   /** expired: the challenge was used, had expired, or was never this account's. */
   | { ok: false; reason: "expired" | "invalid" | "already_added" };
 
-export type PasskeySignInResult =
-  | { ok: true; user: User; mfa: true }
-  | { ok: false; reason: "invalid_credentials" | "expired" | "locked" }
-  | RateLimited;
+export type PasskeySignInResult = { ok: true; user: User; mfa: true } | { ok: false; reason: "invalid_credentials" | "expired" | "locked" } | RateLimited;
 
 export type RemovePasskeyResult = { ok: true } | { ok: false; reason: "last_way_in" | "not_found" };
 
@@ -197,7 +194,12 @@ export function createPasskeys(deps: AccountDependencies, parts: SharedParts) {
         expectedChallenge: challenge,
         expectedOrigin: rp.origin,
         expectedRPID: rp.id,
-        credential: { id: passkey.id, publicKey: isoBase64URL.toBuffer(passkey.publicKey), counter: passkey.counter, transports: JSON.parse(passkey.transports) as string[] },
+        credential: {
+          id: passkey.id,
+          publicKey: isoBase64URL.toBuffer(passkey.publicKey),
+          counter: passkey.counter,
+          transports: JSON.parse(passkey.transports) as string[],
+        },
         requireUserVerification: true,
       });
       if (!verification.verified) throw new Error("not verified");
@@ -208,7 +210,12 @@ export function createPasskeys(deps: AccountDependencies, parts: SharedParts) {
       return { ok: false, reason: "invalid_credentials" };
     }
     // The counter moves forward in the same statement that checks it: of two answers with one count, one wins.
-    const recorded = await recordPasskeyUse(db, passkey.id, { counter: info.newCounter, backedUp: info.credentialBackedUp, deviceType: info.credentialDeviceType, at: new Date(now()) });
+    const recorded = await recordPasskeyUse(db, passkey.id, {
+      counter: info.newCounter,
+      backedUp: info.credentialBackedUp,
+      deviceType: info.credentialDeviceType,
+      at: new Date(now()),
+    });
     if (!recorded) {
       logAuthEvent("passkey_counter_refused", { userId: user.id, reason: "stale_counter" });
       return { ok: false, reason: "invalid_credentials" };

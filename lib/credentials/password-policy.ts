@@ -53,7 +53,17 @@ export function passwordProblem(password: string, context: { appName: string; na
     return "That password is a simple pattern. Choose something less predictable, like a few unrelated words.";
   }
   const words = [context.appName, context.name, context.email?.split("@")[0]]
-    .flatMap((w) => (w ? [squash(w), ...w.toLowerCase().split(/[\s._+-]+/).map(squash)] : []))
+    .flatMap((w) =>
+      w
+        ? [
+            squash(w),
+            ...w
+              .toLowerCase()
+              .split(/[\s._+-]+/)
+              .map(squash),
+          ]
+        : [],
+    )
     .filter((w) => w.length >= 4);
   for (const word of words) {
     // What is left once the context word is taken out must be a password on its own.
@@ -84,7 +94,13 @@ function longestSequenceRun(value: string): number {
   return longest;
 }
 
-const SEQUENCES = ["abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "qwertzuiopasdfghjklyxcvbnm", "azertyuiopqsdfghjklmwxcvbn", "01234567890123456789"];
+const SEQUENCES = [
+  "abcdefghijklmnopqrstuvwxyz",
+  "qwertyuiopasdfghjklzxcvbnm",
+  "qwertzuiopasdfghjklyxcvbnm",
+  "azertyuiopqsdfghjklmwxcvbn",
+  "01234567890123456789",
+];
 
 /** A stretch of a keyboard row, the alphabet or the digits, forwards or backwards, possibly wrapped around. */
 function isSequence(value: string): boolean {

@@ -33,7 +33,9 @@ export function normaliseEnrolmentCode(input: string): string {
 /** A keyed hash bound to the account (~50 random bits and a few tries: a fast HMAC suffices). */
 export function hashEnrolmentCode(key: Buffer, userId: string, code: string): string {
   const hashKey = createHmac("sha256", key).update("verified-signup/staff-enrolment-code/v1").digest();
-  return createHmac("sha256", hashKey).update(`${userId}:${normaliseEnrolmentCode(code)}`).digest("hex");
+  return createHmac("sha256", hashKey)
+    .update(`${userId}:${normaliseEnrolmentCode(code)}`)
+    .digest("hex");
 }
 
 export type EnrolmentCodeCheck =

@@ -108,7 +108,9 @@ export function normaliseSecondFactorInput(input: string): string {
  */
 export function hashRecoveryCode(key: Buffer, userId: string, code: string): string {
   const hashKey = createHmac("sha256", key).update("verified-signup/recovery-code-hash/v1").digest();
-  return createHmac("sha256", hashKey).update(`${userId}:${normaliseSecondFactorInput(code)}`).digest("hex");
+  return createHmac("sha256", hashKey)
+    .update(`${userId}:${normaliseSecondFactorInput(code)}`)
+    .digest("hex");
 }
 
 // ---- The service -----------------------------------------------------------------------------------------
@@ -145,7 +147,11 @@ export function createSecondFactor(deps: { db: Database; config: TotpConfig; now
   async function status(userId: string): Promise<SecondFactorStatus> {
     const credential = await credentialOf(userId);
     const left = await countUnusedRecoveryCodes(db, userId);
-    return { enabled: Boolean(credential?.confirmedAt), pending: Boolean(credential && !credential.confirmedAt), recoveryCodesLeft: credential?.confirmedAt ? (left ?? 0) : 0 };
+    return {
+      enabled: Boolean(credential?.confirmedAt),
+      pending: Boolean(credential && !credential.confirmedAt),
+      recoveryCodesLeft: credential?.confirmedAt ? (left ?? 0) : 0,
+    };
   }
 
   /**

@@ -8,7 +8,11 @@ const SEND_TIMEOUT_MS = 10_000;
 export class ResendMailer implements Mailer {
   private readonly resend: Resend;
 
-  constructor(private readonly apiKey: string, private readonly from: string, baseUrl?: string) {
+  constructor(
+    private readonly apiKey: string,
+    private readonly from: string,
+    baseUrl?: string,
+  ) {
     this.resend = new Resend(apiKey, baseUrl ? { baseUrl } : undefined);
   }
 

@@ -9,14 +9,23 @@ type SmtpConfig = Extract<MailConfig, { kind: "smtp" }>;
 export class SmtpMailer implements Mailer {
   private readonly transport: Transporter;
 
-  constructor(config: SmtpConfig, private readonly from: string) {
+  constructor(
+    config: SmtpConfig,
+    private readonly from: string,
+  ) {
     // A pooled transport reuses connections: no TCP + TLS handshake inside every registration.
     const common = { pool: true, maxConnections: 4, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 15_000 };
     const host = config.url ? hostOf(config.url) : (config.host ?? "");
     // STARTTLS made mandatory: a server (or a network) that does not offer it gets neither the message nor the password.
     const requireTLS = config.requireTls && !isLoopbackHost(host);
     this.transport = config.url
-      ? nodemailer.createTransport({ url: config.url, ...common, secure: config.secure || config.url.startsWith("smtps:"), ignoreTLS: isLoopbackHost(host), requireTLS } as never)
+      ? nodemailer.createTransport({
+          url: config.url,
+          ...common,
+          secure: config.secure || config.url.startsWith("smtps:"),
+          ignoreTLS: isLoopbackHost(host),
+          requireTLS,
+        } as never)
       : nodemailer.createTransport({
           ...common,
           host: config.host,

@@ -83,7 +83,14 @@ export function createAuditLog(db: Database, options: { maxQueue?: number; maxBa
         stats.written += batch.length;
       } catch (error) {
         stats.failed += batch.length;
-        console.error(JSON.stringify({ event: "audit_write_failed", count: batch.length, failedSoFar: stats.failed, type: error instanceof Error ? error.name : "unknown" }));
+        console.error(
+          JSON.stringify({
+            event: "audit_write_failed",
+            count: batch.length,
+            failedSoFar: stats.failed,
+            type: error instanceof Error ? error.name : "unknown",
+          }),
+        );
       }
     }
   }

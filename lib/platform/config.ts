@@ -102,18 +102,10 @@ const envSchema = z.object({
   PASSWORD_HASH_QUEUE_LIMIT: z.coerce.number().int().min(0).optional(),
   /** The longest a request should wait for a password hash to start. */
   PASSWORD_HASH_WAIT_MS: positiveInt(1000),
-  PASSWORD_MIN_LENGTH: z.coerce
-    .number()
-    .int()
-    .min(8, "PASSWORD_MIN_LENGTH may not be below 8")
-    .max(64)
-    .default(DEFAULT_PASSWORD_MIN_LENGTH),
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8, "PASSWORD_MIN_LENGTH may not be below 8").max(64).default(DEFAULT_PASSWORD_MIN_LENGTH),
 });
 
-export type CodeStoreConfig =
-  | { kind: "upstash"; url: string; token: string }
-  | { kind: "redis"; url: string; cluster: boolean | "auto" }
-  | { kind: "memory" };
+export type CodeStoreConfig = { kind: "upstash"; url: string; token: string } | { kind: "redis"; url: string; cluster: boolean | "auto" } | { kind: "memory" };
 
 export type MailConfig =
   | { kind: "resend"; apiKey: string; baseUrl?: string }
@@ -247,7 +239,9 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     if (!e.AUTH_SECRET) problems.push("AUTH_SECRET is missing: set it to a random value (`npx auth secret` or `openssl rand -base64 33`).");
     // The session encryption, the code hash key and the TOTP key are all derived from it.
     else if (e.AUTH_SECRET.length < MIN_SECRET_LENGTH) {
-      problems.push(`AUTH_SECRET is too short (${e.AUTH_SECRET.length} characters, at least ${MIN_SECRET_LENGTH}): use \`npx auth secret\` or \`openssl rand -base64 33\`.`);
+      problems.push(
+        `AUTH_SECRET is too short (${e.AUTH_SECRET.length} characters, at least ${MIN_SECRET_LENGTH}): use \`npx auth secret\` or \`openssl rand -base64 33\`.`,
+      );
     }
     if (!e.AUTH_URL && !e.AUTH_TRUST_HOST && !onVercel) {
       problems.push("Set AUTH_URL to the site's public URL, or AUTH_TRUST_HOST=true behind a proxy you trust.");
@@ -330,7 +324,9 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     passkeys: { rpName: e.APP_NAME, ...relyingPartyOf(e.AUTH_URL) },
     totp: {
       // Its own key; by default derived from AUTH_SECRET like the code key (set TOTP_ENCRYPTION_KEY to rotate AUTH_SECRET freely).
-      encryptionKey: createHmac("sha256", e.TOTP_ENCRYPTION_KEY ?? secret).update("verified-signup/totp-aes-gcm/v1").digest(),
+      encryptionKey: createHmac("sha256", e.TOTP_ENCRYPTION_KEY ?? secret)
+        .update("verified-signup/totp-aes-gcm/v1")
+        .digest(),
       issuer: e.APP_NAME,
     },
   };

@@ -30,7 +30,9 @@ export async function startServer(): Promise<void> {
       const outage = databaseOutageOf(error);
       if (!outage) throw error;
       logDatabaseOutage(outage, "startup");
-      refuseToStart(`The database at DATABASE_URL cannot be used: ${OUTAGE_ADVICE[outage.outage]}\nCheck DATABASE_URL and DATABASE_AUTH_TOKEN (npm run doctor names the problem).`);
+      refuseToStart(
+        `The database at DATABASE_URL cannot be used: ${OUTAGE_ADVICE[outage.outage]}\nCheck DATABASE_URL and DATABASE_AUTH_TOKEN (npm run doctor names the problem).`,
+      );
     }
   }
 }

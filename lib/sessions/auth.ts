@@ -39,7 +39,13 @@ function parsePasskeyAnswer(value: unknown): unknown {
 }
 
 // The configuration is built on first use, not at import time: `next build` imports this module.
-export const { handlers, auth, signIn, signOut, unstable_update: updateSession } = NextAuth(() => {
+export const {
+  handlers,
+  auth,
+  signIn,
+  signOut,
+  unstable_update: updateSession,
+} = NextAuth(() => {
   const config = getConfig();
   return {
     secret: config.auth.secret,

@@ -70,9 +70,7 @@ async function endReplacedSessions(replaced: Partial<SessionClaims>[]): Promise<
 async function sessionsInCookies(): Promise<Partial<SessionClaims>[]> {
   const secret = getConfig().auth.secret;
   const decoded = await Promise.all(
-    sessionTokens(cookiePairs((await headers()).get("cookie"))).map(([salt, token]) =>
-      decode({ token, secret, salt }).catch(() => null),
-    ),
+    sessionTokens(cookiePairs((await headers()).get("cookie"))).map(([salt, token]) => decode({ token, secret, salt }).catch(() => null)),
   );
   return decoded.filter((claims) => claims !== null);
 }

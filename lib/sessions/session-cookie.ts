@@ -24,7 +24,10 @@ export function sessionTokens(cookies: Iterable<{ name: string; value: string }>
     const match = SESSION_COOKIE.exec(name);
     if (!match?.[1]) continue;
     const index = match[2] === undefined ? 0 : Number(match[2]);
-    for (const [chunksByName, keep] of [[first, true], [last, false]] as const) {
+    for (const [chunksByName, keep] of [
+      [first, true],
+      [last, false],
+    ] as const) {
       const chunks = chunksByName.get(match[1]) ?? [];
       if (!keep || chunks[index] === undefined) chunks[index] = value;
       chunksByName.set(match[1], chunks);

@@ -40,8 +40,7 @@ const userStateKey = (userId: string) => `session:user-state:${userId}`;
  * number and the cache can refuse to go back (CodeStore.raiseValue) when a request that read the database
  * before a bump writes after it. A deleted account is -1. A session of version v is valid only at 2v + 1.
  */
-const userState = (user: { sessionVersion: number; isActive: boolean } | undefined) =>
-  user ? user.sessionVersion * 2 + (user.isActive ? 1 : 0) : -1;
+const userState = (user: { sessionVersion: number; isActive: boolean } | undefined) => (user ? user.sessionVersion * 2 + (user.isActive ? 1 : 0) : -1);
 
 export function newSessionClaims(user: { id: string; sessionVersion: number }, now: number): SessionClaims {
   return { sub: user.id, sid: randomUUID(), sv: user.sessionVersion, authTime: now, lastSeen: now };
@@ -93,11 +92,7 @@ export async function checkSession(
  * Logout, or a new login replacing this session: its token stops working for good, also a copy replayed
  * later. The database first (it is what survives), then the store's deny entry for the fast path.
  */
-export async function endSession(
-  deps: { db: Database; store: CodeStore; config: SessionConfig },
-  claims: Partial<SessionClaims>,
-  now: number,
-): Promise<void> {
+export async function endSession(deps: { db: Database; store: CodeStore; config: SessionConfig }, claims: Partial<SessionClaims>, now: number): Promise<void> {
   if (!claims.sid) return;
   await endSessionRecord(deps.db, claims.sid, new Date(now));
   await denyInStore(deps.store, claims, deps.config, now);

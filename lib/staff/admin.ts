@@ -115,8 +115,7 @@ export async function listUsers(db: Database, query: UserListQuery): Promise<Use
 
 export type AdminActionResult =
   /** passkeysRemoved: on a role change from customer to staff or admin (see changeRole). */
-  | { ok: true; user: User; passkeysRemoved?: number }
-  | { ok: false; reason: "not_allowed" | "self" | "not_found" | "unverified" | "unchanged" };
+  { ok: true; user: User; passkeysRemoved?: number } | { ok: false; reason: "not_allowed" | "self" | "not_found" | "unverified" | "unchanged" };
 
 export interface Actor {
   id: string;

@@ -53,10 +53,7 @@ export function createCleanupHandler(deps: CleanupRouteDependencies) {
     const headers = { "Cache-Control": "no-store" };
     const { cronSecret, unverifiedRetentionDays } = deps.housekeeping();
     if (!cronSecret) {
-      return Response.json(
-        { error: { code: "not_configured", message: "Set CRON_SECRET to enable this endpoint." } },
-        { status: 503, headers },
-      );
+      return Response.json({ error: { code: "not_configured", message: "Set CRON_SECRET to enable this endpoint." } }, { status: 503, headers });
     }
     if (!hasCronSecret(request, cronSecret)) {
       return Response.json(

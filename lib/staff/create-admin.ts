@@ -22,8 +22,7 @@ import { createSecondFactor } from "../credentials/totp";
  * never comes from argv or env. Every account left without an authenticator gets an enrolment code.
  */
 
-export const CREATE_ADMIN_USAGE =
-  "Usage: npm run create-admin -- --email ADDRESS [--role admin|staff] [--name NAME] [--reset-totp] [--env-file FILE]";
+export const CREATE_ADMIN_USAGE = "Usage: npm run create-admin -- --email ADDRESS [--role admin|staff] [--name NAME] [--reset-totp] [--env-file FILE]";
 
 export interface CreateAdminInput {
   email: string;
@@ -171,7 +170,9 @@ export function createAdminReport(result: CreateAdminResult): string[] {
   if (result.totpReset) lines.push("Its authenticator and recovery codes were removed.");
   if (result.passkeysRemoved > 0) {
     const n = result.passkeysRemoved;
-    lines.push(`Its ${n} passkey${n === 1 ? " was" : "s were"} removed (added while it was a customer): they can be added again after logging in with the authenticator app.`);
+    lines.push(
+      `Its ${n} passkey${n === 1 ? " was" : "s were"} removed (added while it was a customer): they can be added again after logging in with the authenticator app.`,
+    );
   }
   if (result.enrolmentCode) {
     const { code, expiresAt } = result.enrolmentCode;

@@ -88,8 +88,7 @@ export class MemoryCodeStore implements CodeStore {
       this.count(input.failureLimits, now);
       return { status: "missing" };
     }
-    const payload =
-      live1 && sameDigest(record.h1!, input.codeHash) ? record.p1 : live2 && sameDigest(record.h2!, input.codeHash) ? record.p2 : undefined;
+    const payload = live1 && sameDigest(record.h1!, input.codeHash) ? record.p1 : live2 && sameDigest(record.h2!, input.codeHash) ? record.p2 : undefined;
     if (payload !== undefined) {
       // The hashes stay (so the record's own codes still hear "used"); the pending details go.
       Object.assign(record, { state: "used", p1: "", p2: "" });

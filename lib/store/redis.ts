@@ -112,8 +112,7 @@ export class RedisCodeStore implements CodeStore {
     return parseConsumeReply(reply);
   };
 
-  limits: CodeStore["limits"] = async (mode, rules) =>
-    (await this.isCluster()) ? limitsAcross(mode, rules, this.slotLimits) : this.slotLimits(mode, rules);
+  limits: CodeStore["limits"] = async (mode, rules) => ((await this.isCluster()) ? limitsAcross(mode, rules, this.slotLimits) : this.slotLimits(mode, rules));
 
   // node-redis splits MGET and DEL by slot on a cluster by itself.
   readValues: CodeStore["readValues"] = async (keys) => (keys.length ? this.call((c) => c.mGet(keys)) : []);
@@ -128,11 +127,9 @@ export class RedisCodeStore implements CodeStore {
 
   takeValue: CodeStore["takeValue"] = async (key) => parseTakeReply(await this.run(TAKE_VALUE_SCRIPT, { keys: [key], args: [] }));
 
-  raiseValue: CodeStore["raiseValue"] = async (key, value, ttlMs) =>
-    parseRaiseReply(await this.run(RAISE_VALUE_SCRIPT, scriptCalls.raise(key, value, ttlMs)));
+  raiseValue: CodeStore["raiseValue"] = async (key, value, ttlMs) => parseRaiseReply(await this.run(RAISE_VALUE_SCRIPT, scriptCalls.raise(key, value, ttlMs)));
 
-  enqueueDelivery: CodeStore["enqueueDelivery"] = async (job) =>
-    Number(await this.run(DELIVERY_SCRIPT, scriptCalls.enqueueDelivery(job))) === 1;
+  enqueueDelivery: CodeStore["enqueueDelivery"] = async (job) => Number(await this.run(DELIVERY_SCRIPT, scriptCalls.enqueueDelivery(job))) === 1;
 
   claimDelivery: CodeStore["claimDelivery"] = async (input) => parseClaimReply(await this.run(DELIVERY_SCRIPT, scriptCalls.claimDelivery(input)));
 
@@ -148,8 +145,7 @@ export class RedisCodeStore implements CodeStore {
     if (this.client?.isOpen) await this.client.close();
   }
 
-  private slotLimits = async (mode: LimitMode, rules: LimitRule[]) =>
-    parseLimitReply(await this.run(LIMITS_SCRIPT, scriptCalls.limits(mode, rules)));
+  private slotLimits = async (mode: LimitMode, rules: LimitRule[]) => parseLimitReply(await this.run(LIMITS_SCRIPT, scriptCalls.limits(mode, rules)));
 
   private use(cluster: boolean, connected?: Connection) {
     this.clustered = cluster;

@@ -224,7 +224,10 @@ export const scriptCalls = {
   limits(mode: LimitMode, rules: LimitRule[]) {
     return { keys: rules.map((r) => r.key), args: [mode, ...limitArgs(rules)] };
   },
-  issue(key: string, i: { codeHash: string; payload: string; now: number; ttlMs: number; maxLifetimeMs: number; retentionMs: number; sendLimits: LimitRule[] }) {
+  issue(
+    key: string,
+    i: { codeHash: string; payload: string; now: number; ttlMs: number; maxLifetimeMs: number; retentionMs: number; sendLimits: LimitRule[] },
+  ) {
     return {
       keys: [key, ...i.sendLimits.map((r) => r.key)],
       args: [i.codeHash, i.payload, String(i.now), String(i.ttlMs), String(i.maxLifetimeMs), String(i.retentionMs), ...limitArgs(i.sendLimits)],

@@ -59,8 +59,7 @@ export class UpstashCodeStore implements CodeStore {
     return parseLimitReply(await this.call(() => this.scripts.limits.exec(keys, args)));
   };
 
-  readValues: CodeStore["readValues"] = async (keys) =>
-    keys.length ? this.call(() => this.redis.mget<Array<string | null>>(...keys)) : [];
+  readValues: CodeStore["readValues"] = async (keys) => (keys.length ? this.call(() => this.redis.mget<Array<string | null>>(...keys)) : []);
 
   forget: CodeStore["forget"] = async (keys) => {
     if (keys.length) await this.call(() => this.redis.del(...keys));

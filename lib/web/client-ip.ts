@@ -13,7 +13,12 @@ export function clientIp(headers: Headers, options: { trustProxy: boolean; onVer
       if (real) return real.trim();
     }
     // The entry our own proxy appended is the last one; earlier entries are whatever the client claimed.
-    const last = headers.get("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean).at(-1);
+    const last = headers
+      .get("x-forwarded-for")
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .at(-1);
     if (last) return last;
   }
   const socket = headers.get(SOCKET_ADDRESS_HEADER)?.trim();

@@ -41,7 +41,11 @@ export function refused(
   return options.field && result.reason !== "weak_password" ? { ...state, fieldErrors: { [options.field]: state.message! } } : state;
 }
 
-function refusal(result: { reason: Outcome; retryAfterSeconds?: number; message?: string }, values: Record<string, string>, options: { what?: string; passwordField?: string }): Refusal {
+function refusal(
+  result: { reason: Outcome; retryAfterSeconds?: number; message?: string },
+  values: Record<string, string>,
+  options: { what?: string; passwordField?: string },
+): Refusal {
   if (result.reason === "rate_limited" && result.retryAfterSeconds) {
     return failure("rate_limited", values, { message: waitMessage(result.retryAfterSeconds, options.what), retryAfterSeconds: result.retryAfterSeconds });
   }

@@ -13,7 +13,11 @@ import { databaseOutageOf, logDatabaseOutage } from "@/db/outage";
 const MAX_BODY_BYTES = 16 * 1024;
 
 export interface ApiErrorBody {
-  error: { code: Outcome | "unsupported_media_type" | "payload_too_large" | "cross_site" | "unauthenticated" | "internal"; message: string; fields?: Record<string, string> };
+  error: {
+    code: Outcome | "unsupported_media_type" | "payload_too_large" | "cross_site" | "unauthenticated" | "internal";
+    message: string;
+    fields?: Record<string, string>;
+  };
 }
 
 export function apiError(

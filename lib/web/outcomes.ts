@@ -68,7 +68,6 @@ export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
 /** "Please wait 45 seconds" / "about 12 minutes" / "about 3 hours", for a Retry-After. */
 export function waitMessage(retryAfterSeconds: number, what = "trying again"): string {
   const s = Math.max(1, Math.ceil(retryAfterSeconds));
-  const span =
-    s < 90 ? `${s} second${s === 1 ? "" : "s"}` : s < 90 * 60 ? `about ${Math.ceil(s / 60)} minutes` : `about ${Math.ceil(s / 3600)} hours`;
+  const span = s < 90 ? `${s} second${s === 1 ? "" : "s"}` : s < 90 * 60 ? `about ${Math.ceil(s / 60)} minutes` : `about ${Math.ceil(s / 3600)} hours`;
   return `Too many attempts for now. Please wait ${span} before ${what}.`;
 }

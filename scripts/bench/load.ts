@@ -44,7 +44,13 @@ export function request(method: "GET" | "POST", path: string, json?: unknown): P
   });
 }
 
-export async function expectStatus(rec: Recorder, step: string, reply: Promise<Reply>, status: number, check?: (r: Reply) => string | undefined): Promise<Reply | undefined> {
+export async function expectStatus(
+  rec: Recorder,
+  step: string,
+  reply: Promise<Reply>,
+  status: number,
+  check?: (r: Reply) => string | undefined,
+): Promise<Reply | undefined> {
   let r: Reply;
   try {
     r = await reply;

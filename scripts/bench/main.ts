@@ -107,7 +107,9 @@ async function main() {
     quick: opts.quick,
     date: new Date().toISOString(),
   };
-  console.log(`Bench ${opts.quick ? "(quick) " : ""}on ${machine.cpu} x${machine.cores}, Node ${machine.node}, Next ${machine.next}, build ${buildId} (${machine.buildAgeMinutes} min old)`);
+  console.log(
+    `Bench ${opts.quick ? "(quick) " : ""}on ${machine.cpu} x${machine.cores}, Node ${machine.node}, Next ${machine.next}, build ${buildId} (${machine.buildAgeMinutes} min old)`,
+  );
 
   const redis: RedisServer = await startRedis();
   cleanups.push(() => redis.stop());
@@ -211,30 +213,44 @@ async function main() {
       phases.push(await verifyPhase(16, opts.scaleN, opts.verify.warmup, tag));
       let k = 0;
       const pool = () => `seed-${(k++ * 7919) % seeded}@bench.test`; // spread over the whole table
-      for (const c of opts.scaleLoginC) phases.push(await loginPhase(c, c === 1 ? Math.min(100, opts.scaleN) : opts.scaleN, opts.login.warmup, opts.ceilingN, pool, tag));
+      for (const c of opts.scaleLoginC)
+        phases.push(await loginPhase(c, c === 1 ? Math.min(100, opts.scaleN) : opts.scaleN, opts.login.warmup, opts.ceilingN, pool, tag));
     }
   }
 
   const cold = wants("cold") ? await coldPhase(appRoot, env, opts.quick ? 10 : 30) : undefined;
 
   const targets = evaluateTargets(ceiling, phases);
-  const results = { machine: { ...machine, serverIdleRssMb: idleRssMb, serverEnv: opts.serverEnv }, options: { ...opts, only: opts.only ? [...opts.only] : null }, ceiling, phases, seeding, targets, cold, profile: undefined as ProfileSummary | undefined };
+  const results = {
+    machine: { ...machine, serverIdleRssMb: idleRssMb, serverEnv: opts.serverEnv },
+    options: { ...opts, only: opts.only ? [...opts.only] : null },
+    ceiling,
+    phases,
+    seeding,
+    targets,
+    cold,
+    profile: undefined as ProfileSummary | undefined,
+  };
   const text = cold ? `${render(results)}\n\n${renderCold(cold)}` : render(results);
 
   // Stop the server before reading its profile: --cpu-prof writes it on exit.
   await server.stop();
   if (opts.profile) {
-    const file = readdirSync(profileDir).find((f) => f.endsWith(`.${server.serverPid}.0.001.cpuprofile`)) ?? readdirSync(profileDir).find((f) => f.includes(`.${server.serverPid}.`));
+    const file =
+      readdirSync(profileDir).find((f) => f.endsWith(`.${server.serverPid}.0.001.cpuprofile`)) ??
+      readdirSync(profileDir).find((f) => f.includes(`.${server.serverPid}.`));
     if (!file) {
       console.error(`No profile for pid ${server.serverPid} in ${profileDir}: ${readdirSync(profileDir).join(", ")}`);
     } else {
-      const windows: ProfileWindow[] = phases.filter((p) => !p.kind.startsWith("floor")).map((p) => ({
-        name: p.name,
-        startUs: p.windowUs[0],
-        endUs: p.windowUs[1],
-        requests: p.count,
-        mainThreadCpuMsPerItem: (p.serverMainThreadCpuSeconds * 1000) / p.count,
-      }));
+      const windows: ProfileWindow[] = phases
+        .filter((p) => !p.kind.startsWith("floor"))
+        .map((p) => ({
+          name: p.name,
+          startUs: p.windowUs[0],
+          endUs: p.windowUs[1],
+          requests: p.count,
+          mainThreadCpuMsPerItem: (p.serverMainThreadCpuSeconds * 1000) / p.count,
+        }));
       results.profile = summariseProfile(join(profileDir, file), windows, appRoot);
       writeFileSync(join(RESULTS_DIR, "profile-summary.txt"), results.profile.text + "\n");
     }
@@ -244,7 +260,9 @@ async function main() {
   writeFileSync(join(RESULTS_DIR, "latest.txt"), text + "\n");
   console.log(`\n${text}\n`);
   if (results.profile) console.log(`${results.profile.text}\n`);
-  console.log(`Results: bench-results/latest.json, bench-results/latest.txt${results.profile ? ", bench-results/profile-summary.txt" : ""}; server log bench-results/server.log`);
+  console.log(
+    `Results: bench-results/latest.json, bench-results/latest.txt${results.profile ? ", bench-results/profile-summary.txt" : ""}; server log bench-results/server.log`,
+  );
   const errors = phases.reduce((a, p) => a + p.errors, 0);
   if (errors) {
     console.error(`${errors} requests failed: see the err column and bench-results/server.log`);

@@ -55,7 +55,16 @@ export function parseOptions(argv: string[]): Options {
   }
   const quick = flags.get("quick") === "true";
   const list = (key: string, fallback: number[]) =>
-    flags.has(key) ? flags.get(key)!.split(",").map((v) => { const n = Number(v); if (!Number.isInteger(n) || n <= 0) throw new Error(`--${key}: ${v} is not a positive integer`); return n; }) : fallback;
+    flags.has(key)
+      ? flags
+          .get(key)!
+          .split(",")
+          .map((v) => {
+            const n = Number(v);
+            if (!Number.isInteger(n) || n <= 0) throw new Error(`--${key}: ${v} is not a positive integer`);
+            return n;
+          })
+      : fallback;
   const phase = (kind: string, c: number[], n: number[], nQuick: number[], warmup: number, warmupQuick: number): PhaseOptions => ({
     c: list(`${kind}-c`, c),
     n: list(`${kind}-n`, quick ? nQuick : n),

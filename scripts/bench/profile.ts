@@ -99,7 +99,8 @@ function classify(root: string, maps: MapCache, frame: CallFrame): { module: str
     if (pkg === "next") {
       // next ships its own dependencies precompiled; name them.
       const compiled = rest.indexOf("compiled");
-      if (compiled >= 0 && rest[compiled + 1]) pkg = `next/compiled/${rest[compiled + 1] === "next-server" ? `next-server/${rest[compiled + 2]?.split(".")[0]}` : rest[compiled + 1]}`;
+      if (compiled >= 0 && rest[compiled + 1])
+        pkg = `next/compiled/${rest[compiled + 1] === "next-server" ? `next-server/${rest[compiled + 2]?.split(".")[0]}` : rest[compiled + 1]}`;
       else if (rest[0] === "dist" && rest[1]) pkg = `next/${rest[1]}${rest[1] === "server" && rest[2] ? `/${rest[2].replace(/\.js$/, "")}` : ""}`;
     }
     return { module: pkg, where: `${rel.slice(nm + "node_modules/".length)}:${line}` };

@@ -16,12 +16,22 @@ function table(rows: string[][], align: ("l" | "r")[]): string {
     .join("\n");
 }
 
-export function render(results: { machine: Record<string, unknown>; ceiling?: Ceiling; phases: PhaseResult[]; targets: Target[]; seeding: Array<{ accounts: number; seconds: number }> }): string {
+export function render(results: {
+  machine: Record<string, unknown>;
+  ceiling?: Ceiling;
+  phases: PhaseResult[];
+  targets: Target[];
+  seeding: Array<{ accounts: number; seconds: number }>;
+}): string {
   const out: string[] = [];
   const m = results.machine;
   out.push(
     `Machine: ${m.cpu} x${m.cores}, ${m.memoryGb} GB, Node ${m.node}, Next ${m.next}; build ${m.buildId}; server ${m.serverNodeOptions || "(no heap cap)"} (as npm start), idle RSS ${Number(m.serverIdleRssMb).toFixed(0)} MB` +
-      (Object.keys(m.serverEnv as object).length ? `; server env ${Object.entries(m.serverEnv as object).map(([k, v]) => `${k}=${v}`).join(" ")}` : "") +
+      (Object.keys(m.serverEnv as object).length
+        ? `; server env ${Object.entries(m.serverEnv as object)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")}`
+        : "") +
       (m.profiled ? "; SERVER PROFILED (--cpu-prof): timings inflated" : ""),
   );
   if (results.ceiling) {
@@ -37,7 +47,22 @@ export function render(results: { machine: Record<string, unknown>; ceiling?: Ce
     );
   }
   out.push("");
-  const header = ["phase", "accounts", "c", "n", "rate/s", "step", "p50", "p95", "p99", "max", "err", "srv ms/item main+rest", "cpu srv/redis/bench/other", "rss max"];
+  const header = [
+    "phase",
+    "accounts",
+    "c",
+    "n",
+    "rate/s",
+    "step",
+    "p50",
+    "p95",
+    "p99",
+    "max",
+    "err",
+    "srv ms/item main+rest",
+    "cpu srv/redis/bench/other",
+    "rss max",
+  ];
   const rows: string[][] = [header];
   for (const p of results.phases) {
     const steps = p.kind === "flow" ? ["register", "inbox", "verify", "login", "flow"] : [mainStep(p.kind)];
@@ -56,7 +81,9 @@ export function render(results: { machine: Record<string, unknown>; ceiling?: Ce
         fmt(s?.max),
         i === 0 ? String(p.errors) : "",
         i === 0 ? `${fmt((p.serverMainThreadCpuSeconds * 1000) / p.count)}+${fmt(((p.serverCpuSeconds - p.serverMainThreadCpuSeconds) * 1000) / p.count)}` : "",
-        i === 0 ? [p.serverCpuSeconds, p.redisCpuSeconds, p.benchCpuSeconds, p.otherCpuSeconds].map((v) => `${((v / p.seconds) * 100).toFixed(0)}%`).join("/") : "",
+        i === 0
+          ? [p.serverCpuSeconds, p.redisCpuSeconds, p.benchCpuSeconds, p.otherCpuSeconds].map((v) => `${((v / p.seconds) * 100).toFixed(0)}%`).join("/")
+          : "",
         i === 0 && p.rssMaxMb ? `${p.rssMaxMb.toFixed(0)} MB` : "",
       ]);
     });
@@ -65,9 +92,13 @@ export function render(results: { machine: Record<string, unknown>; ceiling?: Ce
   const noisy = results.phases.filter((p) => p.otherCpuSeconds / p.seconds > 0.15);
   if (noisy.length) {
     const which = noisy.length > 4 ? `${noisy.length} of ${results.phases.length} phases` : noisy.map((p) => p.name).join(", ");
-    out.push(`NOTE: other processes used over 15% of a core during ${which} (last cpu figure): those timings are pessimistic; re-run on a quiet machine (--wait-quiet).`);
+    out.push(
+      `NOTE: other processes used over 15% of a core during ${which} (last cpu figure): those timings are pessimistic; re-run on a quiet machine (--wait-quiet).`,
+    );
   }
-  out.push("(times in ms; inbox = register start -> message at the sink; srv ms/item = server CPU per flow or request: main thread + other threads (Argon2 pool, GC, libsql); cpu = share of one core used by the server (incl. its hashing threads) / redis / the bench process (load + SMTP sink) / everything else on the machine)");
+  out.push(
+    "(times in ms; inbox = register start -> message at the sink; srv ms/item = server CPU per flow or request: main thread + other threads (Argon2 pool, GC, libsql); cpu = share of one core used by the server (incl. its hashing threads) / redis / the bench process (load + SMTP sink) / everything else on the machine)",
+  );
   const flow8 = results.phases.filter((p) => p.kind === "flow").sort((a, b) => b.concurrency - a.concurrency)[0];
   if (flow8) {
     const per = (v: number) => (v * 1000) / flow8.count;
@@ -80,7 +111,15 @@ export function render(results: { machine: Record<string, unknown>; ceiling?: Ce
   }
   if (results.seeding.length) out.push(`Seeding: ${results.seeding.map((s) => `${kNum(s.accounts)} accounts in ${s.seconds.toFixed(1)} s`).join(", ")}`);
   out.push("");
-  out.push(table([["target", "limit", "measured", "met"], ...results.targets.map((t) => [t.name, t.limit, t.measured, t.met === null ? "n/a" : t.met ? "met" : "NOT MET"])], ["l", "l", "r", "l"]));
+  out.push(
+    table(
+      [
+        ["target", "limit", "measured", "met"],
+        ...results.targets.map((t) => [t.name, t.limit, t.measured, t.met === null ? "n/a" : t.met ? "met" : "NOT MET"]),
+      ],
+      ["l", "l", "r", "l"],
+    ),
+  );
   return out.join("\n");
 }
 
@@ -91,7 +130,9 @@ export function renderCold(c: ColdStart): string {
   ];
   for (const step of ["register", "verify", "login"]) {
     const warm = c.warm[step]?.p50 ?? NaN;
-    lines.push(`  first ${step} after start ${fmt(c.first[step] ?? NaN)} ms vs warm p50 ${fmt(warm)} ms (n=${c.warmCount}) -> ${ratio(c.first[step] ?? NaN, warm)}${step === "register" ? " (target <= 3x)" : ""}`);
+    lines.push(
+      `  first ${step} after start ${fmt(c.first[step] ?? NaN)} ms vs warm p50 ${fmt(warm)} ms (n=${c.warmCount}) -> ${ratio(c.first[step] ?? NaN, warm)}${step === "register" ? " (target <= 3x)" : ""}`,
+    );
   }
   return lines.join("\n");
 }

@@ -36,7 +36,14 @@ export function evaluateTargets(ceiling: Ceiling | undefined, phases: PhaseResul
   const flow8 = find("flow", 8);
   add("flows/s, c=8", ceiling ? ceiling.flowsPerSecond * 0.7 : undefined, flow8?.perSecond, "/s", false, " (70% of ceiling)");
   // The formula assumes two hashes side by side run as fast as one alone; Argon2id is memory-bound, so they may not.
-  add("(info) flows/s vs measured ceiling", ceiling ? ceiling.measuredParallelPairsPerSecond * 0.7 : undefined, flow8?.perSecond, "/s", false, " (70% of side-by-side)");
+  add(
+    "(info) flows/s vs measured ceiling",
+    ceiling ? ceiling.measuredParallelPairsPerSecond * 0.7 : undefined,
+    flow8?.perSecond,
+    "/s",
+    false,
+    " (70% of side-by-side)",
+  );
   add("GET /register p95, c=16", 20, phases.find((p) => p.name === "GET /register c=16")?.steps.page?.p95, "ms");
   add("server RSS max, flow c=8", 300, flow8?.rssMaxMb, "MB");
   // What Next itself costs here, under the same load (scripts/bench/floor.ts): no product code can go below it.
@@ -48,7 +55,14 @@ export function evaluateTargets(ceiling: Ceiling | undefined, phases: PhaseResul
   const staticFloor = floor("static page")?.steps.page?.p95;
   for (const path of AUTH_PAGES) {
     const p95 = phases.find((p) => p.name === `GET ${path} c=16`)?.steps.page?.p95;
-    add(`GET ${path} p95, c=16 vs floor static page`, staticFloor === undefined ? undefined : staticFloor * 1.3, p95, "ms", true, ` (1.3x floor ${fmt(staticFloor)})`);
+    add(
+      `GET ${path} p95, c=16 vs floor static page`,
+      staticFloor === undefined ? undefined : staticFloor * 1.3,
+      p95,
+      "ms",
+      true,
+      ` (1.3x floor ${fmt(staticFloor)})`,
+    );
   }
   // Flat at scale: p50 with the most accounts no worse than 1.25x (+1 ms) the one with the fewest.
   for (const kind of ["verify", "login"] as const) {

@@ -1,7 +1,14 @@
 /** Every variable lib/platform/config.ts reads, grouped as in .env.example, with how `npm run doctor` may show it. */
 export type Shown = "plain" | "secret" | "url";
 export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown: Shown, note?: string]> }> = [
-  { group: "Runtime", vars: [["NODE_ENV", "plain"], ["VERCEL", "plain", "set by Vercel"], ["APP_NAME", "plain", "default: Verified Signup"]] },
+  {
+    group: "Runtime",
+    vars: [
+      ["NODE_ENV", "plain"],
+      ["VERCEL", "plain", "set by Vercel"],
+      ["APP_NAME", "plain", "default: Verified Signup"],
+    ],
+  },
   {
     group: "Auth",
     vars: [
@@ -12,10 +19,22 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
       ["SESSION_IDLE_TIMEOUT_SECONDS", "plain", "default: 604800 (7 days)"],
     ],
   },
-  { group: "Database", vars: [["DATABASE_URL", "url", "default: file:./data/app.db"], ["DATABASE_AUTH_TOKEN", "secret"]] },
+  {
+    group: "Database",
+    vars: [
+      ["DATABASE_URL", "url", "default: file:./data/app.db"],
+      ["DATABASE_AUTH_TOKEN", "secret"],
+    ],
+  },
   {
     group: "Code store",
-    vars: [["UPSTASH_REDIS_REST_URL", "url"], ["UPSTASH_REDIS_REST_TOKEN", "secret"], ["REDIS_URL", "url"], ["REDIS_ALLOW_PLAINTEXT", "plain"], ["REDIS_CLUSTER", "plain"]],
+    vars: [
+      ["UPSTASH_REDIS_REST_URL", "url"],
+      ["UPSTASH_REDIS_REST_TOKEN", "secret"],
+      ["REDIS_URL", "url"],
+      ["REDIS_ALLOW_PLAINTEXT", "plain"],
+      ["REDIS_CLUSTER", "plain"],
+    ],
   },
   {
     group: "Mail",
@@ -78,7 +97,10 @@ export const VARIABLES: Array<{ group: string; vars: Array<[name: string, shown:
   },
   {
     group: "Housekeeping",
-    vars: [["CRON_SECRET", "secret", "enables /api/cron/cleanup"], ["UNVERIFIED_ACCOUNT_RETENTION_DAYS", "plain", "default: 7"]],
+    vars: [
+      ["CRON_SECRET", "secret", "enables /api/cron/cleanup"],
+      ["UNVERIFIED_ACCOUNT_RETENTION_DAYS", "plain", "default: 7"],
+    ],
   },
 ];
 

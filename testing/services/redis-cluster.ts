@@ -49,11 +49,10 @@ export async function startRedisCluster(): Promise<RedisCluster> {
 
   try {
     children = await Promise.all(ports.map((port) => spawnNode(server, port, dir)));
-    const created = spawnSync(
-      cli,
-      ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"],
-      { encoding: "utf8", timeout: 30_000 },
-    );
+    const created = spawnSync(cli, ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${created.stdout}\n${created.stderr}`);
     await untilClusterOk(ports);
   } catch (error) {
@@ -83,14 +82,22 @@ function spawnNode(bin: string, port: number, dir: string): Promise<ChildProcess
   return spawnServer(
     bin,
     [
-      "--port", String(port),
-      "--bind", "127.0.0.1",
-      "--cluster-enabled", "yes",
-      "--cluster-config-file", `nodes-${port}.conf`,
-      "--save", "",
-      "--appendonly", "no",
-      "--dir", dir,
-      "--loglevel", "warning",
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--cluster-enabled",
+      "yes",
+      "--cluster-config-file",
+      `nodes-${port}.conf`,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--loglevel",
+      "warning",
     ],
     {},
     {

@@ -26,9 +26,7 @@ export async function startRedis(): Promise<RedisServer> {
   const external = process.env.TEST_REDIS_URL;
   if (external) {
     const notOwned = async () => {
-      throw new Error(
-        `TEST_REDIS_URL=${external} is a Redis the tests do not own: fault tests (stop/start) need an owned server. Unset TEST_REDIS_URL.`,
-      );
+      throw new Error(`TEST_REDIS_URL=${external} is a Redis the tests do not own: fault tests (stop/start) need an owned server. Unset TEST_REDIS_URL.`);
     };
     return { url: external, port: Number(new URL(external).port || 6379), owned: false, stop: notOwned, start: notOwned };
   }

@@ -108,11 +108,16 @@ export async function startResendStub(options: ResendStubOptions = {}): Promise<
     if (stub.ratePerSecond > 0) {
       const recent = stub.requests.filter((r) => r !== request && r.path === "/emails" && r.status !== 429 && r.at > at - WINDOW_MS);
       if (recent.length >= stub.ratePerSecond) {
-        return refuse(429, "rate_limit_exceeded", "Too many requests. You can only make 2 requests per second. See rate limit response headers for more information.", {
-          "retry-after": "1",
-          "ratelimit-limit": String(stub.ratePerSecond),
-          "ratelimit-remaining": "0",
-        });
+        return refuse(
+          429,
+          "rate_limit_exceeded",
+          "Too many requests. You can only make 2 requests per second. See rate limit response headers for more information.",
+          {
+            "retry-after": "1",
+            "ratelimit-limit": String(stub.ratePerSecond),
+            "ratelimit-remaining": "0",
+          },
+        );
       }
     }
     if (stub.failWith) {

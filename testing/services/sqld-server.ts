@@ -127,4 +127,3 @@ async function answersHealth(port: number): Promise<boolean> {
     return false;
   }
 }
-

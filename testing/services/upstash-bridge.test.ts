@@ -117,7 +117,14 @@ describe("upstash bridge, protocol details", () => {
   });
 
   it("keeps going after a failed command in a pipeline", async () => {
-    const res = await raw([["SET", "pk", "v"], ["INCR", "pk"], ["GET", "pk"]], "pipeline");
+    const res = await raw(
+      [
+        ["SET", "pk", "v"],
+        ["INCR", "pk"],
+        ["GET", "pk"],
+      ],
+      "pipeline",
+    );
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body[0]).toEqual({ result: "OK" });

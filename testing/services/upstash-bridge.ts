@@ -36,9 +36,11 @@ export async function startUpstashBridge(redisUrl: string): Promise<UpstashBridg
   client.on("error", () => {}); // reconnection is automatic; failures surface per request
   const connected = client.connect();
   const timer = setTimeout(() => client.destroy(), 5_000);
-  await connected.catch((error) => {
-    throw new Error(`Upstash bridge cannot reach ${redisUrl}: ${error}`);
-  }).finally(() => clearTimeout(timer));
+  await connected
+    .catch((error) => {
+      throw new Error(`Upstash bridge cannot reach ${redisUrl}: ${error}`);
+    })
+    .finally(() => clearTimeout(timer));
   // Bulk strings as Buffers: base64 then encodes the exact bytes.
   const redis = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
 
@@ -107,15 +109,15 @@ export async function startUpstashBridge(redisUrl: string): Promise<UpstashBridg
       replies = (await multi.exec()) as unknown as Reply[];
     } catch (error) {
       if (error instanceof MultiErrorReply) replies = error.replies as Reply[];
-      else if (error instanceof ErrorReply) throw error; // EXECABORT: a command was rejected while queueing
+      else if (error instanceof ErrorReply)
+        throw error; // EXECABORT: a command was rejected while queueing
       else throw new Unavailable(String(error));
     }
     return replies.map((reply, i) => prepared[i]?.fix?.(reply) ?? reply);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const send = (status: number, body: unknown) =>
-      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const send = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (req.method !== "POST") return send(405, { error: "ERR only POST is supported" });
     if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: "Unauthorized" });
 
@@ -128,8 +130,7 @@ export async function startUpstashBridge(redisUrl: string): Promise<UpstashBridg
       return send(400, { error: "ERR failed to parse the request body as JSON" });
     }
     const base64 = String(req.headers["upstash-encoding"]).toLowerCase() === "base64";
-    const entry = (reply: Reply) =>
-      reply instanceof ErrorReply ? { error: reply.message } : { result: encode(reply, base64, true) };
+    const entry = (reply: Reply) => (reply instanceof ErrorReply ? { error: reply.message } : { result: encode(reply, base64, true) });
 
     try {
       await ready();

@@ -4,13 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisCluster, type RedisCluster } from "@/testing/services/redis-cluster";
 import { startRedis, type RedisServer } from "@/testing/services/redis-server";
 import { startUpstashBridge, type UpstashBridge } from "@/testing/services/upstash-bridge";
-import {
-  StoreUnavailableError,
-  type CodeStore,
-  type ConsumeCodeInput,
-  type IssueCodeInput,
-  type LimitRule,
-} from "@/lib/store/code-store";
+import { StoreUnavailableError, type CodeStore, type ConsumeCodeInput, type IssueCodeInput, type LimitRule } from "@/lib/store/code-store";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { RedisCodeStore, type RedisTopology } from "@/lib/store/redis";
 import { CONSUME_CODE_SCRIPT, scriptCalls } from "@/lib/store/scripts";
@@ -520,7 +514,15 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
 
     it("forget removes code records and values, and leaves other keys alone", async () => {
       fresh();
-      await store.issueCode(`${key}:c`, { codeHash: "h1", payload: "", now: T, ttlMs: MINUTE, maxLifetimeMs: 30 * MINUTE, retentionMs: MINUTE, sendLimits: [] });
+      await store.issueCode(`${key}:c`, {
+        codeHash: "h1",
+        payload: "",
+        now: T,
+        ttlMs: MINUTE,
+        maxLifetimeMs: 30 * MINUTE,
+        retentionMs: MINUTE,
+        sendLimits: [],
+      });
       await store.writeValue(`${key}:v`, "1", MINUTE);
       await store.writeValue(`${key}:kept`, "2", MINUTE);
       await store.forget([`${key}:c`, `${key}:v`]);
@@ -615,9 +617,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       const h = digest();
       const fail = rule(`${key}:fail`, 1000, HOUR);
       await store.issueCode(key, issueInput(h, T));
-      const outcomes = await Promise.all(
-        Array.from({ length: 50 }, () => store.consumeCode(key, consumeInput(digest(), T, { failureLimits: [fail] }))),
-      );
+      const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.consumeCode(key, consumeInput(digest(), T, { failureLimits: [fail] }))));
       const statuses = outcomes.map((o) => o.status);
       expect(statuses.filter((s) => s === "wrong_code")).toHaveLength(MAX_ATTEMPTS - 1);
       expect(statuses.filter((s) => s === "too_many_attempts")).toHaveLength(50 - (MAX_ATTEMPTS - 1));
@@ -679,7 +679,12 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
 
     it("hands jobs out in order of due time, each leased once with its body intact, and is empty once they are settled", async () => {
       const T = await emptyQueue();
-      for (const [id, due] of [["b", T + 2], ["a", T + 1], ["c", T + 3]] as const) expect(await store.enqueueDelivery(job(id, due))).toBe(true);
+      for (const [id, due] of [
+        ["b", T + 2],
+        ["a", T + 1],
+        ["c", T + 3],
+      ] as const)
+        expect(await store.enqueueDelivery(job(id, due))).toBe(true);
       const seen: string[] = [];
       for (let i = 0; i < 3; i++) {
         const claim = await store.claimDelivery({ now: T + 10, leaseMs: MINUTE, intervalMs: 0 });
@@ -715,7 +720,10 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
       expect(await store.claimDelivery({ now: T + 20, leaseMs: MINUTE, intervalMs: 0 })).toEqual({ status: "wait", waitMs: 990 });
       expect(await store.claimDelivery({ now: T + 1_010, leaseMs: MINUTE, intervalMs: 0 })).toMatchObject({ status: "job", job: { id: "r1", attempts: 2 } });
       expect(await store.claimDelivery({ now: T + 1_011, leaseMs: MINUTE, intervalMs: 0 })).toMatchObject({ status: "job", job: { id: "r2" } });
-      expect(await store.claimDelivery({ now: T + 1_012, leaseMs: MINUTE, intervalMs: 0 })).toMatchObject({ status: "expired", job: { id: "old", attempts: 0 } });
+      expect(await store.claimDelivery({ now: T + 1_012, leaseMs: MINUTE, intervalMs: 0 })).toMatchObject({
+        status: "expired",
+        job: { id: "old", attempts: 0 },
+      });
       expect(await store.claimDelivery({ now: T + 1_013, leaseMs: MINUTE, intervalMs: 0 })).toMatchObject({ status: "wait" });
     });
   });
@@ -724,9 +732,7 @@ describe.each(harnesses)("code store contract: $name", (harness) => {
     it("answers 10 parallel first calls, none refused while it is still connecting", async () => {
       fresh();
       const cold = harness.create();
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 10 }, (_, i) => cold.limits("hit", [rule(`${key}:cold:${i}`, 5, MINUTE)])),
-      );
+      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => cold.limits("hit", [rule(`${key}:cold:${i}`, 5, MINUTE)])));
       expect(outcomes.map((o) => (o.status === "fulfilled" ? o.value : String((o.reason as Error)?.cause ?? o.reason)))).toEqual(
         Array.from({ length: 10 }, () => ({ allowed: true })),
       );

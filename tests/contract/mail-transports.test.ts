@@ -11,8 +11,7 @@ import { SmtpMailer } from "@/lib/mail/smtp";
 
 const MAIL_FROM = "Verified Signup <no-reply@signup.example>";
 
-const message = (to: string, code: string) =>
-  verificationCodeMessage({ appName: "Verified Signup", to, code, validMinutes: 10 });
+const message = (to: string, code: string) => verificationCodeMessage({ appName: "Verified Signup", to, code, validMinutes: 10 });
 
 /** An SmtpMailer built the way the app builds it: from the environment through parseConfig. */
 function smtpMailerFor(port: number): SmtpMailer {
@@ -47,7 +46,12 @@ describe("codeMessage (each body rendered once, the code put in per message)", (
     ];
     for (const purpose of CODE_PURPOSES) {
       for (const variant of occasions) {
-        for (const [code, validMinutes] of [["031415", 10], ["999999", 10], ["000000", 3], ["123456", 10]] as const) {
+        for (const [code, validMinutes] of [
+          ["031415", 10],
+          ["999999", 10],
+          ["000000", 3],
+          ["123456", 10],
+        ] as const) {
           const input = { purpose, appName: "Verified Signup", code, validMinutes, ...variant };
           const built = await codeMessage({ ...input, to: "ada@example.com" });
           const fresh = await renderBody(codeEmailElement(input));
@@ -227,7 +231,9 @@ describe("ResendMailer", () => {
   it("names Resend's refusal of an unverified sending domain: 403 validation_error, not retryable, the domain in the detail and no address", async () => {
     const refusing = await startResendStub({ unverifiedDomains: ["signup.example"] });
     try {
-      const error = (await new ResendMailer(apiKey, MAIL_FROM, refusing.baseUrl).send(await message("ada@example.com", "123123")).catch((e: unknown) => e)) as MailDeliveryError;
+      const error = (await new ResendMailer(apiKey, MAIL_FROM, refusing.baseUrl)
+        .send(await message("ada@example.com", "123123"))
+        .catch((e: unknown) => e)) as MailDeliveryError;
       expect(error).toBeInstanceOf(MailDeliveryError);
       expect(error.refusal).toMatchObject({ provider: "resend", status: 403, name: "validation_error", retryable: false });
       expect(error.refusal.detail).toContain("signup.example domain is not verified");

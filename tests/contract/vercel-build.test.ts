@@ -147,7 +147,8 @@ describe("nothing writes to the file system on Vercel", () => {
           const text = readFileSync(path, "utf8");
           // A file write needs node:fs; only modules that import it are searched for its writing calls.
           const importsFs = /from\s+["'](?:node:)?fs(?:\/promises)?["']|require\(\s*["'](?:node:)?fs(?:\/promises)?["']\s*\)/.test(text);
-          if (importsFs && /\b(writeFile|appendFile|mkdir|createWriteStream|rmSync|rename|unlink|copyFile|cpSync)(?:Sync)?\s*\(/.test(text)) writers.push(relative(ROOT, path));
+          if (importsFs && /\b(writeFile|appendFile|mkdir|createWriteStream|rmSync|rename|unlink|copyFile|cpSync)(?:Sync)?\s*\(/.test(text))
+            writers.push(relative(ROOT, path));
         }
       }
     };

@@ -52,7 +52,14 @@ describe("a customer's second factor over the API", () => {
     const emailCode = await mailedCode(email, async () => (started = await post("/api/account/two-factor", { password: PASSWORD }, { cookie })));
     const { secret, recoveryCodes } = started!.json;
     const stepStart = Date.now();
-    expectErrorShape(await post("/api/account/two-factor/confirm", { code: totpCodeAt(secret, stepStart), emailCode: emailCode === "000000" ? "111111" : "000000" }, { cookie }), "wrong_code");
+    expectErrorShape(
+      await post(
+        "/api/account/two-factor/confirm",
+        { code: totpCodeAt(secret, stepStart), emailCode: emailCode === "000000" ? "111111" : "000000" },
+        { cookie },
+      ),
+      "wrong_code",
+    );
     expect((await post("/api/login", { email, password: PASSWORD })).status, "a wrong mailed code turned it on").toBe(200);
 
     const confirmed = await post("/api/account/two-factor/confirm", { code: totpCodeAt(secret, stepStart), emailCode }, { cookie });

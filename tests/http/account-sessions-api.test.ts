@@ -37,7 +37,13 @@ async function logIn(email: string, userAgent = FIREFOX_MAC, ip = "198.51.100.77
 const list = (cookie: string, headers: Record<string, string> = {}) => get("/api/account/sessions", { cookie, ...headers });
 
 async function del(id: string, cookie: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return reply(await fetch(`${app.url}/api/account/sessions/${encodeURIComponent(id)}`, { method: "DELETE", headers: { cookie, "x-forwarded-for": nextIp(), ...headers }, redirect: "manual" }));
+  return reply(
+    await fetch(`${app.url}/api/account/sessions/${encodeURIComponent(id)}`, {
+      method: "DELETE",
+      headers: { cookie, "x-forwarded-for": nextIp(), ...headers },
+      redirect: "manual",
+    }),
+  );
 }
 
 const revokeOthers = (cookie: string, headers: Record<string, string> = {}) => post("/api/account/sessions/revoke-others", {}, { cookie, headers });
@@ -122,7 +128,11 @@ describe("ending sessions over the API", () => {
 
   it("revoke-others accepts only application/json (a cross-site form cannot send it)", async () => {
     const mine = await logIn(await verifiedAccount("sessions-form"));
-    const r = await post("/api/account/sessions/revoke-others", null, { cookie: mine, raw: "", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const r = await post("/api/account/sessions/revoke-others", null, {
+      cookie: mine,
+      raw: "",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(r.status).toBe(415);
   });
 });

@@ -35,12 +35,9 @@ let redis: RedisServer;
 let sink: SmtpSink;
 let app: AppServer;
 
-withTestStack(
-  { root: ROOT, snapshotPrefix: "http-api-purposes-", readyPath: "/login", authSecret: AUTH_SECRET, env: { SIGN_IN_BY_CODE: "true" } },
-  (stack) => {
-    ({ redis, sink, app } = stack);
-  },
-);
+withTestStack({ root: ROOT, snapshotPrefix: "http-api-purposes-", readyPath: "/login", authSecret: AUTH_SECRET, env: { SIGN_IN_BY_CODE: "true" } }, (stack) => {
+  ({ redis, sink, app } = stack);
+});
 
 // ---- Requests -------------------------------------------------------------------------------------------
 
@@ -162,50 +159,66 @@ async function fuzz(path: string, cookie: string | undefined, check: (r: Reply, 
 }
 
 describe(`fuzz: random and hostile bodies (fast-check, ${RUNS_PER_ENDPOINT} per endpoint)`, () => {
-  it.each(PUBLIC_ENDPOINTS)("%s never answers 5xx; every refusal has the error shape", async (path) => {
-    const seen = new Map<string, number>();
-    await fuzz(path, undefined, () => {}, seen);
-    console.log("FUZZ", path, JSON.stringify([...seen]));
-    // The fuzz reached past the parser: the service itself answered (200, wrong_code, rate_limited, ...) for
-    // a good share of the bodies, not only invalid_input and payload_too_large. The bodies are random: the
-    // endpoint with the strictest schema (reset confirm) got 30 to 54 of 300 through over seven CI runs,
-    // so the floor sits at a twentieth, well below that spread; a parser refusing everything gives 0.
-    const reached = [...seen].filter(([outcome]) => !/invalid_input|payload_too_large/.test(outcome)).reduce((sum, [, n]) => sum + n, 0);
-    expect(reached, `bodies that reached the service: ${JSON.stringify([...seen])}`).toBeGreaterThan(MIN_REACHED);
-  }, 240_000);
+  it.each(PUBLIC_ENDPOINTS)(
+    "%s never answers 5xx; every refusal has the error shape",
+    async (path) => {
+      const seen = new Map<string, number>();
+      await fuzz(path, undefined, () => {}, seen);
+      console.log("FUZZ", path, JSON.stringify([...seen]));
+      // The fuzz reached past the parser: the service itself answered (200, wrong_code, rate_limited, ...) for
+      // a good share of the bodies, not only invalid_input and payload_too_large. The bodies are random: the
+      // endpoint with the strictest schema (reset confirm) got 30 to 54 of 300 through over seven CI runs,
+      // so the floor sits at a twentieth, well below that spread; a parser refusing everything gives 0.
+      const reached = [...seen].filter(([outcome]) => !/invalid_input|payload_too_large/.test(outcome)).reduce((sum, [, n]) => sum + n, 0);
+      expect(reached, `bodies that reached the service: ${JSON.stringify([...seen])}`).toBeGreaterThan(MIN_REACHED);
+    },
+    240_000,
+  );
 
-  it.each(ACCOUNT_ENDPOINTS)("%s without a session answers 401 unauthenticated to every body", async (path) => {
-    const seen = new Map<string, number>();
-    await fuzz(
-      path,
-      undefined,
-      (r) => {
-        expect(r.status).toBe(401);
-        expect(r.json.error.code).toBe("unauthenticated");
-      },
-      seen,
-    );
-  }, 240_000);
+  it.each(ACCOUNT_ENDPOINTS)(
+    "%s without a session answers 401 unauthenticated to every body",
+    async (path) => {
+      const seen = new Map<string, number>();
+      await fuzz(
+        path,
+        undefined,
+        (r) => {
+          expect(r.status).toBe(401);
+          expect(r.json.error.code).toBe("unauthenticated");
+        },
+        seen,
+      );
+    },
+    240_000,
+  );
 
-  it.each(ACCOUNT_ENDPOINTS)("%s with a session never answers 5xx; every refusal has the error shape", async (path) => {
-    const { email } = await verifiedAccount("fuzz-account");
-    const cookie = await signIn(email);
-    const seen = new Map<string, number>();
-    await fuzz(path, cookie, () => {}, seen);
-    console.log("FUZZ (signed in)", path, JSON.stringify([...seen]));
-    expect(seen.get("401 unauthenticated") ?? 0, `the session held: ${JSON.stringify([...seen])}`).toBe(0);
-    const reached = [...seen].filter(([outcome]) => !/invalid_input|payload_too_large/.test(outcome)).reduce((sum, [, n]) => sum + n, 0);
-    expect(reached, `bodies that reached the service: ${JSON.stringify([...seen])}`).toBeGreaterThan(MIN_REACHED);
-    // The session survived the fuzz (nobody guessed the password) and the account is unchanged.
-    expect(await opensAccount(cookie)).toBe(true);
-    const account = await get("/account", { cookie });
-    expect(account.text).toContain(email);
-  }, 240_000);
+  it.each(ACCOUNT_ENDPOINTS)(
+    "%s with a session never answers 5xx; every refusal has the error shape",
+    async (path) => {
+      const { email } = await verifiedAccount("fuzz-account");
+      const cookie = await signIn(email);
+      const seen = new Map<string, number>();
+      await fuzz(path, cookie, () => {}, seen);
+      console.log("FUZZ (signed in)", path, JSON.stringify([...seen]));
+      expect(seen.get("401 unauthenticated") ?? 0, `the session held: ${JSON.stringify([...seen])}`).toBe(0);
+      const reached = [...seen].filter(([outcome]) => !/invalid_input|payload_too_large/.test(outcome)).reduce((sum, [, n]) => sum + n, 0);
+      expect(reached, `bodies that reached the service: ${JSON.stringify([...seen])}`).toBeGreaterThan(MIN_REACHED);
+      // The session survived the fuzz (nobody guessed the password) and the account is unchanged.
+      expect(await opensAccount(cookie)).toBe(true);
+      const account = await get("/account", { cookie });
+      expect(account.text).toContain(email);
+    },
+    240_000,
+  );
 
   it("a stale or forged session cookie is 401 on /api/account/*, never 5xx", async () => {
     for (const path of ACCOUNT_ENDPOINTS) {
       for (const cookie of ["authjs.session-token=not-a-jwt", "authjs.session-token=", `authjs.session-token=${"A".repeat(3000)}`]) {
-        const r = await post(path, { otp: "123456", newEmail: "x@example.test", password: PASSWORD, currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, { cookie });
+        const r = await post(
+          path,
+          { otp: "123456", newEmail: "x@example.test", password: PASSWORD, currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+          { cookie },
+        );
         expect(r.status, `${path} ${cookie.slice(0, 40)} -> ${r.text}`).toBe(401);
         expectErrorShape(r, "unauthenticated");
       }
@@ -223,7 +236,10 @@ describe("races: one right code, many requests at once", () => {
 
     const replies = await Promise.all(Array.from({ length: 20 }, () => post("/api/password-reset/confirm", { email, otp: code, password: NEW_PASSWORD })));
 
-    expect(replies.filter((r) => r.status === 200), replies.map((r) => r.status).join(",")).toHaveLength(1);
+    expect(
+      replies.filter((r) => r.status === 200),
+      replies.map((r) => r.status).join(","),
+    ).toHaveLength(1);
     for (const r of replies.filter((r) => r.status !== 200)) {
       expect(r.status, r.text).toBe(410);
       expectErrorShape(r, "used");
@@ -278,7 +294,10 @@ describe("races: many wrong guesses at once", () => {
     const wrong = replies.filter((r) => r.json?.error?.code === "wrong_code").length;
     const void_ = replies.filter((r) => r.json?.error?.code === "too_many_attempts").length;
     const limited = replies.filter((r) => r.json?.error?.code === "rate_limited").length;
-    expect(replies.filter((r) => r.status >= 500), `${label}: ${statuses.join(",")}`).toHaveLength(0);
+    expect(
+      replies.filter((r) => r.status >= 500),
+      `${label}: ${statuses.join(",")}`,
+    ).toHaveLength(0);
     // At most 5 guesses are evaluated per code: 4 answer wrong_code, the 5th voids it.
     expect(wrong, `${label}: ${statuses.join(",")}`).toBeLessThanOrEqual(4);
     expect(wrong + void_ + limited, `${label}: ${statuses.join(",")}`).toBe(replies.length);

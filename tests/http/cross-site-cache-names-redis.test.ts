@@ -31,7 +31,11 @@ const { post, get } = httpClient(() => app.url, nextIp);
 describe("the cross-site check without TRUST_PROXY", () => {
   it("a POST with Origin: https://evil.example is refused 403 cross_site even when it also says X-Forwarded-Host: evil.example", async () => {
     for (const path of ["/api/login", "/api/register", "/api/password-reset"]) {
-      const r = await post(path, { email: uniqueEmail("xfh"), password: PASSWORD, name: "Ada" }, { headers: { origin: "https://evil.example", "x-forwarded-host": "evil.example" } });
+      const r = await post(
+        path,
+        { email: uniqueEmail("xfh"), password: PASSWORD, name: "Ada" },
+        { headers: { origin: "https://evil.example", "x-forwarded-host": "evil.example" } },
+      );
       expect(r.status, `${path}: ${r.text}`).toBe(403);
       expectErrorShape(r, "cross_site");
     }
@@ -66,7 +70,10 @@ describe("Cache-Control on the JSON API", () => {
 
 describe("names", () => {
   const refused: Array<[string, string]> = [
-    ...["\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066", "\u2067", "\u2068", "\u2069"].map((c): [string, string] => [`U+${c.codePointAt(0)!.toString(16).toUpperCase()}`, `Ada ${c}ecalevol`]),
+    ...["\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066", "\u2067", "\u2068", "\u2069"].map((c): [string, string] => [
+      `U+${c.codePointAt(0)!.toString(16).toUpperCase()}`,
+      `Ada ${c}ecalevol`,
+    ]),
     ["U+0007 (a control character)", "Ada\u0007"],
     ["U+0085 (a C1 control character)", "Ada\u0085Lovelace"],
   ];

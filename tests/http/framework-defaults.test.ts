@@ -4,7 +4,17 @@ import { describe, expect, it } from "vitest";
 import type { AppServer, TestStack } from "@/testing/services/app-server";
 import { withRedisClient } from "@/testing/services/redis-client";
 import type { SmtpSink } from "@/testing/services/smtp-sink";
-import { clientAddresses, registerAndVerify, withTestStack, httpClient, SESSION_COOKIE, sessionCookieOf, verifiedAddress, mailedCode, type Reply } from "@/testing/http-client";
+import {
+  clientAddresses,
+  registerAndVerify,
+  withTestStack,
+  httpClient,
+  SESSION_COOKIE,
+  sessionCookieOf,
+  verifiedAddress,
+  mailedCode,
+  type Reply,
+} from "@/testing/http-client";
 import { uniqueEmail } from "@/testing/people";
 import { parseConfig } from "@/lib/platform/config";
 import { publicUser } from "@/lib/web/json-api";
@@ -102,7 +112,10 @@ describe("session cookie", () => {
     expect(r.status, r.text).toBe(200);
 
     const session = sessionCookiesOf(r.headers);
-    expect(session.map((c) => c.name), r.headers.getSetCookie().join(" | ")).toEqual(["authjs.session-token"]);
+    expect(
+      session.map((c) => c.name),
+      r.headers.getSetCookie().join(" | "),
+    ).toEqual(["authjs.session-token"]);
     const cookie = session[0]!;
     expect(cookie.attributes.get("httponly"), cookie.raw).toBe("");
     expect(cookie.attributes.get("samesite")?.toLowerCase(), cookie.raw).toBe("lax");
@@ -119,7 +132,10 @@ describe("session cookie", () => {
     expect(r.status, r.text).toBe(200);
 
     const session = sessionCookiesOf(r.headers);
-    expect(session.map((c) => c.name), r.headers.getSetCookie().join(" | ")).toEqual(["__Secure-authjs.session-token"]);
+    expect(
+      session.map((c) => c.name),
+      r.headers.getSetCookie().join(" | "),
+    ).toEqual(["__Secure-authjs.session-token"]);
     const cookie = session[0]!;
     expect(cookie.attributes.get("secure"), cookie.raw).toBe("");
     expect(cookie.attributes.get("httponly"), cookie.raw).toBe("");
@@ -151,7 +167,10 @@ describe("session cookie with an https AUTH_URL (as on Vercel, or a site behind 
     expect(r.status, r.text).toBe(200);
 
     const session = sessionCookiesOf(r.headers);
-    expect(session.map((c) => c.name), r.headers.getSetCookie().join(" | ")).toEqual(["__Host-authjs.session-token"]);
+    expect(
+      session.map((c) => c.name),
+      r.headers.getSetCookie().join(" | "),
+    ).toEqual(["__Host-authjs.session-token"]);
     const cookie = session[0]!;
     for (const flag of ["secure", "httponly"]) expect(cookie.attributes.get(flag), cookie.raw).toBe("");
     expect(cookie.attributes.get("samesite")?.toLowerCase(), cookie.raw).toBe("lax");
@@ -186,7 +205,10 @@ describe("static files", () => {
     const favicon = await get("/favicon.ico");
     expect([200, 404], "GET /favicon.ico").toContain(favicon.status);
 
-    for (const [label, r] of [[asset!, script], ["/favicon.ico", favicon]] as const) {
+    for (const [label, r] of [
+      [asset!, script],
+      ["/favicon.ico", favicon],
+    ] as const) {
       const seen = Object.fromEntries(Object.keys(STATIC_FILE_HEADERS).map((name) => [name, r.headers.get(name)]));
       expect(seen, label).toEqual(STATIC_FILE_HEADERS);
       expect(r.headers.get("content-security-policy"), label).toContain("default-src 'none'");
@@ -292,7 +314,10 @@ describe("Auth.js CSRF protection", () => {
       const r = await postForm("/api/auth/signout", fields, cookie);
       expect(r.status, `${label}: ${r.status} ${r.text.slice(0, 200)}`).toBeLessThan(500);
       const cleared = setCookiesOf(r.headers).filter((c) => SESSION_COOKIE.test(c.name));
-      expect(cleared.map((c) => c.raw), `${label}: the session cookie was not cleared`).toEqual([]);
+      expect(
+        cleared.map((c) => c.raw),
+        `${label}: the session cookie was not cleared`,
+      ).toEqual([]);
       expect(await opensAccount(session), `${label}: the session still opens /account`).toBe(true);
     }
 
@@ -307,7 +332,13 @@ describe("Auth.js CSRF protection", () => {
 // ---- Server actions ---------------------------------------------------------------------------------------
 
 const decodeEntities = (s: string) =>
-  s.replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 
 /** The hidden fields React renders into the login form for a post without JavaScript ($ACTION_REF_1, $ACTION_1:0 …). */
 async function loginFormActionFields(): Promise<{ hidden: Array<[string, string]>; actionId: string }> {
@@ -374,7 +405,10 @@ describe("Next's server-action Origin check", () => {
         const r = await send();
         const label = `${style}, Origin: ${origin}`;
         expect(r.status, label).toBe(500); // Next: "Invalid Server Actions request."
-        expect(sessionCookiesOf(r.headers).map((c) => c.raw), label).toEqual([]);
+        expect(
+          sessionCookiesOf(r.headers).map((c) => c.raw),
+          label,
+        ).toEqual([]);
         expect(r.headers.get("location"), label).toBeNull();
         expect(r.headers.get("x-action-redirect"), label).toBeNull();
       }

@@ -59,11 +59,22 @@ describe("session-cookie chunk numbers", () => {
         .tuple(fc.constantFrom("", "__Secure-", "__Host-"), fc.oneof(fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER), fc.stringMatching(/^\d{1,30}$/)))
         .map(([prefix, n]) => `${prefix}authjs.session-token.${n}`),
     },
-    { weight: 1, arbitrary: fc.constantFrom("authjs.session-token", "authjs.session-token.", "authjs.session-token.-1", "authjs.session-token.1e9", "authjs.session-token.0x10") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "authjs.session-token",
+        "authjs.session-token.",
+        "authjs.session-token.-1",
+        "authjs.session-token.1e9",
+        "authjs.session-token.0x10",
+      ),
+    },
     { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9._-]{1,40}$/) },
   );
-  const cookieValue = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~-]{0,60}$/), fc.constantFrom("", "x", "%00", "\"quoted\""));
-  const cookieHeader = fc.array(fc.tuple(cookieName, cookieValue), { minLength: 1, maxLength: 6 }).map((pairs) => pairs.map(([n, v]) => `${n}=${v}`).join("; "));
+  const cookieValue = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~-]{0,60}$/), fc.constantFrom("", "x", "%00", '"quoted"'));
+  const cookieHeader = fc
+    .array(fc.tuple(cookieName, cookieValue), { minLength: 1, maxLength: 6 })
+    .map((pairs) => pairs.map(([n, v]) => `${n}=${v}`).join("; "));
 
   it("fuzz: hostile Cookie headers on POST /api/login and GET /account never answer 5xx and never stall the server (fast-check, 300 headers)", async () => {
     await fc.assert(
@@ -190,7 +201,10 @@ describe("bodies far above the cap, streamed without Content-Length", () => {
 
   it("a 300 MB chunked POST to Auth.js's own routes is refused (413 on sign-out, 404 on the credentials callback, which is not served) and memory stays bounded", async () => {
     const form = { "content-type": "application/x-www-form-urlencoded" };
-    for (const [path, status] of [["/api/auth/signout", 413], ["/api/auth/callback/credentials", 404]] as const) {
+    for (const [path, status] of [
+      ["/api/auth/signout", 413],
+      ["/api/auth/callback/credentials", 404],
+    ] as const) {
       const r = await streamHugeBody(path, form, Buffer.concat([Buffer.from("csrfToken="), jsonChunk]), TOTAL);
       expect(r.status, `${path}: ${r.body}`).toBe(status);
       expect(r.peakRssGrowth / MB, `${path}: resident memory growth, MB`).toBeLessThan(BOUND / MB);
@@ -214,7 +228,10 @@ describe("bodies far above the cap, streamed without Content-Length", () => {
       Buffer.concat([Buffer.from(`${head}--${boundary}\r\nContent-Disposition: form-data; name="email"\r\n\r\n`), jsonChunk]),
       TOTAL,
     );
-    for (const [label, r] of [["Next-Action fetch", fetchAction], ["multipart form", form]] as const) {
+    for (const [label, r] of [
+      ["Next-Action fetch", fetchAction],
+      ["multipart form", form],
+    ] as const) {
       // Next refuses an action over its body size limit with a bare 500 (it has a TODO to make it 413), and
       // reads the rest of the body to discard it: chunk garbage that is collected late (up to 117 MB seen once,
       // usually under 100). Buffering the body, as before the caps, grew the server by about 1 GB: anything

@@ -95,7 +95,10 @@ describe("the delivery queue against Resend's rate limit", () => {
   }, 180_000);
 
   it("answers the same shape for an address nobody asked about, and refuses a malformed one", async () => {
-    expect(await get(`/api/delivery?email=${encodeURIComponent(address("nobody"))}`)).toMatchObject({ status: 200, json: { purpose: "verify_email", delivery: "none" } });
+    expect(await get(`/api/delivery?email=${encodeURIComponent(address("nobody"))}`)).toMatchObject({
+      status: 200,
+      json: { purpose: "verify_email", delivery: "none" },
+    });
     expect((await get("/api/delivery?email=not-an-address")).status).toBe(400);
     expect((await get(`/api/delivery?email=${encodeURIComponent(address("x"))}&purpose=nonsense`)).status).toBe(400);
   });
@@ -133,7 +136,10 @@ describe("two instances sharing one code store", () => {
     const wanted = new Set(people.map((p) => p.email));
     const deadline = Date.now() + 90_000;
     while (stub.accepted().filter((m) => wanted.has(m.to)).length < people.length && Date.now() < deadline) await sleep(250);
-    const delivered = stub.accepted().filter((m) => wanted.has(m.to)).map((m) => m.to);
+    const delivered = stub
+      .accepted()
+      .filter((m) => wanted.has(m.to))
+      .map((m) => m.to);
     expect([...delivered].sort()).toEqual([...wanted].sort());
     // Each instance pacing on its own would send 4 a second and see about every other request refused.
     const refused = stub.requests.slice(firstRequest).filter((r) => r.status === 429).length;
@@ -170,7 +176,7 @@ describe("a sending domain Resend refuses (403)", () => {
   it("the log names the refusal (resend 403 validation_error), not cause: unknown", () => {
     const log = readFileSync(stack.logFile, "utf8");
     expect(log).toMatch(/"event":"code_send_failed","kind":"verify_email","cause":"resend 403 validation_error"/);
-    expect(log).not.toContain("cause\":\"unknown");
+    expect(log).not.toContain('cause":"unknown');
     expect(log).not.toContain(API_KEY);
   });
 
@@ -191,7 +197,9 @@ describe("a sending domain Resend refuses (403)", () => {
       },
     });
     const output = `${result.stdout}${result.stderr}`;
-    expect(output).toMatch(/FAIL .*the provider refused a verify_email message \d+ min ago: resend 403 validation_error: The mail-delivery\.example\.test domain is not verified/);
+    expect(output).toMatch(
+      /FAIL .*the provider refused a verify_email message \d+ min ago: resend 403 validation_error: The mail-delivery\.example\.test domain is not verified/,
+    );
     expect(output).toContain("Verify the sending domain at https://resend.com/domains");
     expect(output).not.toContain(API_KEY);
     expect(result.status).toBe(1);

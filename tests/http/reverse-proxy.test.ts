@@ -167,7 +167,10 @@ describe("several instances behind nginx", () => {
   it("a spoofed X-Forwarded-For is not believed (nginx overwrites it): spoofing fresh addresses does not refill a spent budget, and spoofing a spent client's address does not spend another's", async () => {
     const owner = await verifiedAccount("127.0.0.3");
     await spendLoginBudget("127.0.0.7", (n) => ({ "x-forwarded-for": `203.0.113.${n + 1}` }));
-    const refused = await send("127.0.0.7", "POST", "/api/login", { body: { email: owner, password: PASSWORD }, headers: { "x-forwarded-for": "203.0.113.99" } });
+    const refused = await send("127.0.0.7", "POST", "/api/login", {
+      body: { email: owner, password: PASSWORD },
+      headers: { "x-forwarded-for": "203.0.113.99" },
+    });
     expect(refused.status, refused.text).toBe(429);
     const other = await send("127.0.0.8", "POST", "/api/login", { body: { email: owner, password: PASSWORD }, headers: { "x-forwarded-for": "127.0.0.7" } });
     expect(other.status, other.text).toBe(200);

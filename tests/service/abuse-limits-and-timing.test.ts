@@ -5,7 +5,7 @@ import { extractCode } from "@/testing/mailbox";
 import { startRedisCluster } from "@/testing/services/redis-cluster";
 import { startRedis, type RedisServer } from "@/testing/services/redis-server";
 import { createAccountSettings } from "@/lib/accounts/account-settings";
-import { createAccounts } from "@/lib/accounts/accounts";
+import type { createAccounts } from "@/lib/accounts/accounts";
 import { wireServices, type Services } from "@/lib/platform/runtime";
 import { createDeliveryQueue } from "@/lib/mail/delivery-queue";
 import { parseConfig } from "@/lib/platform/config";
@@ -65,8 +65,12 @@ const freshIp = () => `198.18.${Math.floor(ipCounter / 250) % 250}.${(ipCounter+
 // Each signup's client keeps its registration token and shows it when it verifies (testing/signups.ts).
 const register = async (input: Record<string, unknown>, ip = freshIp()) =>
   tokens.remember(await accounts.register(registerSchema(config.passwordMinLength).parse(input), { ip }));
-const verify = (email: string, otp: string, ip = freshIp(), extra: { registration?: string; name?: string; password?: string } = { registration: tokens.of(email) }) =>
-  accounts.verifyEmail(verifyInputSchema(config.passwordMinLength).parse({ email, otp, ...extra }), { ip });
+const verify = (
+  email: string,
+  otp: string,
+  ip = freshIp(),
+  extra: { registration?: string; name?: string; password?: string } = { registration: tokens.of(email) },
+) => accounts.verifyEmail(verifyInputSchema(config.passwordMinLength).parse({ email, otp, ...extra }), { ip });
 const resend = async (email: string, ip = freshIp()) => {
   const result = await accounts.resendCode(resendSchema.parse({ email }).email, { ip });
   await settle();
@@ -110,9 +114,7 @@ function expectSimilarTiming(label: string, a: number[], b: number[]) {
   const [ma, mb] = [median(a), median(b)];
   // Loose enough for a busy 2-core machine, tight enough to catch a skipped hash (~15 ms) or mail hand-off (40 ms here).
   const allowed = Math.max(12, 0.4 * Math.max(ma, mb));
-  expect(Math.abs(ma - mb), `${label}: medians ${ma.toFixed(1)} ms vs ${mb.toFixed(1)} ms (allowed ${allowed.toFixed(1)} ms)`).toBeLessThanOrEqual(
-    allowed,
-  );
+  expect(Math.abs(ma - mb), `${label}: medians ${ma.toFixed(1)} ms vs ${mb.toFixed(1)} ms (allowed ${allowed.toFixed(1)} ms)`).toBeLessThanOrEqual(allowed);
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
@@ -574,7 +576,11 @@ describe("limits on the in-process store, with a fake clock", () => {
       expect(await userCount(email)).toBe(1);
       expect(await findUserByEmail(handle.db, email)).toMatchObject({ name: "", passwordHash: "", emailVerifiedAt: null });
 
-      expect(await verify(email, victimCode, freshIp(), { registration: victimToken })).toMatchObject({ ok: true, signIn: false, user: { name: "Victor Victim" } });
+      expect(await verify(email, victimCode, freshIp(), { registration: victimToken })).toMatchObject({
+        ok: true,
+        signIn: false,
+        user: { name: "Victor Victim" },
+      });
       expect(await login(email, PASSWORD)).toMatchObject({ ok: true, user: { name: "Victor Victim" } });
       expect(await login(email, OTHER_PASSWORD)).toEqual({ ok: false, reason: "invalid_credentials" });
     });
@@ -598,9 +604,16 @@ describe("limits on the in-process store, with a fake clock", () => {
       const attackerCode = extractCode({ text: mails[1]!.text });
 
       // Mallory has her token but not the inbox: guesses without the code change nothing.
-      expect(await verify(email, wrongCodeFor(victimCode, attackerCode), freshIp(), { registration: malloryToken })).toEqual({ ok: false, reason: "wrong_code" });
+      expect(await verify(email, wrongCodeFor(victimCode, attackerCode), freshIp(), { registration: malloryToken })).toEqual({
+        ok: false,
+        reason: "wrong_code",
+      });
       // The victim, from her own client, proves the inbox with the newest code (the one Mallory's signup sent): her details apply.
-      expect(await verify(email, attackerCode, freshIp(), { registration: victimToken })).toMatchObject({ ok: true, signIn: false, user: { name: "Victor Victim" } });
+      expect(await verify(email, attackerCode, freshIp(), { registration: victimToken })).toMatchObject({
+        ok: true,
+        signIn: false,
+        user: { name: "Victor Victim" },
+      });
       const user = await findUserByEmail(handle.db, email);
       expect(user).toMatchObject({ name: "Victor Victim", isActive: true });
       expect(await login(email, PASSWORD)).toMatchObject({ ok: true });

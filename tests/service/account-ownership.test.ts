@@ -2,15 +2,15 @@ import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authEvents, recoveryCodes, sessions, totpCredentials, users } from "@/db/schema";
 import { findUserByEmail } from "@/db/users";
-import { createAccountData } from "@/lib/accounts/account-data";
-import { createAccounts } from "@/lib/accounts/accounts";
+import type { createAccountData } from "@/lib/accounts/account-data";
+import type { createAccounts } from "@/lib/accounts/accounts";
 import { wireServices, type Services } from "@/lib/platform/runtime";
 import { createAuditLog } from "@/lib/platform/audit";
 import { codeKey } from "@/lib/codes/codes";
 import { parseConfig } from "@/lib/platform/config";
 import { setAuthEventSink } from "@/lib/platform/log";
-import { createOwnSecondFactor } from "@/lib/accounts/own-second-factor";
-import { createRecovery } from "@/lib/accounts/recovery";
+import type { createOwnSecondFactor } from "@/lib/accounts/own-second-factor";
+import type { createRecovery } from "@/lib/accounts/recovery";
 import { loginSchema, registerSchema, verifyInputSchema } from "@/lib/schemas";
 import { checkSession, startSession } from "@/lib/sessions/sessions";
 import { MemoryCodeStore } from "@/lib/store/memory";
@@ -166,7 +166,10 @@ describe("a customer's second factor", () => {
     const id = await verifiedAccount(email);
     const secret = await enabledTotp(id, email);
     expect(await twoFactor.disable(id, { password: PASSWORD, code: "000000" }, ctx())).toEqual({ ok: false, reason: "wrong_code" });
-    expect(await twoFactor.disable(id, { password: "not the password at all, no", code: totpCodeAt(secret, Date.now()) }, ctx())).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await twoFactor.disable(id, { password: "not the password at all, no", code: totpCodeAt(secret, Date.now()) }, ctx())).toEqual({
+      ok: false,
+      reason: "invalid_credentials",
+    });
     expect((await twoFactor.status(id)).enabled).toBe(true);
     expect(await twoFactor.disable(id, { password: PASSWORD, code: totpCodeAt(secret, Date.now()) }, ctx())).toEqual({ ok: true });
     expect(await login(email)).toMatchObject({ ok: true, mfa: false });

@@ -130,7 +130,15 @@ describe("listUsers and the admin actions", () => {
   });
 
   it("making a customer staff or admin removes its passkeys (added without a second factor); staff to admin keeps them", async () => {
-    const passkey = { publicKey: "pk", counter: 0, transports: "[]", deviceType: "singleDevice" as const, backedUp: false, name: "Laptop", createdAt: new Date() };
+    const passkey = {
+      publicKey: "pk",
+      counter: 0,
+      transports: "[]",
+      deviceType: "singleDevice" as const,
+      backedUp: false,
+      name: "Laptop",
+      createdAt: new Date(),
+    };
     const customer = await insertUser(db, { email: "c@example.test" });
     await insertPasskey(db, { ...passkey, id: "cred-c", userId: customer.id });
     expect(await admin.changeRole(boss, customer.id, "admin")).toMatchObject({ ok: true, passkeysRemoved: 1 });

@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import { authEvents } from "@/db/schema";
 import { extractCode } from "@/testing/mailbox";
-import { createAccounts } from "@/lib/accounts/accounts";
 import { wireServices } from "@/lib/platform/runtime";
 import { createAuditLog, toAuditRow } from "@/lib/platform/audit";
 import { logAuthEvent, setAuthEventSink } from "@/lib/platform/log";

@@ -4,14 +4,14 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { NO_PASSWORD, users, type Role } from "@/db/schema";
 import { findUserByEmail, findUserById } from "@/db/users";
 import { extractCode } from "@/testing/mailbox";
-import { createAccountSettings } from "@/lib/accounts/account-settings";
-import { createAccounts } from "@/lib/accounts/accounts";
+import type { createAccountSettings } from "@/lib/accounts/account-settings";
+import type { createAccounts } from "@/lib/accounts/accounts";
 import { wireServices, type Services } from "@/lib/platform/runtime";
 import { CODE_PURPOSES, type CodePurpose } from "@/lib/codes/codes";
 import { parseConfig, type AppConfig } from "@/lib/platform/config";
 import type { MailMessage } from "@/lib/mail/mailer";
 import { hashPassword } from "@/lib/credentials/passwords";
-import { createRecovery } from "@/lib/accounts/recovery";
+import type { createRecovery } from "@/lib/accounts/recovery";
 import {
   changeEmailSchema,
   changePasswordSchema,
@@ -179,8 +179,7 @@ async function userById(id: string) {
 async function sessionNow(userId: string) {
   return startSession(handle.db, await userById(userId), Date.now());
 }
-const sessionState = (claims: Awaited<ReturnType<typeof sessionNow>>) =>
-  checkSession({ db: handle.db, store, config: config.auth }, claims, Date.now());
+const sessionState = (claims: Awaited<ReturnType<typeof sessionNow>>) => checkSession({ db: handle.db, store, config: config.auth }, claims, Date.now());
 
 /** Fails login for `email` until 100 consecutive failures: 10 per 15-minute window, windows apart. */
 async function lockOut(email: string) {
@@ -315,7 +314,11 @@ describe("a code works only for its own purpose", () => {
       // The code tried as the new address's own is not accepted there either.
       if (target === "verify_email" || target === "reset_password" || target === "sign_in") {
         const asNewAddress =
-          target === "verify_email" ? await verify(NEW, code, { name: "Someone", password: OTHER_PASSWORD }) : target === "reset_password" ? await reset(NEW, code) : await signInWithCode(NEW, code);
+          target === "verify_email"
+            ? await verify(NEW, code, { name: "Someone", password: OTHER_PASSWORD })
+            : target === "reset_password"
+              ? await reset(NEW, code)
+              : await signInWithCode(NEW, code);
         expect(asNewAddress, `${source} code used for ${target} of the new address`).toEqual({ ok: false, reason: "wrong_code" });
       }
     }
@@ -725,7 +728,10 @@ describe("change of email (signed in)", () => {
   });
 
   it("an unverified signup does not hold the address: proving the code moves the account there and the signup goes, before or after the request", async () => {
-    for (const [label, signUpFirst] of [["before", true], ["after", false]] as const) {
+    for (const [label, signUpFirst] of [
+      ["before", true],
+      ["after", false],
+    ] as const) {
       const old = `old-${label}@example.com`;
       const target = `squatted-${label}@example.com`;
       const id = await verifiedAccount(old);
@@ -1175,7 +1181,15 @@ describe("wrong codes answer alike whether or not a record exists (decoy records
       const code = mailer.to(email).length > before ? mailer.lastCode(email) : undefined;
       seen[email] = await wrongTries((otp) => reset(email, otp), code);
     }
-    expect(seen["known@example.com"]).toEqual(["wrong_code", "wrong_code", "wrong_code", "wrong_code", "too_many_attempts", "too_many_attempts", "too_many_attempts"]);
+    expect(seen["known@example.com"]).toEqual([
+      "wrong_code",
+      "wrong_code",
+      "wrong_code",
+      "wrong_code",
+      "too_many_attempts",
+      "too_many_attempts",
+      "too_many_attempts",
+    ]);
     expect(seen["nobody@example.com"]).toEqual(seen["known@example.com"]);
     expect(seen["deactivated@example.com"]).toEqual(seen["known@example.com"]);
     expect(mailer.to("nobody@example.com")).toEqual([]);

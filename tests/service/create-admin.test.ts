@@ -32,7 +32,10 @@ describe("command-line arguments", () => {
     expect(parseCreateAdminArgs(["--email", "ops@example.test", `--password=${PASSWORD}`])).toMatchObject({ ok: false });
     expect(parseCreateAdminArgs([])).toMatchObject({ ok: false, message: expect.stringMatching(/--email/) });
     expect(parseCreateAdminArgs(["--email", "not-an-email"])).toMatchObject({ ok: false });
-    expect(parseCreateAdminArgs(["--email", "ops@example.test", "--role", "customer"])).toMatchObject({ ok: false, message: expect.stringMatching(/admin or staff/) });
+    expect(parseCreateAdminArgs(["--email", "ops@example.test", "--role", "customer"])).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/admin or staff/),
+    });
     expect(parseCreateAdminArgs(["--help"])).toMatchObject({ ok: false, help: true });
   });
 });
@@ -51,9 +54,13 @@ describe("the password rules (the signup rules, plus the confirmation)", () => {
 
 /** A fake terminal: what is "typed" arrives as data once the prompt starts reading. */
 function fakeTerminal() {
-  const input = Object.assign(new PassThrough(), { isTTY: true, rawMode: false, setRawMode(mode: boolean) {
-    this.rawMode = mode;
-  } });
+  const input = Object.assign(new PassThrough(), {
+    isTTY: true,
+    rawMode: false,
+    setRawMode(mode: boolean) {
+      this.rawMode = mode;
+    },
+  });
   const output = new PassThrough();
   let shown = "";
   output.on("data", (chunk) => (shown += String(chunk)));
@@ -151,7 +158,16 @@ describe("createOrPromoteStaff", () => {
 
   it("promoting a customer removes the passkeys it added without a second factor, and the report says so", async () => {
     const existing = await insertUser(db, { email: "ops@example.test" });
-    const passkey = { userId: existing.id, publicKey: "pk", counter: 0, transports: "[]", deviceType: "singleDevice" as const, backedUp: false, name: "Laptop", createdAt: new Date() };
+    const passkey = {
+      userId: existing.id,
+      publicKey: "pk",
+      counter: 0,
+      transports: "[]",
+      deviceType: "singleDevice" as const,
+      backedUp: false,
+      name: "Laptop",
+      createdAt: new Date(),
+    };
     await insertPasskey(db, { ...passkey, id: "cred-1" });
     await insertPasskey(db, { ...passkey, id: "cred-2" });
     const result = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "admin", resetTotp: false }, vi.fn());
@@ -162,7 +178,12 @@ describe("createOrPromoteStaff", () => {
   });
 
   it("an address nobody verified: the signup's password and name are replaced by the typed ones, and the report says so", async () => {
-    const existing = await insertUser(db, { email: "ops@example.test", verified: false, name: "Mallory", passwordHash: await hashPassword("attacker chose this one 99") });
+    const existing = await insertUser(db, {
+      email: "ops@example.test",
+      verified: false,
+      name: "Mallory",
+      passwordHash: await hashPassword("attacker chose this one 99"),
+    });
     const session = await startSession(db, existing, Date.now());
     const ask = vi.fn(async () => ({ password: PASSWORD, confirmation: PASSWORD }));
     const result = await createOrPromoteStaff(deps(), { email: "ops@example.test", role: "admin", resetTotp: false }, ask);

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { wireServices } from "@/lib/platform/runtime";
 import { parseConfig } from "@/lib/platform/config";
-import { createRecovery } from "@/lib/accounts/recovery";
+import type { createRecovery } from "@/lib/accounts/recovery";
 import { ipKey, ipLimits } from "@/lib/codes/limits";
 import { emailOnlySchema, resetPasswordSchema } from "@/lib/schemas";
 import { MemoryCodeStore } from "@/lib/store/memory";
@@ -16,7 +16,12 @@ import { advance, CapturingMailer, serviceHarness, startFakeClock } from "@/test
 const SECRET = "test-secret-for-guessing-limits-0123456789";
 const ALARM = 5;
 const DELAY_MS = 700;
-const config = parseConfig({ NODE_ENV: "test", AUTH_SECRET: SECRET, CODE_FAILURE_ALARM_PER_HOUR: String(ALARM), CODE_FAILURE_ALARM_DELAY_MS: String(DELAY_MS) });
+const config = parseConfig({
+  NODE_ENV: "test",
+  AUTH_SECRET: SECRET,
+  CODE_FAILURE_ALARM_PER_HOUR: String(ALARM),
+  CODE_FAILURE_ALARM_DELAY_MS: String(DELAY_MS),
+});
 const HOUR = 60 * 60 * 1000;
 const NEW_PASSWORD = "velvet hammock orbit lantern 42";
 

@@ -4,7 +4,6 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "@/db/client";
 import { startRedis, type RedisServer } from "@/testing/services/redis-server";
-import { createAccounts } from "@/lib/accounts/accounts";
 import { wireServices } from "@/lib/platform/runtime";
 import { parseConfig } from "@/lib/platform/config";
 import type { Mailer } from "@/lib/mail/mailer";
@@ -62,9 +61,7 @@ describe("parallel wrong passwords on one account", () => {
     expect(verified).toMatchObject({ ok: true });
 
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        accounts.authenticate({ email, password: `wrong password number ${i}` }, { ip: `10.1.${i}.1` }),
-      ),
+      Array.from({ length: 50 }, (_, i) => accounts.authenticate({ email, password: `wrong password number ${i}` }, { ip: `10.1.${i}.1` })),
     );
 
     const evaluated = results.filter((r) => !r.ok && r.reason !== "rate_limited");
@@ -80,9 +77,7 @@ describe("parallel wrong passwords on one account", () => {
     await accounts.register({ name: "Race", email, password: PASSWORD }, { ip: "10.0.0.2" });
 
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        accounts.authenticate({ email, password: i % 2 ? PASSWORD : `wrong password number ${i}` }, { ip: `10.2.${i}.1` }),
-      ),
+      Array.from({ length: 50 }, (_, i) => accounts.authenticate({ email, password: i % 2 ? PASSWORD : `wrong password number ${i}` }, { ip: `10.2.${i}.1` })),
     );
 
     const evaluated = results.filter((r) => !r.ok && r.reason !== "rate_limited");

@@ -2,14 +2,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
 import type { Accounts } from "@/lib/accounts/accounts";
-import { wireServices } from "@/lib/platform/runtime";
 import { emailId, sendLimits } from "@/lib/codes/limits";
 import { loginSchema } from "@/lib/schemas";
-import { MemoryCodeStore } from "@/lib/store/memory";
+import type { MemoryCodeStore } from "@/lib/store/memory";
 import { totpCodeAt, type PendingEnrolment } from "@/lib/credentials/totp";
 import { endStaffLogin, startStaffLogin, testConfig as config, type StaffLogin } from "@/testing/admin-fixtures";
 import { clientContexts } from "@/testing/people";
-import { CapturingMailer } from "@/testing/service-harness";
+import type { CapturingMailer } from "@/testing/service-harness";
 
 /**
  * Wrong second-factor codes come after the right password: after SECOND_FACTOR_NOTICE_AFTER (3) in a row,

@@ -50,8 +50,24 @@ describe("the owner's list of sessions", () => {
     const laptop = await startSession(handle.db, user, LOGIN + 1000, { userAgent: CHROME_LINUX, ipPrefix: "2001:db8:1::/48" });
     const listed = await listOf().list(user.id, laptop.sid, LOGIN + 2000);
     expect(listed).toEqual([
-      { id: laptop.sid, browser: "Chrome 130", system: "Linux", signedInAt: new Date(LOGIN + 1000).toISOString(), lastActiveAt: new Date(LOGIN + 1000).toISOString(), network: "2001:db8:1::/48", current: true },
-      { id: phone.sid, browser: "Safari 18", system: "iOS", signedInAt: new Date(LOGIN).toISOString(), lastActiveAt: new Date(LOGIN).toISOString(), network: "203.0.113.0/24", current: false },
+      {
+        id: laptop.sid,
+        browser: "Chrome 130",
+        system: "Linux",
+        signedInAt: new Date(LOGIN + 1000).toISOString(),
+        lastActiveAt: new Date(LOGIN + 1000).toISOString(),
+        network: "2001:db8:1::/48",
+        current: true,
+      },
+      {
+        id: phone.sid,
+        browser: "Safari 18",
+        system: "iOS",
+        signedInAt: new Date(LOGIN).toISOString(),
+        lastActiveAt: new Date(LOGIN).toISOString(),
+        network: "203.0.113.0/24",
+        current: false,
+      },
     ]);
     expect(JSON.stringify(listed)).not.toContain("Mozilla");
   });
@@ -65,9 +81,15 @@ describe("the owner's list of sessions", () => {
     await bumpSessionVersion(handle.db, store, user.id);
     const current = await startSession(handle.db, { ...user, sessionVersion: 1 }, LOGIN);
     const idle = await startSession(handle.db, { ...user, sessionVersion: 1 }, LOGIN - 8 * DAY);
-    await handle.db.update(sessions).set({ createdAt: new Date(LOGIN - 8 * DAY) }).where(eq(sessions.id, idle.sid));
+    await handle.db
+      .update(sessions)
+      .set({ createdAt: new Date(LOGIN - 8 * DAY) })
+      .where(eq(sessions.id, idle.sid));
     const old = await startSession(handle.db, { ...user, sessionVersion: 1 }, LOGIN - 31 * DAY);
-    await handle.db.update(sessions).set({ lastSeenAt: new Date(LOGIN) }).where(eq(sessions.id, old.sid));
+    await handle.db
+      .update(sessions)
+      .set({ lastSeenAt: new Date(LOGIN) })
+      .where(eq(sessions.id, old.sid));
 
     expect(await checkSession(deps(), beforeBump, LOGIN + 1000)).toBe("ended");
     const listed = await list.list(user.id, current.sid, LOGIN + 1000);
@@ -130,10 +152,18 @@ describe("describeUserAgent", () => {
   it.each([
     [CHROME_LINUX, "Chrome 130", "Linux"],
     [SAFARI_IPHONE, "Safari 18", "iOS"],
-    ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86", "Edge 131", "Windows"],
+    [
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86",
+      "Edge 131",
+      "Windows",
+    ],
     ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14.7; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox 133", "macOS"],
     ["Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", "Chrome 131", "Android"],
-    ["Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1", "Chrome 131", "iOS"],
+    [
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+      "Chrome 131",
+      "iOS",
+    ],
     ["", "Unknown browser", "Unknown system"],
   ])("reads %j as %s on %s", (ua, browser, system) => {
     expect(describeUserAgent(ua)).toEqual({ browser, system });

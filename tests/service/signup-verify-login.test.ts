@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { findUserByEmail } from "@/db/users";
 import { extractCode } from "@/testing/mailbox";
-import { createAccounts } from "@/lib/accounts/accounts";
+import type { createAccounts } from "@/lib/accounts/accounts";
 import { wireServices } from "@/lib/platform/runtime";
 import { parseConfig } from "@/lib/platform/config";
 import { NO_PASSWORD } from "@/db/schema";
@@ -222,9 +222,7 @@ describe("register", () => {
   });
 
   it("creates exactly one user row and mails one code when 20 signups for one email race", async () => {
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => register({ name: "Ada", email: "race@example.com", password: PASSWORD })),
-    );
+    const results = await Promise.all(Array.from({ length: 20 }, () => register({ name: "Ada", email: "race@example.com", password: PASSWORD })));
 
     expect(results.every((r) => r.ok && r.email === "race@example.com")).toBe(true);
     expect(await userCount("race@example.com")).toBe(1);

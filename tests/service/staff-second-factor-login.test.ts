@@ -3,16 +3,14 @@ import type { Database } from "@/db/client";
 import type { User } from "@/db/schema";
 import { extractCode } from "@/testing/mailbox";
 import type { Accounts } from "@/lib/accounts/accounts";
-import { wireServices, type Services } from "@/lib/platform/runtime";
-import type { Mailer, MailMessage } from "@/lib/mail/mailer";
-import { hashPassword } from "@/lib/credentials/passwords";
+import type { Services } from "@/lib/platform/runtime";
 import { createRecovery } from "@/lib/accounts/recovery";
 import { loginSchema } from "@/lib/schemas";
-import { MemoryCodeStore } from "@/lib/store/memory";
+import type { MemoryCodeStore } from "@/lib/store/memory";
 import { totpCodeAt, type PendingEnrolment } from "@/lib/credentials/totp";
 import { endStaffLogin, insertUser, startStaffLogin, testConfig, type StaffLogin } from "@/testing/admin-fixtures";
 import { clientContexts, wrongCodeFor } from "@/testing/people";
-import { CapturingMailer } from "@/testing/service-harness";
+import type { CapturingMailer } from "@/testing/service-harness";
 
 /**
  * accounts.authenticate for staff and admin with a second factor: every password login passes through it,

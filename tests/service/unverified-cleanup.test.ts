@@ -2,10 +2,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { Database } from "@/db/client";
 import { NO_PASSWORD, users } from "@/db/schema";
 import { findUserByEmail } from "@/db/users";
-import { createAccounts } from "@/lib/accounts/accounts";
+import type { createAccounts } from "@/lib/accounts/accounts";
 import { wireServices, type Services } from "@/lib/platform/runtime";
 import { parseConfig } from "@/lib/platform/config";
-import { createRecovery } from "@/lib/accounts/recovery";
+import type { createRecovery } from "@/lib/accounts/recovery";
 import { MemoryCodeStore } from "@/lib/store/memory";
 import { CapturingMailer } from "@/testing/service-harness";
 import { openFreshTestDatabase, type TestDatabaseHandle } from "@/testing/test-database";
@@ -59,11 +59,7 @@ describe("deleteUnverifiedAccounts", () => {
 
     expect(await countUnverifiedAccounts(db, { olderThanDays: 7, now: NOW })).toBe(2);
     expect(await deleteUnverifiedAccounts(db, { olderThanDays: 7, now: NOW })).toBe(2);
-    expect(await remainingEmails()).toEqual([
-      "old-verified-late@example.test",
-      "old-verified@example.test",
-      "young-unverified@example.test",
-    ]);
+    expect(await remainingEmails()).toEqual(["old-verified-late@example.test", "old-verified@example.test", "young-unverified@example.test"]);
     // Nothing left to do: a second run deletes nothing.
     expect(await deleteUnverifiedAccounts(db, { olderThanDays: 7, now: NOW })).toBe(0);
   });
@@ -93,8 +89,7 @@ describe("deleteUnverifiedAccounts", () => {
 });
 
 describe("hasCronSecret", () => {
-  const request = (authorization?: string) =>
-    new Request("http://localhost/api/cron/cleanup", { headers: authorization ? { authorization } : {} });
+  const request = (authorization?: string) => new Request("http://localhost/api/cron/cleanup", { headers: authorization ? { authorization } : {} });
 
   it("accepts exactly `Bearer <secret>`", () => {
     expect(hasCronSecret(request(`Bearer ${SECRET}`), SECRET)).toBe(true);
@@ -238,7 +233,11 @@ describe("an unverified account that asked for a code recently", () => {
     /** The database stamps rows on its own clock: signups made "long ago" get their stamps moved there. */
     const OLD = () => new Date(NOW.getTime() - (RETENTION_DAYS + 3) * DAY);
     const backdate = async (...emails: string[]) => {
-      for (const email of emails) await handle.client.execute({ sql: "UPDATE users SET created_at = ?, updated_at = ? WHERE email = ?", args: [OLD().getTime(), OLD().getTime(), email] });
+      for (const email of emails)
+        await handle.client.execute({
+          sql: "UPDATE users SET created_at = ?, updated_at = ? WHERE email = ?",
+          args: [OLD().getTime(), OLD().getTime(), email],
+        });
     };
 
     const cleanupNow = () => deleteUnverifiedAccounts(db, { olderThanDays: RETENTION_DAYS, now: new Date(Date.now()) });
@@ -292,7 +291,9 @@ describe("an unverified account that asked for a code recently", () => {
 
       expect(await recovery.signInWithCode({ email: "signin@example.test", otp: mailer.lastCode("signin@example.test") }, ctx())).toMatchObject({ ok: true });
       const NEW_PASSWORD = "velvet hammock orbit lantern 42";
-      expect(await recovery.resetPassword({ email: "reset@example.test", otp: mailer.lastCode("reset@example.test"), password: NEW_PASSWORD }, ctx())).toMatchObject({
+      expect(
+        await recovery.resetPassword({ email: "reset@example.test", otp: mailer.lastCode("reset@example.test"), password: NEW_PASSWORD }, ctx()),
+      ).toMatchObject({
         ok: true,
       });
       expect(await accounts.authenticate({ email: "reset@example.test", password: NEW_PASSWORD }, ctx())).toMatchObject({ ok: true });

@@ -70,7 +70,10 @@ const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 describe("generateCode", () => {
   it("draws from node:crypto randomInt(0, 1000000) and zero-pads what it returns to six digits", () => {
     const spy = vi.mocked(randomInt);
-    spy.mockReturnValueOnce(42 as never).mockReturnValueOnce(0 as never).mockReturnValueOnce(999_999 as never);
+    spy
+      .mockReturnValueOnce(42 as never)
+      .mockReturnValueOnce(0 as never)
+      .mockReturnValueOnce(999_999 as never);
     expect([generateCode(), generateCode(), generateCode()]).toEqual(["000042", "000000", "999999"]);
     expect(spy).toHaveBeenCalledTimes(3);
     for (const call of spy.mock.calls) expect(call).toEqual([0, 1_000_000]);

@@ -44,7 +44,7 @@ describe("password", () => {
   });
 
   it("counts an emoji as one character", () => {
-    expect((EMOJI.repeat(8)).length).toBe(16);
+    expect(EMOJI.repeat(8).length).toBe(16);
     expect(accepts(password, EMOJI.repeat(8))).toBe(false);
     expect(accepts(password, EMOJI.repeat(14))).toBe(false);
     expect(accepts(password, EMOJI.repeat(15))).toBe(true);

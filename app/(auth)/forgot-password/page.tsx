@@ -14,7 +14,7 @@ export default async function ForgotPasswordPage({ searchParams }: { searchParam
       title="Reset your password"
       description="Enter your account's email address and we will send you a 6-digit code to choose a new password."
       footer={
-        <Link href="/login" className="font-medium text-foreground underline underline-offset-4">
+        <Link href="/login" className="text-foreground font-medium underline underline-offset-4">
           Back to log in
         </Link>
       }

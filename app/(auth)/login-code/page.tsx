@@ -16,7 +16,7 @@ export default async function LoginCodePage({ searchParams }: { searchParams: Se
       title="Sign in with a code"
       description="We will email you a 6-digit code that signs you in. Available for verified customer accounts."
       footer={
-        <Link href="/login" className="font-medium text-foreground underline underline-offset-4">
+        <Link href="/login" className="text-foreground font-medium underline underline-offset-4">
           Log in with your password instead
         </Link>
       }

@@ -28,7 +28,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
       footer={
         <>
           New here?{" "}
-          <a href="/register" className="font-medium text-foreground underline underline-offset-4">
+          <a href="/register" className="text-foreground font-medium underline underline-offset-4">
             Create an account
           </a>
         </>

@@ -67,7 +67,7 @@ export function PasskeySignIn() {
   if (!supported) return null;
   return (
     <div className="mt-5 space-y-3">
-      <p className="text-center text-sm text-muted-foreground">or</p>
+      <p className="text-muted-foreground text-center text-sm">or</p>
       {message ? <Alert tone="error">{message}</Alert> : null}
       <Button type="button" variant="secondary" onClick={signInWithButton} disabled={pending} className="w-full">
         {pending ? "Signing in…" : "Sign in with a passkey"}

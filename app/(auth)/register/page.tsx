@@ -13,7 +13,7 @@ export default function RegisterPage() {
       footer={
         <>
           Already have an account?{" "}
-          <a href="/login" className="font-medium text-foreground underline underline-offset-4">
+          <a href="/login" className="text-foreground font-medium underline underline-offset-4">
             Log in
           </a>
         </>

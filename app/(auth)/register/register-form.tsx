@@ -32,7 +32,14 @@ export function RegisterForm({ passwordMinLength }: { passwordMinLength: number 
     <form action={formAction} onSubmit={onSubmit} noValidate className="space-y-5">
       {state.message && !state.ok ? <Alert tone="error">{state.message}</Alert> : null}
       <Field id="name" label="Name" error={errorFor("name")}>
-        <Input id="name" autoComplete="name" autoFocus={autoFocus("name")} defaultValue={values.name} {...form.register("name")} {...describedBy("name", errorFor("name"))} />
+        <Input
+          id="name"
+          autoComplete="name"
+          autoFocus={autoFocus("name")}
+          defaultValue={values.name}
+          {...form.register("name")}
+          {...describedBy("name", errorFor("name"))}
+        />
       </Field>
       <EmailField error={errorFor("email")} autoFocus={autoFocus("email")} defaultValue={values.email} {...form.register("email")} />
       <NewPasswordFields form={form} errorFor={errorFor} autoFocus={autoFocus} label="Password" hint={hint} />

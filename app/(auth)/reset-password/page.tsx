@@ -18,7 +18,10 @@ export default async function ResetPasswordPage({ searchParams }: { searchParams
       title="Choose a new password"
       description="Enter the code from the email and your new password. Every session signed in before will end."
       footer={
-        <Link href={`/forgot-password${email ? `?email=${encodeURIComponent(email)}` : ""}`} className="font-medium text-foreground underline underline-offset-4">
+        <Link
+          href={`/forgot-password${email ? `?email=${encodeURIComponent(email)}` : ""}`}
+          className="text-foreground font-medium underline underline-offset-4"
+        >
           Send a new code
         </Link>
       }

@@ -17,4 +17,3 @@ export function deliveryNotice(delivery: DeliveryState): VerifyNotice {
       return { tone: "error", text: "Your code could not be sent. Send again below, or start again if the address is wrong." };
   }
 }
-

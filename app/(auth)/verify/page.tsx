@@ -68,7 +68,13 @@ export default async function VerifyPage({ searchParams }: { searchParams: Searc
         notice={notice}
         delivery={delivery}
         cooldownSeconds={
-          delivery === "failed" ? 0 : params.delivery === "sent" || params.delivery === "sending" ? resendCooldownSeconds : params.delivery === "wait" ? retryAfter : 0
+          delivery === "failed"
+            ? 0
+            : params.delivery === "sent" || params.delivery === "sending"
+              ? resendCooldownSeconds
+              : params.delivery === "wait"
+                ? retryAfter
+                : 0
         }
         codeValidity={inWords(ttlSeconds)}
       />

@@ -51,7 +51,6 @@ function useDeliveryState(email: string, initial: DeliveryState | undefined) {
   return [delivery, followAgain] as const;
 }
 
-
 export function VerifyForm({
   email,
   notice,
@@ -130,9 +129,9 @@ export function VerifyForm({
 
       <form action={formAction} onSubmit={onSubmit} noValidate className="space-y-5">
         {email ? (
-          <p className="text-sm leading-6 text-muted-foreground">
-            We sent a 6-digit code to <strong className="font-medium wrap-anywhere text-foreground">{email}</strong>.{" "}
-            <a href="/register" className="font-medium whitespace-nowrap text-foreground underline underline-offset-4">
+          <p className="text-muted-foreground text-sm leading-6">
+            We sent a 6-digit code to <strong className="text-foreground font-medium wrap-anywhere">{email}</strong>.{" "}
+            <a href="/register" className="text-foreground font-medium whitespace-nowrap underline underline-offset-4">
               Wrong address? Start again
             </a>
           </p>
@@ -166,9 +165,8 @@ export function VerifyForm({
         />
         {choosing ? (
           <fieldset className="space-y-5">
-            <legend className="text-sm leading-6 text-muted-foreground">
-              This browser did not make the signup, so the name and password chosen there do not apply. Choose yours: you will be
-              signed in with them.
+            <legend className="text-muted-foreground text-sm leading-6">
+              This browser did not make the signup, so the name and password chosen there do not apply. Choose yours: you will be signed in with them.
             </legend>
             <input type="hidden" name="choosing" value="1" />
             <Field id="name" label="Name" error={errorFor("name")}>
@@ -253,16 +251,10 @@ function ResendForm({
   const message = state.fieldErrors?.email ? "Enter your email address above first, then ask for a new code." : deliveryFailed ? undefined : state.message;
 
   return (
-    <form action={action} className="space-y-3 border-t border-border pt-5 text-sm">
+    <form action={action} className="border-border space-y-3 border-t pt-5 text-sm">
       <input type="hidden" name="email" value={email} />
       <p className="text-muted-foreground">Didn’t get the email? Check your spam folder, or ask for another code.</p>
-      <SubmitButton
-        variant={emphasised ? "primary" : "secondary"}
-        pending={pending}
-        pendingLabel="Sending…"
-        disabled={waiting}
-        className="tabular-nums"
-      >
+      <SubmitButton variant={emphasised ? "primary" : "secondary"} pending={pending} pendingLabel="Sending…" disabled={waiting} className="tabular-nums">
         {waiting ? `Send a new code in ${secondsLeft} s` : "Send a new code"}
       </SubmitButton>
       {message ? <Alert tone={state.ok ? "success" : "error"}>{message}</Alert> : null}

@@ -16,12 +16,18 @@ export default async function ConfirmEmailChangePage({ searchParams }: { searchP
       title="Confirm your new email"
       description={`We sent a 6-digit code to ${to || "the new address"}. Your login email changes once you enter it; until then nothing changes.`}
       footer={
-        <Link href="/account" className="font-medium text-foreground underline underline-offset-4">
+        <Link href="/account" className="text-foreground font-medium underline underline-offset-4">
           Back to your account
         </Link>
       }
     >
-      <FieldsForm schema="code" action={confirmEmailChangeAction} fields={[{ name: "otp", label: "Code", kind: "code" }]} submitLabel="Confirm new email" pendingLabel="Checking…" />
+      <FieldsForm
+        schema="code"
+        action={confirmEmailChangeAction}
+        fields={[{ name: "otp", label: "Code", kind: "code" }]}
+        submitLabel="Confirm new email"
+        pendingLabel="Checking…"
+      />
     </AuthShell>
   );
 }

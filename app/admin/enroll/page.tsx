@@ -35,12 +35,10 @@ export default async function EnrollPage() {
       <AuthShell title="Two-factor authentication" description={`For ${user.email}`}>
         {mfa ? (
           <>
-            <Alert tone="success">
-              Two-factor authentication is on. {status.recoveryCodesLeft} of 10 recovery codes left.
-            </Alert>
-            <p className="mt-4 text-sm text-muted-foreground">
+            <Alert tone="success">Two-factor authentication is on. {status.recoveryCodesLeft} of 10 recovery codes left.</Alert>
+            <p className="text-muted-foreground mt-4 text-sm">
               Lost your phone and your recovery codes? An operator can reset it with{" "}
-              <code className="rounded bg-muted px-1">npm run create-admin -- --email … --reset-totp</code>.
+              <code className="bg-muted rounded px-1">npm run create-admin -- --email … --reset-totp</code>.
             </p>
             <p className="mt-4 text-sm">
               <Link href="/admin" className="font-medium underline underline-offset-4">
@@ -50,7 +48,9 @@ export default async function EnrollPage() {
           </>
         ) : (
           <>
-            <Alert tone="info">Two-factor authentication is on for this account. Log in again with your password and a code from your app to open the admin area.</Alert>
+            <Alert tone="info">
+              Two-factor authentication is on for this account. Log in again with your password and a code from your app to open the admin area.
+            </Alert>
             <LogOut label="Log out and log in again" />
           </>
         )}
@@ -65,9 +65,12 @@ export default async function EnrollPage() {
           Staff and admin accounts need an enrolment code from an operator to set up an authenticator app. None is waiting for this account (it was used, or it
           expired).
         </Alert>
-        <p className="mt-4 text-sm text-muted-foreground">
-          Ask an operator to run <code className="rounded bg-muted px-1">npm run create-admin -- --email {user.email} --role {user.role}</code>: it prints a new code
-          for them to give you.
+        <p className="text-muted-foreground mt-4 text-sm">
+          Ask an operator to run{" "}
+          <code className="bg-muted rounded px-1">
+            npm run create-admin -- --email {user.email} --role {user.role}
+          </code>
+          : it prints a new code for them to give you.
         </p>
         <LogOut />
       </AuthShell>
@@ -88,29 +91,37 @@ export default async function EnrollPage() {
         <li className="space-y-3">
           <p>Scan this QR code with the app.</p>
           {/* A data: image (allowed by the CSP's img-src): no request leaves the page with the secret. */}
-          <img src={qr} width={192} height={192} alt="QR code to add this account to your authenticator app" className="rounded-md border border-border bg-white" />
+          <img
+            src={qr}
+            width={192}
+            height={192}
+            alt="QR code to add this account to your authenticator app"
+            className="border-border rounded-md border bg-white"
+          />
           <p>
             Or type this key into the app:{" "}
-            <code className="rounded bg-muted px-1 font-mono break-all" data-testid="totp-secret">
+            <code className="bg-muted rounded px-1 font-mono break-all" data-testid="totp-secret">
               {groupedSecret}
             </code>
           </p>
         </li>
         <li className="space-y-3">
           <p>
-            Keep these recovery codes somewhere safe (a password manager or paper). Each works once, in place of a code from the app, if you lose your phone. They are not shown
-            again once two-factor authentication is on.
+            Keep these recovery codes somewhere safe (a password manager or paper). Each works once, in place of a code from the app, if you lose your phone.
+            They are not shown again once two-factor authentication is on.
           </p>
-          <ul className="grid grid-cols-2 gap-1 rounded-md border border-border bg-muted p-3 font-mono" data-testid="recovery-codes" aria-label="Recovery codes">
+          <ul
+            className="border-border bg-muted grid grid-cols-2 gap-1 rounded-md border p-3 font-mono"
+            data-testid="recovery-codes"
+            aria-label="Recovery codes"
+          >
             {pending.recoveryCodes.map((code) => (
               <li key={code}>{code}</li>
             ))}
           </ul>
         </li>
         <li className="space-y-3">
-          <p>
-            Enter the enrolment code the operator gave you and the code the app shows now. Then log in again, with your password and a code from the app.
-          </p>
+          <p>Enter the enrolment code the operator gave you and the code the app shows now. Then log in again, with your password and a code from the app.</p>
           <EnrollForm />
         </li>
       </ol>

@@ -13,17 +13,17 @@ export default function DevOutboxPage() {
   return (
     <div className="mx-auto w-full max-w-3xl space-y-4 px-4 py-10">
       <h1 className="text-2xl font-semibold">Development outbox</h1>
-      <p className="text-sm text-muted-foreground">
+      <p className="text-muted-foreground text-sm">
         Mail is not sent in development without RESEND_API_KEY or SMTP settings; it lands here (newest first) and in the server console.
       </p>
       {messages.length === 0 ? <p>No messages yet.</p> : null}
       {messages.map((message, index) => (
-        <article key={index} className="rounded-lg border border-border p-4">
-          <p className="text-sm text-muted-foreground">
+        <article key={index} className="border-border rounded-lg border p-4">
+          <p className="text-muted-foreground text-sm">
             {message.sentAt.toISOString()} · to {message.to}
           </p>
           <h2 className="font-medium">{message.subject}</h2>
-          <pre className="mt-2 whitespace-pre-wrap text-sm">{message.text}</pre>
+          <pre className="mt-2 text-sm whitespace-pre-wrap">{message.text}</pre>
         </article>
       ))}
     </div>

@@ -47,7 +47,9 @@ export function CodeEmail({ appName, heading, intro, code, validMinutes, ignoreN
           {code}
         </Text>
       </Section>
-      <Text style={{ ...paragraph, margin: 0 }}>{`This code is valid for ${validMinutes} minutes and works once. Never share it: ${appName} will not ask you for it by phone or in a message.`}</Text>
+      <Text
+        style={{ ...paragraph, margin: 0 }}
+      >{`This code is valid for ${validMinutes} minutes and works once. Never share it: ${appName} will not ask you for it by phone or in a message.`}</Text>
     </EmailLayout>
   );
 }

@@ -1,5 +1,3 @@
-/** One measured phase: its load run between CPU, memory and clock readings of the server, Redis and the bench itself. */
-import { performance } from "node:perf_hooks";
 import type { Inbox } from "../inbox";
 import { cpuSeconds, machineCpuSeconds, mainThreadCpuSeconds, rssMb, type Server } from "../processes";
 import { progressDone } from "../progress";
@@ -43,7 +41,22 @@ export const current = {} as { server: Server; redisPid: number | undefined; inb
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 
 export async function measured(
-  base: Omit<PhaseResult, "seconds" | "perSecond" | "errors" | "errorSamples" | "steps" | "serverCpuSeconds" | "serverMainThreadCpuSeconds" | "benchCpuSeconds" | "redisCpuSeconds" | "otherCpuSeconds" | "windowUs" | "rssMaxMb" | "rssSamples">,
+  base: Omit<
+    PhaseResult,
+    | "seconds"
+    | "perSecond"
+    | "errors"
+    | "errorSamples"
+    | "steps"
+    | "serverCpuSeconds"
+    | "serverMainThreadCpuSeconds"
+    | "benchCpuSeconds"
+    | "redisCpuSeconds"
+    | "otherCpuSeconds"
+    | "windowUs"
+    | "rssMaxMb"
+    | "rssSamples"
+  >,
   rec: Recorder,
   run: () => Promise<number>,
 ): Promise<PhaseResult> {

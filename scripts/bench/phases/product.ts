@@ -39,10 +39,8 @@ export async function flowPhase(c: number, n: number, warmup: number, baselineN:
   database.accounts += warmup;
   const argon2Baseline = c === 1 ? await baselineFor(`flow c=${c}`, baselineN) : undefined;
   const rec = new Recorder();
-  const result = await measured(
-    { name: `flow c=${c}`, kind: "flow", accounts: database.accounts, concurrency: c, count: n, warmup, argon2Baseline },
-    rec,
-    () => runPool(`flow c=${c}`, n, c, () => oneFlow(rec)),
+  const result = await measured({ name: `flow c=${c}`, kind: "flow", accounts: database.accounts, concurrency: c, count: n, warmup, argon2Baseline }, rec, () =>
+    runPool(`flow c=${c}`, n, c, () => oneFlow(rec)),
   );
   database.accounts += n;
   return result;

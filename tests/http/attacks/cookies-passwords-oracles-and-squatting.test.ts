@@ -141,7 +141,9 @@ describe("an unverified signup cannot hold an address against the person who pro
     await minutePasses();
     const askedAt = Date.now();
     expect((await post("/api/account/email", { newEmail: target, password: PASSWORD }, { cookie, headers: { origin: stack.app.url } })).status).toBe(200);
-    const code = (await stack.sink.waitForMail(target, { after: askedAt - 1, predicate: (m) => /new address/i.test(m.subject) })).text.match(/\b(\d{6})\b/)?.[1];
+    const code = (await stack.sink.waitForMail(target, { after: askedAt - 1, predicate: (m) => /new address/i.test(m.subject) })).text.match(
+      /\b(\d{6})\b/,
+    )?.[1];
     expect((await post("/api/register", { name: "Squatter", email: target, password: "squatter's own long passphrase 9" })).status).toBe(201);
     const done = await post("/api/account/email/verify", { otp: code }, { cookie, headers: { origin: stack.app.url } });
     expect(done.status, done.text).toBe(200);
@@ -159,14 +161,17 @@ describe("what strangers can read about an address's mail and pages", () => {
     expect((await get(`/api/delivery?email=${encodeURIComponent(email)}&purpose=verify_email`)).status).toBe(200);
   });
 
-  it.each(["/register", "/login", "/forgot-password"])("GET %s as a client-side navigation (RSC: 1) is kept apart from the page by a shared cache (Vary: rsc), or not cacheable at all", async (path) => {
-    const r = await get(path, { rsc: "1" });
-    const cache = r.headers.get("cache-control") ?? "";
-    const vary = (r.headers.get("vary") ?? "").toLowerCase().split(/\s*,\s*/);
-    if (/public|s-maxage/.test(cache)) expect(vary, `${path}: ${r.status} ${cache}`).toContain("rsc");
-    const page = await get(path);
-    if (/public|s-maxage/.test(page.headers.get("cache-control") ?? "")) {
-      expect((page.headers.get("vary") ?? "").toLowerCase().split(/\s*,\s*/), `${path}: the HTML answer varies on rsc too`).toContain("rsc");
-    }
-  });
+  it.each(["/register", "/login", "/forgot-password"])(
+    "GET %s as a client-side navigation (RSC: 1) is kept apart from the page by a shared cache (Vary: rsc), or not cacheable at all",
+    async (path) => {
+      const r = await get(path, { rsc: "1" });
+      const cache = r.headers.get("cache-control") ?? "";
+      const vary = (r.headers.get("vary") ?? "").toLowerCase().split(/\s*,\s*/);
+      if (/public|s-maxage/.test(cache)) expect(vary, `${path}: ${r.status} ${cache}`).toContain("rsc");
+      const page = await get(path);
+      if (/public|s-maxage/.test(page.headers.get("cache-control") ?? "")) {
+        expect((page.headers.get("vary") ?? "").toLowerCase().split(/\s*,\s*/), `${path}: the HTML answer varies on rsc too`).toContain("rsc");
+      }
+    },
+  );
 });

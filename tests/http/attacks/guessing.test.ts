@@ -94,7 +94,11 @@ describe("wrong codes sprayed from the many /64s of one IPv6 network", () => {
     const owner = uniqueEmail("login-owner");
     await registerAndVerify(post, stack.sink, { email: owner, password: PASSWORD });
     for (let n = 0; n < 120; n++) {
-      const r = await post("/api/login", { email: uniqueEmail("login-spray"), password: "not the password at all, friend" }, { ip: subnet64("2001:db8:4803", n, n % 4) });
+      const r = await post(
+        "/api/login",
+        { email: uniqueEmail("login-spray"), password: "not the password at all, friend" },
+        { ip: subnet64("2001:db8:4803", n, n % 4) },
+      );
       expect(r.status, r.text).toBe(401);
     }
     const next = await post("/api/login", { email: owner, password: PASSWORD }, { ip: subnet64("2001:db8:4803", 99, 12) });

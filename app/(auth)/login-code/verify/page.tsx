@@ -17,7 +17,7 @@ export default async function LoginCodeVerifyPage({ searchParams }: { searchPara
       title="Enter your sign-in code"
       description={email ? `If ${email} can sign in with a code, one is on its way.` : "Enter the code from the email."}
       footer={
-        <Link href={`/login-code${email ? `?email=${encodeURIComponent(email)}` : ""}`} className="font-medium text-foreground underline underline-offset-4">
+        <Link href={`/login-code${email ? `?email=${encodeURIComponent(email)}` : ""}`} className="text-foreground font-medium underline underline-offset-4">
           Send a new code
         </Link>
       }

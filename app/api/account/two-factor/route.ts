@@ -13,7 +13,11 @@ export const POST = jsonRoute(async (request) => {
   if (!body.ok) return body.response;
   const result = await (await getOwnSecondFactor()).start(userId, body.data.password, requestContext(request.headers));
   if (!result.ok) {
-    if (result.reason === "not_allowed") return NextResponse.json({ error: { code: "not_allowed", message: "Two-factor authentication is already on, or is set up another way for this account." } }, { status: 409 });
+    if (result.reason === "not_allowed")
+      return NextResponse.json(
+        { error: { code: "not_allowed", message: "Two-factor authentication is already on, or is set up another way for this account." } },
+        { status: 409 },
+      );
     return apiFailure(result);
   }
   const { secret, uri, recoveryCodes } = result.enrolment;

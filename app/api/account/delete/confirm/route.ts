@@ -14,7 +14,10 @@ export const POST = jsonRoute(async (request) => {
   const result = await (await getAccountData()).deleteAccount(userId, body.data.otp, requestContext(request.headers));
   if (result.ok) return NextResponse.json({ ok: true, message: "Your account was deleted." });
   if (result.reason === "last_admin") {
-    return NextResponse.json({ error: { code: "last_admin", message: "You are the last admin: make someone else an admin before deleting this account." } }, { status: 409 });
+    return NextResponse.json(
+      { error: { code: "last_admin", message: "You are the last admin: make someone else an admin before deleting this account." } },
+      { status: 409 },
+    );
   }
   return apiFailure(result as { reason: "wrong_code" | "expired" | "used" | "too_many_attempts" | "rate_limited"; retryAfterSeconds?: number });
 });

@@ -20,6 +20,7 @@ export const POST = jsonRoute(async (request) => {
   if (result.reason === "rate_limited") return apiFailure(result);
   if (result.reason === "email_code_wrong") return apiError("wrong_code", { fields: { emailCode: "That code from the email is not right." } });
   if (result.reason === "wrong_code") return apiError("wrong_code", { fields: { code: "That code from your app is not right." } });
-  if (result.reason === "not_pending" || result.reason === "not_allowed") return NextResponse.json({ error: { code: "not_pending", message: "Start again: type your password to get a new code." } }, { status: 409 });
+  if (result.reason === "not_pending" || result.reason === "not_allowed")
+    return NextResponse.json({ error: { code: "not_pending", message: "Start again: type your password to get a new code." } }, { status: 409 });
   return apiFailure(result as { reason: "expired" | "used" | "too_many_attempts" });
 });

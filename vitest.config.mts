@@ -12,7 +12,8 @@ const DATABASE_SUITES = [
   "tests/service/passkeys.test.ts",
 ];
 
-const VERCEL_BUILD_SUITE = "tests/contract/vercel-build.test.ts";
+// Suites that run whole builds of a copy of the repository: the "vercel" project, run on its own at the end.
+const BUILD_SUITES = ["tests/contract/vercel-build.test.ts", "tests/contract/server-only-guard.test.ts"];
 
 export default defineConfig({
   resolve: {
@@ -32,7 +33,7 @@ export default defineConfig({
         test: {
           name: "file",
           include: ["lib/**/*.test.ts", "testing/**/*.test.ts", "tests/**/*.test.ts"],
-          exclude: ["e2e/**/*.spec.ts", "node_modules/**", VERCEL_BUILD_SUITE],
+          exclude: ["e2e/**/*.spec.ts", "node_modules/**", ...BUILD_SUITES],
         },
       },
       {
@@ -40,7 +41,7 @@ export default defineConfig({
         test: { name: "sqld", include: DATABASE_SUITES, env: { TEST_DATABASE: "sqld" } },
       },
       // A full `vercel build` (about 2 minutes): scripts/test-all.mjs runs it on its own, after the browser tests.
-      { extends: true, test: { name: "vercel", include: [VERCEL_BUILD_SUITE] } },
+      { extends: true, test: { name: "vercel", include: BUILD_SUITES } },
     ],
   },
 });

@@ -1,3 +1,4 @@
+import "server-only";
 import { and, count, eq, isNotNull, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "./client";
 import { recoveryCodes, totpCredentials } from "./schema";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Database } from "@/db/client";
 import { NO_PASSWORD, type User } from "@/db/schema";
 import { findUserByEmail } from "@/db/users";

@@ -18,7 +18,7 @@
  *                                      so a build started elsewhere during the run cannot break the server)
  *   Per phase kind (flow, verify, login, page): --flow-c=1,8 --flow-n=100,400 --flow-warmup=10 (a list
  *   gives one run per concurrency; a single count applies to all). --scale=1000,10000,100000 --scale-n=300
- *   --scale-login-c=1,16. The soak: --soak-minutes=10 (1 with --quick) --soak-rate=20 (requests a second).
+ *   --scale-login-c=1,16. The soak: --soak-minutes=10 (1 with --quick) --soak-rate=10 (requests a second).
  *
  * Phase group "floor" (scripts/bench/floor.ts) builds and serves a minimal Next app with the same proxy headers and
  * measures a no-op JSON route and a small page (per request with a nonce, and prerendered) the same way: the framework's

@@ -86,10 +86,11 @@ export function parseOptions(argv: string[]): Options {
     scaleLoginC: list("scale-login-c", [1, 16]),
     ceilingN: list("ceiling-n", [quick ? 10 : 30])[0],
     soakMinutes: list("soak-minutes", [quick ? 1 : 10])[0],
-    // 20 requests a second of the soak's mix cost the server about a quarter of one core (a signup's hash, the logins'
-    // verifies, the pages), where flow c=8 saturates both cores: far enough from saturation that the latency measured
-    // is the server's own, not a queue's, even with other work on the machine.
-    soakRate: list("soak-rate", [20])[0],
+    // 10 requests a second of the soak's mix (two Argon2id hashes and three verifies in every thirteen requests) cost the
+    // server about 0.15 of a core at the per-request CPU of the quiet run in the README, and about 0.65 on a 2-core
+    // machine shared with builds and tests (66 ms of CPU a request measured there): a third of the machine at worst, so
+    // the latency measured is the server's own, not a queue's. Flow c=8 saturates both cores.
+    soakRate: list("soak-rate", [10])[0],
     waitQuietSeconds: flags.has("wait-quiet") ? (flags.get("wait-quiet") === "true" ? 600 : Number(flags.get("wait-quiet"))) : 0,
     serverEnv: Object.fromEntries(
       (flags.get("env") ?? "")

@@ -106,7 +106,7 @@ export function renderCold(c: ColdStart): string {
 
 export function renderSoak(s: SoakResult): string {
   const lines = [
-    `Soak: ${s.minutes} min at ${s.targetRate} requests/s open-loop (${s.rate.toFixed(1)}/s made): ${s.requests} requests, ${s.refused} expected refusals (400/410), ` +
+    `Soak: ${s.minutes} min at ${s.targetRate} requests/s open-loop (${s.rate.toFixed(1)}/s made): ${s.requests} requests, ${s.refused} expected refusals (400/410), ${s.retried} resent after a kept-alive connection closed, ` +
       `${s.errors} errors${s.errors ? ` (${Object.entries(s.errorsByStatus).map(([k, v]) => `${k}: ${v}`).join(", ")}; first: ${s.errorSamples[0]})` : ""}; ` +
       `at most ${s.maxInFlight} in flight, schedule at most ${fmt(s.maxScheduleLagMs)} ms late`,
     `  server RSS ${fmt(s.rssStartMb)} MB at the start, ${fmt(s.rssAfterWarmupMb)} after the ${fmt(s.warmupSeconds)} s warm-up, ${fmt(s.rssEndMb)} at the end (max ${fmt(s.rssMaxMb)}; ` +

@@ -39,7 +39,9 @@ export function request(method: "GET" | "POST", path: string, json?: unknown): P
       },
     );
     req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path} timed out after 30 s`)));
-    req.on("error", reject);
+    // Whether the request went out on a kept-alive connection: one the server closed at that moment fails with
+    // ECONNRESET before the server read anything (Node's http.ClientRequest.reusedSocket), which a caller may retry.
+    req.on("error", (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
     req.end(payload);
   });
 }

@@ -6,11 +6,11 @@
  * loopback ports, runs the phases below against the JSON API, prints a table, writes
  * bench-results/latest.json, and stops what it started by pid (also on Ctrl-C).
  *
- *   npm run bench                      full run (about 3 minutes on 2 cores)
- *   npm run bench -- --quick           short run (about a minute)
+ *   npm run bench                      full run (about 15 minutes on 2 cores, 10 of them the soak)
+ *   npm run bench -- --quick           short run (about 3 minutes, 1 of them the soak)
  *   npm run bench -- --profile         run the server under `node --cpu-prof` and summarise where each phase's
  *                                      main-thread time went (bench-results/profile-summary.txt; timings inflated)
- *   npm run bench -- --only=flow,login skip the other phase groups (ceiling, flow, verify, login, page, scale, floor, cold)
+ *   npm run bench -- --only=flow,login skip the other phase groups (ceiling, flow, verify, login, page, scale, floor, soak, cold)
  *   npm run bench -- --env=UV_THREADPOOL_SIZE=2,MALLOC_ARENA_MAX=2   extra environment for the server (experiments)
  *   npm run bench -- --wait-quiet[=600] first wait (up to 600 s) until other processes use under 0.25 of a core for 6 s
  *   npm run bench -- --build           run `next build` first even when a build exists
@@ -18,7 +18,7 @@
  *                                      so a build started elsewhere during the run cannot break the server)
  *   Per phase kind (flow, verify, login, page): --flow-c=1,8 --flow-n=100,400 --flow-warmup=10 (a list
  *   gives one run per concurrency; a single count applies to all). --scale=1000,10000,100000 --scale-n=300
- *   --scale-login-c=1,16.
+ *   --scale-login-c=1,16. The soak: --soak-minutes=10 (1 with --quick) --soak-rate=10 (requests a second).
  *
  * Phase group "floor" (scripts/bench/floor.ts) builds and serves a minimal Next app with the same proxy headers and
  * measures a no-op JSON route and a small page (per request with a nonce, and prerendered) the same way: the framework's
@@ -26,6 +26,9 @@
  *
  * Phase group "cold" (scripts/bench/cold.ts) starts a second server from the same build and times spawn to its first
  * answer, then its first register, verify and login against the same requests warm, beside the floor app's start.
+ *
+ * Phase group "soak" (scripts/bench/phases/soak.ts) runs mixed traffic (signups, wrong codes, logins, pages) open-loop at a
+ * steady rate for minutes, and reports errors by status, p50/p95/p99 per window and the slope of the server's RSS.
  *
  * The load generator, the SMTP sink (which parses every message) and Redis share the machine with the server:
  * the table reports the CPU each of the bench process and the server used per phase, so that share is visible.
@@ -49,10 +52,11 @@ import { coldPhase } from "./phases/cold";
 import { floorPhases } from "./phases/floor";
 import { current, type PhaseResult } from "./phases/measure";
 import { AUTH_PAGES, flowPhase, loginPhase, pagePhase, verifyPhase, verifyWrongPhase } from "./phases/product";
+import { soakPhase, type SoakResult } from "./phases/soak";
 import { cleanup, cleanups, findRedisPid, processTree, readProc, rssMb, snapshotBuild, startServer, waitForQuiet } from "./processes";
 import { summariseProfile, type ProfileSummary, type ProfileWindow } from "./profile";
 import { progress, progressDone, sleep } from "./progress";
-import { render, renderCold } from "./report";
+import { render, renderCold, renderSoak } from "./report";
 import { kNum } from "./stats";
 import { evaluateTargets } from "./targets";
 
@@ -179,13 +183,16 @@ async function main() {
     for (const [i, c] of opts.verify.c.entries()) phases.push(await verifyPhase(c, nth(opts.verify.n, i), opts.verify.warmup));
     phases.push(await verifyWrongPhase(Math.max(...opts.verify.c), nth(opts.verify.n, 0), opts.verify.warmup));
   }
+  /** Verified accounts for logins: those the run verified, else 200 seeded ones. */
+  const ensureLoginAccounts = async () => {
+    if (verifiedEmails.length >= 50) return;
+    const seconds = await seed(databaseUrl, await hashPassword(PASSWORD), 0, 200);
+    for (let i = 0; i < 200; i++) verifiedEmails.push(`seed-${i}@bench.test`);
+    database.accounts += 200;
+    seeding.push({ accounts: 200, seconds });
+  };
   if (wants("login")) {
-    if (verifiedEmails.length < 50) {
-      const seconds = await seed(databaseUrl, await hashPassword(PASSWORD), 0, 200);
-      for (let i = 0; i < 200; i++) verifiedEmails.push(`seed-${i}@bench.test`);
-      database.accounts += 200;
-      seeding.push({ accounts: 200, seconds });
-    }
+    await ensureLoginAccounts();
     let k = 0;
     // Seeded above when empty: never an empty pool.
     const pool = () => verifiedEmails[k++ % verifiedEmails.length]!;
@@ -218,9 +225,18 @@ async function main() {
     }
   }
 
+  let soak: SoakResult | undefined;
+  if (wants("soak")) {
+    await ensureLoginAccounts();
+    let k = 0;
+    const run = await soakPhase(opts.soakMinutes, opts.soakRate, () => verifiedEmails[k++ % verifiedEmails.length]!);
+    phases.push(run.phase);
+    soak = run.soak;
+  }
+
   const cold = wants("cold") ? await coldPhase(appRoot, env, opts.quick ? 10 : 30) : undefined;
 
-  const targets = evaluateTargets(ceiling, phases);
+  const targets = evaluateTargets(ceiling, phases, soak);
   const results = {
     machine: { ...machine, serverIdleRssMb: idleRssMb, serverEnv: opts.serverEnv },
     options: { ...opts, only: opts.only ? [...opts.only] : null },
@@ -228,10 +244,11 @@ async function main() {
     phases,
     seeding,
     targets,
+    soak,
     cold,
     profile: undefined as ProfileSummary | undefined,
   };
-  const text = cold ? `${render(results)}\n\n${renderCold(cold)}` : render(results);
+  const text = [render(results), soak && renderSoak(soak), cold && renderCold(cold)].filter(Boolean).join("\n\n");
 
   // Stop the server before reading its profile: --cpu-prof writes it on exit.
   await server.stop();

@@ -24,6 +24,9 @@ export interface Options {
   scaleN: number;
   scaleLoginC: number[];
   ceilingN: number;
+  /** The soak (scripts/bench/phases/soak.ts): how long, and requests a second. */
+  soakMinutes: number;
+  soakRate: number;
   /** Before starting, wait up to this many seconds for the machine to be idle (shared machines). */
   waitQuietSeconds: number;
   /** Extra environment for the server (experiments such as UV_THREADPOOL_SIZE=2). */
@@ -41,6 +44,8 @@ const FLAGS: CommandLineOptions = {
   "scale-n": { type: "string" },
   "scale-login-c": { type: "string" },
   "ceiling-n": { type: "string" },
+  "soak-minutes": { type: "string" },
+  "soak-rate": { type: "string" },
   env: { type: "string" },
   "wait-quiet": { type: "string", bare: "true" },
 };
@@ -72,7 +77,8 @@ export function parseOptions(argv: string[]): Options {
   });
   const only = flags.get("only");
   for (const group of only?.split(",") ?? []) {
-    if (!["ceiling", "flow", "verify", "login", "page", "scale", "floor", "cold"].includes(group)) throw new Error(`--only: unknown phase group ${group}`);
+    if (!["ceiling", "flow", "verify", "login", "page", "scale", "floor", "cold", "soak"].includes(group))
+      throw new Error(`--only: unknown phase group ${group}`);
   }
   return {
     quick,
@@ -89,6 +95,12 @@ export function parseOptions(argv: string[]): Options {
     scaleN: list("scale-n", [quick ? 150 : 400])[0]!,
     scaleLoginC: list("scale-login-c", [1, 16]),
     ceilingN: list("ceiling-n", [quick ? 10 : 30])[0]!,
+    soakMinutes: list("soak-minutes", [quick ? 1 : 10])[0]!,
+    // 10 requests a second of the soak's mix (two Argon2id hashes and three verifies in every thirteen requests) cost the
+    // server about 0.15 of a core at the per-request CPU of the quiet run in the README, and about 0.65 on a 2-core
+    // machine shared with builds and tests (66 ms of CPU a request measured there): a third of the machine at worst, so
+    // the latency measured is the server's own, not a queue's. Flow c=8 saturates both cores.
+    soakRate: list("soak-rate", [10])[0]!,
     waitQuietSeconds: flags.has("wait-quiet") ? (flags.get("wait-quiet") === "true" ? 600 : Number(flags.get("wait-quiet"))) : 0,
     serverEnv: Object.fromEntries(
       (flags.get("env") ?? "")

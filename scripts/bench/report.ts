@@ -4,7 +4,11 @@ import type { ColdStart } from "./phases/cold";
 import type { Ceiling } from "./phases/ceiling";
 import { mainStep, type PhaseResult } from "./phases/measure";
 import { fmt, kNum } from "./stats";
+import type { SoakResult } from "./phases/soak";
 import type { Target } from "./targets";
+
+/** The soak's rows in the table: each step of its mix, then every request together. */
+const SOAK_STEPS = ["register", "inbox", "verify", "wrong_code", "replay", "login", "page", "all"];
 
 function table(rows: string[][], align: ("l" | "r")[]): string {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
@@ -65,7 +69,8 @@ export function render(results: {
   ];
   const rows: string[][] = [header];
   for (const p of results.phases) {
-    const steps = p.kind === "flow" ? ["register", "inbox", "verify", "login", "flow"] : [mainStep(p.kind)];
+    const steps =
+      p.kind === "flow" ? ["register", "inbox", "verify", "login", "flow"] : p.kind === "soak" ? SOAK_STEPS.filter((s) => p.steps[s]) : [mainStep(p.kind)];
     steps.forEach((step, i) => {
       const s = p.steps[step];
       rows.push([
@@ -94,6 +99,11 @@ export function render(results: {
     const which = noisy.length > 4 ? `${noisy.length} of ${results.phases.length} phases` : noisy.map((p) => p.name).join(", ");
     out.push(
       `NOTE: other processes used over 15% of a core during ${which} (last cpu figure): those timings are pessimistic; re-run on a quiet machine (--wait-quiet).`,
+    );
+  }
+  if (results.phases.some((p) => p.kind === "soak")) {
+    out.push(
+      "(soak: open-loop at a steady rate, c = the most requests in flight at once; times from when each request was due, inbox from its register's; all = every request, inbox not included; wrong_code and replay answered 400/410 as expected)",
     );
   }
   out.push(
@@ -134,5 +144,39 @@ export function renderCold(c: ColdStart): string {
       `  first ${step} after start ${fmt(c.first[step] ?? NaN)} ms vs warm p50 ${fmt(warm)} ms (n=${c.warmCount}) -> ${ratio(c.first[step] ?? NaN, warm)}${step === "register" ? " (target <= 3x)" : ""}`,
     );
   }
+  return lines.join("\n");
+}
+
+export function renderSoak(s: SoakResult): string {
+  const lines = [
+    `Soak: ${s.minutes} min at ${s.targetRate} requests/s open-loop (${s.rate.toFixed(1)}/s made): ${s.requests} requests, ${s.refused} expected refusals (400/410), ${s.retried} resent after a kept-alive connection closed, ` +
+      `${s.errors} errors${
+        s.errors
+          ? ` (${Object.entries(s.errorsByStatus)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(", ")}; first: ${s.errorSamples[0]})`
+          : ""
+      }; ` +
+      `at most ${s.maxInFlight} in flight, schedule at most ${fmt(s.maxScheduleLagMs)} ms late`,
+    `  server RSS ${fmt(s.rssStartMb)} MB at the start, ${fmt(s.rssAfterWarmupMb)} after the ${fmt(s.warmupSeconds)} s warm-up, ${fmt(s.rssEndMb)} at the end (max ${fmt(s.rssMaxMb)}; ` +
+      `${s.rssSamples.length} samples); slope after the warm-up ${fmt(s.rssSlopeMbPerMin)} MB/min; p95 last window / first after the warm-up ${fmt(s.p95DriftRatio)}x`,
+    "",
+  ];
+  const rows = [["window", "requests", "err", "p50", "p95", "p99", "max", "register p95", "inbox p95", "login p95", "verify p95", "page p95"]];
+  for (const w of s.windows) {
+    rows.push([
+      `${w.from}-${w.to} s${w.afterWarmup ? "" : " (warm-up)"}`,
+      String(w.requests),
+      String(w.errors),
+      fmt(w.all?.p50),
+      fmt(w.all?.p95),
+      fmt(w.all?.p99),
+      fmt(w.all?.max),
+      fmt(w.byStep.register?.p95),
+      fmt(w.inbox?.p95),
+      ...["login", "verify", "page"].map((step) => fmt(w.byStep[step]?.p95)),
+    ]);
+  }
+  lines.push(table(rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"]));
   return lines.join("\n");
 }

@@ -6,7 +6,7 @@ import type { Argon2Baseline } from "./ceiling";
 
 export interface PhaseResult {
   name: string;
-  kind: "flow" | "verify" | "verify_wrong" | "login" | "page" | "floor_api" | "floor_page";
+  kind: "flow" | "verify" | "verify_wrong" | "login" | "page" | "floor_api" | "floor_page" | "soak";
   accounts: number;
   concurrency: number;
   count: number;
@@ -112,5 +112,15 @@ export async function measured(
 }
 
 export function mainStep(kind: PhaseResult["kind"]): string {
-  return kind === "flow" ? "flow" : kind === "verify_wrong" ? "verify" : kind === "floor_api" ? "request" : kind === "floor_page" ? "page" : kind;
+  return kind === "flow"
+    ? "flow"
+    : kind === "verify_wrong"
+      ? "verify"
+      : kind === "floor_api"
+        ? "request"
+        : kind === "floor_page"
+          ? "page"
+          : kind === "soak"
+            ? "all"
+            : kind;
 }

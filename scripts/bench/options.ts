@@ -97,9 +97,9 @@ export function parseOptions(argv: string[]): Options {
     ceilingN: list("ceiling-n", [quick ? 10 : 30])[0]!,
     soakMinutes: list("soak-minutes", [quick ? 1 : 10])[0]!,
     // 10 requests a second of the soak's mix (two Argon2id hashes and three verifies in every thirteen requests) cost the
-    // server about 0.15 of a core at the per-request CPU of the quiet run in the README, and about 0.65 on a 2-core
-    // machine shared with builds and tests (66 ms of CPU a request measured there): a third of the machine at worst, so
-    // the latency measured is the server's own, not a queue's. Flow c=8 saturates both cores.
+    // server about 0.1 of a core at the per-request CPU of the quiet run in the README. On a 2-core machine shared with
+    // builds and tests the same traffic took 1.2 to 1.7 cores, yet never had more than 11 requests in flight: still a
+    // steady load, not a queue, so the latency measured is the server's own. 20 a second there made 23 in flight.
     soakRate: list("soak-rate", [10])[0]!,
     waitQuietSeconds: flags.has("wait-quiet") ? (flags.get("wait-quiet") === "true" ? 600 : Number(flags.get("wait-quiet"))) : 0,
     serverEnv: Object.fromEntries(

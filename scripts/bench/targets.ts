@@ -52,6 +52,42 @@ export function evaluateTargets(ceiling: Ceiling | undefined, phases: PhaseResul
   add("(floor) no-op JSON POST p95, c=16", 5, floor("no-op JSON POST")?.steps.request?.p95, "ms", true, " (as verify)");
   add("(floor) nonce page p95, c=16", 20, floor("nonce page")?.steps.page?.p95, "ms", true, " (as GET /register)");
   add("(floor) static page p95, c=16", 20, floor("static page")?.steps.page?.p95, "ms", true, " (as GET /register)");
+  // The API paths against the floor's no-op JSON POST and Argon2id, measured in the same run. The floor phase runs at
+  // c=16 only, so the concurrency-1 sums use its p50 at 16: a bound looser than a floor at 1 would give.
+  const floorPost = floor("no-op JSON POST")?.steps.request;
+  add(
+    "verify p95, c=16 vs floor no-op JSON POST",
+    floorPost ? floorPost.p95 * 1.25 : undefined,
+    find("verify", 16)?.steps.verify?.p95,
+    "ms",
+    true,
+    ` (1.25x floor ${fmt(floorPost?.p95)})`,
+  );
+  add(
+    "logins/s, c=16 vs Argon2id verifies/s side by side",
+    ceiling ? ceiling.measuredParallelVerifiesPerSecond * 0.85 : undefined,
+    find("login", 16)?.perSecond,
+    "/s",
+    false,
+    ` (85% of ${fmt(ceiling?.measuredParallelVerifiesPerSecond)})`,
+  );
+  const plusFloor = (ref: number | undefined) => (ref === undefined || !floorPost ? undefined : ref + floorPost.p50 + 3);
+  add(
+    "login p50, c=1 vs verify + floor",
+    plusFloor(verifyRef),
+    login1?.steps.login?.p50,
+    "ms",
+    true,
+    ` (verify ${fmt(verifyRef)} + floor p50 ${fmt(floorPost?.p50)} + 3)`,
+  );
+  add(
+    "register p50, c=1 vs hash + floor",
+    plusFloor(hashRef),
+    flow1?.steps.register?.p50,
+    "ms",
+    true,
+    ` (hash ${fmt(hashRef)} + floor p50 ${fmt(floorPost?.p50)} + 3)`,
+  );
   // Prerendered auth pages against the floor's prerendered page, in the same run.
   const staticFloor = floor("static page")?.steps.page?.p95;
   for (const path of AUTH_PAGES) {

@@ -7,7 +7,6 @@ import { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, withoutSeparators } f
  * carry a role or an active flag.
  */
 
-export { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH };
 const codePoints = (value: string) => [...value].length;
 
 export const emailSchema = z

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// npm test: lint (Biome), typecheck, Vitest (on a file database and on sqld), production build, Playwright, then Vercel's
-// own build of a temporary copy with the checks over its output, in that order.
+// npm test: lint (Biome), typecheck, Vitest (on a file database and on sqld), production build, Playwright, then builds
+// of temporary copies (Vercel's own, with the checks over its output; the server-only guard's), in that order.
 // Prints each runner's output live and ends with one line "N passed, N failed" for the CI.
 // A skipped test is not a pass; with CI=true it is a failure. A runner that fails without
 // a readable report counts as 1 failure.
@@ -89,8 +89,8 @@ if (check("next build", "next", ["build"])) {
   results.push({ name: "playwright", passed: 0, failed: 1, skipped: 0 });
 }
 
-// Last and alone: a whole second build, which would slow the timing-sensitive suites beside it.
-suite("vercel build", "vitest", vitestRun(["vercel"], VERCEL_REPORT), VERCEL_REPORT, vitestCounts);
+// Last and alone: whole builds of copies, which would slow the timing-sensitive suites beside them.
+suite("builds of a copy", "vitest", vitestRun(["vercel"], VERCEL_REPORT), VERCEL_REPORT, vitestCounts);
 
 let passed = 0;
 let failed = 0;

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_PASSWORD_MIN_LENGTH,
-  PASSWORD_MAX_LENGTH,
-  emailSchema,
-  loginSchema,
-  nameSchema,
-  otpSchema,
-  passwordSchema,
-  registerFormSchema,
-  registerSchema,
-} from "@/lib/schemas";
+import { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH } from "@/lib/form-rules";
+import { emailSchema, loginSchema, nameSchema, otpSchema, passwordSchema, registerFormSchema, registerSchema } from "@/lib/schemas";
 
 const password = passwordSchema(DEFAULT_PASSWORD_MIN_LENGTH);
 const accepts = (schema: { safeParse(v: unknown): { success: boolean } }, value: unknown) => schema.safeParse(value).success;

@@ -1,11 +1,11 @@
 import "server-only";
 import { decode } from "next-auth/jwt";
-import { cookies } from "next/headers";
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import type { Role } from "@/db/schema";
 import { auth } from "./auth";
 import { getConfig } from "../platform/config";
-import { sessionTokens } from "./session-cookie";
+import { cookiePairs, sessionTokens } from "./session-cookie";
 
 /** Who is signed in on this request: the user, the id of this session, and what the sign-in proved. */
 export interface SignedIn {
@@ -26,7 +26,9 @@ export async function currentSession(): Promise<SignedIn | undefined> {
   const userId = session?.user?.id;
   if (!userId) return undefined;
   const secret = getConfig().auth.secret;
-  for (const [salt, token] of sessionTokens((await cookies()).getAll())) {
+  // From the raw header, repeats kept: Auth.js's reading of a repeated name (the first) comes first, so the id is
+  // the session auth() checked, never another of the same person's cookies (Next's cookies() keep the last).
+  for (const [salt, token] of sessionTokens(cookiePairs((await headers()).get("cookie")))) {
     const claims = await decode({ token, secret, salt }).catch(() => null);
     if (claims?.sub === userId && typeof claims.sid === "string") {
       return { userId, sessionId: claims.sid, role: session.user.role, mfa: session.user.mfa === true };

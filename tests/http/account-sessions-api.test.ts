@@ -126,6 +126,24 @@ describe("ending sessions over the API", () => {
     expect(after.json.sessions).toHaveLength(1);
   });
 
+  it("with the cookie's name repeated (this session first, an ended one of the same person after), this session is the one marked current and kept", async () => {
+    const email = await verifiedAccount("sessions-repeated-cookie");
+    const ended = await logIn(email, CHROME_ANDROID);
+    const endedId = (await list(ended)).json.sessions.find((s: { current: boolean }) => s.current).id;
+    expect((await del(endedId, ended)).status).toBe(200);
+    const other = await logIn(email, CHROME_ANDROID);
+    const mine = await logIn(email);
+    const both = `${mine}; ${ended}`;
+    const listed = await list(both);
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.json.sessions.filter((s: { current: boolean }) => s.current)).toHaveLength(1);
+    const r = await revokeOthers(both);
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toEqual({ ok: true, ended: 1 });
+    expect((await list(other)).status).toBe(401);
+    expect((await list(mine)).status, "the session that asked was ended").toBe(200);
+  });
+
   it("revoke-others accepts only application/json (a cross-site form cannot send it)", async () => {
     const mine = await logIn(await verifiedAccount("sessions-form"));
     const r = await post("/api/account/sessions/revoke-others", null, {

@@ -6,12 +6,12 @@ export const ROOT = resolve(__dirname, "../..");
 export const RESULTS_DIR = join(ROOT, "bench-results");
 
 /**
- * The heap cap `npm start` runs the server with (package.json): left alone, V8 grows the heap lazily to
+ * The heap sizes `npm start` runs the server with (package.json): left alone, V8 grows the heap lazily to
  * several hundred MB on a machine with plenty of memory, although the app's live heap is well under 100 MB.
  */
 export function productionNodeOptions(): string {
   const start = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.start as string;
-  return /--max-old-space-size=\d+/.exec(start)?.[0] ?? "";
+  return (start.match(/--max-(old|semi)-space-size=\d+/g) ?? []).join(" ");
 }
 
 /**

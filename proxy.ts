@@ -33,7 +33,7 @@ const staticPaths: ReadonlySet<string> = new Set(STATIC_PAGES);
 /**
  * The build's HTML answers only a plain GET from someone signed out: a query carries what the page shows (an
  * address to prefill, a notice), and a signed-in visitor's cookie may need re-issuing, never in a cached answer.
- * Next runs the proxy again for the rewritten path: that pass gets the same answer.
+ * Where the answer is a rewrite, Next runs the proxy again for the rewritten path: that pass gets the same answer.
  */
 function prerendered(request: NextRequest, signedIn: boolean): NextResponse | undefined {
   const { search } = request.nextUrl;
@@ -44,7 +44,7 @@ function prerendered(request: NextRequest, signedIn: boolean): NextResponse | un
   const page = builtPage(pathname);
   const config = getConfig();
   if (!page || !settingsMatch(page.settings, config)) return undefined;
-  return prerenderedPage(request, `${PRERENDERED_PREFIX}${pathname}`, page.scriptHashes, config.isProduction);
+  return prerenderedPage(request, `${PRERENDERED_PREFIX}${pathname}`, page, config.isProduction);
 }
 
 export async function proxy(request: NextRequest) {

@@ -65,6 +65,35 @@ for (const path of ALWAYS_STATIC) {
   });
 }
 
+const NAVIGATION = { accept: "text/html,application/xhtml+xml,*/*;q=0.8", "sec-fetch-dest": "document" };
+
+for (const path of ALWAYS_STATIC) {
+  test(`${path}: a browser's navigation gets the same page and headers as any other client, and its ETag a 304`, async ({ request }) => {
+    // A navigation is answered by the proxy itself; other requests (Next's client-side navigation among them) by Next.
+    const byNext = await request.get(path, { headers: { accept: "*/*" } });
+    const navigation = await request.get(path, { headers: NAVIGATION });
+    expect(navigation.status()).toBe(200);
+    expect(await navigation.text()).toBe(await byNext.text());
+    for (const name of ["content-security-policy", "cache-control", "content-type", "x-frame-options", "strict-transport-security"]) {
+      expect(navigation.headers()[name], name).toBe(byNext.headers()[name]);
+    }
+    const etag = navigation.headers().etag;
+    expect(etag).toMatch(/^"[^"]+"$/);
+    const repeat = await request.get(path, { headers: { ...NAVIGATION, "if-none-match": etag! } });
+    expect(repeat.status()).toBe(304);
+    expect(await repeat.text()).toBe("");
+    const changed = await request.get(path, { headers: { ...NAVIGATION, "if-none-match": '"another"' } });
+    expect(changed.status()).toBe(200);
+    const head = await request.head(path, { headers: NAVIGATION });
+    expect(head.status()).toBe(200);
+    expect(await head.text()).toBe("");
+    expect(head.headers()["content-security-policy"]).toBe(navigation.headers()["content-security-policy"]);
+    // Next's client-side navigation asks with RSC headers, which the proxy never sees: it must not get the document.
+    const rsc = await request.get(path, { headers: { rsc: "1", accept: "*/*", "sec-fetch-dest": "empty" }, maxRedirects: 0 });
+    expect(rsc.headers()["content-type"] ?? "").not.toMatch(/text\/html/);
+  });
+}
+
 test("a query, a session cookie or a per-request page gets a nonce and is never cacheable", async ({ request }) => {
   const perRequest = [
     await request.get("/register?email=someone%40example.test"),

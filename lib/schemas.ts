@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, withoutSeparators } from "./form-rules";
+import { PASSWORD_MAX_LENGTH, withoutSeparators } from "./form-rules";
 
 /**
  * The input schemas, shared by the browser forms (react-hook-form) and the server (actions and API routes).

@@ -22,26 +22,49 @@ export function pageWithNonce(request: NextRequest, isProduction: boolean): Next
  */
 export const PRERENDERED_CACHE_CONTROL = "public, max-age=0, s-maxage=3600, stale-while-revalidate=86400";
 
+/** The build's HTML of a page and what its answer needs. */
+export interface BuiltPage {
+  html: string;
+  /** CSP hash sources of the page's inline scripts. */
+  scriptHashes: string[];
+  /** A strong validator of the HTML, quoted. */
+  etag: string;
+}
+
 /**
  * Answers with the build's HTML of a page (at `prerenderedPath`) under a CSP that lists the hashes of its inline
  * scripts, and lets shared caches keep it: the same bytes for everyone, no nonce and no cookie.
+ * A browser's navigation gets the HTML straight from here; anything else (Next's client-side navigation, whose RSC
+ * headers the proxy never sees, or a client that does not ask for HTML) is rewritten to the prerendered route and
+ * answered by Next, which also runs the proxy a second time: about twice the work for the same bytes.
  */
-export function prerenderedPage(request: NextRequest, prerenderedPath: string, scriptHashes: string[], isProduction: boolean): NextResponse {
-  const headers = securityHeaders({ scriptHashes, isProduction });
-  const requestHeaders = new Headers(request.headers);
-  requestHeaders.set("Content-Security-Policy", headers["Content-Security-Policy"]);
+export function prerenderedPage(request: NextRequest, prerenderedPath: string, page: BuiltPage, isProduction: boolean): NextResponse {
+  const headers = securityHeaders({ scriptHashes: page.scriptHashes, isProduction });
   let response: NextResponse;
-  if (request.nextUrl.pathname === prerenderedPath) {
-    response = NextResponse.next({ request: { headers: requestHeaders } });
+  if (isDocumentRequest(request)) {
+    const notModified = request.headers.get("if-none-match") === page.etag;
+    const body = notModified || request.method === "HEAD" ? null : page.html;
+    response = new NextResponse(body, { status: notModified ? 304 : 200, headers: { "Content-Type": "text/html; charset=utf-8", ETag: page.etag } });
   } else {
-    const url = request.nextUrl.clone();
-    url.pathname = prerenderedPath;
-    response = NextResponse.rewrite(url, { request: { headers: requestHeaders } });
+    const requestHeaders = new Headers(request.headers);
+    requestHeaders.set("Content-Security-Policy", headers["Content-Security-Policy"]);
+    if (request.nextUrl.pathname === prerenderedPath) {
+      response = NextResponse.next({ request: { headers: requestHeaders } });
+    } else {
+      const url = request.nextUrl.clone();
+      url.pathname = prerenderedPath;
+      response = NextResponse.rewrite(url, { request: { headers: requestHeaders } });
+    }
   }
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   response.headers.set("Cache-Control", PRERENDERED_CACHE_CONTROL);
-  // Next answers a client-side navigation (its RSC request, whose headers the proxy never sees) at the same URL
-  // with a redirect carrying these headers: a shared cache must keep the two apart.
+  // Next answers a client-side navigation (its RSC request) at the same URL with a redirect carrying these
+  // headers: a shared cache must keep the two apart.
   response.headers.set("Vary", "rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch");
   return response;
+}
+
+/** A browser loading a page: it says so in Sec-Fetch-Dest, or at least asks for HTML. */
+function isDocumentRequest(request: NextRequest): boolean {
+  return request.headers.get("sec-fetch-dest") === "document" || (request.headers.get("accept") ?? "").includes("text/html");
 }

@@ -1,6 +1,8 @@
 import "server-only";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { BuiltPage } from "./page-response";
 import { inlineScriptHashes } from "./static-csp.mjs";
 
 /**
@@ -32,9 +34,7 @@ export function settingsMatch(recorded: string, config: PageSettings): boolean {
 
 export const SETTINGS_META = "prerendered-with";
 
-export interface PrerenderedPage {
-  /** CSP hash sources of the page's inline scripts. */
-  scriptHashes: string[];
+export interface PrerenderedPage extends BuiltPage {
   /** prerenderSettings() of the config the page was built with, for the settings it shows. */
   settings: string;
 }
@@ -42,7 +42,7 @@ export interface PrerenderedPage {
 const pages = new Map<string, PrerenderedPage | null>();
 
 /**
- * The build's HTML of a static page, hashed once per process. Null where the build has none (`next dev`, a page
+ * The build's HTML of a static page, read and hashed once per process. Null where the build has none (`next dev`, a page
  * that could not be prerendered): the page is then rendered per request.
  */
 export function prerenderedPage(path: string): PrerenderedPage | null {
@@ -63,5 +63,6 @@ function readPrerendered(path: string): PrerenderedPage | null {
   }
   const settings = new RegExp(`<meta name="${SETTINGS_META}" content="([^"]*)"`).exec(html)?.[1];
   if (settings === undefined) return null;
-  return { scriptHashes: inlineScriptHashes(html), settings };
+  const etag = `"${createHash("sha256").update(html).digest("base64url").slice(0, 27)}"`;
+  return { html, scriptHashes: inlineScriptHashes(html), etag, settings };
 }

@@ -15,7 +15,23 @@ export interface Reply {
   ms: number;
 }
 
+/** What a browser sends when it loads a page (the product answers a navigation to a prerendered page itself). */
+export const NAVIGATION_HEADERS: http.OutgoingHttpHeaders = {
+  accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+  "sec-fetch-dest": "document",
+  "sec-fetch-mode": "navigate",
+};
+
 export function request(method: "GET" | "POST", path: string, json?: unknown): Promise<Reply> {
+  return send(method, path, json, {});
+}
+
+/** A GET as a browser loads a page. */
+export function pageRequest(path: string): Promise<Reply> {
+  return send("GET", path, undefined, NAVIGATION_HEADERS);
+}
+
+function send(method: "GET" | "POST", path: string, json: unknown, extraHeaders: http.OutgoingHttpHeaders): Promise<Reply> {
   const payload = json === undefined ? undefined : JSON.stringify(json);
   const url = new URL(path, endpoint.baseUrl);
   return new Promise((resolvePromise, reject) => {
@@ -27,7 +43,7 @@ export function request(method: "GET" | "POST", path: string, json?: unknown): P
         hostname: url.hostname,
         port: url.port,
         path: url.pathname + url.search,
-        headers: payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        headers: payload === undefined ? extraHeaders : { ...extraHeaders, "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { startApp } from "../../../testing/services/app-server";
 import { RESULTS_DIR } from "../environment";
 import { FLOOR_PATHS } from "../floor";
-import { endpoint, expectStatus, request, runPool, type Reply } from "../load";
+import { endpoint, expectStatus, pageRequest, request, runPool, type Reply } from "../load";
 import { buildFloorApp, cleanups, findServerPid } from "../processes";
 import { Recorder } from "../stats";
 import { current, mainStep, measured, type PhaseResult } from "./measure";
@@ -30,8 +30,8 @@ export async function floorPhases(c: number, n: number, warmup: number, env: Rec
     };
     return [
       await phase(`floor: no-op JSON POST c=${c}`, "floor_api", () => request("POST", FLOOR_PATHS.api, { email: "floor@bench.test", otp: "123456" }), n),
-      await phase(`floor: nonce page c=${c}`, "floor_page", () => request("GET", FLOOR_PATHS.dynamicPage), n),
-      await phase(`floor: static page c=${c}`, "floor_page", () => request("GET", FLOOR_PATHS.staticPage), n),
+      await phase(`floor: nonce page c=${c}`, "floor_page", () => pageRequest(FLOOR_PATHS.dynamicPage), n),
+      await phase(`floor: static page c=${c}`, "floor_page", () => pageRequest(FLOOR_PATHS.staticPage), n),
     ];
   } finally {
     await app.stop();

@@ -1,7 +1,7 @@
 /** The product's phases against its JSON API and pages: whole flows, verify, login and the auth pages. */
 import { performance } from "node:perf_hooks";
 import { extractCode } from "../../../testing/mailbox";
-import { expectStatus, request, runPool } from "../load";
+import { expectStatus, pageRequest, request, runPool } from "../load";
 import { Recorder } from "../stats";
 import { database, freshEmail, NAME, PASSWORD, registrationOf, verifiedEmails } from "./accounts";
 import { baselineFor } from "./ceiling";
@@ -114,7 +114,7 @@ export const AUTH_PAGES = ["/register", "/login", "/forgot-password"] as const;
 
 export async function pagePhase(c: number, n: number, warmup: number, path: string = "/register"): Promise<PhaseResult> {
   const one = (rec: Recorder) => async () => {
-    await expectStatus(rec, "page", request("GET", path), 200);
+    await expectStatus(rec, "page", pageRequest(path), 200);
   };
   await runPool(`GET ${path} c=${c} warm-up`, warmup, c, one(new Recorder()));
   const rec = new Recorder();

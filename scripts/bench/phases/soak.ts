@@ -11,7 +11,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { extractCode } from "../../../testing/mailbox";
-import { request, type Reply } from "../load";
+import { pageRequest, request, type Reply } from "../load";
 import { rssMb } from "../processes";
 import { progress, progressDone, sleep } from "../progress";
 import { fmt, Recorder, stats, type Stats } from "../stats";
@@ -132,13 +132,13 @@ export async function soakPhase(minutes: number, rate: number, loginPool: () => 
     let reply: Reply;
     try {
       try {
-        reply = await request(method, path, json);
+        reply = await (step === "page" ? pageRequest(path) : request(method, path, json));
       } catch (error) {
         // The open-loop pace leaves connections idle for seconds, so now and then one is reused just as the server
         // closes it; as browsers do, that one is sent again on a new connection (and counted), anything else is an error.
         if (!((error as NodeJS.ErrnoException).code === "ECONNRESET" && (error as { reusedSocket?: boolean }).reusedSocket)) throw error;
         retried += 1;
-        reply = await request(method, path, json);
+        reply = await (step === "page" ? pageRequest(path) : request(method, path, json));
       }
     } catch (error) {
       const message = (error as Error).message;

@@ -48,7 +48,7 @@ export default function nextConfig(phase) {
     serverExternalPackages: [
       ...["body", "container", "head", "heading", "hr", "html", "preview", "render", "section", "text"].map((name) => `@react-email/${name}`),
       "nodemailer",
-      "redis",
+      "@redis/client",
       "@upstash/redis",
     ],
   };

@@ -1,5 +1,6 @@
-import { NextResponse, type NextRequest } from "next/server";
+import { after, NextResponse, type NextRequest } from "next/server";
 import { getConfig } from "@/lib/platform/config";
+import { warmUpOnce } from "@/lib/platform/warm-up";
 import { pageWithNonce, prerenderedPage } from "@/lib/web/page-response";
 import { hasSessionCookie } from "@/lib/sessions/session-cookie";
 import { PRERENDERED_PREFIX, prerenderedPage as builtPage, settingsMatch, STATIC_PAGES } from "@/lib/web/static-pages";
@@ -48,6 +49,7 @@ function prerendered(request: NextRequest, signedIn: boolean): NextResponse | un
 }
 
 export async function proxy(request: NextRequest) {
+  warmUp();
   const signedIn = hasSessionCookie(request.cookies.getAll().map((cookie) => cookie.name));
   const page = prerendered(request, signedIn);
   if (page) return page;
@@ -59,6 +61,14 @@ export async function proxy(request: NextRequest) {
   // proxy costs a signup or login page).
   if (!signedIn) return pageResponse(request);
   return (await sessionHandler())(request, {});
+}
+
+let warming = false;
+/** After the first page's answer, what a signup needs and no page does (lib/platform/warm-up.ts). */
+function warmUp() {
+  if (warming) return;
+  warming = true;
+  after(() => warmUpOnce(getConfig()));
 }
 
 export const config = {

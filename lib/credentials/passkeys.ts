@@ -1,16 +1,11 @@
 import "server-only";
 import { createHash } from "node:crypto";
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from "@simplewebauthn/server";
-import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from "@simplewebauthn/server/helpers";
 import { countPasskeys, findPasskey, insertPasskey, listPasskeys, recordPasskeyUse, removePasskeyKeepingAWayIn, renamePasskey } from "@/db/passkeys";
 import type { Passkey, User } from "@/db/schema";
 import { findUserById } from "@/db/users";
@@ -20,6 +15,21 @@ import { logAuthEvent } from "../platform/log";
 import type { RelyingParty } from "./passkey-relying-party";
 import type { RateLimited, RequestContext } from "../accounts/results";
 import { needsSecondFactor } from "./totp";
+
+type WebAuthn = typeof import("@simplewebauthn/server") & typeof import("@simplewebauthn/server/helpers");
+let loading: Promise<WebAuthn> | undefined;
+
+/**
+ * SimpleWebAuthn and its ASN.1 and CBOR stack (about 1 MB of code) load with the first passkey ceremony, not with
+ * the services every signup and login starts (measured by `npm run bench`, cold phase).
+ */
+function webauthn(): Promise<WebAuthn> {
+  loading ??= Promise.all([import("@simplewebauthn/server"), import("@simplewebauthn/server/helpers")]).then(([server, helpers]) => ({
+    ...server,
+    ...helpers,
+  }));
+  return loading;
+}
 
 /**
  * Passkeys (WebAuthn) for every verified account: adding one while signed in, signing in with one (discoverable
@@ -90,6 +100,7 @@ export function createPasskeys(deps: AccountDependencies, parts: SharedParts) {
     const { user } = allowed;
     const existing = await listPasskeys(db, user.id);
     if (existing.length >= MAX_PASSKEYS) return { ok: false, reason: "too_many" };
+    const { generateRegistrationOptions, isoUint8Array } = await webauthn();
     const options = await generateRegistrationOptions({
       rpName: rp.name,
       rpID: rp.id,
@@ -109,7 +120,8 @@ export function createPasskeys(deps: AccountDependencies, parts: SharedParts) {
   }
 
   async function addPasskey(who: PasskeyOwner, response: unknown, rp: RelyingParty): Promise<AddPasskeyResult> {
-    const challenge = challengeOf(response);
+    const lib = await webauthn();
+    const challenge = challengeOf(lib, response);
     // Taken before anything else is decided: an answer spends its challenge, right or wrong.
     const issuedFor = challenge ? await store.takeValue(challengeKey(challenge)) : null;
     const allowed = await owner(who);
@@ -118,7 +130,7 @@ export function createPasskeys(deps: AccountDependencies, parts: SharedParts) {
     if (!challenge || issuedFor !== `register:${user.id}`) return refusedAdd(user.id, "expired");
     let info;
     try {
-      const verification = await verifyRegistrationResponse({
+      const verification = await lib.verifyRegistrationResponse({
         response: response as RegistrationResponseJSON,
         expectedChallenge: challenge,
         expectedOrigin: rp.origin,
@@ -136,7 +148,7 @@ export function createPasskeys(deps: AccountDependencies, parts: SharedParts) {
     const row = {
       id: info.credential.id,
       userId: user.id,
-      publicKey: isoBase64URL.fromBuffer(info.credential.publicKey),
+      publicKey: lib.isoBase64URL.fromBuffer(info.credential.publicKey),
       counter: info.credential.counter,
       transports: JSON.stringify(info.credential.transports ?? []),
       deviceType: info.credentialDeviceType,
@@ -159,6 +171,7 @@ export function createPasskeys(deps: AccountDependencies, parts: SharedParts) {
   async function signInOptions(rp: RelyingParty, context: RequestContext): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
     const rule = { key: `limit:ip:${ipKey(context.ip)}:passkey-options`, limit: SIGN_IN_OPTIONS_PER_IP_PER_HOUR, windowMs: 3600_000 };
     if (!(await store.limits("hit", [rule])).allowed) return undefined;
+    const { generateAuthenticationOptions } = await webauthn();
     const options = await generateAuthenticationOptions({ rpID: rp.id, userVerification: "required", timeout: PASSKEY_CHALLENGE_TTL_MS });
     await store.writeValue(challengeKey(options.challenge), "sign_in", PASSKEY_CHALLENGE_TTL_MS);
     return options;
@@ -170,7 +183,8 @@ export function createPasskeys(deps: AccountDependencies, parts: SharedParts) {
    * right password does.
    */
   async function signIn(response: unknown, rp: RelyingParty, context: RequestContext): Promise<PasskeySignInResult> {
-    const challenge = challengeOf(response);
+    const lib = await webauthn();
+    const challenge = challengeOf(lib, response);
     const issuedFor = challenge ? await store.takeValue(challengeKey(challenge)) : null;
     const credentialId = credentialIdOf(response);
     const passkey = credentialId ? await findPasskey(db, credentialId) : undefined;
@@ -183,20 +197,20 @@ export function createPasskeys(deps: AccountDependencies, parts: SharedParts) {
       logAuthEvent("login_failed", { userId: user?.id, reason: "passkey_challenge" });
       return { ok: false, reason: "expired" };
     }
-    if (!passkey || !user || !user.isActive || !user.emailVerifiedAt || !handleMatches(response, user.id)) {
+    if (!passkey || !user || !user.isActive || !user.emailVerifiedAt || !handleMatches(lib, response, user.id)) {
       logAuthEvent("login_failed", { userId: user?.id, reason: !passkey ? "unknown_passkey" : "passkey_account" });
       return { ok: false, reason: "invalid_credentials" };
     }
     let info;
     try {
-      const verification = await verifyAuthenticationResponse({
+      const verification = await lib.verifyAuthenticationResponse({
         response: response as AuthenticationResponseJSON,
         expectedChallenge: challenge,
         expectedOrigin: rp.origin,
         expectedRPID: rp.id,
         credential: {
           id: passkey.id,
-          publicKey: isoBase64URL.toBuffer(passkey.publicKey),
+          publicKey: lib.isoBase64URL.toBuffer(passkey.publicKey),
           counter: passkey.counter,
           transports: JSON.parse(passkey.transports) as string[],
         },
@@ -276,11 +290,11 @@ function summary(p: Passkey): PasskeySummary {
 }
 
 /** The challenge the browser signed, read from the answer's clientDataJSON; undefined for anything malformed. */
-function challengeOf(response: unknown): string | undefined {
+function challengeOf(lib: WebAuthn, response: unknown): string | undefined {
   const clientData = (response as { response?: { clientDataJSON?: unknown } } | null)?.response?.clientDataJSON;
   if (typeof clientData !== "string" || clientData.length > 4096) return undefined;
   try {
-    const challenge = decodeClientDataJSON(clientData).challenge;
+    const challenge = lib.decodeClientDataJSON(clientData).challenge;
     return typeof challenge === "string" && challenge.length > 0 && challenge.length <= 512 ? challenge : undefined;
   } catch {
     return undefined;
@@ -293,8 +307,8 @@ function credentialIdOf(response: unknown): string | undefined {
 }
 
 /** A discoverable credential names its account (the user handle): it must be the account the passkey belongs to. */
-function handleMatches(response: unknown, userId: string): boolean {
+function handleMatches(lib: WebAuthn, response: unknown, userId: string): boolean {
   const handle = (response as { response?: { userHandle?: unknown } })?.response?.userHandle;
   if (handle === undefined || handle === null) return true;
-  return typeof handle === "string" && handle === isoBase64URL.fromUTF8String(userId);
+  return typeof handle === "string" && handle === lib.isoBase64URL.fromUTF8String(userId);
 }

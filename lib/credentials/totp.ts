@@ -1,7 +1,6 @@
 import "server-only";
 import { createHmac, randomInt } from "node:crypto";
 import { Secret, TOTP } from "otpauth";
-import QRCode from "qrcode";
 import type { Database } from "@/db/client";
 import type { Role } from "@/db/schema";
 import {
@@ -70,8 +69,9 @@ export function otpauthUri(secretBase32: string, options: { issuer: string; acco
   return totpOf(secretBase32, options.account, options.issuer).toString();
 }
 
-/** The QR code as SVG markup, drawn on the server (no script, no request to anyone else). */
-export function qrCodeSvg(text: string): Promise<string> {
+/** The QR code as SVG markup, drawn on the server (no script, no request to anyone else); loaded with the first enrolment. */
+export async function qrCodeSvg(text: string): Promise<string> {
+  const { default: QRCode } = await import("qrcode");
   return QRCode.toString(text, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
 }
 

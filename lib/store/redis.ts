@@ -1,6 +1,6 @@
 import "server-only";
 import { createHash } from "node:crypto";
-import { createClient, createCluster } from "redis";
+import { createClient, createCluster } from "@redis/client";
 import { StoreUnavailableError, type CodeStore, type LimitMode, type LimitRule } from "./code-store";
 import {
   CONSUME_CODE_SCRIPT,

@@ -1,6 +1,6 @@
 /**
  * Cold start (`npm run bench`, phase group "cold"): what a platform pays after a deploy or an idle period.
- * A fresh `next start` is timed from spawn to its first answered request, polled every few milliseconds, beside the
+ * A fresh `next start` is timed from spawn to its first answered page load (a browser's navigation), polled every few milliseconds, beside the
  * floor app's (scripts/bench/floor.ts) start in the same run.
  */
 import { spawn } from "node:child_process";
@@ -9,6 +9,7 @@ import http from "node:http";
 import { performance } from "node:perf_hooks";
 import { nextBin, stopGroupOnExit } from "../../testing/services/app-server";
 import { freePort } from "../../testing/services/free-port";
+import { NAVIGATION_HEADERS } from "./load";
 
 export interface ColdServer {
   url: string;
@@ -20,7 +21,7 @@ export interface ColdServer {
 
 function answers(url: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get(url, { agent: false }, (res) => {
+    const req = http.get(url, { agent: false, headers: NAVIGATION_HEADERS }, (res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode === 200));
     });

@@ -144,6 +144,10 @@ export function renderCold(c: ColdStart): string {
       `  first ${step} after start ${fmt(c.first[step] ?? NaN)} ms vs warm p50 ${fmt(warm)} ms (n=${c.warmCount}) -> ${ratio(c.first[step] ?? NaN, warm)}${step === "register" ? " (target <= 3x)" : ""}`,
     );
   }
+  const warmRegister = c.warm.register?.p50 ?? NaN;
+  lines.push(
+    `  first register ${c.pauseMs / 1000} s after the first page (another fresh server) ${fmt(c.registerAfterPause)} ms vs warm p50 ${fmt(warmRegister)} ms -> ${ratio(c.registerAfterPause, warmRegister)} (target <= 3x)`,
+  );
   return lines.join("\n");
 }
 

@@ -15,12 +15,19 @@ export interface ColdStart {
   first: Record<string, number>;
   warm: Record<string, Stats>;
   warmCount: number;
+  /** Another fresh server: its first register FORM_FILLING_MS after its first page, as a person posts the form. */
+  registerAfterPause: number;
+  pauseMs: number;
 }
+
+/** How long a person takes to fill in the signup form, at the quickest (a password manager filling it). */
+export const FORM_FILLING_MS = 2_000;
 
 /**
  * Cold start: a second product server from the same build and environment (the main one idles meanwhile), timed
  * from spawn to its first answer (GET /register), then its first register, verify and login, then the same flow
- * warm; and the floor app's spawn to first answer (GET /static) right after.
+ * warm; then another fresh server whose first register comes a form-filling pause after its first page; and the floor
+ * app's spawn to first answer (GET /static) right after.
  */
 export async function coldPhase(appRoot: string, env: Record<string, string | undefined>, warmCount: number): Promise<ColdStart> {
   const floorDir = buildFloorApp();
@@ -39,10 +46,30 @@ export async function coldPhase(appRoot: string, env: Record<string, string | un
     await cold.stop();
   }
   if (first.errors || warm.errors) throw new Error(`cold: ${[...first.errorSamples, ...warm.errorSamples].join("; ")}`);
+  const paused = await startCold(appRoot, env, join(RESULTS_DIR, "cold-server-2.log"), "/register");
+  cleanups.push(() => paused.stop());
+  const afterPause = new Recorder();
+  endpoint.baseUrl = paused.url;
+  try {
+    await new Promise((resolve) => setTimeout(resolve, FORM_FILLING_MS));
+    await oneFlow(afterPause);
+  } finally {
+    endpoint.baseUrl = product;
+    await paused.stop();
+  }
+  if (afterPause.errors) throw new Error(`cold: ${afterPause.errorSamples.join("; ")}`);
   const floor = await startCold(floorDir, { NODE_ENV: "production" }, join(RESULTS_DIR, "cold-floor.log"), FLOOR_PATHS.staticPage);
   await floor.stop();
   const firstSteps = Object.fromEntries(["register", "verify", "login"].map((step) => [step, first.values.get(step)?.[0] ?? NaN]));
   const warmSteps = Object.fromEntries(["register", "verify", "login"].map((step) => [step, stats(warm.values.get(step) ?? [])!]));
   progressDone(`  cold: first answer ${fmt(cold.firstAnswerMs)} ms (floor ${fmt(floor.firstAnswerMs)} ms)`);
-  return { productFirstAnswerMs: cold.firstAnswerMs, floorFirstAnswerMs: floor.firstAnswerMs, first: firstSteps, warm: warmSteps, warmCount };
+  return {
+    productFirstAnswerMs: cold.firstAnswerMs,
+    floorFirstAnswerMs: floor.firstAnswerMs,
+    first: firstSteps,
+    warm: warmSteps,
+    warmCount,
+    registerAfterPause: afterPause.values.get("register")?.[0] ?? NaN,
+    pauseMs: FORM_FILLING_MS,
+  };
 }

@@ -2,7 +2,7 @@ import { after, NextResponse, type NextRequest } from "next/server";
 import { getConfig } from "@/lib/platform/config";
 import { warmUpOnce } from "@/lib/platform/warm-up";
 import { pageWithNonce, prerenderedPage } from "@/lib/web/page-response";
-import { hasSessionCookie } from "@/lib/sessions/session-cookie";
+import { cookiePairs, hasSessionCookie } from "@/lib/sessions/session-cookie";
 import { PRERENDERED_PREFIX, prerenderedPage as builtPage, settingsMatch, STATIC_PAGES } from "@/lib/web/static-pages";
 
 /**
@@ -50,7 +50,8 @@ function prerendered(request: NextRequest, signedIn: boolean): NextResponse | un
 
 export async function proxy(request: NextRequest) {
   warmUp();
-  const signedIn = hasSessionCookie(request.cookies.getAll().map((cookie) => cookie.name));
+  // Read as Auth.js reads the header (names trimmed), not as Next's parser does.
+  const signedIn = hasSessionCookie(cookiePairs(request.headers.get("cookie")).map((cookie) => cookie.name));
   const page = prerendered(request, signedIn);
   if (page) return page;
   // The prerendered copies are only ever answered as above.

@@ -13,6 +13,9 @@ test.describe.configure({ mode: "parallel" });
 // /login too where the server runs with the build's settings; here it runs with SIGN_IN_BY_CODE on (not the build's).
 const ALWAYS_STATIC = ["/register", "/forgot-password"] as const;
 
+/** What a browser sends when it loads a page: only such a request gets the publicly cacheable HTML. */
+const NAVIGATION = { accept: "text/html,application/xhtml+xml,*/*;q=0.8", "sec-fetch-dest": "document" };
+
 function scriptSrc(csp: string | undefined): string[] {
   const directive =
     (csp ?? "")
@@ -37,7 +40,7 @@ function watchCsp(page: Page): string[] {
 
 for (const path of ALWAYS_STATIC) {
   test(`${path} is the prerendered HTML under a hash-based CSP that a shared cache may keep`, async ({ request }) => {
-    const response = await request.get(path);
+    const response = await request.get(path, { headers: NAVIGATION });
     expect(response.status()).toBe(200);
     const headers = response.headers();
     const sources = scriptSrc(headers["content-security-policy"]);
@@ -59,22 +62,21 @@ for (const path of ALWAYS_STATIC) {
     expect(headers["x-content-type-options"]).toBe("nosniff");
 
     // The same bytes and policy for the next visitor: nothing per request in either.
-    const again = await request.get(path);
+    const again = await request.get(path, { headers: NAVIGATION });
     expect(again.headers()["content-security-policy"]).toBe(headers["content-security-policy"]);
     expect(await again.text()).toBe(html);
   });
 }
 
-const NAVIGATION = { accept: "text/html,application/xhtml+xml,*/*;q=0.8", "sec-fetch-dest": "document" };
-
 for (const path of ALWAYS_STATIC) {
-  test(`${path}: a browser's navigation gets the same page and headers as any other client, and its ETag a 304`, async ({ request }) => {
-    // A navigation is answered by the proxy itself; other requests (Next's client-side navigation among them) by Next.
+  test(`${path}: a browser's navigation gets the page straight from the proxy, the same bytes and policy as Next's, and its ETag a 304`, async ({
+    request,
+  }) => {
     const byNext = await request.get(path, { headers: { accept: "*/*" } });
     const navigation = await request.get(path, { headers: NAVIGATION });
     expect(navigation.status()).toBe(200);
     expect(await navigation.text()).toBe(await byNext.text());
-    for (const name of ["content-security-policy", "cache-control", "content-type", "x-frame-options", "strict-transport-security"]) {
+    for (const name of ["content-security-policy", "content-type", "x-frame-options", "strict-transport-security"]) {
       expect(navigation.headers()[name], name).toBe(byNext.headers()[name]);
     }
     const etag = navigation.headers().etag;
@@ -88,17 +90,38 @@ for (const path of ALWAYS_STATIC) {
     expect(head.status()).toBe(200);
     expect(await head.text()).toBe("");
     expect(head.headers()["content-security-policy"]).toBe(navigation.headers()["content-security-policy"]);
-    // Next's client-side navigation asks with RSC headers, which the proxy never sees: it must not get the document.
-    const rsc = await request.get(path, { headers: { rsc: "1", accept: "*/*", "sec-fetch-dest": "empty" }, maxRedirects: 0 });
-    expect(rsc.headers()["content-type"] ?? "").not.toMatch(/text\/html/);
+  });
+
+  test(`${path}: a shared cache cannot be made to keep the wrong answer for the page's address (found by an outsider's pass)`, async ({ request }) => {
+    // Next's client-side navigation (RSC headers, which the proxy never sees; Sec-Fetch-Dest empty), with Accept
+    // asking for HTML: not the document, and nothing a shared cache may keep.
+    const rscAskingForHtml = await request.get(path, {
+      headers: { rsc: "1", "next-router-prefetch": "1", accept: "text/html", "sec-fetch-dest": "empty" },
+      maxRedirects: 0,
+    });
+    expect(rscAskingForHtml.headers()["content-type"] ?? "").not.toMatch(/text\/html/);
+    expect(rscAskingForHtml.headers()["cache-control"] ?? "").not.toMatch(/\bpublic\b|s-maxage/);
+    // Next's redirect for an RSC request without its cache-busting parameter: never kept for the page's address.
+    const redirect = await request.get(path, { headers: { rsc: "1" }, maxRedirects: 0 });
+    expect(redirect.headers()["cache-control"] ?? "", `status ${redirect.status()}`).not.toMatch(/\bpublic\b|s-maxage/);
+    // A client that does not say it is loading a document gets the page from Next, not for shared caches either.
+    const plain = await request.get(path, { headers: { accept: "*/*" } });
+    expect(plain.status()).toBe(200);
+    expect(plain.headers()["cache-control"] ?? "").not.toMatch(/\bpublic\b|s-maxage/);
+    // The cached HTML differs by Sec-Fetch-Dest, so the key a cache stores it under must include it.
+    const navigation = await request.get(path, { headers: NAVIGATION });
+    expect((navigation.headers().vary ?? "").toLowerCase().split(/\s*,\s*/)).toContain("sec-fetch-dest");
   });
 }
 
 test("a query, a session cookie or a per-request page gets a nonce and is never cacheable", async ({ request }) => {
   const perRequest = [
-    await request.get("/register?email=someone%40example.test"),
-    await request.get("/login?verified=1&email=someone%40example.test"),
-    await request.get("/forgot-password", { headers: { Cookie: "authjs.session-token=not-a-real-token" } }),
+    await request.get("/register?email=someone%40example.test", { headers: NAVIGATION }),
+    await request.get("/login?verified=1&email=someone%40example.test", { headers: NAVIGATION }),
+    await request.get("/forgot-password", { headers: { ...NAVIGATION, Cookie: "authjs.session-token=not-a-real-token" } }),
+    // Spaced as Auth.js still reads it (names trimmed), though Next's own cookie parser does not (an outsider's pass).
+    await request.get("/forgot-password", { headers: { ...NAVIGATION, Cookie: "a=b;\tauthjs.session-token=not-a-real-token" } }),
+    await request.get("/register", { headers: { ...NAVIGATION, Cookie: "authjs.session-token =not-a-real-token" } }),
     await request.get("/verify"),
     await request.get("/account", { maxRedirects: 0 }),
   ];

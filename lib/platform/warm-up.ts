@@ -19,7 +19,7 @@ export function signupPackages(config: AppConfig): Array<() => Promise<unknown>>
 
 let started = false;
 
-/** Loads the packages one at a time, yielding between them so a request that arrives meanwhile waits for one at most. */
+/** Loads the packages one at a time, yielding to requests that arrive meanwhile between one package and the next. */
 export async function warmUpOnce(config: AppConfig): Promise<void> {
   if (started) return;
   started = true;

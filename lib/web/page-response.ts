@@ -32,19 +32,21 @@ export interface BuiltPage {
 }
 
 /**
- * Answers with the build's HTML of a page (at `prerenderedPath`) under a CSP that lists the hashes of its inline
- * scripts, and lets shared caches keep it: the same bytes for everyone, no nonce and no cookie.
- * A browser's navigation gets the HTML straight from here; anything else (Next's client-side navigation, whose RSC
- * headers the proxy never sees, or a client that does not ask for HTML) is rewritten to the prerendered route and
- * answered by Next, which also runs the proxy a second time: about twice the work for the same bytes.
+ * A browser's navigation (Sec-Fetch-Dest: document) gets the build's HTML straight from here, under a CSP that
+ * lists the hashes of its inline scripts, and shared caches may keep it: the same bytes for everyone, no nonce and
+ * no cookie. Anything else is rewritten to the prerendered route and answered by Next (which runs the proxy a
+ * second time): Next's client-side navigation, whose RSC headers and parameter the proxy never sees, gets its RSC
+ * payload or a redirect there, and none of those answers may be kept by a shared cache, since the proxy cannot tell
+ * them apart from a plain request for the page.
  */
 export function prerenderedPage(request: NextRequest, prerenderedPath: string, page: BuiltPage, isProduction: boolean): NextResponse {
   const headers = securityHeaders({ scriptHashes: page.scriptHashes, isProduction });
   let response: NextResponse;
-  if (isDocumentRequest(request)) {
+  if (request.headers.get("sec-fetch-dest") === "document") {
     const notModified = request.headers.get("if-none-match") === page.etag;
     const body = notModified || request.method === "HEAD" ? null : page.html;
     response = new NextResponse(body, { status: notModified ? 304 : 200, headers: { "Content-Type": "text/html; charset=utf-8", ETag: page.etag } });
+    response.headers.set("Cache-Control", PRERENDERED_CACHE_CONTROL);
   } else {
     const requestHeaders = new Headers(request.headers);
     requestHeaders.set("Content-Security-Policy", headers["Content-Security-Policy"]);
@@ -55,16 +57,11 @@ export function prerenderedPage(request: NextRequest, prerenderedPath: string, p
       url.pathname = prerenderedPath;
       response = NextResponse.rewrite(url, { request: { headers: requestHeaders } });
     }
+    response.headers.set("Cache-Control", "private, no-store");
   }
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
-  response.headers.set("Cache-Control", PRERENDERED_CACHE_CONTROL);
-  // Next answers a client-side navigation (its RSC request) at the same URL with a redirect carrying these
-  // headers: a shared cache must keep the two apart.
-  response.headers.set("Vary", "rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch");
+  // What the answer depends on, for any cache keyed on this address: the navigation header chooses the document,
+  // and Next answers its client-side navigation by the RSC headers.
+  response.headers.set("Vary", "sec-fetch-dest, rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch");
   return response;
-}
-
-/** A browser loading a page: it says so in Sec-Fetch-Dest, or at least asks for HTML. */
-function isDocumentRequest(request: NextRequest): boolean {
-  return request.headers.get("sec-fetch-dest") === "document" || (request.headers.get("accept") ?? "").includes("text/html");
 }

@@ -56,7 +56,7 @@ export async function proxy(request: NextRequest) {
   if (page) return page;
   // The prerendered copies are only ever answered as above.
   if (request.nextUrl.pathname.startsWith(`${PRERENDERED_PREFIX}/`)) {
-    return new NextResponse("Not found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    return new NextResponse("Not found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "private, no-store" } });
   }
   // No session cookie, no session to re-check or re-issue: Auth.js is skipped (about half of what the
   // proxy costs a signup or login page).

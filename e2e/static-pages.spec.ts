@@ -111,6 +111,8 @@ for (const path of ALWAYS_STATIC) {
     // The cached HTML differs by Sec-Fetch-Dest, so the key a cache stores it under must include it.
     const navigation = await request.get(path, { headers: NAVIGATION });
     expect((navigation.headers().vary ?? "").toLowerCase().split(/\s*,\s*/)).toContain("sec-fetch-dest");
+    // A signed-in visitor gets another page (rendered for them): a cache must not hand them the stored one.
+    expect((navigation.headers().vary ?? "").toLowerCase().split(/\s*,\s*/)).toContain("cookie");
   });
 }
 
@@ -133,8 +135,10 @@ test("a query, a session cookie or a per-request page gets a nonce and is never 
     ).toBe(true);
     expect(response.headers()["cache-control"] ?? "", label).not.toMatch(/\bpublic\b|s-maxage/);
   }
-  // The prerendered copies have no address of their own.
-  expect((await request.get("/prerendered/register?x=1")).status()).toBe(404);
+  // The prerendered copies have no address of their own, and that answer is not kept either.
+  const copy = await request.get("/prerendered/register?x=1", { headers: NAVIGATION });
+  expect(copy.status()).toBe(404);
+  expect(copy.headers()["cache-control"] ?? "").toMatch(/no-store/);
 });
 
 for (const path of ALWAYS_STATIC) {

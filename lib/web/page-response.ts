@@ -61,7 +61,7 @@ export function prerenderedPage(request: NextRequest, prerenderedPath: string, p
   }
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   // What the answer depends on, for any cache keyed on this address: the navigation header chooses the document,
-  // and Next answers its client-side navigation by the RSC headers.
-  response.headers.set("Vary", "sec-fetch-dest, rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch");
+  // a session cookie a page rendered for its holder, and Next answers its client-side navigation by the RSC headers.
+  response.headers.set("Vary", "sec-fetch-dest, cookie, rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch");
   return response;
 }

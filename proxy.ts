@@ -1,7 +1,7 @@
-import { after, NextResponse, type NextRequest } from "next/server";
+import { NextResponse, type NextRequest } from "next/server";
 import { getConfig } from "@/lib/platform/config";
-import { warmUpOnce } from "@/lib/platform/warm-up";
-import { pageWithNonce, prerenderedPage } from "@/lib/web/page-response";
+import { warmUpAfterFirstAnswer } from "@/lib/platform/warm-up";
+import { NOT_CACHEABLE, pageWithNonce, prerenderedPage } from "@/lib/web/page-response";
 import { cookiePairs, hasSessionCookie } from "@/lib/sessions/session-cookie";
 import { PRERENDERED_PREFIX, prerenderedPage as builtPage, settingsMatch, STATIC_PAGES } from "@/lib/web/static-pages";
 
@@ -49,27 +49,19 @@ function prerendered(request: NextRequest, signedIn: boolean): NextResponse | un
 }
 
 export async function proxy(request: NextRequest) {
-  warmUp();
+  warmUpAfterFirstAnswer();
   // Read as Auth.js reads the header (names trimmed), not as Next's parser does.
   const signedIn = hasSessionCookie(cookiePairs(request.headers.get("cookie")).map((cookie) => cookie.name));
   const page = prerendered(request, signedIn);
   if (page) return page;
   // The prerendered copies are only ever answered as above.
   if (request.nextUrl.pathname.startsWith(`${PRERENDERED_PREFIX}/`)) {
-    return new NextResponse("Not found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "private, no-store" } });
+    return new NextResponse("Not found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": NOT_CACHEABLE } });
   }
   // No session cookie, no session to re-check or re-issue: Auth.js is skipped (about half of what the
   // proxy costs a signup or login page).
   if (!signedIn) return pageResponse(request);
   return (await sessionHandler())(request, {});
-}
-
-let warming = false;
-/** After the first page's answer, what a signup needs and no page does (lib/platform/warm-up.ts). */
-function warmUp() {
-  if (warming) return;
-  warming = true;
-  after(() => warmUpOnce(getConfig()));
 }
 
 export const config = {

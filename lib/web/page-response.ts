@@ -22,6 +22,9 @@ export function pageWithNonce(request: NextRequest, isProduction: boolean): Next
  */
 export const PRERENDERED_CACHE_CONTROL = "public, max-age=0, s-maxage=3600, stale-while-revalidate=86400";
 
+/** For answers at a prerendered page's address that no cache may keep. */
+export const NOT_CACHEABLE = "private, no-store";
+
 /** The build's HTML of a page and what its answer needs. */
 export interface BuiltPage {
   html: string;
@@ -57,7 +60,7 @@ export function prerenderedPage(request: NextRequest, prerenderedPath: string, p
       url.pathname = prerenderedPath;
       response = NextResponse.rewrite(url, { request: { headers: requestHeaders } });
     }
-    response.headers.set("Cache-Control", "private, no-store");
+    response.headers.set("Cache-Control", NOT_CACHEABLE);
   }
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   // What the answer depends on, for any cache keyed on this address: the navigation header chooses the document,

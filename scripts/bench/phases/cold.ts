@@ -32,32 +32,19 @@ export const FORM_FILLING_MS = 2_000;
 export async function coldPhase(appRoot: string, env: Record<string, string | undefined>, warmCount: number): Promise<ColdStart> {
   const floorDir = buildFloorApp();
   progress("  cold: starting a fresh server");
-  const cold = await startCold(appRoot, env, join(RESULTS_DIR, "cold-server.log"), "/register");
-  cleanups.push(() => cold.stop());
-  const product = endpoint.baseUrl;
-  endpoint.baseUrl = cold.url;
   const first = new Recorder();
   const warm = new Recorder();
-  try {
+  const cold = await onFreshServer(appRoot, env, "cold-server.log", async () => {
     await oneFlow(first);
     for (let i = 0; i < warmCount; i++) await oneFlow(warm);
-  } finally {
-    endpoint.baseUrl = product;
-    await cold.stop();
-  }
-  if (first.errors || warm.errors) throw new Error(`cold: ${[...first.errorSamples, ...warm.errorSamples].join("; ")}`);
-  const paused = await startCold(appRoot, env, join(RESULTS_DIR, "cold-server-2.log"), "/register");
-  cleanups.push(() => paused.stop());
+  });
   const afterPause = new Recorder();
-  endpoint.baseUrl = paused.url;
-  try {
+  await onFreshServer(appRoot, env, "cold-server-2.log", async () => {
     await new Promise((resolve) => setTimeout(resolve, FORM_FILLING_MS));
     await oneFlow(afterPause);
-  } finally {
-    endpoint.baseUrl = product;
-    await paused.stop();
-  }
-  if (afterPause.errors) throw new Error(`cold: ${afterPause.errorSamples.join("; ")}`);
+  });
+  const errors = [first, warm, afterPause].flatMap((rec) => (rec.errors ? rec.errorSamples : []));
+  if (errors.length) throw new Error(`cold: ${errors.join("; ")}`);
   const floor = await startCold(floorDir, { NODE_ENV: "production" }, join(RESULTS_DIR, "cold-floor.log"), FLOOR_PATHS.staticPage);
   await floor.stop();
   const firstSteps = Object.fromEntries(["register", "verify", "login"].map((step) => [step, first.values.get(step)?.[0] ?? NaN]));
@@ -72,4 +59,19 @@ export async function coldPhase(appRoot: string, env: Record<string, string | un
     registerAfterPause: afterPause.values.get("register")?.[0] ?? NaN,
     pauseMs: FORM_FILLING_MS,
   };
+}
+
+/** Starts a fresh product server, points the load at it while `run` runs, then stops it. */
+async function onFreshServer(appRoot: string, env: Record<string, string | undefined>, logName: string, run: () => Promise<void>) {
+  const server = await startCold(appRoot, env, join(RESULTS_DIR, logName), "/register");
+  cleanups.push(() => server.stop());
+  const product = endpoint.baseUrl;
+  endpoint.baseUrl = server.url;
+  try {
+    await run();
+  } finally {
+    endpoint.baseUrl = product;
+    await server.stop();
+  }
+  return server;
 }

@@ -129,16 +129,17 @@ export async function soakPhase(minutes: number, rate: number, loginPool: () => 
     byStep[step] = (byStep[step] ?? 0) + 1;
     inFlight += 1;
     maxInFlight = Math.max(maxInFlight, inFlight);
+    const once = () => (step === "page" ? pageRequest(path) : request(method, path, json));
     let reply: Reply;
     try {
       try {
-        reply = await (step === "page" ? pageRequest(path) : request(method, path, json));
+        reply = await once();
       } catch (error) {
         // The open-loop pace leaves connections idle for seconds, so now and then one is reused just as the server
         // closes it; as browsers do, that one is sent again on a new connection (and counted), anything else is an error.
         if (!((error as NodeJS.ErrnoException).code === "ECONNRESET" && (error as { reusedSocket?: boolean }).reusedSocket)) throw error;
         retried += 1;
-        reply = await (step === "page" ? pageRequest(path) : request(method, path, json));
+        reply = await once();
       }
     } catch (error) {
       const message = (error as Error).message;

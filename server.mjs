@@ -8,6 +8,8 @@ const SOCKET_ADDRESS_HEADER = "x-verified-signup-socket-ip";
 const port = Number(process.env.PORT ?? 3000);
 // HOST, not HOSTNAME: containers set HOSTNAME to the machine name.
 const hostname = process.env.HOST ?? "0.0.0.0";
+// As `next start` does; the warm-up after the first page (lib/platform/warm-up.ts) reaches the process here.
+process.env.PORT = String(port);
 
 const app = next({ dev: false, hostname, port });
 const handle = app.getRequestHandler();

@@ -234,7 +234,7 @@ async function main() {
     soak = run.soak;
   }
 
-  const cold = wants("cold") ? await coldPhase(appRoot, env, opts.quick ? 10 : 30) : undefined;
+  const cold = wants("cold") ? await coldPhase(appRoot, env, opts.quick ? 10 : 30, opts.quick ? 5 : 9) : undefined;
 
   const targets = evaluateTargets(ceiling, phases, soak);
   const results = {

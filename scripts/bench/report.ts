@@ -136,7 +136,8 @@ export function render(results: {
 export function renderCold(c: ColdStart): string {
   const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : "-");
   const lines = [
-    `Cold start: spawn to first answer ${fmt(c.productFirstAnswerMs)} ms vs bare Next app ${fmt(c.floorFirstAnswerMs)} ms -> ${ratio(c.productFirstAnswerMs, c.floorFirstAnswerMs)} (target < 1.5x)`,
+    `Cold start: spawn to first answer, median of ${c.spawns.product.length} starts, ${fmt(c.productFirstAnswerMs)} ms vs bare Next app ${fmt(c.floorFirstAnswerMs)} ms (${c.spawns.floor.length} starts) -> ${ratio(c.productFirstAnswerMs, c.floorFirstAnswerMs)} (target < 1.5x)`,
+    `  each start, product: ${c.spawns.product.map(fmt).join(", ")} ms; floor: ${c.spawns.floor.map(fmt).join(", ")} ms`,
   ];
   for (const step of ["register", "verify", "login"]) {
     const warm = c.warm[step]?.p50 ?? NaN;

@@ -51,7 +51,12 @@ describe("the warm-up after the first page", () => {
 
   it("answers anyone else's request with a 404 and does nothing", async () => {
     const before = warmUps();
-    const attempts: Array<Record<string, string>> = [{}, { [WARM_UP_HEADER]: "" }, { [WARM_UP_HEADER]: crypto.randomUUID() }, { [WARM_UP_HEADER]: "x".repeat(4096) }];
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { [WARM_UP_HEADER]: "" },
+      { [WARM_UP_HEADER]: crypto.randomUUID() },
+      { [WARM_UP_HEADER]: "x".repeat(4096) },
+    ];
     for (const headers of attempts) {
       const response = await fetch(`${stack.baseUrl}${WARM_UP_PATH}`, { method: "POST", headers });
       expect(response.status).toBe(404);

@@ -9,6 +9,19 @@ import { PASSWORD_MAX_LENGTH, withoutSeparators } from "./form-rules";
 
 const codePoints = (value: string) => [...value].length;
 
+/**
+ * Each schema that depends on the configured minimum is built once per value and reused: building one costs
+ * more than parsing with it (`npm run bench -- --profile`), and every request parses.
+ */
+function perMinLength<S>(build: (passwordMinLength: number) => S): (passwordMinLength: number) => S {
+  const built = new Map<number, S>();
+  return (passwordMinLength) => {
+    let schema = built.get(passwordMinLength);
+    if (!schema) built.set(passwordMinLength, (schema = build(passwordMinLength)));
+    return schema;
+  };
+}
+
 export const emailSchema = z
   .string({ error: "Enter your email address." })
   .check(
@@ -43,12 +56,12 @@ export const otpSchema = z
   .string({ error: "Enter the 6-digit code." })
   .check(z.maxLength(64, "Enter the 6-digit code."), z.overwrite(withoutSeparators), z.regex(/^\d{6}$/, "Enter the 6-digit code from the email."));
 
-export function registerSchema(passwordMinLength: number) {
+export const registerSchema = perMinLength((passwordMinLength: number) => {
   return z.object({ name: nameSchema, email: emailSchema, password: passwordSchema(passwordMinLength) });
-}
+});
 
 /** The signup form adds a confirmation field; the JSON API does not need one. */
-export function registerFormSchema(passwordMinLength: number) {
+export const registerFormSchema = perMinLength((passwordMinLength: number) => {
   return z
     .object({
       name: nameSchema,
@@ -62,7 +75,7 @@ export function registerFormSchema(passwordMinLength: number) {
         path: ["passwordConfirmation"],
       }),
     );
-}
+});
 
 /** The code alone: what a signup's own client sends (its registration token comes from a cookie). */
 export const verifySchema = z.object({ email: emailSchema, otp: otpSchema });
@@ -71,7 +84,7 @@ export const verifySchema = z.object({ email: emailSchema, otp: otpSchema });
  * What the server accepts for verification: the code with the signup's registration token, or, from
  * anywhere else, the code with the name and password the verifier chooses (lib/accounts/registrations.ts).
  */
-export function verifyInputSchema(passwordMinLength: number) {
+export const verifyInputSchema = perMinLength((passwordMinLength: number) => {
   return z.object({
     email: emailSchema,
     otp: otpSchema,
@@ -79,12 +92,12 @@ export function verifyInputSchema(passwordMinLength: number) {
     name: z.optional(nameSchema),
     password: z.optional(passwordSchema(passwordMinLength)),
   });
-}
+});
 
 /** The verify form where the browser did not make the signup: the code, a name and a password typed twice. */
-export function verifyChoosingFormSchema(passwordMinLength: number) {
+export const verifyChoosingFormSchema = perMinLength((passwordMinLength: number) => {
   return withConfirmation({ email: emailSchema, otp: otpSchema, name: nameSchema, password: passwordSchema(passwordMinLength) }, "password");
-}
+});
 /** Resend, reset and sign-in-code requests all take just an address. */
 export const emailOnlySchema = z.object({ email: emailSchema });
 export const resendSchema = emailOnlySchema;
@@ -109,29 +122,29 @@ function withConfirmation<T extends Record<string, z.ZodMiniType>>(shape: T, fie
   );
 }
 
-export function resetPasswordSchema(passwordMinLength: number) {
+export const resetPasswordSchema = perMinLength((passwordMinLength: number) => {
   return z.object({ email: emailSchema, otp: otpSchema, password: passwordSchema(passwordMinLength) });
-}
-export function resetPasswordFormSchema(passwordMinLength: number) {
+});
+export const resetPasswordFormSchema = perMinLength((passwordMinLength: number) => {
   return withConfirmation({ email: emailSchema, otp: otpSchema, password: passwordSchema(passwordMinLength) }, "password");
-}
+});
 
 const currentPasswordSchema = z
   .string({ error: "Enter your current password." })
   .check(z.minLength(1, "Enter your current password."), z.maxLength(PASSWORD_MAX_LENGTH * 4, "That password is too long."), z.normalize("NFC"));
 
 /** currentPassword may be left out only by an account that has none yet (the service decides). */
-export function changePasswordSchema(passwordMinLength: number) {
+export const changePasswordSchema = perMinLength((passwordMinLength: number) => {
   return z.object({ currentPassword: z.optional(currentPasswordSchema), newPassword: passwordSchema(passwordMinLength) });
-}
-export function changePasswordFormSchema(passwordMinLength: number) {
+});
+export const changePasswordFormSchema = perMinLength((passwordMinLength: number) => {
   return withConfirmation({ currentPassword: currentPasswordSchema, newPassword: passwordSchema(passwordMinLength) }, "newPassword");
-}
+});
 
 /** An account without a password (it proved its address by a code) chooses its first one: no current password. */
-export function choosePasswordFormSchema(passwordMinLength: number) {
+export const choosePasswordFormSchema = perMinLength((passwordMinLength: number) => {
   return withConfirmation({ newPassword: passwordSchema(passwordMinLength) }, "newPassword");
-}
+});
 
 export const changeEmailSchema = z.object({ newEmail: emailSchema, password: currentPasswordSchema });
 export const otpOnlySchema = z.object({ otp: otpSchema });

@@ -1,9 +1,7 @@
 import "server-only";
 import { hash, verify } from "@node-rs/argon2";
 import { getConfig } from "../platform/config";
-
-/** OWASP's Argon2id parameters: 19 MiB, 2 passes, 1 lane. */
-const ARGON2ID = { algorithm: 2 /* Algorithm.Argon2id, a const enum isolatedModules cannot read */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+import { ARGON2ID } from "./argon2-parameters";
 
 /** Too many password hashes are already waiting: the request is turned away at once (503 + Retry-After). */
 export class PasswordQueueFullError extends Error {

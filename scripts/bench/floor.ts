@@ -7,20 +7,29 @@
  *   POST /api/noop   reads a JSON body and answers JSON: what any route handler costs before it does anything
  *   GET  /dynamic    a small form page rendered per request with the CSP nonce, as every product page is
  *   GET  /static     the same page prerendered at build time
+ *   POST /api/argon2 reads a JSON body, checks its password with one Argon2id verify (the product's parameters, as
+ *                    many in flight as cores, as lib/credentials/passwords.ts) and answers JSON: what a login costs
+ *                    any Next app before it looks anything up, signs anyone in or writes anything
  *
  * Targets below these floors cannot be met by this product's code, whatever it does.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 
-export const FLOOR_PATHS = { api: "/api/noop", dynamicPage: "/dynamic", staticPage: "/static" } as const;
+export const FLOOR_PATHS = { api: "/api/noop", argon2: "/api/argon2", dynamicPage: "/dynamic", staticPage: "/static" } as const;
+
+/** The password whose hash the floor's Argon2id route checks. */
+export const FLOOR_PASSWORD = "floor: one Argon2id verify per request";
 
 /** Writes the floor app into `dir` (inside the project, so it resolves the project's node_modules). */
 export function writeFloorApp(dir: string, projectRoot: string): void {
   rmSync(dir, { recursive: true, force: true });
-  const fromHere = (file: string) => relative(dir, join(projectRoot, file)).split("\\").join("/");
+  const from = (folder: string, file: string) => relative(join(dir, folder), join(projectRoot, file)).split("\\").join("/");
+  const fromHere = (file: string) => from(".", file);
   const headersModule = fromHere("lib/web/security-headers.mjs");
   const pageModule = fromHere("lib/web/page-response");
+  const passwordsModule = from("app/api/argon2", "lib/credentials/passwords");
+  const argon2Module = from("app/api/argon2", "lib/credentials/argon2-parameters");
   const files: Record<string, string> = {
     "package.json": JSON.stringify({ name: "bench-floor", private: true }),
     "next.config.mjs": `import { securityHeaders } from "${headersModule}";
@@ -75,6 +84,20 @@ export default function Page() {
     "app/api/noop/route.js": `export async function POST(request) {
   await request.json();
   return Response.json({ ok: true });
+}
+`,
+    "app/api/argon2/route.js": `import os from "node:os";
+import { hash, verify } from "@node-rs/argon2";
+import { ARGON2ID } from "${argon2Module}";
+import { createHashQueue } from "${passwordsModule}";
+
+const bounded = createHashQueue({ maxInFlight: os.availableParallelism(), maxWaiting: 10_000 });
+const stored = hash(${JSON.stringify(FLOOR_PASSWORD)}, ARGON2ID);
+
+export async function POST(request) {
+  const { password } = await request.json();
+  const ok = await bounded(async () => verify(await stored, password));
+  return Response.json({ ok }, { status: ok ? 200 : 401 });
 }
 `,
   };

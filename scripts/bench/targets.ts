@@ -71,6 +71,15 @@ export function evaluateTargets(ceiling: Ceiling | undefined, phases: PhaseResul
     false,
     ` (85% of ${fmt(ceiling?.measuredParallelVerifiesPerSecond)})`,
   );
+  // The same bound on the floor's route that does nothing but one Argon2id verify: where it falls short, no login can make it.
+  add(
+    "(floor) Argon2id verify route/s, c=16 vs Argon2id verifies/s side by side",
+    ceiling ? ceiling.measuredParallelVerifiesPerSecond * 0.85 : undefined,
+    floor("Argon2id verify JSON POST")?.perSecond,
+    "/s",
+    false,
+    ` (85% of ${fmt(ceiling?.measuredParallelVerifiesPerSecond)})`,
+  );
   const plusFloor = (ref: number | undefined) => (ref === undefined || !floorPost ? undefined : ref + floorPost.p50 + 3);
   add(
     "login p50, c=1 vs verify + floor",

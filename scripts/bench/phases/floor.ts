@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { startApp } from "../../../testing/services/app-server";
 import { RESULTS_DIR } from "../environment";
-import { FLOOR_PATHS } from "../floor";
+import { FLOOR_PASSWORD, FLOOR_PATHS } from "../floor";
 import { endpoint, expectStatus, pageRequest, request, runPool, type Reply } from "../load";
 import { buildFloorApp, cleanups, findServerPid } from "../processes";
 import { Recorder } from "../stats";
@@ -19,17 +19,25 @@ export async function floorPhases(c: number, n: number, warmup: number, env: Rec
   current.server = { pid: app.pid, serverPid: findServerPid(app.pid), port: app.port, log: app.logFile, stop: app.stop };
   endpoint.baseUrl = app.url;
   try {
-    const phase = async (name: string, kind: "floor_api" | "floor_page", send: () => Promise<Reply>, count: number) => {
+    // A fresh server: warmed at least as long as the product's, which has served every earlier phase.
+    const phase = async (name: string, kind: "floor_api" | "floor_page", send: () => Promise<Reply>, count: number, warm = Math.max(warmup, 1_000)) => {
       const step = mainStep(kind);
       const one = (rec: Recorder) => async () => void (await expectStatus(rec, step, send(), 200));
-      // A fresh server: warmed at least as long as the product's, which has served every earlier phase.
-      const warm = Math.max(warmup, 1_000);
       await runPool(`${name} warm-up`, warm, c, one(new Recorder()));
       const rec = new Recorder();
       return measured({ name, kind, accounts: 0, concurrency: c, count, warmup: warm }, rec, () => runPool(name, count, c, one(rec)));
     };
+    // Half as many as the other floor phases, each costing an Argon2id verify (the product's logins are warmed by 150).
+    const argon2Count = Math.round(n / 2);
     return [
       await phase(`floor: no-op JSON POST c=${c}`, "floor_api", () => request("POST", FLOOR_PATHS.api, { email: "floor@bench.test", otp: "123456" }), n),
+      await phase(
+        `floor: Argon2id verify JSON POST c=${c}`,
+        "floor_api",
+        () => request("POST", FLOOR_PATHS.argon2, { email: "floor@bench.test", password: FLOOR_PASSWORD }),
+        argon2Count,
+        150,
+      ),
       await phase(`floor: nonce page c=${c}`, "floor_page", () => pageRequest(FLOOR_PATHS.dynamicPage), n),
       await phase(`floor: static page c=${c}`, "floor_page", () => pageRequest(FLOOR_PATHS.staticPage), n),
     ];

@@ -32,20 +32,18 @@ function pageResponse(request: NextRequest): NextResponse {
 const staticPaths: ReadonlySet<string> = new Set(STATIC_PAGES);
 
 /**
- * The build's HTML answers only a plain GET from someone signed out: a query carries what the page shows (an
- * address to prefill, a notice), and a signed-in visitor's cookie may need re-issuing, never in a cached answer.
- * Where the answer is a rewrite, Next runs the proxy again for the rewritten path: that pass gets the same answer.
+ * The build's HTML answers only a browser's plain GET from someone signed out: a query carries what the page shows
+ * (an address to prefill, a notice), and a signed-in visitor's cookie may need re-issuing, never in a cached answer.
+ * Anything else at the address is rendered per request (lib/web/page-response.ts says why).
  */
 function prerendered(request: NextRequest, signedIn: boolean): NextResponse | undefined {
-  const { search } = request.nextUrl;
-  const pathname = request.nextUrl.pathname.startsWith(`${PRERENDERED_PREFIX}/`)
-    ? request.nextUrl.pathname.slice(PRERENDERED_PREFIX.length)
-    : request.nextUrl.pathname;
+  const { pathname, search } = request.nextUrl;
   if (signedIn || search || !staticPaths.has(pathname) || (request.method !== "GET" && request.method !== "HEAD")) return undefined;
+  if (request.headers.get("sec-fetch-dest") !== "document") return undefined;
   const page = builtPage(pathname);
   const config = getConfig();
   if (!page || !settingsMatch(page.settings, config)) return undefined;
-  return prerenderedPage(request, `${PRERENDERED_PREFIX}${pathname}`, page, config.isProduction);
+  return prerenderedPage(request, page, config.isProduction);
 }
 
 export async function proxy(request: NextRequest) {

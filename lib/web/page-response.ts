@@ -37,32 +37,18 @@ export interface BuiltPage {
 /**
  * A browser's navigation (Sec-Fetch-Dest: document) gets the build's HTML straight from here, under a CSP that
  * lists the hashes of its inline scripts, and shared caches may keep it: the same bytes for everyone, no nonce and
- * no cookie. Anything else is rewritten to the prerendered route and answered by Next (which runs the proxy a
- * second time): Next's client-side navigation, whose RSC headers and parameter the proxy never sees, gets its RSC
- * payload or a redirect there, and none of those answers may be kept by a shared cache, since the proxy cannot tell
- * them apart from a plain request for the page.
+ * no cookie. The caller sends nothing else here: anything else at the page's address (Next's client-side navigation,
+ * whose RSC headers the proxy never sees, or a client that does not say it loads a document) is rendered per request
+ * with a nonce, which no cache keeps. A rewrite to the prerendered route would do for those too, but Next proxies
+ * such a rewrite over HTTP to its own port when the proxy's URL and its own differ in host or scheme, and fails
+ * behind a proxy that says X-Forwarded-Proto: https.
  */
-export function prerenderedPage(request: NextRequest, prerenderedPath: string, page: BuiltPage, isProduction: boolean): NextResponse {
-  const headers = securityHeaders({ scriptHashes: page.scriptHashes, isProduction });
-  let response: NextResponse;
-  if (request.headers.get("sec-fetch-dest") === "document") {
-    const notModified = request.headers.get("if-none-match") === page.etag;
-    const body = notModified || request.method === "HEAD" ? null : page.html;
-    response = new NextResponse(body, { status: notModified ? 304 : 200, headers: { "Content-Type": "text/html; charset=utf-8", ETag: page.etag } });
-    response.headers.set("Cache-Control", PRERENDERED_CACHE_CONTROL);
-  } else {
-    const requestHeaders = new Headers(request.headers);
-    requestHeaders.set("Content-Security-Policy", headers["Content-Security-Policy"]);
-    if (request.nextUrl.pathname === prerenderedPath) {
-      response = NextResponse.next({ request: { headers: requestHeaders } });
-    } else {
-      const url = request.nextUrl.clone();
-      url.pathname = prerenderedPath;
-      response = NextResponse.rewrite(url, { request: { headers: requestHeaders } });
-    }
-    response.headers.set("Cache-Control", NOT_CACHEABLE);
-  }
-  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+export function prerenderedPage(request: NextRequest, page: BuiltPage, isProduction: boolean): NextResponse {
+  const notModified = request.headers.get("if-none-match") === page.etag;
+  const body = notModified || request.method === "HEAD" ? null : page.html;
+  const response = new NextResponse(body, { status: notModified ? 304 : 200, headers: { "Content-Type": "text/html; charset=utf-8", ETag: page.etag } });
+  response.headers.set("Cache-Control", PRERENDERED_CACHE_CONTROL);
+  for (const [name, value] of Object.entries(securityHeaders({ scriptHashes: page.scriptHashes, isProduction }))) response.headers.set(name, value);
   // What the answer depends on, for any cache keyed on this address: the navigation header chooses the document,
   // a session cookie a page rendered for its holder, and Next answers its client-side navigation by the RSC headers.
   response.headers.set("Vary", "sec-fetch-dest, cookie, rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch");

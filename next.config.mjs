@@ -13,6 +13,9 @@ export default function nextConfig(phase) {
   return {
     reactStrictMode: true,
     poweredByHeader: false,
+    // proxy.ts sees each request as it came: with Next's normalising, /login.rsc, /login?_rsc=… and a client-side
+    // navigation's RSC headers all reached it as a plain GET of /login, and got the prerendered document.
+    skipProxyUrlNormalize: true,
     // forbidden() answers /admin for customers with a real 403 (app/forbidden.tsx).
     experimental: {
       authInterrupts: true,

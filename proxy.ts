@@ -30,6 +30,7 @@ function pageResponse(request: NextRequest): NextResponse {
 }
 
 const staticPaths: ReadonlySet<string> = new Set(STATIC_PAGES);
+const FLIGHT_HEADERS = ["rsc", "next-router-state-tree", "next-router-prefetch", "next-router-segment-prefetch"];
 
 /**
  * The build's HTML answers only a browser's plain GET from someone signed out: a query carries what the page shows
@@ -39,7 +40,8 @@ const staticPaths: ReadonlySet<string> = new Set(STATIC_PAGES);
 function prerendered(request: NextRequest, signedIn: boolean): NextResponse | undefined {
   const { pathname, search } = request.nextUrl;
   if (signedIn || search || !staticPaths.has(pathname) || (request.method !== "GET" && request.method !== "HEAD")) return undefined;
-  if (request.headers.get("sec-fetch-dest") !== "document") return undefined;
+  // Next's client-side navigation (next.config.mjs lets the proxy see its headers and its _rsc query).
+  if (request.headers.get("sec-fetch-dest") !== "document" || FLIGHT_HEADERS.some((name) => request.headers.has(name))) return undefined;
   const page = builtPage(pathname);
   const config = getConfig();
   if (!page || !settingsMatch(page.settings, config)) return undefined;

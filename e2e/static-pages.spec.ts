@@ -109,6 +109,17 @@ for (const path of ALWAYS_STATIC) {
     expect((navigation.headers().vary ?? "").toLowerCase().split(/\s*,\s*/)).toContain("sec-fetch-dest");
     // A signed-in visitor gets another page (rendered for them): a cache must not hand them the stored one.
     expect((navigation.headers().vary ?? "").toLowerCase().split(/\s*,\s*/)).toContain("cookie");
+    // Next's client-side navigation says so in its query and headers, which Next used to strip before the proxy
+    // saw them: a cache keyed on the address alone must not get the document there (a later outsider's pass).
+    for (const [query, headers] of [
+      ["?_rsc=VL7gJppaRj-pwLCo", {}],
+      ["?_rsc", {}],
+      ["", { rsc: "1" }],
+      ["", { "next-router-prefetch": "1" }],
+    ] as const) {
+      const asDocument = await request.get(`${path}${query}`, { headers: { ...NAVIGATION, ...headers }, maxRedirects: 0 });
+      expect(asDocument.headers()["cache-control"] ?? "", `${query} ${JSON.stringify(headers)}`).not.toMatch(/\bpublic\b|s-maxage/);
+    }
   });
 
   test(`${path}: behind a proxy that terminates TLS (X-Forwarded-Proto: https), every kind of request for it is answered (found by an outsider's pass)`, async ({
@@ -172,3 +183,21 @@ for (const path of ALWAYS_STATIC) {
     expect(problems).toEqual([]);
   });
 }
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the prerendered signup form shows the server's answer to its post (found by an outsider's pass)", async ({ page }) => {
+    const response = await page.goto("/register");
+    // The build's HTML, as a browser gets it: the form's state key must match the page that answers the post.
+    expect(response?.headers()["cache-control"] ?? "").toMatch(/^public\b/);
+    await page.getByLabel("Name").fill("Ada Without Script");
+    await page.getByLabel("Email").fill(`prerendered-nojs-${Date.now()}@example.test`);
+    await page.getByLabel("Password", { exact: true }).fill("password1234567");
+    await page.getByLabel("Repeat password").fill("password1234567");
+    await page.getByRole("button", { name: /create account/i }).click();
+    // Until React was given the page's permalink, the post's answer was dropped and the form came back blank.
+    await expect(page.getByText(/too common|common word/i)).toBeVisible();
+    await expect(page.getByLabel("Name")).toHaveValue("Ada Without Script");
+  });
+});

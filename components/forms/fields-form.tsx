@@ -52,6 +52,7 @@ export function FieldsForm({
   pendingLabel,
   footer,
   idPrefix = "",
+  permalink,
 }: {
   schema: keyof typeof SCHEMAS;
   passwordMinLength?: number;
@@ -62,9 +63,13 @@ export function FieldsForm({
   footer?: ReactNode;
   /** Keeps element ids unique when several forms with the same field names share a page. */
   idPrefix?: string;
+  /** The page's address, where the page is also served prerendered (useActionForm's permalink). */
+  permalink?: string;
 }) {
   const defaults = Object.fromEntries(fields.map((f) => [f.name, f.value ?? ""]));
-  const { state, form, formAction, pending, onSubmit, errorFor } = useActionForm<FieldValues>(() => SCHEMAS[schema](passwordMinLength), action, defaults);
+  const { state, form, formAction, pending, onSubmit, errorFor } = useActionForm<FieldValues>(() => SCHEMAS[schema](passwordMinLength), action, defaults, {
+    permalink,
+  });
 
   return (
     <div className="space-y-5">

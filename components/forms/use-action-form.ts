@@ -48,6 +48,12 @@ export interface ActionFormOptions<T extends FieldValues> {
    * password"): a field, or a function of the answer that picks one.
    */
   focusOnMessage?: Path<T> | ((state: FormState) => Path<T> | undefined);
+  /**
+   * The page's own address, for a form that is also served prerendered (lib/web/static-pages.ts). React keys a form
+   * posted without JavaScript by its place in the component tree unless it has a permalink, and the prerendered
+   * route's tree is not the per-request one that answers the post: without it the answer's messages were dropped.
+   */
+  permalink?: string;
 }
 
 /**
@@ -60,7 +66,7 @@ export interface ActionFormOptions<T extends FieldValues> {
  * - What was typed stays in the fields after a server error (inputs are uncontrolled; nothing resets them).
  */
 export function useActionForm<T extends FieldValues>(schema: SchemaSource, action: Action, defaultValues: Partial<T>, options: ActionFormOptions<T> = {}) {
-  const [state, formAction, pending] = useActionState(action, initialFormState);
+  const [state, formAction, pending] = useActionState(action, initialFormState, options.permalink);
   const [{ resolver, preload }] = useState(() => lazyResolver(schema));
   const form = useForm<T>({
     resolver: resolver as unknown as Resolver<T>,

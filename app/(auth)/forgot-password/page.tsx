@@ -25,6 +25,7 @@ export default async function ForgotPasswordPage({ searchParams }: { searchParam
         fields={[{ name: "email", label: "Email", kind: "email", value: email }]}
         submitLabel="Send me a reset code"
         pendingLabel="Sending…"
+        permalink="/forgot-password"
       />
     </AuthShell>
   );

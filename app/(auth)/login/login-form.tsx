@@ -20,6 +20,7 @@ export function LoginForm({ email, notice, secondFactor = false }: { email: stri
       // "Invalid email or password": the password is the likelier slip; it is selected, ready to retype.
       // A second factor asked for: its field. Not verified: the way on is in the message (below).
       focusOnMessage: (answer) => (answer.reason === "unverified" ? undefined : answer.reason === "totp_required" ? "totp" : "password"),
+      permalink: "/login",
     },
   );
   const typedEmail = state.values?.email ?? email;

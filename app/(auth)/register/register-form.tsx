@@ -24,6 +24,7 @@ export function RegisterForm({ passwordMinLength }: { passwordMinLength: number 
     () => import("@/lib/schemas").then((schemas) => schemas.registerFormSchema(passwordMinLength)),
     registerAction,
     { name: "", email: "", password: "", passwordConfirmation: "" },
+    { permalink: "/register" },
   );
   const values = state.values ?? {};
   const hint = strengthHint(form.watch("password") ?? "", passwordMinLength);

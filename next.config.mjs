@@ -13,8 +13,9 @@ export default function nextConfig(phase) {
   return {
     reactStrictMode: true,
     poweredByHeader: false,
-    // proxy.ts sees each request as it came: with Next's normalising, /login.rsc, /login?_rsc=… and a client-side
-    // navigation's RSC headers all reached it as a plain GET of /login, and got the prerendered document.
+    // proxy.ts sees a client-side navigation's _rsc query and RSC headers: with Next's normalising, /login?_rsc=… and
+    // those headers reached it as a plain GET of /login, and got the prerendered document. (Next still strips a .rsc
+    // suffix before the proxy runs: SECURITY.md §6.3 #31.)
     skipProxyUrlNormalize: true,
     // forbidden() answers /admin for customers with a real 403 (app/forbidden.tsx).
     experimental: {

@@ -54,7 +54,7 @@ export async function proxy(request: NextRequest) {
   const signedIn = hasSessionCookie(cookiePairs(request.headers.get("cookie")).map((cookie) => cookie.name));
   const page = prerendered(request, signedIn);
   if (page) return page;
-  // The prerendered copies are only ever answered as above.
+  // The prerendered copies have no address of their own: their HTML is answered above, at the pages' addresses.
   if (request.nextUrl.pathname.startsWith(`${PRERENDERED_PREFIX}/`)) {
     return new NextResponse("Not found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": NOT_CACHEABLE } });
   }

@@ -1,7 +1,7 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { getConfig } from "@/lib/platform/config";
 import { warmUpAfterFirstAnswer } from "@/lib/platform/warm-up";
-import { NOT_CACHEABLE, pageWithNonce, prerenderedPage } from "@/lib/web/page-response";
+import { NEXT_FLIGHT_HEADERS, NOT_CACHEABLE, pageWithNonce, prerenderedPage } from "@/lib/web/page-response";
 import { cookiePairs, hasSessionCookie } from "@/lib/sessions/session-cookie";
 import { PRERENDERED_PREFIX, prerenderedPage as builtPage, settingsMatch, STATIC_PAGES } from "@/lib/web/static-pages";
 
@@ -30,7 +30,6 @@ function pageResponse(request: NextRequest): NextResponse {
 }
 
 const staticPaths: ReadonlySet<string> = new Set(STATIC_PAGES);
-const FLIGHT_HEADERS = ["rsc", "next-router-state-tree", "next-router-prefetch", "next-router-segment-prefetch"];
 
 /**
  * The build's HTML answers only a browser's plain GET from someone signed out: a query carries what the page shows
@@ -41,7 +40,7 @@ function prerendered(request: NextRequest, signedIn: boolean): NextResponse | un
   const { pathname, search } = request.nextUrl;
   if (signedIn || search || !staticPaths.has(pathname) || (request.method !== "GET" && request.method !== "HEAD")) return undefined;
   // Next's client-side navigation (next.config.mjs lets the proxy see its headers and its _rsc query).
-  if (request.headers.get("sec-fetch-dest") !== "document" || FLIGHT_HEADERS.some((name) => request.headers.has(name))) return undefined;
+  if (request.headers.get("sec-fetch-dest") !== "document" || NEXT_FLIGHT_HEADERS.some((name) => request.headers.has(name))) return undefined;
   const page = builtPage(pathname);
   const config = getConfig();
   if (!page || !settingsMatch(page.settings, config)) return undefined;

@@ -89,7 +89,7 @@ for (const path of ALWAYS_STATIC) {
   });
 
   test(`${path}: a shared cache cannot be made to keep the wrong answer for the page's address (found by an outsider's pass)`, async ({ request }) => {
-    // Next's client-side navigation (RSC headers, which the proxy never sees; Sec-Fetch-Dest empty), with Accept
+    // Next's client-side navigation (RSC headers; Sec-Fetch-Dest empty), with Accept
     // asking for HTML: not the document, and nothing a shared cache may keep.
     const rscAskingForHtml = await request.get(path, {
       headers: { rsc: "1", "next-router-prefetch": "1", accept: "text/html", "sec-fetch-dest": "empty" },

@@ -1,7 +1,6 @@
 import "server-only";
 import { timingSafeEqual } from "node:crypto";
 import { findUserByEmail } from "@/db/users";
-import { pingDatabase } from "@/db/migration-status";
 import { burnPasswordCheck } from "../credentials/passwords";
 import { passwordProblem } from "../credentials/password-policy";
 import { verificationCodeMessage } from "../mail/messages";
@@ -34,8 +33,7 @@ export function warmUpSignup(): Promise<void> {
     const config = getConfig();
     await getAccounts();
     const [db, store] = await Promise.all([getDatabase(), getCodeStore()]);
-    await Promise.all([pingDatabase(db), store.ping()]);
-    await findUserByEmail(db, WARM_UP_EMAIL);
+    await Promise.all([findUserByEmail(db, WARM_UP_EMAIL), store.ping()]);
     const password = crypto.randomUUID();
     registerSchema(config.passwordMinLength).safeParse({ name: "Warm Up", email: WARM_UP_EMAIL, password });
     passwordProblem(password, { appName: config.appName, name: "Warm Up", email: WARM_UP_EMAIL });

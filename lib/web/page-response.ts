@@ -22,6 +22,9 @@ export function pageWithNonce(request: NextRequest, isProduction: boolean): Next
  */
 export const PRERENDERED_CACHE_CONTROL = "public, max-age=0, s-maxage=3600, stale-while-revalidate=86400";
 
+/** The request headers of Next's client-side navigation (the proxy sees them: skipProxyUrlNormalize in next.config.mjs). */
+export const NEXT_FLIGHT_HEADERS = ["rsc", "next-router-state-tree", "next-router-prefetch", "next-router-segment-prefetch"] as const;
+
 /** For answers at a prerendered page's address that no cache may keep. */
 export const NOT_CACHEABLE = "private, no-store";
 
@@ -38,7 +41,7 @@ export interface BuiltPage {
  * A browser's navigation (Sec-Fetch-Dest: document) gets the build's HTML straight from here, under a CSP that
  * lists the hashes of its inline scripts, and shared caches may keep it: the same bytes for everyone, no nonce and
  * no cookie. The caller sends nothing else here: anything else at the page's address (Next's client-side navigation,
- * whose RSC headers the proxy never sees, or a client that does not say it loads a document) is rendered per request
+ * a request with a query, or a client that does not say it loads a document) is rendered per request
  * with a nonce, which no cache keeps. A rewrite to the prerendered route would do for those too, but Next proxies
  * such a rewrite over HTTP to its own port when the proxy's URL and its own differ in host or scheme, and fails
  * behind a proxy that says X-Forwarded-Proto: https.
@@ -51,6 +54,6 @@ export function prerenderedPage(request: NextRequest, page: BuiltPage, isProduct
   for (const [name, value] of Object.entries(securityHeaders({ scriptHashes: page.scriptHashes, isProduction }))) response.headers.set(name, value);
   // What the answer depends on, for any cache keyed on this address: the navigation header chooses the document,
   // a session cookie a page rendered for its holder, and Next answers its client-side navigation by the RSC headers.
-  response.headers.set("Vary", "sec-fetch-dest, cookie, rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch");
+  response.headers.set("Vary", ["sec-fetch-dest", "cookie", ...NEXT_FLIGHT_HEADERS].join(", "));
   return response;
 }

@@ -7,7 +7,8 @@ import { activeAccountThroughApi, logIn } from "./support/walk";
 import { newPerson } from "../testing/people";
 
 /**
- * /account's own-account sections: the list of sessions (end one, end all others), a customer's second
+ * /account's own-account sections: the list of sessions (end one, end all others, each after the password
+ * typed again), a customer's second
  * factor (turned on with the password, the app's code and a mailed code), "Download my data" and deleting
  * the account. Each with and without JavaScript, and axe clean in every state shown.
  */
@@ -26,7 +27,7 @@ for (const javaScript of [true, false]) {
   test.describe(`${javaScript ? "with" : "without"} JavaScript`, () => {
     test.use({ javaScriptEnabled: javaScript });
 
-    test("sessions: this device is marked, another one is ended, then all others", async ({ page, playwright, baseURL }) => {
+    test("sessions: this device is marked, another one is ended (not with a wrong password), then all others", async ({ page, playwright, baseURL }) => {
       const person = newPerson(`sessions-${javaScript ? "js" : "nojs"}`);
       await activeAccountThroughApi(page.request, person);
       const others = await Promise.all(
@@ -45,14 +46,25 @@ for (const javaScript of [true, false]) {
       await axeClean(page, "sessions list", javaScript);
 
       await list
-        .getByRole("button", { name: /^End session/ })
+        .getByRole("link", { name: /^End session/ })
         .first()
         .click();
+      const confirm = page.getByTestId("end-session");
+      await expect(confirm.getByRole("heading")).toContainText("End the session of");
+      await confirm.getByLabel("Your password").fill("not the password at all");
+      await confirm.getByRole("button", { name: "End that session" }).click();
+      await expect(page.getByTestId("end-session").getByText("Your password is not right.").first()).toBeVisible();
+      await axeClean(page, "a wrong password to end a session", javaScript);
+      await expect(page.getByTestId("sessions-list").getByTestId("session")).toHaveCount(3);
+      await page.getByTestId("end-session").getByLabel("Your password").fill(person.password);
+      await page.getByTestId("end-session").getByRole("button", { name: "End that session" }).click();
       await expect(page.getByTestId("sessions-notice")).toContainText("That session was ended");
       await expect(page.getByTestId("sessions-list").getByTestId("session")).toHaveCount(2);
       await axeClean(page, "one session ended", javaScript);
 
-      await page.getByRole("button", { name: "End all other sessions" }).click();
+      await page.getByRole("link", { name: "End all other sessions" }).click();
+      await page.getByTestId("end-session").getByLabel("Your password").fill(person.password);
+      await page.getByTestId("end-session").getByRole("button", { name: "End every other session" }).click();
       await expect(page.getByTestId("sessions-notice")).toContainText("Every other session was ended");
       await expect(page.getByTestId("sessions-list").getByTestId("session")).toHaveCount(1);
       await expect(page.getByText("No other device is signed in.")).toBeVisible();

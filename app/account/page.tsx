@@ -74,7 +74,12 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
       </form>
       <PasskeysSection passkeys={passkeys.items} notice={passkeyNotice(params.passkey)} />
       <AccountSettings passwordMinLength={getConfig().passwordMinLength} hasPassword={user.passwordHash !== NO_PASSWORD} />
-      <SessionsList sessions={sessions} notice={typeof params.sessions === "string" ? params.sessions : undefined} />
+      <SessionsList
+        sessions={sessions}
+        notice={typeof params.sessions === "string" ? params.sessions : undefined}
+        ending={typeof params.end === "string" ? params.end : undefined}
+        hasPassword={user.passwordHash !== NO_PASSWORD}
+      />
       {user.role === "customer" ? (
         <TwoFactor
           status={await (await getOwnSecondFactor()).status(user.id)}

@@ -1,6 +1,8 @@
-import { endOtherSessionsAction, endSessionAction } from "./session-actions";
+import Link from "next/link";
+import { endSessionAction } from "./session-actions";
+import { FieldsForm } from "@/components/forms/fields-form";
 import { Alert } from "@/components/ui/alert";
-import { SubmitButton } from "@/components/ui/submit-button";
+import { buttonClasses } from "@/components/ui/button";
 import type { SessionView } from "@/lib/sessions/session-list";
 
 const NOTICES: Record<string, { tone: "success" | "error"; text: string }> = {
@@ -9,10 +11,27 @@ const NOTICES: Record<string, { tone: "success" | "error"; text: string }> = {
   "not-found": { tone: "error", text: "That session had already ended." },
 };
 
-/** Where the person is signed in, from the sessions' rows: end one, or every other one. Plain forms: works without JavaScript. */
-export function SessionsList({ sessions, notice }: { sessions: SessionView[]; notice?: string }) {
-  const shown = notice ? NOTICES[notice] : undefined;
+const EVERY_OTHER = "others";
+
+/**
+ * Where the person is signed in, from the sessions' rows: end one, or every other one, after typing the
+ * password again (`?end=<id>` or `?end=others` shows that step). Links and plain forms: works without JavaScript.
+ */
+export function SessionsList({
+  sessions,
+  notice,
+  ending,
+  hasPassword,
+}: {
+  sessions: SessionView[];
+  notice?: string;
+  /** The session chosen to end, or "others". */
+  ending?: string;
+  hasPassword: boolean;
+}) {
   const others = sessions.filter((s) => !s.current);
+  const target = ending === EVERY_OTHER ? EVERY_OTHER : others.find((s) => s.id === ending);
+  const shown = notice ? NOTICES[notice] : ending && !target ? NOTICES["not-found"] : undefined;
   return (
     <section id="sessions" aria-labelledby="sessions-heading" className="border-border mt-8 space-y-4 border-t pt-6">
       <h2 id="sessions-heading" className="text-lg font-semibold">
@@ -23,6 +42,7 @@ export function SessionsList({ sessions, notice }: { sessions: SessionView[]; no
           {shown.text}
         </Alert>
       ) : null}
+      {target && (target !== EVERY_OTHER || others.length > 0) ? <ConfirmEnding target={target} hasPassword={hasPassword} /> : null}
       <ul className="divide-border divide-y text-sm" data-testid="sessions-list">
         {sessions.map((s) => (
           <li key={s.id} className="space-y-1 py-3" data-testid="session" data-current={s.current ? "true" : undefined}>
@@ -36,27 +56,58 @@ export function SessionsList({ sessions, notice }: { sessions: SessionView[]; no
             </p>
             <p className="text-muted-foreground">Network: {s.network ?? "unknown"} (approximate)</p>
             {s.current ? null : (
-              <form action={endSessionAction}>
-                <input type="hidden" name="sessionId" value={s.id} />
-                <SubmitButton variant="secondary" pendingLabel="Ending…">
-                  End session<span className="sr-only">{` ${s.browser} on ${s.system}, signed in ${formatTime(s.signedInAt)}`}</span>
-                </SubmitButton>
-              </form>
+              <Link href={`/account?end=${encodeURIComponent(s.id)}#end-session`} className={buttonClasses("secondary")}>
+                End session<span className="sr-only">{` ${sessionLabel(s)}`}</span>
+              </Link>
             )}
           </li>
         ))}
       </ul>
       {others.length > 0 ? (
-        <form action={endOtherSessionsAction}>
-          <SubmitButton variant="secondary" pendingLabel="Ending…" className="w-full">
-            End all other sessions
-          </SubmitButton>
-        </form>
+        <Link href={`/account?end=${EVERY_OTHER}#end-session`} className={buttonClasses("secondary", "w-full")}>
+          End all other sessions
+        </Link>
       ) : (
         <p className="text-muted-foreground text-sm">No other device is signed in.</p>
       )}
     </section>
   );
+}
+
+/** The step before ending: which session, and the password typed again (an account without one chooses one first). */
+function ConfirmEnding({ target, hasPassword }: { target: SessionView | typeof EVERY_OTHER; hasPassword: boolean }) {
+  const everyOther = target === EVERY_OTHER;
+  return (
+    <div id="end-session" className="border-border space-y-3 rounded-md border p-4" data-testid="end-session">
+      <h3 className="font-medium">{everyOther ? "End every other session" : `End the session of ${sessionLabel(target)}`}</h3>
+      {hasPassword ? (
+        <FieldsForm
+          idPrefix="end-session-"
+          schema="endSession"
+          action={endSessionAction}
+          fields={[
+            { name: "sessionId", label: "Session", kind: "hidden", value: everyOther ? EVERY_OTHER : target.id },
+            { name: "password", label: "Your password", kind: "current-password", hint: "Typed again, so that only you can sign your devices out." },
+          ]}
+          submitLabel={everyOther ? "End every other session" : "End that session"}
+          pendingLabel="Ending…"
+          footer={
+            <Link href="/account#sessions" className="text-sm font-medium underline underline-offset-4">
+              Cancel
+            </Link>
+          }
+        />
+      ) : (
+        <p className="text-sm">
+          Ending sessions asks for your password, and this account has none yet. Choose one above: that also signs out every other session.
+        </p>
+      )}
+    </div>
+  );
+}
+
+function sessionLabel(s: SessionView): string {
+  return `${s.browser} on ${s.system}, signed in ${formatTime(s.signedInAt)}`;
 }
 
 function formatTime(iso: string): string {

@@ -27,6 +27,7 @@ const SCHEMAS = {
   choosePassword: (min: number) => schemas().then((s) => s.choosePasswordFormSchema(min)),
   changeEmail: () => schemas().then((s) => s.changeEmailSchema),
   password: () => schemas().then((s) => s.passwordOnlySchema),
+  endSession: () => schemas().then((s) => s.endSessionSchema),
   enableTotp: () => schemas().then((s) => s.enableTotpSchema),
   disableTotp: () => schemas().then((s) => s.disableTotpSchema),
 };

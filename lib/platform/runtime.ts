@@ -14,6 +14,7 @@ import { createRecovery } from "../accounts/recovery";
 import { createSessionList } from "../sessions/session-list";
 import { createOwnSecondFactor } from "../accounts/own-second-factor";
 import { createAccountData } from "../accounts/account-data";
+import { confirmOwnPassword } from "../accounts/password-confirmation";
 import { getConfig, type AppConfig, type CodeStoreConfig } from "./config";
 import { createDeliveryQueue } from "../mail/delivery-queue";
 import type { Mailer } from "../mail/mailer";
@@ -70,7 +71,12 @@ export function wireServices(deps: AccountDependencies & { config: AppConfig }) 
     accounts: createAccounts(deps, { ...shared, registrations, secondFactorNotice }),
     recovery: createRecovery(deps, shared),
     settings: createAccountSettings(deps, shared),
-    sessionList: createSessionList({ db, store, config: config.auth }),
+    sessionList: createSessionList({
+      db,
+      store,
+      config: config.auth,
+      confirmPassword: (userId, password, context) => confirmOwnPassword({ db, loginAttempts }, userId, password, context),
+    }),
     ownSecondFactor: createOwnSecondFactor(deps, shared),
     accountData: createAccountData(deps, shared),
     passkeys: createPasskeys(deps, shared),

@@ -7,11 +7,15 @@ import type { AppConfig } from "../platform/config";
 import { logAuthEvent } from "../platform/log";
 import { denyInStore } from "./sessions";
 import type { CodeStore } from "../store/code-store";
+import type { PasswordRefusal } from "../accounts/password-confirmation";
+import type { RequestContext } from "../accounts/results";
 import { describeUserAgent } from "./user-agent";
 
 /**
  * The signed-in person's own sessions: which still hold, and ending them. Ending is what logout does
- * (the row, which survives a Redis flush, then the store's deny entry for the fast path).
+ * (the row, which survives a Redis flush, then the store's deny entry for the fast path). Ending another
+ * device's session takes the password typed again (ASVS 7.5.2), so a stolen session cannot sign its owner
+ * out everywhere else; ending the session one is using is a logout and does not.
  */
 
 type SessionConfig = Pick<AppConfig["auth"], "sessionMaxAgeSeconds" | "sessionIdleTimeoutSeconds">;
@@ -20,7 +24,18 @@ export interface SessionListDependencies {
   db: Database;
   store: CodeStore;
   config: SessionConfig;
+  /** The person's password typed again, within the login limits (lib/accounts/password-confirmation.ts). */
+  confirmPassword: (userId: string, password: string, context: RequestContext) => Promise<{ ok: true } | PasswordRefusal>;
 }
+
+/** Who asks to end sessions: the session they use, and the password they typed (unless they end only that session). */
+export interface EndRequest {
+  currentId: string | undefined;
+  password?: string;
+  context: RequestContext;
+}
+
+export type EndOneResult = { ok: true } | { ok: false; reason: "not_found" } | PasswordRefusal;
 
 /** A session as its owner sees it: no user agent string in full, no address beyond the truncated network. */
 export interface SessionView {
@@ -65,8 +80,17 @@ export function createSessionList(deps: SessionListDependencies) {
     await denyInStore(store, { sid: row.id, authTime: row.createdAt.getTime() }, config, now);
   }
 
+  async function confirmed(userId: string, request: EndRequest): Promise<{ ok: true } | PasswordRefusal> {
+    if (request.password === undefined) return { ok: false, reason: "invalid_credentials" };
+    return deps.confirmPassword(userId, request.password, request.context);
+  }
+
   /** Ends one of the person's own sessions; "not_found" for an unknown id, another person's, or one already ended. */
-  async function endOne(userId: string, id: string, now: number): Promise<{ ok: true } | { ok: false; reason: "not_found" }> {
+  async function endOne(userId: string, id: string, request: EndRequest, now: number): Promise<EndOneResult> {
+    if (id !== request.currentId) {
+      const proof = await confirmed(userId, request);
+      if (!proof.ok) return proof;
+    }
     const row = await endSessionOf(db, userId, id, new Date(now));
     if (!row) return { ok: false, reason: "not_found" };
     await deny(row, now);
@@ -74,9 +98,11 @@ export function createSessionList(deps: SessionListDependencies) {
     return { ok: true };
   }
 
-  /** Ends every session of the person except `currentId` (every one when undefined); how many were still open. */
-  async function endOthers(userId: string, currentId: string | undefined, now: number): Promise<{ ok: true; ended: number }> {
-    const rows = await endSessionsOf(db, userId, currentId, new Date(now));
+  /** Ends every session of the person except the one asking; how many were still open. */
+  async function endOthers(userId: string, request: EndRequest, now: number): Promise<{ ok: true; ended: number } | PasswordRefusal> {
+    const proof = await confirmed(userId, request);
+    if (!proof.ok) return proof;
+    const rows = await endSessionsOf(db, userId, request.currentId, new Date(now));
     await Promise.all(rows.map((row) => deny(row, now)));
     logAuthEvent("other_sessions_ended_by_owner", { userId, count: rows.length });
     return { ok: true, ended: rows.length };

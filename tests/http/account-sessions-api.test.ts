@@ -6,7 +6,8 @@ import { clientAddresses, expectErrorShape, httpClient, reply, withTestStack, ty
 /**
  * The owner's sessions over the JSON API, against the production build (`next start`) with its own Redis:
  * GET /api/account/sessions, DELETE /api/account/sessions/:id, POST /api/account/sessions/revoke-others.
- * An ended session stays ended after Redis loses its data (FLUSHALL).
+ * An ended session stays ended after Redis loses its data (FLUSHALL). Ending another device's session takes the
+ * password again (ASVS 7.5.2), so a stolen session cannot sign its owner out everywhere else.
  */
 
 const ROOT = process.cwd();
@@ -36,17 +37,21 @@ async function logIn(email: string, userAgent = FIREFOX_MAC, ip = "198.51.100.77
 
 const list = (cookie: string, headers: Record<string, string> = {}) => get("/api/account/sessions", { cookie, ...headers });
 
-async function del(id: string, cookie: string, headers: Record<string, string> = {}): Promise<Reply> {
+/** DELETE /api/account/sessions/:id, with `body` as JSON when given. */
+async function del(id: string, cookie: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   return reply(
     await fetch(`${app.url}/api/account/sessions/${encodeURIComponent(id)}`, {
       method: "DELETE",
-      headers: { cookie, "x-forwarded-for": nextIp(), ...headers },
+      headers: { cookie, "x-forwarded-for": nextIp(), ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
       redirect: "manual",
     }),
   );
 }
 
-const revokeOthers = (cookie: string, headers: Record<string, string> = {}) => post("/api/account/sessions/revoke-others", {}, { cookie, headers });
+const withPassword = { password: PASSWORD };
+const revokeOthers = (cookie: string, body: unknown, headers: Record<string, string> = {}) =>
+  post("/api/account/sessions/revoke-others", body, { cookie, headers });
 
 describe("GET /api/account/sessions", () => {
   it("lists the signed-in sessions: browser and system from the user agent, times, the truncated network, this one marked current", async () => {
@@ -67,8 +72,8 @@ describe("GET /api/account/sessions", () => {
     expectErrorShape(await list(""), "unauthenticated");
     const mine = await logIn(await verifiedAccount("sessions-cross"));
     expectErrorShape(await list(mine, { origin: "https://evil.example" }), "cross_site");
-    expectErrorShape(await del("x", mine, { origin: "https://evil.example" }), "cross_site");
-    expectErrorShape(await revokeOthers(mine, { origin: "https://evil.example" }), "cross_site");
+    expectErrorShape(await del("x", mine, withPassword, { origin: "https://evil.example" }), "cross_site");
+    expectErrorShape(await revokeOthers(mine, withPassword, { origin: "https://evil.example" }), "cross_site");
     expect((await list(mine)).json.sessions).toHaveLength(1);
   });
 
@@ -91,7 +96,7 @@ describe("ending sessions over the API", () => {
     const other = await logIn(email, CHROME_ANDROID);
     const mine = await logIn(email);
     const otherId = (await list(mine)).json.sessions.find((s: { current: boolean }) => !s.current).id;
-    const r = await del(otherId, mine);
+    const r = await del(otherId, mine, withPassword);
     expect(r.status, r.text).toBe(200);
     expect(r.json).toEqual({ ok: true, current: false });
     expect((await list(other)).status).toBe(401);
@@ -101,14 +106,14 @@ describe("ending sessions over the API", () => {
     const after = await list(mine);
     expect(after.status).toBe(200);
     expect(after.json.sessions.map((s: { id: string }) => s.id)).not.toContain(otherId);
-    expectErrorShape(await del(otherId, mine), "not_found");
+    expectErrorShape(await del(otherId, mine, withPassword), "not_found");
   });
 
   it("DELETE of another person's session id is 404 and ends nothing", async () => {
     const theirs = await logIn(await verifiedAccount("sessions-theirs"));
     const theirId = (await list(theirs)).json.sessions[0].id;
     const mine = await logIn(await verifiedAccount("sessions-mine"));
-    expectErrorShape(await del(theirId, mine), "not_found");
+    expectErrorShape(await del(theirId, mine, withPassword), "not_found");
     expect((await list(theirs)).status).toBe(200);
   });
 
@@ -116,7 +121,7 @@ describe("ending sessions over the API", () => {
     const email = await verifiedAccount("sessions-revoke");
     const others = [await logIn(email, CHROME_ANDROID), await logIn(email, CHROME_ANDROID)];
     const mine = await logIn(email);
-    const r = await revokeOthers(mine);
+    const r = await revokeOthers(mine, withPassword);
     expect(r.status, r.text).toBe(200);
     expect(r.json).toEqual({ ok: true, ended: 2 });
     await flushRedis();
@@ -137,7 +142,7 @@ describe("ending sessions over the API", () => {
     const listed = await list(both);
     expect(listed.status, listed.text).toBe(200);
     expect(listed.json.sessions.filter((s: { current: boolean }) => s.current)).toHaveLength(1);
-    const r = await revokeOthers(both);
+    const r = await revokeOthers(both, withPassword);
     expect(r.status, r.text).toBe(200);
     expect(r.json).toEqual({ ok: true, ended: 1 });
     expect((await list(other)).status).toBe(401);

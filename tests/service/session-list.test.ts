@@ -13,7 +13,8 @@ import { serviceHarness } from "@/testing/service-harness";
 /**
  * The owner's list of sessions (lib/sessions/session-list.ts) on a real libSQL database and the in-process store:
  * only sessions that still hold are listed, ending one or all others is what logout does, and an ended
- * session stays ended when the store loses its data (a new, empty store stands for a Redis FLUSHALL).
+ * session stays ended when the store loses its data (a new, empty store stands for a Redis FLUSHALL). Ending
+ * another device's session takes the password again; here a stand-in checks it (the HTTP suite uses the real one).
  */
 
 const config = parseConfig({ NODE_ENV: "test", AUTH_SECRET: "test-secret-for-session-list" }).auth;
@@ -31,8 +32,21 @@ beforeEach(async () => {
   store = new MemoryCodeStore();
 });
 
+const RIGHT_PASSWORD = "the owner's password";
+const CONTEXT = { ip: "198.51.100.7" };
+let passwordChecks: string[] = [];
+const confirmPassword = async (userId: string, password: string) => {
+  passwordChecks.push(userId);
+  return password === RIGHT_PASSWORD ? { ok: true as const } : { ok: false as const, reason: "invalid_credentials" as const };
+};
+beforeEach(() => {
+  passwordChecks = [];
+});
+
 const deps = () => ({ db: handle.db, store, config });
-const listOf = () => createSessionList(deps());
+const listOf = () => createSessionList({ ...deps(), confirmPassword });
+/** Asked from the session `currentId` with the right password, or `password` (null: none typed). */
+const asking = (currentId: string | undefined, password: string | null = RIGHT_PASSWORD) => ({ currentId, password: password ?? undefined, context: CONTEXT });
 
 async function insertUser(sessionVersion = 0, isActive = true) {
   const [row] = await handle.db
@@ -76,7 +90,7 @@ describe("the owner's list of sessions", () => {
     const user = await insertUser();
     const list = listOf();
     const ended = await startSession(handle.db, user, LOGIN);
-    await list.endOne(user.id, ended.sid, LOGIN + 1);
+    await list.endOne(user.id, ended.sid, asking(undefined), LOGIN + 1);
     const beforeBump = await startSession(handle.db, user, LOGIN);
     await bumpSessionVersion(handle.db, store, user.id);
     const current = await startSession(handle.db, { ...user, sessionVersion: 1 }, LOGIN);
@@ -116,7 +130,7 @@ describe("ending sessions", () => {
     const user = await insertUser();
     const target = await startSession(handle.db, user, LOGIN);
     const mine = await startSession(handle.db, user, LOGIN);
-    await expect(listOf().endOne(user.id, target.sid, LOGIN + 1000)).resolves.toEqual({ ok: true });
+    await expect(listOf().endOne(user.id, target.sid, asking(mine.sid), LOGIN + 1000)).resolves.toEqual({ ok: true });
     expect(await checkSession(deps(), target, LOGIN + 2000)).toBe("ended");
     store = new MemoryCodeStore(); // the store's deny entry is gone, as after a Redis FLUSHALL
     expect(await checkSession(deps(), target, LOGIN + 3000)).toBe("ended");
@@ -127,10 +141,10 @@ describe("ending sessions", () => {
     const me = await insertUser();
     const someone = await insertUser();
     const theirs = await startSession(handle.db, someone, LOGIN);
-    await expect(listOf().endOne(me.id, theirs.sid, LOGIN + 1000)).resolves.toEqual({ ok: false, reason: "not_found" });
+    await expect(listOf().endOne(me.id, theirs.sid, asking(undefined), LOGIN + 1000)).resolves.toEqual({ ok: false, reason: "not_found" });
     expect(await checkSession(deps(), theirs, LOGIN + 2000)).toBe("ok");
-    await listOf().endOne(someone.id, theirs.sid, LOGIN + 3000);
-    await expect(listOf().endOne(someone.id, theirs.sid, LOGIN + 4000)).resolves.toEqual({ ok: false, reason: "not_found" });
+    await listOf().endOne(someone.id, theirs.sid, asking(undefined), LOGIN + 3000);
+    await expect(listOf().endOne(someone.id, theirs.sid, asking(undefined), LOGIN + 4000)).resolves.toEqual({ ok: false, reason: "not_found" });
   });
 
   it("ending all others keeps only this session, also after the store loses its data; another person's sessions are untouched", async () => {
@@ -139,7 +153,7 @@ describe("ending sessions", () => {
     const theirs = await startSession(handle.db, someone, LOGIN);
     const others = [await startSession(handle.db, user, LOGIN), await startSession(handle.db, user, LOGIN)];
     const mine = await startSession(handle.db, user, LOGIN);
-    await expect(listOf().endOthers(user.id, mine.sid, LOGIN + 1000)).resolves.toEqual({ ok: true, ended: 2 });
+    await expect(listOf().endOthers(user.id, asking(mine.sid), LOGIN + 1000)).resolves.toEqual({ ok: true, ended: 2 });
     store = new MemoryCodeStore();
     for (const s of others) expect(await checkSession(deps(), s, LOGIN + 2000)).toBe("ended");
     expect(await checkSession(deps(), mine, LOGIN + 2000)).toBe("ok");
@@ -167,5 +181,43 @@ describe("describeUserAgent", () => {
     ["", "Unknown browser", "Unknown system"],
   ])("reads %j as %s on %s", (ua, browser, system) => {
     expect(describeUserAgent(ua)).toEqual({ browser, system });
+  });
+
+  it("another device's session is not ended with a wrong password or without one, and the password is checked for that account", async () => {
+    const user = await insertUser();
+    const target = await startSession(handle.db, user, LOGIN);
+    const mine = await startSession(handle.db, user, LOGIN);
+    await expect(listOf().endOne(user.id, target.sid, asking(mine.sid, "a wrong password"), LOGIN + 1000)).resolves.toEqual({
+      ok: false,
+      reason: "invalid_credentials",
+    });
+    await expect(listOf().endOne(user.id, target.sid, asking(mine.sid, null), LOGIN + 1000)).resolves.toEqual({
+      ok: false,
+      reason: "invalid_credentials",
+    });
+    expect(passwordChecks).toEqual([user.id]);
+    expect(await checkSession(deps(), target, LOGIN + 2000)).toBe("ok");
+  });
+
+  it("the session one is using ends without a password (that is a logout)", async () => {
+    const user = await insertUser();
+    const mine = await startSession(handle.db, user, LOGIN);
+    await expect(listOf().endOne(user.id, mine.sid, asking(mine.sid, null), LOGIN + 1000)).resolves.toEqual({ ok: true });
+    expect(passwordChecks).toEqual([]);
+    expect(await checkSession(deps(), mine, LOGIN + 2000)).toBe("ended");
+  });
+
+  it("every other session is not ended with a wrong password; a refusal of the check (a rate limit) is passed on as it came", async () => {
+    const user = await insertUser();
+    const other = await startSession(handle.db, user, LOGIN);
+    const mine = await startSession(handle.db, user, LOGIN);
+    await expect(listOf().endOthers(user.id, asking(mine.sid, "a wrong password"), LOGIN + 1000)).resolves.toEqual({
+      ok: false,
+      reason: "invalid_credentials",
+    });
+    const limited = { ok: false as const, reason: "rate_limited" as const, retryAfterSeconds: 60 };
+    const list = createSessionList({ ...deps(), confirmPassword: async () => limited });
+    await expect(list.endOthers(user.id, asking(mine.sid), LOGIN + 1000)).resolves.toEqual(limited);
+    expect(await checkSession(deps(), other, LOGIN + 2000)).toBe("ok");
   });
 });

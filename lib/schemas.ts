@@ -149,7 +149,9 @@ export const choosePasswordFormSchema = perMinLength((passwordMinLength: number)
 export const changeEmailSchema = z.object({ newEmail: emailSchema, password: currentPasswordSchema });
 export const otpOnlySchema = z.object({ otp: otpSchema });
 export const passwordOnlySchema = z.object({ password: currentPasswordSchema });
-/** Ending another device's session (`sessionId`), or every other one (`"others"`): the password again. */
+/** The sessionId that asks to end every session but the one in use. */
+export const EVERY_OTHER_SESSION = "others";
+/** Ending another device's session (`sessionId`), or every other one (EVERY_OTHER_SESSION): the password again. */
 export const endSessionSchema = z.object({ password: currentPasswordSchema, sessionId: z.string().check(z.minLength(1), z.maxLength(64)) });
 /** Turning a customer's TOTP on: the app's code and the code mailed to the address. */
 export const enableTotpSchema = z.object({ code: otpSchema, emailCode: otpSchema });

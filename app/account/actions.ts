@@ -2,7 +2,7 @@
 
 import { requireSession } from "@/lib/sessions/current-session";
 import { getConfig } from "@/lib/platform/config";
-import { actionContext, refused, validatedAction } from "@/lib/web/form-actions";
+import { actionContext, passwordRefusal, refused, validatedAction } from "@/lib/web/form-actions";
 import { renewCurrentSession } from "@/lib/sessions/login";
 import { getAccountSettings } from "@/lib/platform/runtime";
 import { changeEmailSchema, changePasswordFormSchema, choosePasswordFormSchema, otpOnlySchema } from "@/lib/schemas";
@@ -35,11 +35,7 @@ export const requestEmailChangeAction = validatedAction({
   echo: ["newEmail"],
   run: async (input, { values, user: { userId } }) => {
     const result = await (await getAccountSettings()).requestEmailChange(userId, input, await actionContext());
-    if (result.ok) return { ok: true };
-    const refusal = refused(result, values);
-    return result.reason === "invalid_credentials"
-      ? { ...refusal, message: "Your password is not right.", fieldErrors: { password: "Your password is not right." } }
-      : refusal;
+    return result.ok ? { ok: true } : passwordRefusal(result, values);
   },
   done: (_result, { newEmail }) => `/account/email?to=${encodeURIComponent(newEmail)}`,
 });

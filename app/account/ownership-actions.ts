@@ -2,19 +2,13 @@
 
 import { requireSession } from "@/lib/sessions/current-session";
 import { renewCurrentSession } from "@/lib/sessions/login";
-import { actionContext, refused, validatedAction, type Refusal } from "@/lib/web/form-actions";
+import { actionContext, passwordRefusal, refused, validatedAction } from "@/lib/web/form-actions";
 import { getAccountData, getOwnSecondFactor } from "@/lib/platform/runtime";
 import { disableTotpSchema, enableTotpSchema, otpOnlySchema, passwordOnlySchema } from "@/lib/schemas";
 
 /* The person's second factor and the deletion of their account, from /account: thin adapters over lib/accounts/own-second-factor.ts and lib/accounts/account-data.ts. */
 
-const WRONG_PASSWORD = "Your password is not right.";
 const LAST_ADMIN = "You are the last admin: make someone else an admin before deleting this account.";
-
-function passwordRefusal(result: { reason: string; retryAfterSeconds?: number }): Refusal {
-  if (result.reason === "invalid_credentials") return { ok: false, message: WRONG_PASSWORD, fieldErrors: { password: WRONG_PASSWORD } };
-  return refused(result as Parameters<typeof refused>[0], {});
-}
 
 export const startTotpAction = validatedAction({
   signedIn: requireSession,

@@ -15,7 +15,7 @@ import { getConfig } from "@/lib/platform/config";
 import { requireSession } from "@/lib/sessions/current-session";
 import { getAccountSettings, getOwnSecondFactor, getSessionList } from "@/lib/platform/runtime";
 import { passkeyItems, passkeyNotice } from "@/lib/web/passkey-page";
-import type { SearchParams } from "@/lib/web/search-params";
+import { entryFor, type SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Your account" };
 
@@ -26,7 +26,7 @@ const CHANGED: Record<string, string> = {
 
 export default async function AccountPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
-  const notice = typeof params.changed === "string" ? CHANGED[params.changed] : undefined;
+  const notice = entryFor(CHANGED, params.changed);
   const session = await requireSession();
   const user = await (await getAccountSettings()).account(session.userId);
   if (!user) redirect("/login");

@@ -4,14 +4,15 @@ import { FieldsForm } from "@/components/forms/fields-form";
 import { Alert } from "@/components/ui/alert";
 import { buttonClasses } from "@/components/ui/button";
 import type { SessionView } from "@/lib/sessions/session-list";
+import { entryFor } from "@/lib/web/search-params";
+import { EVERY_OTHER_SESSION as EVERY_OTHER } from "@/lib/schemas";
 
 const NOTICES: Record<string, { tone: "success" | "error"; text: string }> = {
   ended: { tone: "success", text: "That session was ended. Its device is signed out." },
   "others-ended": { tone: "success", text: "Every other session was ended. Only this device is still signed in." },
   "not-found": { tone: "error", text: "That session had already ended." },
+  "this-device": { tone: "error", text: "To end the session on this device, log out." },
 };
-
-const EVERY_OTHER = "others";
 
 /**
  * Where the person is signed in, from the sessions' rows: end one, or every other one, after typing the
@@ -31,7 +32,9 @@ export function SessionsList({
 }) {
   const others = sessions.filter((s) => !s.current);
   const target = ending === EVERY_OTHER ? EVERY_OTHER : others.find((s) => s.id === ending);
-  const shown = notice ? NOTICES[notice] : ending && !target ? NOTICES["not-found"] : undefined;
+  const thisDevice = sessions.find((s) => s.current)?.id;
+  const refusedEnding = ending && !target ? (ending === thisDevice ? "this-device" : "not-found") : undefined;
+  const shown = entryFor(NOTICES, notice ?? refusedEnding);
   return (
     <section id="sessions" aria-labelledby="sessions-heading" className="border-border mt-8 space-y-4 border-t pt-6">
       <h2 id="sessions-heading" className="text-lg font-semibold">
@@ -56,7 +59,7 @@ export function SessionsList({
             </p>
             <p className="text-muted-foreground">Network: {s.network ?? "unknown"} (approximate)</p>
             {s.current ? null : (
-              <Link href={`/account?end=${encodeURIComponent(s.id)}#end-session`} className={buttonClasses("secondary")}>
+              <Link href={`/account?end=${encodeURIComponent(s.id)}`} className={buttonClasses("secondary")}>
                 End session<span className="sr-only">{` ${sessionLabel(s)}`}</span>
               </Link>
             )}
@@ -64,7 +67,7 @@ export function SessionsList({
         ))}
       </ul>
       {others.length > 0 ? (
-        <Link href={`/account?end=${EVERY_OTHER}#end-session`} className={buttonClasses("secondary", "w-full")}>
+        <Link href={`/account?end=${EVERY_OTHER}`} className={buttonClasses("secondary", "w-full")}>
           End all other sessions
         </Link>
       ) : (
@@ -82,12 +85,19 @@ function ConfirmEnding({ target, hasPassword }: { target: SessionView | typeof E
       <h3 className="font-medium">{everyOther ? "End every other session" : `End the session of ${sessionLabel(target)}`}</h3>
       {hasPassword ? (
         <FieldsForm
+          key={everyOther ? EVERY_OTHER : target.id}
           idPrefix="end-session-"
           schema="endSession"
           action={endSessionAction}
           fields={[
             { name: "sessionId", label: "Session", kind: "hidden", value: everyOther ? EVERY_OTHER : target.id },
-            { name: "password", label: "Your password", kind: "current-password", hint: "Typed again, so that only you can sign your devices out." },
+            {
+              name: "password",
+              label: "Your password",
+              kind: "current-password",
+              hint: "Typed again, so that only you can sign your devices out.",
+              autoFocus: true,
+            },
           ]}
           submitLabel={everyOther ? "End every other session" : "End that session"}
           pendingLabel="Ending…"

@@ -3,6 +3,7 @@ import { FieldsForm } from "@/components/forms/fields-form";
 import { Alert } from "@/components/ui/alert";
 import type { PendingEnrolment, SecondFactorStatus } from "@/lib/credentials/totp";
 import { qrCodeSvg } from "@/lib/credentials/totp";
+import { entryFor } from "@/lib/web/search-params";
 
 const NOTICES: Record<string, string> = {
   started: "We emailed you a code. Set up your app, then enter its code and the emailed one.",
@@ -12,7 +13,7 @@ const NOTICES: Record<string, string> = {
 
 /** A customer's authenticator app: turned on with the password, the app's code and a code mailed to the address. */
 export async function TwoFactor({ status, pending, notice }: { status: SecondFactorStatus; pending?: PendingEnrolment; notice?: string }) {
-  const shown = notice ? NOTICES[notice] : undefined;
+  const shown = entryFor(NOTICES, notice);
   return (
     <section id="two-factor" aria-labelledby="two-factor-heading" className="border-border mt-8 space-y-4 border-t pt-6">
       <h2 id="two-factor-heading" className="text-lg font-semibold">

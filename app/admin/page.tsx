@@ -10,7 +10,7 @@ import { canManageUsers, parseUserListQuery } from "@/lib/staff/admin";
 import { requireStaff } from "@/lib/staff/admin-access";
 import { auditLogStats } from "@/lib/platform/audit";
 import { getConfig } from "@/lib/platform/config";
-import type { SearchParams } from "@/lib/web/search-params";
+import { entryFor, type SearchParams } from "@/lib/web/search-params";
 
 export const metadata: Metadata = { title: "Admin" };
 
@@ -30,7 +30,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
   const { user, secondFactor, administration, guessingAlarm: alarm, metrics } = await requireStaff();
   const params = await searchParams;
   const query = parseUserListQuery(params);
-  const result = typeof params.result === "string" ? RESULTS[params.result] : undefined;
+  const result = entryFor(RESULTS, params.result);
   const [page, day, week, factor, alarmOn] = await Promise.all([
     administration.list(query),
     metrics("24h"),

@@ -38,6 +38,8 @@ export interface FieldSpec {
   kind: "email" | "text" | "code" | "new-password" | "current-password" | "hidden";
   value?: string;
   hint?: string;
+  /** Focused when the form appears (a step the person just asked for); a field the server refused takes precedence. */
+  autoFocus?: boolean;
 }
 
 /**
@@ -68,9 +70,14 @@ export function FieldsForm({
   permalink?: string;
 }) {
   const defaults = Object.fromEntries(fields.map((f) => [f.name, f.value ?? ""]));
-  const { state, form, formAction, pending, onSubmit, errorFor } = useActionForm<FieldValues>(() => SCHEMAS[schema](passwordMinLength), action, defaults, {
-    permalink,
-  });
+  const { state, form, formAction, pending, onSubmit, errorFor, autoFocus } = useActionForm<FieldValues>(
+    () => SCHEMAS[schema](passwordMinLength),
+    action,
+    defaults,
+    {
+      permalink,
+    },
+  );
 
   return (
     <div className="space-y-5">
@@ -80,6 +87,7 @@ export function FieldsForm({
           const name = field.name as Path<FieldValues>;
           const error = errorFor(name);
           const id = `${idPrefix}${field.name}`;
+          const focused = state.fieldErrors ? autoFocus(name) : field.autoFocus;
           if (field.kind === "hidden") return <input key={field.name} type="hidden" {...form.register(name)} value={field.value} />;
           if (field.kind === "email") {
             return (
@@ -90,6 +98,7 @@ export function FieldsForm({
                 hint={field.hint}
                 error={error}
                 defaultValue={state.values?.[field.name] ?? field.value}
+                autoFocus={focused}
                 {...form.register(name)}
               />
             );
@@ -103,11 +112,12 @@ export function FieldsForm({
                 hint={field.hint}
                 error={error}
                 defaultValue={state.values?.[field.name]}
+                autoFocus={focused}
                 {...form.register(name)}
               />
             );
           }
-          const common = { id, ...form.register(name), ...describedBy(id, error, Boolean(field.hint)) };
+          const common = { id, autoFocus: focused, ...form.register(name), ...describedBy(id, error, Boolean(field.hint)) };
           return (
             <Field key={field.name} id={id} label={field.label} hint={field.hint} error={error}>
               {field.kind === "new-password" || field.kind === "current-password" ? (

@@ -1,15 +1,16 @@
 import "server-only";
-import type { User } from "@/db/schema";
+import { NO_PASSWORD, type User } from "@/db/schema";
 import { findUserById } from "@/db/users";
 import type { LoginAttempts } from "./login-attempts";
 import type { Database } from "@/db/client";
 import type { RateLimited, RequestContext } from "./results";
 
-export type PasswordRefusal = { ok: false; reason: "invalid_credentials" | "locked" } | RateLimited;
+export type PasswordRefusal = { ok: false; reason: "invalid_credentials" | "locked" | "no_password" } | RateLimited;
 
 /**
  * The signed-in person types their password again, within the login limits (a wrong one counts as a failed
- * login). keepFailures: the attempt stays counted until the caller's next factor is proven too.
+ * login). keepFailures: the attempt stays counted until the caller's next factor is proven too. An account that
+ * has no password yet (it signed in by an emailed code) is told so, and nothing is counted: there is nothing to guess.
  */
 export async function confirmOwnPassword(
   deps: { db: Database; loginAttempts: Pick<LoginAttempts, "checkPassword"> },
@@ -20,6 +21,7 @@ export async function confirmOwnPassword(
 ): Promise<{ ok: true; user: User } | PasswordRefusal> {
   const user = await findUserById(deps.db, userId);
   if (!user) return { ok: false, reason: "invalid_credentials" };
+  if (user.passwordHash === NO_PASSWORD) return { ok: false, reason: "no_password" };
   const checked = await deps.loginAttempts.checkPassword(user.email, password, context, options);
   // Signed-in accounts are verified; the signup hint has no place here.
   if (!checked.ok && checked.reason === "unverified") return { ok: false, reason: "invalid_credentials" };

@@ -30,7 +30,7 @@ export interface SessionListDependencies {
 
 /** Who asks to end sessions: the session they use, and the password they typed (unless they end only that session). */
 export interface EndRequest {
-  currentId: string | undefined;
+  currentId: string;
   password?: string;
   context: RequestContext;
 }

@@ -57,6 +57,18 @@ function refusal(
 
 export const actionContext = async () => requestContext(await headers());
 
+const WRONG_PASSWORD = "Your password is not right.";
+
+/**
+ * A refused password typed again (a signed-in person confirming a change): a wrong one is said on its field. The
+ * caller has answered its own refusals already, so what is left is an outcome (a rate limit, a lock, no password yet).
+ */
+export function passwordRefusal(result: { reason: string; retryAfterSeconds?: number }, values: Record<string, string> = {}): Refusal {
+  if (result.reason === "invalid_credentials")
+    return { ...failure("invalid_credentials", values), message: WRONG_PASSWORD, fieldErrors: { password: WRONG_PASSWORD } };
+  return refused(result as { reason: Outcome; retryAfterSeconds?: number }, values);
+}
+
 /** Runs a service call; an outage of the code store or the database, or a full password queue, becomes a calm message instead of an error page. */
 export async function guarded<T>(values: Record<string, string>, run: () => Promise<T>): Promise<T | Refusal> {
   try {
@@ -101,6 +113,8 @@ export interface ActionSpec<T, R extends { ok: true }, U> {
 export function validatedAction<T, R extends { ok: true }, U = undefined>(spec: ActionSpec<T, R, U>) {
   return async (_previous: FormState, formData: FormData): Promise<FormState> => {
     const user = (spec.signedIn ? await spec.signedIn() : undefined) as U;
+    // A server action can be called with any arguments React can encode, not only the form's.
+    if (!(formData instanceof FormData)) return failure("invalid_input", {});
     const values = textFields(formData, [...(spec.echo ?? [])]);
     const fields = Object.fromEntries(formData);
     const schema = typeof spec.schema === "function" ? spec.schema(fields, values) : spec.schema;

@@ -15,6 +15,7 @@ export type Outcome =
   | "totp_required"
   | "weak_password"
   | "choose_password"
+  | "no_password"
   | "email_taken"
   | "disabled"
   | "mail_unavailable"
@@ -40,6 +41,7 @@ export const OUTCOMES: Record<Outcome, { status: number; message: string }> = {
     message:
       "This code is being entered somewhere other than where the signup was made, so the name and password chosen there cannot apply. Choose them here to finish.",
   },
+  no_password: { status: 409, message: "This account has no password yet. Choose one on your account page first." },
   email_taken: { status: 409, message: "That address cannot be used for this account. Choose another one." },
   disabled: { status: 404, message: "This way of signing in is not enabled." },
   totp_required: {

@@ -1,5 +1,6 @@
 import "server-only";
 import { getPasskeys } from "../platform/runtime";
+import { entryFor } from "./search-params";
 
 export interface PasskeyItem {
   id: string;
@@ -33,7 +34,7 @@ const NOTICES: Record<string, PasskeyNotice> = {
 };
 
 export function passkeyNotice(param: unknown): PasskeyNotice | undefined {
-  return typeof param === "string" ? NOTICES[param] : undefined;
+  return entryFor(NOTICES, param);
 }
 
 function day(date: Date): string {

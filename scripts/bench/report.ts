@@ -164,7 +164,7 @@ export function renderSoak(s: SoakResult): string {
       }; ` +
       `at most ${s.maxInFlight} in flight, schedule at most ${fmt(s.maxScheduleLagMs)} ms late`,
     `  server RSS ${fmt(s.rssStartMb)} MB at the start, ${fmt(s.rssAfterWarmupMb)} after the ${fmt(s.warmupSeconds)} s warm-up, ${fmt(s.rssEndMb)} at the end (max ${fmt(s.rssMaxMb)}; ` +
-      `${s.rssSamples.length} samples); slope after the warm-up ${fmt(s.rssSlopeMbPerMin)} MB/min; p95 last window / first after the warm-up ${fmt(s.p95DriftRatio)}x`,
+      `${s.rssSamples.length} samples); slope after the warm-up ${fmt(s.rssSlopeMbPerMin)} MB/min, over the second half ${fmt(s.rssSecondHalfSlopeMbPerMin)} MB/min; p95 last window / first after the warm-up ${fmt(s.p95DriftRatio)}x`,
     "",
   ];
   const rows = [["window", "requests", "err", "p50", "p95", "p99", "max", "register p95", "inbox p95", "login p95", "verify p95", "page p95"]];

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { authEvents, recoveryCodes, sessions, totpCredentials, users } from "@/db/schema";
+import { authEvents, NO_PASSWORD, recoveryCodes, sessions, totpCredentials, users } from "@/db/schema";
 import { findUserByEmail } from "@/db/users";
 import type { createAccountData } from "@/lib/accounts/account-data";
 import type { createAccounts } from "@/lib/accounts/accounts";
@@ -252,6 +252,23 @@ describe("deleting the account", () => {
     await handle.db.update(users).set({ isActive: false }).where(eq(users.id, other));
     expect(await data.deleteAccount(id, mailer.lastCode("admin@example.com"), ctx())).toEqual({ ok: false, reason: "last_admin" });
     expect(await findUserByEmail(handle.db, "admin@example.com")).toBeDefined();
+  });
+});
+
+describe("an account without a password yet (it signed in by an emailed code)", () => {
+  it("is told so where the password is asked again (ending other sessions, deleting the account), and nothing changes", async () => {
+    const [user] = await handle.db
+      .insert(users)
+      .values({ id: crypto.randomUUID(), email: "codeonly@example.test", name: "", passwordHash: NO_PASSWORD, isActive: true, emailVerifiedAt: new Date() })
+      .returning();
+    const mine = await startSession(handle.db, user!, Date.now());
+    const other = await startSession(handle.db, user!, Date.now());
+    const asked = { currentId: mine.sid, password: "any password at all", context: ctx() };
+    await expect(services.sessionList.endOthers(user!.id, asked, Date.now())).resolves.toEqual({ ok: false, reason: "no_password" });
+    await expect(services.sessionList.endOne(user!.id, other.sid, asked, Date.now())).resolves.toEqual({ ok: false, reason: "no_password" });
+    await expect(data.requestDeletion(user!.id, "any password at all", ctx())).resolves.toEqual({ ok: false, reason: "no_password" });
+    expect(await checkSession({ db: handle.db, store, config: config.auth }, other, Date.now())).toBe("ok");
+    expect(mailer.sent).toHaveLength(0);
   });
 });
 

@@ -46,7 +46,7 @@ beforeEach(() => {
 const deps = () => ({ db: handle.db, store, config });
 const listOf = () => createSessionList({ ...deps(), confirmPassword });
 /** Asked from the session `currentId` with the right password, or `password` (null: none typed). */
-const asking = (currentId: string | undefined, password: string | null = RIGHT_PASSWORD) => ({ currentId, password: password ?? undefined, context: CONTEXT });
+const asking = (currentId: string, password: string | null = RIGHT_PASSWORD) => ({ currentId, password: password ?? undefined, context: CONTEXT });
 
 async function insertUser(sessionVersion = 0, isActive = true) {
   const [row] = await handle.db
@@ -90,7 +90,7 @@ describe("the owner's list of sessions", () => {
     const user = await insertUser();
     const list = listOf();
     const ended = await startSession(handle.db, user, LOGIN);
-    await list.endOne(user.id, ended.sid, asking(undefined), LOGIN + 1);
+    await list.endOne(user.id, ended.sid, asking(randomUUID()), LOGIN + 1);
     const beforeBump = await startSession(handle.db, user, LOGIN);
     await bumpSessionVersion(handle.db, store, user.id);
     const current = await startSession(handle.db, { ...user, sessionVersion: 1 }, LOGIN);
@@ -141,10 +141,10 @@ describe("ending sessions", () => {
     const me = await insertUser();
     const someone = await insertUser();
     const theirs = await startSession(handle.db, someone, LOGIN);
-    await expect(listOf().endOne(me.id, theirs.sid, asking(undefined), LOGIN + 1000)).resolves.toEqual({ ok: false, reason: "not_found" });
+    await expect(listOf().endOne(me.id, theirs.sid, asking(randomUUID()), LOGIN + 1000)).resolves.toEqual({ ok: false, reason: "not_found" });
     expect(await checkSession(deps(), theirs, LOGIN + 2000)).toBe("ok");
-    await listOf().endOne(someone.id, theirs.sid, asking(undefined), LOGIN + 3000);
-    await expect(listOf().endOne(someone.id, theirs.sid, asking(undefined), LOGIN + 4000)).resolves.toEqual({ ok: false, reason: "not_found" });
+    await listOf().endOne(someone.id, theirs.sid, asking(randomUUID()), LOGIN + 3000);
+    await expect(listOf().endOne(someone.id, theirs.sid, asking(randomUUID()), LOGIN + 4000)).resolves.toEqual({ ok: false, reason: "not_found" });
   });
 
   it("ending all others keeps only this session, also after the store loses its data; another person's sessions are untouched", async () => {
@@ -159,28 +159,6 @@ describe("ending sessions", () => {
     expect(await checkSession(deps(), mine, LOGIN + 2000)).toBe("ok");
     expect(await checkSession(deps(), theirs, LOGIN + 2000)).toBe("ok");
     expect((await listOf().list(user.id, mine.sid, LOGIN + 2000)).map((s) => s.id)).toEqual([mine.sid]);
-  });
-});
-
-describe("describeUserAgent", () => {
-  it.each([
-    [CHROME_LINUX, "Chrome 130", "Linux"],
-    [SAFARI_IPHONE, "Safari 18", "iOS"],
-    [
-      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86",
-      "Edge 131",
-      "Windows",
-    ],
-    ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14.7; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox 133", "macOS"],
-    ["Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", "Chrome 131", "Android"],
-    [
-      "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
-      "Chrome 131",
-      "iOS",
-    ],
-    ["", "Unknown browser", "Unknown system"],
-  ])("reads %j as %s on %s", (ua, browser, system) => {
-    expect(describeUserAgent(ua)).toEqual({ browser, system });
   });
 
   it("another device's session is not ended with a wrong password or without one, and the password is checked for that account", async () => {
@@ -219,5 +197,27 @@ describe("describeUserAgent", () => {
     const list = createSessionList({ ...deps(), confirmPassword: async () => limited });
     await expect(list.endOthers(user.id, asking(mine.sid), LOGIN + 1000)).resolves.toEqual(limited);
     expect(await checkSession(deps(), other, LOGIN + 2000)).toBe("ok");
+  });
+});
+
+describe("describeUserAgent", () => {
+  it.each([
+    [CHROME_LINUX, "Chrome 130", "Linux"],
+    [SAFARI_IPHONE, "Safari 18", "iOS"],
+    [
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86",
+      "Edge 131",
+      "Windows",
+    ],
+    ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14.7; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox 133", "macOS"],
+    ["Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", "Chrome 131", "Android"],
+    [
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+      "Chrome 131",
+      "iOS",
+    ],
+    ["", "Unknown browser", "Unknown system"],
+  ])("reads %j as %s on %s", (ua, browser, system) => {
+    expect(describeUserAgent(ua)).toEqual({ browser, system });
   });
 });

@@ -69,6 +69,8 @@ export interface SoakResult {
   rssMaxMb: number | undefined;
   /** Least-squares slope of the samples after the warm-up, in MB a minute. */
   rssSlopeMbPerMin: number | undefined;
+  /** The same over the second half of the soak: a leak keeps its slope there, a heap still settling loses it. */
+  rssSecondHalfSlopeMbPerMin: number | undefined;
 }
 
 const RSS_EVERY_MS = 2_000;
@@ -273,6 +275,7 @@ export async function soakPhase(minutes: number, rate: number, loginPool: () => 
   const last = windows.at(-1)?.all?.p95;
   const afterWarmup = rssSamples.filter(([t]) => t >= warmupSeconds);
   const perSecond = slope(afterWarmup);
+  const secondHalf = slope(rssSamples.filter(([t]) => t >= (minutes * 60) / 2));
   const requests = Object.values(byStep).reduce((a, b) => a + b, 0);
 
   phase.count = requests;
@@ -301,6 +304,7 @@ export async function soakPhase(minutes: number, rate: number, loginPool: () => 
     rssEndMb: rssSamples.at(-1)?.[1],
     rssMaxMb: rssSamples.length ? Math.max(...rssSamples.map(([, mb]) => mb)) : undefined,
     rssSlopeMbPerMin: perSecond === undefined ? undefined : perSecond * 60,
+    rssSecondHalfSlopeMbPerMin: secondHalf === undefined ? undefined : secondHalf * 60,
   };
   progressDone(
     `  ${name}: ${requests} requests (${soak.rate.toFixed(1)}/s), ${refused} expected refusals, ${retried} resent on a new connection, ${rec.errors} errors; p95 drift ${fmt(soak.p95DriftRatio)}x; RSS ${fmt(soak.rssAfterWarmupMb)} -> ${fmt(soak.rssEndMb)} MB, slope ${fmt(soak.rssSlopeMbPerMin)} MB/min`,

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AppServer, TestStack } from "@/testing/services/app-server";
 import { clientAddresses, expectErrorShape, httpClient, reply, sessionCookieOf, verifiedAddress, withTestStack, type Reply } from "@/testing/http-client";
@@ -37,6 +39,14 @@ async function endSession(id: string, cookie: string, init: { body?: string; con
       redirect: "manual",
     }),
   );
+}
+
+/** The id Next gave a server action in this build (the same build the stack runs a copy of). */
+function serverActionId(exportedName: string): string {
+  const manifest = JSON.parse(readFileSync(join(process.cwd(), ".next/server/server-reference-manifest.json"), "utf8"));
+  const found = Object.entries(manifest.node as Record<string, { exportedName?: string }>).find(([, entry]) => entry.exportedName === exportedName);
+  if (!found) throw new Error(`no server action ${exportedName} in this build`);
+  return found[0];
 }
 
 const stillSignedIn = async (cookie: string) => (await get("/api/account/sessions", { cookie })).status === 200;
@@ -95,5 +105,25 @@ describe("a stolen session cannot sign the owner out of their other devices", ()
     expect(logout.status, logout.text).toBe(200);
     expect(logout.json).toEqual({ ok: true, current: true });
     expect(await stillSignedIn(stolen)).toBe(false);
+  });
+
+  it("the end-session server action, called with arguments that are not a form, refuses without a 500 and ends nothing", async () => {
+    const { phone, stolen } = await ownerAndThief("stolen-action-arguments");
+    const r = await fetch(`${app.url}/account`, {
+      method: "POST",
+      headers: {
+        cookie: stolen,
+        "next-action": serverActionId("endSessionAction"),
+        origin: app.url,
+        "content-type": "text/plain;charset=UTF-8",
+        "x-forwarded-for": nextIp(),
+      },
+      body: JSON.stringify([{ ok: false }, { sessionId: "others" }]),
+      redirect: "manual",
+    });
+    const text = await r.text();
+    expect(r.status, text.slice(0, 300)).toBe(200);
+    expect(text).toContain("invalid_input");
+    expect(await stillSignedIn(phone)).toBe(true);
   });
 });

@@ -87,7 +87,8 @@ function ConfirmEnding({ target, hasPassword }: { target: SessionView | typeof E
         <FieldsForm
           key={everyOther ? EVERY_OTHER : target.id}
           idPrefix="end-session-"
-          schema="endSession"
+          // The browser checks the password field; the server checks the whole form (endSessionSchema).
+          schema="password"
           action={endSessionAction}
           fields={[
             { name: "sessionId", label: "Session", kind: "hidden", value: everyOther ? EVERY_OTHER : target.id },

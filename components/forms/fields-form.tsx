@@ -27,7 +27,6 @@ const SCHEMAS = {
   choosePassword: (min: number) => schemas().then((s) => s.choosePasswordFormSchema(min)),
   changeEmail: () => schemas().then((s) => s.changeEmailSchema),
   password: () => schemas().then((s) => s.passwordOnlySchema),
-  endSession: () => schemas().then((s) => s.endSessionSchema),
   enableTotp: () => schemas().then((s) => s.enableTotpSchema),
   disableTotp: () => schemas().then((s) => s.disableTotpSchema),
 };
@@ -38,7 +37,7 @@ export interface FieldSpec {
   kind: "email" | "text" | "code" | "new-password" | "current-password" | "hidden";
   value?: string;
   hint?: string;
-  /** Focused when the form appears (a step the person just asked for); a field the server refused takes precedence. */
+  /** A text or password field focused when the form appears (a step the person just asked for); a field the server refused takes precedence. */
   autoFocus?: boolean;
 }
 
@@ -87,7 +86,6 @@ export function FieldsForm({
           const name = field.name as Path<FieldValues>;
           const error = errorFor(name);
           const id = `${idPrefix}${field.name}`;
-          const focused = state.fieldErrors ? autoFocus(name) : field.autoFocus;
           if (field.kind === "hidden") return <input key={field.name} type="hidden" {...form.register(name)} value={field.value} />;
           if (field.kind === "email") {
             return (
@@ -98,7 +96,6 @@ export function FieldsForm({
                 hint={field.hint}
                 error={error}
                 defaultValue={state.values?.[field.name] ?? field.value}
-                autoFocus={focused}
                 {...form.register(name)}
               />
             );
@@ -112,12 +109,16 @@ export function FieldsForm({
                 hint={field.hint}
                 error={error}
                 defaultValue={state.values?.[field.name]}
-                autoFocus={focused}
                 {...form.register(name)}
               />
             );
           }
-          const common = { id, autoFocus: focused, ...form.register(name), ...describedBy(id, error, Boolean(field.hint)) };
+          const common = {
+            id,
+            autoFocus: state.fieldErrors ? autoFocus(name) : field.autoFocus,
+            ...form.register(name),
+            ...describedBy(id, error, Boolean(field.hint)),
+          };
           return (
             <Field key={field.name} id={id} label={field.label} hint={field.hint} error={error}>
               {field.kind === "new-password" || field.kind === "current-password" ? (

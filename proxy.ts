@@ -10,8 +10,7 @@ import { PRERENDERED_PREFIX, prerenderedPage as builtPage, settingsMatch, STATIC
  * pages with a fresh CSP nonce, and Auth.js's session handling, which re-checks the session against the store
  * (lib/sessions/sessions.ts) and re-issues the cookie.
  * The JSON API does not pass here: its headers are static (next.config.mjs), and running a proxy
- * roughly doubles what Next spends on a small API request (measured by `npm run bench`, floor phases). Only its
- * routes with a dynamic segment do, for the check in undecodable() below.
+ * roughly doubles what Next spends on a small API request (measured by `npm run bench`, floor phases).
  */
 // With a lazily built config (lib/sessions/auth.ts), Auth.js hands the wrapped handler back in a promise.
 type Handler = (request: NextRequest, context: unknown) => Promise<Response>;
@@ -48,27 +47,7 @@ function prerendered(request: NextRequest, signedIn: boolean): NextResponse | un
   return prerenderedPage(request, page, config.isProduction);
 }
 
-/**
- * An API address with a broken percent-escape (`%`, `%zz`, or bytes that are not UTF-8) names nothing; Next would
- * answer 500 where such a segment meets a dynamic route (vercel/next.js#92557), so it is answered 400 first.
- */
-function undecodable(pathname: string): boolean {
-  try {
-    decodeURIComponent(pathname);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 export async function proxy(request: NextRequest) {
-  if (request.nextUrl.pathname.startsWith("/api/")) {
-    if (!undecodable(request.nextUrl.pathname)) return NextResponse.next();
-    return NextResponse.json(
-      { error: { code: "invalid_input", message: "The address is not valid." } },
-      { status: 400, headers: { "Cache-Control": NOT_CACHEABLE } },
-    );
-  }
   warmUpAfterFirstAnswer();
   // Read as Auth.js reads the header (names trimmed), not as Next's parser does.
   const signedIn = hasSessionCookie(cookiePairs(request.headers.get("cookie")).map((cookie) => cookie.name));
@@ -85,5 +64,5 @@ export async function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ["/((?!api/|_next/static|_next/image|favicon.ico).*)", "/api/auth/:path*", "/api/account/sessions/:path*"],
+  matcher: ["/((?!api/|_next/static|_next/image|favicon.ico).*)"],
 };

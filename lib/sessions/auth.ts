@@ -59,7 +59,8 @@ export const {
     cookies: config.auth.secureCookies
       ? { sessionToken: { name: "__Host-authjs.session-token", options: { httpOnly: true, sameSite: "lax", path: "/", secure: true } } }
       : undefined,
-    pages: { signIn: "/login" },
+    // Auth.js's own error page answers 500 for a configuration error (a GET to a Credentials callback gets one).
+    pages: { signIn: "/login", error: "/login" },
     providers: [
       Credentials({
         credentials: { email: {}, password: {}, totp: {} },

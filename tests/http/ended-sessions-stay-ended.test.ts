@@ -119,6 +119,30 @@ describe("Auth.js's credentials callback is not a login path", () => {
     });
   }
 
+  it("POST /api/auth/callback without a provider is refused as the providers' callbacks are: 404, no new session", async () => {
+    const email = await verifiedAccount("callback-bare");
+    const old = await logIn(email);
+    const csrf = await csrfFor(old);
+    const r = await postForm("/api/auth/callback", { email, password: PASSWORD, csrfToken: csrf.token, callbackUrl: "/account" }, `${old}; ${csrf.cookie}`);
+    expect(sessionCookieOf(r.headers) !== "", "Auth.js's callback set a session cookie").toBe(false);
+    expect(r.status).toBe(404);
+    expect(await account(old)).toBe("open");
+  });
+
+  it("a GET to a Credentials provider's callback, and Auth.js's error page, send the person to /login instead of answering 500", async () => {
+    for (const path of [
+      "/api/auth/callback/credentials?email=a%40example.test&password=x",
+      "/api/auth/signin/credentials",
+      "/api/auth/error?error=Configuration",
+    ]) {
+      const r = await fetch(`${app.url}${path}`, { redirect: "manual", headers: { "x-forwarded-for": nextIp() } });
+      expect(r.status, path).toBe(302);
+      expect(new URL(r.headers.get("location") ?? "", app.url).pathname, path).toBe("/login");
+      const landing = await fetch(new URL(r.headers.get("location")!, app.url), { headers: { "x-forwarded-for": nextIp() } });
+      expect(landing.status, `${path} -> ${r.headers.get("location")}`).toBe(200);
+    }
+  });
+
   it("POST /api/auth/callback/passkey with Auth.js's CSRF token is refused: 404, no new session, the old one untouched", async () => {
     const email = await verifiedAccount("callback-passkey");
     const old = await logIn(email);

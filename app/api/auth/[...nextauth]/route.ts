@@ -11,7 +11,8 @@ export const { GET } = handlers;
  * Auth.js reads its form bodies whole: they are read here first, within the same 16 kB cap as the JSON API.
  */
 export async function POST(request: NextRequest): Promise<Response> {
-  if (request.nextUrl.pathname.startsWith("/api/auth/callback/")) {
+  // Without the slash too: Auth.js also takes a bare /api/auth/callback as a callback (its provider missing).
+  if (request.nextUrl.pathname.startsWith("/api/auth/callback")) {
     return Response.json({ error: { code: "not_found", message: "Not found." } }, { status: 404 });
   }
   const body = await readBodyWithin(request);

@@ -30,6 +30,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
   const session = await requireSession();
   const user = await (await getAccountSettings()).account(session.userId);
   if (!user) redirect("/login");
+  const hasPassword = user.passwordHash !== NO_PASSWORD;
   const sessions = await (await getSessionList()).list(user.id, session.sessionId, Date.now());
 
   const passkeys = await passkeyItems(user.id);
@@ -73,12 +74,12 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
         </SubmitButton>
       </form>
       <PasskeysSection passkeys={passkeys.items} notice={passkeyNotice(params.passkey)} />
-      <AccountSettings passwordMinLength={getConfig().passwordMinLength} hasPassword={user.passwordHash !== NO_PASSWORD} />
+      <AccountSettings passwordMinLength={getConfig().passwordMinLength} hasPassword={hasPassword} />
       <SessionsList
         sessions={sessions}
         notice={typeof params.sessions === "string" ? params.sessions : undefined}
         ending={typeof params.end === "string" ? params.end : undefined}
-        hasPassword={user.passwordHash !== NO_PASSWORD}
+        hasPassword={hasPassword}
       />
       {user.role === "customer" ? (
         <TwoFactor
